@@ -1,0 +1,35 @@
+# The verbs: `make run` brings the whole system up locally, `make test` runs
+# every test. Both set up .venv from requirements.lock first.
+VENV := .venv/bin
+
+.PHONY: setup run demo test test-fast lint fmt schemas lock
+
+setup:
+	@./scripts/bootstrap.sh
+
+run: setup
+	$(VENV)/contactcenter up --demo
+
+demo: setup
+	$(VENV)/contactcenter demo
+
+test: setup
+	$(VENV)/pytest
+
+test-fast: setup
+	$(VENV)/pytest -m "not integration and not e2e"
+
+lint: setup
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
+	$(VENV)/mypy libs/common/src libs/cli/src services/*/src
+
+fmt: setup
+	$(VENV)/ruff format .
+	$(VENV)/ruff check --fix .
+
+schemas: setup
+	$(VENV)/contactcenter schemas --write
+
+lock:
+	$(VENV)/uv pip compile requirements.in -o requirements.lock --python-version 3.11

@@ -1,0 +1,215 @@
+"""``contactcenter``: run the embedded stack, the demo, dead-letter tools, dev tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from cc_common.auth import Role, issue_token
+from cc_common.kafka import dlq_tools
+from cc_common.kafka.producer import EventProducer
+from cc_common.schemas import stale_schemas, write_schemas
+from cc_common.settings import AuthSettings, KafkaSettings
+from cc_common.topics import all_topic_names
+from contactcenter_cli.demo import format_timeline, run_demo
+from contactcenter_cli.stack import Stack, StackConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+DEFAULT_DATA_DIR = Path(os.environ.get("CC_DATA_DIR", REPO_ROOT / ".data"))
+
+
+def _stack_config(args: argparse.Namespace) -> StackConfig:
+    return StackConfig(
+        data_dir=Path(args.data_dir),
+        kafka_port=args.kafka_port,
+        mongo_port=args.mongo_port,
+        base_port=args.base_port,
+    )
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Start everything, print the URLs, wait for Ctrl-C, stop everything."""
+    stack = Stack(_stack_config(args))
+    started = time.monotonic()
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("Starting Kafka (Tansu) and MongoDB (SecantusDB)...", flush=True)
+        stack.start_infrastructure()
+        print("Starting the five services...", flush=True)
+        stack.start_services()
+        elapsed = time.monotonic() - started
+        print(f"\nUp in {elapsed:.1f}s. Logs in {stack.config.data_dir / 'logs'}\n")
+        print(f"  kafka         {stack.config.bootstrap_servers}")
+        print(f"  mongodb       {stack.config.mongo_url}")
+        for spec in stack.specs:
+            print(f"  {spec.name:<13} {stack.url(spec.name)}   (docs: {stack.url(spec.name)}/docs)")
+        token = issue_token(
+            AuthSettings(jwt_secret=stack.config.dev_secret()),  # type: ignore[arg-type]
+            subject="dev-supervisor",
+            tenant_id="demo",
+            roles=[Role.SUPERVISOR],
+        )
+        print(f"\nA supervisor token for tenant 'demo' (8 h):\n  {token}\n")
+        if args.demo:
+            print("Running the demo scenario (chat, then email, then a call)...\n", flush=True)
+            print(format_timeline(run_demo(stack)), flush=True)
+        print("\nPress Ctrl-C to stop.", flush=True)
+        while not stopping:
+            dead = [p.name for p in stack.services.values() if not p.alive()]
+            if dead:
+                print(f"Stopped unexpectedly: {', '.join(dead)}; see the logs.", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("\nStopping...", flush=True)
+        stack.stop()
+        print("Stopped.")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo scenario against a stack started with ``contactcenter up``."""
+    print(format_timeline(run_demo(Stack(_stack_config(args)))))
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print a token signed with the stack's secret (or CC_AUTH_JWT_SECRET)."""
+    secret = os.environ.get("CC_AUTH_JWT_SECRET") or _stack_config(args).dev_secret()
+    roles = [Role(r) for r in args.role]
+    print(
+        issue_token(
+            AuthSettings(jwt_secret=secret),  # type: ignore[arg-type]
+            subject=args.subject,
+            tenant_id=args.tenant,
+            roles=roles,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> int:
+    """List dead letters of a topic with their errors."""
+    letters = asyncio.run(dlq_tools.read_dead_letters(KafkaSettings(), args.topic))
+    if args.json:
+        if letters:
+            print(dlq_tools.as_json_lines(letters))
+        return 0
+    if not letters:
+        print(f"No dead letters for {args.topic}.")
+        return 0
+    for letter in letters:
+        s = letter.summary()
+        print(f"{s['ref']:<10} {s['failed_at'] or '':<33} {s['event_id'] or '-':<37} {s['type'] or '-'}")
+        print(f"           {s['error_type']}: {s['error']}")
+    print(f"\n{len(letters)} dead letter(s). Replay with: contactcenter dlq replay {args.topic} --all")
+    return 0
+
+
+async def _replay(topic: str, ids: list[str]) -> int:
+    settings = KafkaSettings()
+    letters = dlq_tools.select(await dlq_tools.read_dead_letters(settings, topic), ids)
+    producer = EventProducer(settings)
+    await producer.start()
+    try:
+        return await dlq_tools.replay(producer, topic, letters)
+    finally:
+        await producer.stop()
+
+
+def cmd_dlq_replay(args: argparse.Namespace) -> int:
+    """Republish dead letters (all, or by ref / event id) to their original topic."""
+    if not args.all and not args.id:
+        print("Name the letters with --id (ref or event id), or pass --all.", file=sys.stderr)
+        return 2
+    count = asyncio.run(_replay(args.topic, [] if args.all else args.id))
+    print(f"Replayed {count} message(s) to {args.topic.removesuffix('.dlq')}.")
+    return 0
+
+
+def cmd_schemas(args: argparse.Namespace) -> int:
+    """Write (or check) the JSON Schemas generated from the event models."""
+    directory = Path(args.dir)
+    if args.check:
+        stale = stale_schemas(directory)
+        if stale:
+            print(f"Stale schemas: {', '.join(stale)}; run: contactcenter schemas", file=sys.stderr)
+            return 1
+        print("Schemas are current.")
+        return 0
+    for path in write_schemas(directory):
+        print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def stack_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+        p.add_argument("--kafka-port", type=int, default=19092)
+        p.add_argument("--mongo-port", type=int, default=27027)
+        p.add_argument("--base-port", type=int, default=8001, help="first service port")
+
+    up = sub.add_parser("up", help="run the broker, database and all five services")
+    stack_options(up)
+    up.add_argument("--demo", action="store_true", help="send the demo scenario once up")
+    up.set_defaults(func=cmd_up)
+
+    demo = sub.add_parser("demo", help="send the demo scenario to a running stack")
+    stack_options(demo)
+    demo.set_defaults(func=cmd_demo)
+
+    token = sub.add_parser("token", help="print a bearer token for the APIs")
+    stack_options(token)
+    token.add_argument("--tenant", required=True)
+    token.add_argument("--role", action="append", choices=[r.value for r in Role], required=True)
+    token.add_argument("--subject", default="dev")
+    token.add_argument("--ttl", type=int, default=8 * 3600)
+    token.set_defaults(func=cmd_token)
+
+    dlq = sub.add_parser("dlq", help="list or replay dead-lettered messages")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", required=True)
+    topics = sorted(n for n in all_topic_names() if not n.endswith(".dlq"))
+    dlq_list = dlq_sub.add_parser("list", help="dead letters of a topic, with their errors")
+    dlq_list.add_argument("topic", choices=topics)
+    dlq_list.add_argument("--json", action="store_true")
+    dlq_list.set_defaults(func=cmd_dlq_list)
+    dlq_replay = dlq_sub.add_parser("replay", help="republish dead letters after a fix")
+    dlq_replay.add_argument("topic", choices=topics)
+    dlq_replay.add_argument("--id", action="append", default=[], help="ref (p:offset) or event id")
+    dlq_replay.add_argument("--all", action="store_true")
+    dlq_replay.set_defaults(func=cmd_dlq_replay)
+
+    schemas = sub.add_parser("schemas", help="write the event JSON Schemas into docs/schemas")
+    schemas.add_argument("--dir", default=str(REPO_ROOT / "docs" / "schemas"))
+    schemas.add_argument("--check", action="store_true", help="fail when they are stale")
+    schemas.set_defaults(func=cmd_schemas)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``contactcenter`` command."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

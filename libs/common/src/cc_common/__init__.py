@@ -1,0 +1,1 @@
+"""Shared plumbing and the event contract of the contact-center platform."""

@@ -1,0 +1,84 @@
+"""Bearer JWTs for the agent, supervisor and integration APIs: issue and verify."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+
+from cc_common.settings import AuthSettings
+
+ALGORITHM = "HS256"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+    INTEGRATION = "integration"
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired, or not ours."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, for which tenant, with which roles."""
+
+    subject: str
+    tenant_id: str
+    roles: frozenset[Role]
+
+    def has_any(self, roles: Iterable[Role]) -> bool:
+        """True when the principal holds at least one of ``roles``."""
+        return not self.roles.isdisjoint(roles)
+
+
+def issue_token(
+    settings: AuthSettings,
+    *,
+    subject: str,
+    tenant_id: str,
+    roles: Iterable[Role],
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    """Sign a token (the embedded stack's dev tokens, and tests)."""
+    now = int(time.time())
+    claims = {
+        "sub": subject,
+        "tenant_id": tenant_id,
+        "roles": sorted(r.value for r in roles),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+
+
+def verify_token(settings: AuthSettings, token: str) -> Principal:
+    """Check signature, issuer, audience and expiry; return the principal."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    tenant_id = claims.get("tenant_id")
+    roles = claims.get("roles")
+    if not isinstance(tenant_id, str) or not isinstance(roles, list):
+        raise InvalidToken("token lacks tenant_id or roles")
+    try:
+        parsed = frozenset(Role(r) for r in roles)
+    except ValueError as exc:
+        raise InvalidToken(f"unknown role in token: {exc}") from exc
+    return Principal(subject=str(claims["sub"]), tenant_id=tenant_id, roles=parsed)

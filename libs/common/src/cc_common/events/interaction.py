@@ -1,0 +1,131 @@
+"""The normalised interaction: what every ingest service makes of a provider event."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBCHAT = "webchat"
+    LINE = "line"
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
+    WHATSAPP = "whatsapp"
+    TELEGRAM = "telegram"
+    X = "x"
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class InteractionKind(StrEnum):
+    MESSAGE = "message"
+    CALL = "call"
+    STATUS = "status"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+
+
+class IdentityKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    LINE_USER_ID = "line_user_id"
+    MESSENGER_PSID = "messenger_psid"
+    INSTAGRAM_ID = "instagram_id"
+    WHATSAPP_ID = "whatsapp_id"
+    TELEGRAM_USER_ID = "telegram_user_id"
+    X_USER_ID = "x_user_id"
+    WEBCHAT_VISITOR_ID = "webchat_visitor_id"
+    CRM_ID = "crm_id"
+
+
+class PartyRole(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    BOT = "bot"
+    SYSTEM = "system"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Identity(_Frozen):
+    """One identifier of a person on one channel (email lower-cased, phone in E.164)."""
+
+    kind: IdentityKind
+    value: str = Field(min_length=1, max_length=320)
+    verified: bool = Field(
+        default=False, description="The provider vouches for it (signed webhook, SMTP sender)."
+    )
+
+
+class Party(_Frozen):
+    role: PartyRole
+    display_name: str | None = Field(default=None, max_length=200)
+    identities: tuple[Identity, ...] = ()
+
+
+class AttachmentRef(_Frozen):
+    """An attachment stored in the blob store: never inline on Kafka."""
+
+    blob_id: str
+    filename: str | None = None
+    content_type: str = "application/octet-stream"
+    size: int = Field(ge=0)
+    sha256: str | None = None
+    inline: bool = False
+
+
+class Content(_Frozen):
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = Field(default=None, description="Sanitised HTML, for display only.")
+    language: str | None = None
+    attachments: tuple[AttachmentRef, ...] = ()
+
+
+class VoiceFacts(_Frozen):
+    call_id: str
+    status: str
+    duration_seconds: int | None = Field(default=None, ge=0)
+    recording_url: str | None = None
+    transcript: str | None = None
+    ivr_path: tuple[str, ...] = ()
+
+
+class RoutingHints(_Frozen):
+    needs_human: bool = Field(default=True, description="False for auto-replies and statuses.")
+    skills: tuple[str, ...] = ()
+    priority: int = Field(default=0, ge=0, le=100)
+    language: str | None = None
+
+
+class Interaction(_Frozen):
+    """A message, call or status from a customer or to one, normalised across channels."""
+
+    channel: Channel
+    direction: Direction
+    kind: InteractionKind = InteractionKind.MESSAGE
+    provider: str = Field(description="e.g. smtp, webchat, line, twilio.")
+    provider_message_id: str | None = None
+    provider_ids: dict[str, str] = Field(default_factory=dict)
+    conversation_key: str = Field(
+        min_length=1, description="Email thread root, chat session, LINE user or call id."
+    )
+    parties: tuple[Party, ...] = ()
+    content: Content | None = None
+    voice: VoiceFacts | None = None
+    routing_hints: RoutingHints = Field(default_factory=RoutingHints)
+    parse_defects: tuple[str, ...] = ()
+
+    def customer(self) -> Party | None:
+        """Return the customer party, if the interaction names one."""
+        return next((p for p in self.parties if p.role is PartyRole.CUSTOMER), None)

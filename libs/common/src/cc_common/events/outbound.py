@@ -1,0 +1,24 @@
+"""Outbound requests: an agent's reply on its way to a channel."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cc_common.events.interaction import Channel, Content, Identity
+
+
+class OutboundRequested(BaseModel):
+    """Send this content to the customer on this channel, in this conversation."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    reply_id: uuid.UUID = Field(description="Idempotency key of the agent's reply.")
+    channel: Channel
+    conversation_key: str
+    case_id: str | None = None
+    agent_id: str
+    recipient: Identity
+    content: Content
+    in_reply_to: str | None = Field(default=None, description="Provider id being answered.")

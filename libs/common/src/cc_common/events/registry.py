@@ -1,0 +1,68 @@
+"""Which payload model each event type carries, and decoding of raw bytes."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ValidationError
+
+from cc_common.events.agents import AgentPresenceChanged, AgentTaskActed
+from cc_common.events.envelope import Envelope, RawEnvelope
+from cc_common.events.interaction import Interaction
+from cc_common.events.outbound import OutboundRequested
+from cc_common.events.routing import RoutingChange, TaskState
+
+INTERACTION_RECEIVED: Final = "interaction.received"
+INTERACTION_UPDATED: Final = "interaction.updated"
+AGENT_PRESENCE_CHANGED: Final = "agent.presence_changed"
+AGENT_TASK_ACTED: Final = "agent.task_acted"
+OUTBOUND_REQUESTED: Final = "outbound.requested"
+
+
+def routing_event_type(state: TaskState) -> str:
+    """Return the event type announcing that a task reached ``state``."""
+    return f"task.{state.value}"
+
+
+EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
+    INTERACTION_RECEIVED: Interaction,
+    INTERACTION_UPDATED: Interaction,
+    AGENT_PRESENCE_CHANGED: AgentPresenceChanged,
+    AGENT_TASK_ACTED: AgentTaskActed,
+    OUTBOUND_REQUESTED: OutboundRequested,
+    **{routing_event_type(state): RoutingChange for state in TaskState},
+}
+
+
+class UndecodableEvent(ValueError):
+    """The bytes are not a valid event of a known type; retrying will not help."""
+
+
+def decode_event(raw: bytes) -> Envelope[Any]:
+    """Parse bytes into an envelope whose ``data`` is the model its type declares."""
+    try:
+        head = RawEnvelope.model_validate_json(raw)
+    except ValidationError as exc:
+        raise UndecodableEvent(f"invalid envelope: {_first_error(exc)}") from exc
+    model = EVENT_TYPES.get(head.type)
+    if model is None:
+        raise UndecodableEvent(f"unknown event type {head.type!r}")
+    try:
+        data = model.model_validate(head.data)
+    except ValidationError as exc:
+        raise UndecodableEvent(f"invalid {head.type} payload: {_first_error(exc)}") from exc
+    fields = head.model_dump(exclude={"data"})
+    return Envelope[model](**fields, data=data)  # type: ignore[valid-type]
+
+
+def encode_event(event: Envelope[Any]) -> bytes:
+    """Serialise an envelope to JSON bytes."""
+    return event.model_dump_json().encode()
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"

@@ -1,0 +1,1 @@
+"""HTTP helpers every service installs: problems, limits, health, metrics."""

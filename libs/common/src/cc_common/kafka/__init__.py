@@ -1,0 +1,1 @@
+"""Kafka plumbing: producer, consumer runner, dead letters, topic administration."""

@@ -1,0 +1,288 @@
+"""The consumer runner every service uses to handle a topic safely.
+
+Rules it enforces: offsets are committed only after the handler's effects are stored;
+a failing message is retried with backoff a bounded number of times and then
+dead-lettered with its error; undecodable messages are dead-lettered at once;
+messages with the same order key are handled in order while different keys of a
+batch run concurrently; an outage of the database or broker is waited out, never
+dead-lettered; ``stop()`` drains the batch in hand, commits and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from cc_common.errors import PermanentError, is_infrastructure_error
+from cc_common.events.envelope import Envelope
+from cc_common.events.registry import UndecodableEvent, decode_event
+from cc_common.kafka.batching import backoff_seconds, group_in_order, next_offsets
+from cc_common.kafka.dead_letters import Failure, dead_letter_headers
+from cc_common.kafka.producer import BrokerUnavailable, EventProducer, Headers
+from cc_common.logging import bind_context, get_logger
+from cc_common.metrics import (
+    CONSUMER_LAG,
+    DEAD_LETTERED,
+    EVENTS_CONSUMED,
+    HANDLER_RETRIES,
+)
+from cc_common.settings import KafkaSettings
+from cc_common.topics import DLQ_SUFFIX
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One decoded message, with where it came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: Headers
+    event: Envelope[Any]
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+OrderKey = Callable[[Envelope[Any]], str]
+
+
+def by_tenant(event: Envelope[Any]) -> str:
+    """Order key: one sequence per tenant (the router's single-writer rule)."""
+    return event.tenant_id
+
+
+@dataclass(frozen=True, slots=True)
+class _DeadLetter:
+    """The original message (exact bytes) and why it failed."""
+
+    key: bytes | None
+    value: bytes
+    headers: Headers
+    failure: Failure
+
+
+class _Stopping(Exception):
+    """Raised inside a batch when stop() interrupts a wait; the batch is not committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base: float = 0.1
+    backoff_cap: float = 5.0
+
+
+class ConsumerRunner:
+    """Consumes topics in a group and hands each decoded event to a handler."""
+
+    def __init__(
+        self,
+        *,
+        settings: KafkaSettings,
+        topics: Sequence[str],
+        group_id: str,
+        handler: Handler,
+        producer: EventProducer,
+        order_key: OrderKey = by_tenant,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._settings = settings
+        self._topics = list(topics)
+        self.group_id = group_id
+        self._handler = handler
+        self._producer = producer
+        self._order_key = order_key
+        self._retry = retry or RetryPolicy()
+        self._stopping = asyncio.Event()
+        self.assigned = asyncio.Event()
+        self.running = False
+
+    def stop(self) -> None:
+        """Ask the loop to finish the batch in hand, commit and close."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until stop() is called."""
+        suffix = self._settings.topic_suffix
+        consumer = AIOKafkaConsumer(
+            *(t + suffix for t in self._topics),
+            bootstrap_servers=self._settings.bootstrap_servers,
+            client_id=f"{self._settings.client_id}-{self.group_id}",
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
+            max_poll_records=self._settings.max_poll_records,
+        )
+        await consumer.start()
+        self.running = True
+        log.info("consumer.started", group=self.group_id, topics=self._topics)
+        try:
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=200)
+                if consumer.assignment():
+                    self.assigned.set()
+                if not batch:
+                    continue
+                try:
+                    await self._handle_batch(batch)
+                except _Stopping:
+                    log.info("consumer.batch_abandoned_on_stop", group=self.group_id)
+                    break
+                await self._commit(consumer, batch)
+                self._record_lag(consumer, batch)
+        finally:
+            self.running = False
+            await consumer.stop()
+            log.info("consumer.stopped", group=self.group_id)
+
+    async def _handle_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        deliveries: list[Delivery] = []
+        failures: list[_DeadLetter] = []
+        for records in batch.values():
+            for record in records:
+                try:
+                    deliveries.append(self._decode(record))
+                except UndecodableEvent as exc:
+                    failure = self._failure(record, exc, attempts=1)
+                    headers = list(record.headers or ())
+                    failures.append(_DeadLetter(record.key, record.value, headers, failure))
+        groups = group_in_order(deliveries, key=lambda d: self._order_key(d.event))
+        results = await asyncio.gather(*(self._handle_group(group) for group in groups))
+        for group_failures in results:
+            failures.extend(group_failures)
+        if failures:
+            await self._dead_letter(failures)
+
+    def _decode(self, record: ConsumerRecord) -> Delivery:
+        return Delivery(
+            topic=self._logical(record.topic),
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            headers=list(record.headers or ()),
+            event=decode_event(record.value),
+        )
+
+    async def _handle_group(self, group: list[Delivery]) -> list[_DeadLetter]:
+        failures = []
+        for delivery in group:
+            failure = await self._handle_one(delivery)
+            if failure is not None:
+                failures.append(
+                    _DeadLetter(delivery.key, delivery.value, delivery.headers, failure)
+                )
+        return failures
+
+    async def _handle_one(self, delivery: Delivery) -> Failure | None:
+        event = delivery.event
+        attempt = 0
+        with bind_context(event_id=str(event.id), correlation_id=event.correlation_id):
+            while True:
+                attempt += 1
+                try:
+                    await self._handler(delivery)
+                except PermanentError as exc:
+                    return self._failure(delivery, exc, attempts=attempt)
+                except Exception as exc:
+                    if is_infrastructure_error(exc):
+                        # An outage is not the message's fault: wait it out.
+                        log.warning("consumer.infrastructure_down", error=repr(exc))
+                        attempt -= 1
+                        await self._sleep(self._retry.backoff_cap)
+                        continue
+                    if attempt >= self._retry.max_attempts:
+                        log.error("consumer.retries_exhausted", error=repr(exc))
+                        return self._failure(delivery, exc, attempts=attempt)
+                    HANDLER_RETRIES.labels(self.group_id).inc()
+                    log.warning("consumer.retrying", attempt=attempt, error=repr(exc))
+                    await self._sleep(
+                        backoff_seconds(
+                            attempt, base=self._retry.backoff_base, cap=self._retry.backoff_cap
+                        )
+                    )
+                else:
+                    EVENTS_CONSUMED.labels(delivery.topic, self.group_id, "handled").inc()
+                    return None
+
+    async def _dead_letter(self, failures: list[_DeadLetter]) -> None:
+        by_topic: dict[str, list[tuple[bytes | None, bytes, Headers]]] = {}
+        for dead in failures:
+            failure = dead.failure
+            headers = dead_letter_headers(dead.headers, failure)
+            by_topic.setdefault(failure.topic + DLQ_SUFFIX, []).append(
+                (dead.key, dead.value, headers)
+            )
+            log.error(
+                "consumer.dead_lettered",
+                topic=failure.topic,
+                partition=failure.partition,
+                offset=failure.offset,
+                error_type=failure.error_type,
+                error=failure.message,
+            )
+        for dlq, records in by_topic.items():
+            while True:
+                try:
+                    await self._producer.send_raw_many(dlq, records)
+                    break
+                except BrokerUnavailable as exc:
+                    log.warning("consumer.dead_letter_waiting_for_broker", error=repr(exc))
+                    await self._sleep(self._retry.backoff_cap)
+            DEAD_LETTERED.labels(dlq.removesuffix(DLQ_SUFFIX), self.group_id).inc(len(records))
+            EVENTS_CONSUMED.labels(dlq.removesuffix(DLQ_SUFFIX), self.group_id, "dead_lettered").inc(
+                len(records)
+            )
+
+    async def _commit(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        offsets = next_offsets((tp, r.offset) for tp, records in batch.items() for r in records)
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # A rebalance took the partitions away: the new owner re-handles the batch,
+            # which idempotent effects make harmless.
+            log.warning("consumer.commit_failed", error=repr(exc))
+
+    def _record_lag(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        for tp, records in batch.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None and records:
+                lag = max(0, highwater - (records[-1].offset + 1))
+                CONSUMER_LAG.labels(self._logical(tp.topic), self.group_id).set(lag)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            return
+        raise _Stopping
+
+    def _failure(
+        self, source: ConsumerRecord | Delivery, exc: BaseException, *, attempts: int
+    ) -> Failure:
+        return Failure(
+            error_type=type(exc).__name__,
+            message=str(exc) or repr(exc),
+            topic=self._logical(source.topic),
+            partition=source.partition,
+            offset=source.offset,
+            group=self.group_id,
+            attempts=attempts,
+        )
+
+    def _logical(self, physical: str) -> str:
+        suffix = self._settings.topic_suffix
+        return physical.removesuffix(suffix) if suffix else physical

@@ -1,0 +1,36 @@
+"""Prometheus metrics shared by every service (one process registry)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "cc_http_requests_total", "HTTP requests answered.", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "cc_http_request_duration_seconds",
+    "HTTP request latency.",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+EVENTS_PUBLISHED = Counter(
+    "cc_events_published_total", "Events acknowledged by the broker.", ["topic"]
+)
+PUBLISH_FAILURES = Counter(
+    "cc_publish_failures_total", "Publishes the broker did not acknowledge.", ["topic"]
+)
+EVENTS_CONSUMED = Counter(
+    "cc_events_consumed_total", "Messages handled by a consumer.", ["topic", "group", "outcome"]
+)
+HANDLER_RETRIES = Counter(
+    "cc_handler_retries_total", "Handler attempts that failed and were retried.", ["group"]
+)
+DEAD_LETTERED = Counter(
+    "cc_dead_lettered_total", "Messages sent to a dead-letter topic.", ["topic", "group"]
+)
+CONSUMER_LAG = Gauge(
+    "cc_consumer_lag_messages", "Messages behind the partition end.", ["topic", "group"]
+)
+SIGNATURE_FAILURES = Counter(
+    "cc_signature_failures_total", "Webhook requests refused for a bad signature.", ["provider"]
+)

@@ -1,0 +1,136 @@
+"""The composition root of a service process: its clients, consumers and HTTP platform."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cc_common.http.health import health_router
+from cc_common.http.middleware import BodySizeLimit, RequestContext
+from cc_common.http.problems import install_problem_handlers, register_problem
+from cc_common.kafka.consumer import ConsumerRunner, Handler, OrderKey, RetryPolicy, by_tenant
+from cc_common.kafka.producer import BrokerUnavailable, EventProducer
+from cc_common.logging import configure_logging, get_logger
+from cc_common.mongo import Document, make_mongo_client, ping
+from cc_common.settings import ServiceSettings
+from cc_common.supervision import TaskGroup
+
+log = get_logger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+class Runtime:
+    """The clients one process owns: a producer, a MongoDB client, its consumers."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        service: str,
+        producer: EventProducer,
+        mongo: AsyncMongoClient[Document] | None,
+        database: str | None,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.producer = producer
+        self.mongo = mongo
+        self._database = database
+        self.tasks = TaskGroup()
+        self.consumers: list[ConsumerRunner] = []
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        """The service's own database."""
+        if self.mongo is None or self._database is None:
+            raise RuntimeError(f"{self.service} has no database")
+        return self.mongo[self._database]
+
+    def add_consumer(
+        self,
+        *,
+        topics: Sequence[str],
+        group_id: str,
+        handler: Handler,
+        order_key: OrderKey = by_tenant,
+        retry: RetryPolicy | None = None,
+    ) -> ConsumerRunner:
+        """Start a watched consumer loop for ``topics``."""
+        runner = ConsumerRunner(
+            settings=self.settings.kafka,
+            topics=topics,
+            group_id=group_id,
+            handler=handler,
+            producer=self.producer,
+            order_key=order_key,
+            retry=retry,
+        )
+        self.consumers.append(runner)
+        self.tasks.start(f"consumer:{group_id}", runner.run())
+        return runner
+
+    async def readiness(self) -> dict[str, bool]:
+        """Each dependency and loop, and whether it answers."""
+        checks = {"kafka": await self.producer.ping()}
+        if self.mongo is not None:
+            checks["mongodb"] = await ping(self.mongo)
+        for runner in self.consumers:
+            checks[f"consumer:{runner.group_id}"] = runner.running
+        return checks
+
+    async def close(self) -> None:
+        """Drain consumers, then close the producer and the database client."""
+        for runner in self.consumers:
+            runner.stop()
+        await self.tasks.wait(SHUTDOWN_GRACE_SECONDS)
+        await self.producer.stop()
+        if self.mongo is not None:
+            await self.mongo.close()
+
+
+@asynccontextmanager
+async def service_runtime(
+    settings: ServiceSettings, *, service: str, database: str | None
+) -> AsyncIterator[Runtime]:
+    """Build a service's clients, yield them, and close them in reverse order."""
+    configure_logging(service=service, level=settings.log_level)
+    producer = EventProducer(settings.kafka)
+    await producer.start()
+    mongo = make_mongo_client(settings.mongo, app_name=service) if database else None
+    runtime = Runtime(
+        settings, service=service, producer=producer, mongo=mongo, database=database
+    )
+    log.info("service.started", idempotent_producer=producer.idempotent)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
+        log.info("service.stopped")
+
+
+def install_platform(app: FastAPI, *, max_body_bytes: int) -> None:
+    """Problem bodies, body cap, correlation ids, metrics and probes for ``app``.
+
+    The probes read ``app.state.runtime``, which the lifespan sets.
+    """
+    install_problem_handlers(app)
+    register_problem(
+        app, BrokerUnavailable, 503, problem="broker-unavailable", headers={"Retry-After": "5"}
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestContext)
+
+    async def readiness() -> dict[str, bool]:
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        return await runtime.readiness() if runtime else {"started": False}
+
+    def dead_tasks() -> list[str]:
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        return runtime.tasks.dead() if runtime else []
+
+    app.include_router(health_router(readiness=readiness, dead_tasks=dead_tasks))

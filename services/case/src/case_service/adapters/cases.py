@@ -1,0 +1,63 @@
+"""Cases in MongoDB. The walking skeleton opens one case per conversation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cc_common.mongo import Document, IndexSpec
+
+CASES = "cases"
+_CASE_NAMESPACE = uuid.UUID("0b8f1d0c-2f6c-4c39-a1c6-7f1f4c2f9b11")
+
+INDEXES = (IndexSpec(CASES, [("tenant_id", 1), ("customer_id", 1), ("opened_at", -1)], "by_customer"),)
+
+
+def case_id_for(tenant_id: str, conversation_key: str) -> str:
+    """The case a conversation belongs to (deterministic, so replays agree)."""
+    return str(uuid.uuid5(_CASE_NAMESPACE, f"{tenant_id}\x1f{conversation_key}"))
+
+
+class CaseRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._cases = db[CASES]
+
+    async def open_for_conversation(
+        self,
+        *,
+        tenant_id: str,
+        customer_id: str,
+        conversation_key: str,
+        channel: str,
+        subject: str | None,
+        opened_at: datetime,
+    ) -> str:
+        """The conversation's case, opened if new."""
+        case_id = case_id_for(tenant_id, conversation_key)
+        await self._cases.update_one(
+            {"_id": case_id},
+            {
+                "$setOnInsert": {
+                    "tenant_id": tenant_id,
+                    "customer_id": customer_id,
+                    "conversation_key": conversation_key,
+                    "channel": channel,
+                    "subject": subject,
+                    "status": "new",
+                    "opened_at": opened_at,
+                },
+                "$max": {"last_activity_at": opened_at},
+            },
+            upsert=True,
+        )
+        return case_id
+
+    async def list_for_customer(self, tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's cases, newest first."""
+        cursor = self._cases.find({"tenant_id": tenant_id, "customer_id": customer_id}).sort(
+            "opened_at", -1
+        )
+        return [doc async for doc in cursor]

@@ -1,0 +1,62 @@
+"""Timeline entries in MongoDB: one document per entry, indexed by customer and time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cc_common.mongo import Document, IndexSpec
+
+ENTRIES = "timeline"
+
+INDEXES = (
+    IndexSpec(
+        ENTRIES,
+        [("tenant_id", 1), ("customer_id", 1), ("occurred_at", -1), ("_id", -1)],
+        "by_customer_time",
+    ),
+)
+
+
+class TimelineRepository:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._entries = db[ENTRIES]
+
+    async def add(self, entry: dict[str, Any]) -> None:
+        """Store an entry; storing the same event again changes nothing."""
+        fields = {k: v for k, v in entry.items() if k != "_id"}
+        await self._entries.update_one({"_id": entry["_id"]}, {"$setOnInsert": fields}, upsert=True)
+
+    async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None:
+        """(customer_id, case_id) of a stored entry, or None if not stored yet."""
+        doc = await self._entries.find_one(
+            {"_id": entry_id, "tenant_id": tenant_id}, projection={"customer_id": 1, "case_id": 1}
+        )
+        return (doc["customer_id"], doc["case_id"]) if doc else None
+
+    async def page(
+        self,
+        *,
+        tenant_id: str,
+        customer_id: str,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        channel: str | None,
+        case_id: str | None,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` entries, newest first, strictly after the cursor position."""
+        query: dict[str, Any] = {"tenant_id": tenant_id, "customer_id": customer_id}
+        if channel:
+            query["channel"] = channel
+        if case_id:
+            query["case_id"] = case_id
+        if after is not None:
+            when, entry_id = after
+            query["$or"] = [
+                {"occurred_at": {"$lt": when}},
+                {"occurred_at": when, "_id": {"$lt": entry_id}},
+            ]
+        cursor = self._entries.find(query).sort([("occurred_at", -1), ("_id", -1)]).limit(limit)
+        return [doc async for doc in cursor]

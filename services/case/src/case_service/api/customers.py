@@ -1,0 +1,91 @@
+"""Customer routes: look up, read, and read the unified timeline."""
+
+# No `from __future__ import annotations`: FastAPI must resolve the route-local
+# dependency aliases at definition time.
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from case_service.api.deps import CasesDep, CustomersDep, TimelineDep
+from case_service.api.schemas import CaseRead, CustomerRead, TimelineEntryRead, TimelinePage
+from case_service.domain.identity import identity_key, parse_identity_query
+from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
+from cc_common.auth import Principal
+
+
+def build_router(authenticate: Any, *, page_max: int) -> APIRouter:
+    """Customer routes; every query is scoped to the caller's tenant."""
+    router = APIRouter(prefix="/v1/customers", tags=["customers"])
+    PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+    @router.get("")
+    async def find_customers(
+        principal: PrincipalDep,
+        customers: CustomersDep,
+        identity: Annotated[str, Query(description="kind:value, e.g. email:ana@example.com")],
+    ) -> list[CustomerRead]:
+        """Customers owning an identity (zero or one)."""
+        try:
+            kind, value = parse_identity_query(identity)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        customer_id = await customers.find_by_identity(
+            identity_key(principal.tenant_id, kind, value), principal.tenant_id
+        )
+        if customer_id is None:
+            return []
+        found = await customers.get(principal.tenant_id, customer_id)
+        return [_customer(found)] if found else []
+
+    @router.get("/{customer_id}")
+    async def get_customer(
+        customer_id: str, principal: PrincipalDep, customers: CustomersDep
+    ) -> CustomerRead:
+        """One customer with every identity we know."""
+        found = await customers.get(principal.tenant_id, customer_id)
+        if found is None:
+            raise HTTPException(404, "No such customer.")
+        return _customer(found)
+
+    @router.get("/{customer_id}/cases")
+    async def list_cases(
+        customer_id: str, principal: PrincipalDep, cases: CasesDep
+    ) -> list[CaseRead]:
+        """The customer's cases, newest first."""
+        docs = await cases.list_for_customer(principal.tenant_id, customer_id)
+        return [CaseRead(id=d["_id"], **{k: v for k, v in d.items() if k != "_id"}) for d in docs]
+
+    @router.get("/{customer_id}/timeline")
+    async def read_timeline(
+        customer_id: str,
+        principal: PrincipalDep,
+        timeline: TimelineDep,
+        limit: Annotated[int, Query(ge=1, le=page_max)] = 50,
+        cursor: str | None = None,
+        channel: str | None = None,
+        case_id: str | None = None,
+    ) -> TimelinePage:
+        """Every channel's entries of one customer, newest first, with a cursor."""
+        try:
+            after = decode_cursor(cursor) if cursor else None
+        except InvalidCursor as exc:
+            raise HTTPException(400, str(exc)) from exc
+        docs = await timeline.page(
+            tenant_id=principal.tenant_id,
+            customer_id=customer_id,
+            limit=limit,
+            after=after,
+            channel=channel,
+            case_id=case_id,
+        )
+        items = [TimelineEntryRead(id=d["_id"], **d) for d in docs]
+        next_cursor = (
+            encode_cursor(docs[-1]["occurred_at"], docs[-1]["_id"]) if len(docs) == limit else None
+        )
+        return TimelinePage(items=items, next_cursor=next_cursor)
+
+    return router
+
+
+def _customer(doc: dict[str, Any]) -> CustomerRead:
+    return CustomerRead(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})

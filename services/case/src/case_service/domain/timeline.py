@@ -1,0 +1,93 @@
+"""What a timeline entry says about an event, and cursors over the timeline (pure)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from cc_common.events import Envelope, Interaction, RoutingChange
+
+SUMMARY_CHARS = 280
+
+
+class InvalidCursor(ValueError):
+    """The pagination cursor was not issued by us."""
+
+
+def interaction_entry(
+    event: Envelope[Interaction], *, customer_id: str, case_id: str
+) -> dict[str, Any]:
+    """The timeline document of an interaction (its id is the event id: idempotent)."""
+    interaction = event.data
+    return {
+        "_id": str(event.id),
+        "tenant_id": event.tenant_id,
+        "customer_id": customer_id,
+        "case_id": case_id,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "entry_type": "interaction",
+        "kind": interaction.kind.value,
+        "channel": interaction.channel.value,
+        "direction": interaction.direction.value,
+        "conversation_key": interaction.conversation_key,
+        "summary": _interaction_summary(interaction),
+        "interaction": interaction.model_dump(mode="json"),
+    }
+
+
+def routing_entry(
+    event: Envelope[RoutingChange], *, customer_id: str, case_id: str
+) -> dict[str, Any]:
+    """The timeline document of a routing change (queued, answered by whom, after how long)."""
+    change = event.data
+    return {
+        "_id": str(event.id),
+        "tenant_id": event.tenant_id,
+        "customer_id": customer_id,
+        "case_id": case_id,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "entry_type": "routing",
+        "kind": f"task.{change.state.value}",
+        "channel": change.channel.value,
+        "conversation_key": change.conversation_key,
+        "summary": _routing_summary(change),
+        "routing": change.model_dump(mode="json"),
+    }
+
+
+def _interaction_summary(interaction: Interaction) -> str | None:
+    if interaction.voice is not None:
+        voice = interaction.voice
+        duration = f" ({voice.duration_seconds} s)" if voice.duration_seconds is not None else ""
+        return f"call {voice.status.replace('_', ' ')}{duration}"
+    text = interaction.content.text if interaction.content else None
+    return text[:SUMMARY_CHARS] if text else None
+
+
+def _routing_summary(change: RoutingChange) -> str:
+    parts = [f"{change.state.value} in {change.queue}"]
+    if change.queue_position is not None:
+        parts.append(f"position {change.queue_position}")
+    if change.agent_id:
+        parts.append(f"agent {change.agent_id}")
+    return ", ".join(parts)
+
+
+def encode_cursor(occurred_at: datetime, entry_id: str) -> str:
+    """An opaque cursor pointing just past an entry."""
+    raw = json.dumps([occurred_at.isoformat(), entry_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (time, id) position a cursor points past."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        when, entry_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(when), str(entry_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor("the cursor is not valid") from exc

@@ -1,0 +1,54 @@
+"""case: the app factory, its lifespan and its consumer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from case_service.adapters import cases, customers, timeline
+from case_service.api import customers as customer_routes
+from case_service.consumers.timeline import TimelineHandler, conversation_order
+from case_service.settings import CaseSettings
+from cc_common.auth import Role
+from cc_common.http.auth import principal_dependency
+from cc_common.mongo import ensure_indexes
+from cc_common.runtime import install_platform, service_runtime
+from cc_common.topics import INTERACTIONS, ROUTING
+
+SERVICE = "case"
+INDEXES = (*customers.INDEXES, *cases.INDEXES, *timeline.INDEXES)
+
+
+def create_app(settings: CaseSettings | None = None) -> FastAPI:
+    """Build the case application (agent API plus its Kafka consumer)."""
+    settings = settings or CaseSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(settings, service=SERVICE, database=settings.database) as rt:
+            await ensure_indexes(rt.db, INDEXES)
+            app.state.runtime = rt
+            app.state.customers = customers.CustomerRepository(rt.db)
+            app.state.cases = cases.CaseRepository(rt.db)
+            app.state.timeline = timeline.TimelineRepository(rt.db)
+            rt.add_consumer(
+                topics=[INTERACTIONS.name, ROUTING.name],
+                group_id=settings.consumer_group,
+                handler=TimelineHandler(
+                    customers=app.state.customers,
+                    cases=app.state.cases,
+                    timeline=app.state.timeline,
+                ),
+                order_key=conversation_order,
+            )
+            yield
+
+    app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
+    install_platform(app, max_body_bytes=settings.max_body_bytes)
+    authenticate = principal_dependency(settings.auth, roles=frozenset(Role))
+    app.include_router(
+        customer_routes.build_router(authenticate, page_max=settings.timeline_page_max)
+    )
+    return app

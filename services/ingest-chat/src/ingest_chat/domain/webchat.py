@@ -1,0 +1,81 @@
+"""Web chat rules: a visitor's conversation and how its messages become interactions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cc_common.events import (
+    INTERACTION_RECEIVED,
+    Channel,
+    Content,
+    Direction,
+    Envelope,
+    Identity,
+    IdentityKind,
+    Interaction,
+    Party,
+    PartyRole,
+    provider_event_id,
+)
+
+PROVIDER = "webchat"
+SOURCE = "ingest-chat"
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorConversation:
+    """What the signed conversation token vouches for."""
+
+    tenant_id: str
+    conversation_id: str
+    visitor_id: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    @property
+    def conversation_key(self) -> str:
+        """The conversation key shared by every message of this chat."""
+        return f"webchat:{self.conversation_id}"
+
+    def identities(self) -> tuple[Identity, ...]:
+        """The visitor id (ours, so verified) and what the visitor told us (unverified)."""
+        found = [Identity(kind=IdentityKind.WEBCHAT_VISITOR_ID, value=self.visitor_id, verified=True)]
+        if self.email:
+            found.append(Identity(kind=IdentityKind.EMAIL, value=self.email.strip().lower()))
+        if self.phone:
+            found.append(Identity(kind=IdentityKind.PHONE, value=self.phone))
+        return tuple(found)
+
+
+def visitor_message(
+    conversation: VisitorConversation, *, client_message_id: str, text: str, sent_at: datetime
+) -> Envelope[Interaction]:
+    """The event for a visitor's message; a resend of the same client id is the same event."""
+    provider_message_id = f"{conversation.conversation_id}:{client_message_id}"
+    event_id = provider_event_id(conversation.tenant_id, PROVIDER, provider_message_id)
+    interaction = Interaction(
+        channel=Channel.WEBCHAT,
+        direction=Direction.INBOUND,
+        provider=PROVIDER,
+        provider_message_id=provider_message_id,
+        conversation_key=conversation.conversation_key,
+        parties=(
+            Party(
+                role=PartyRole.CUSTOMER,
+                display_name=conversation.name,
+                identities=conversation.identities(),
+            ),
+        ),
+        content=Content(text=text),
+    )
+    return Envelope[Interaction](
+        id=event_id,
+        type=INTERACTION_RECEIVED,
+        tenant_id=conversation.tenant_id,
+        occurred_at=sent_at,
+        source=SOURCE,
+        correlation_id=conversation.conversation_key,
+        data=interaction,
+    )

@@ -1,0 +1,35 @@
+"""ingest-voice: the app factory and its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cc_common.auth import Role
+from cc_common.http.auth import principal_dependency
+from cc_common.runtime import install_platform, service_runtime
+from ingest_voice.api import cti
+from ingest_voice.settings import VoiceSettings
+
+SERVICE = "ingest-voice"
+
+
+def create_app(settings: VoiceSettings | None = None) -> FastAPI:
+    """Build the ingest-voice application."""
+    settings = settings or VoiceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with service_runtime(settings, service=SERVICE, database=None) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    app = FastAPI(title="ingest-voice", version="0.1.0", lifespan=lifespan)
+    install_platform(app, max_body_bytes=settings.max_body_bytes)
+    authenticate = principal_dependency(
+        settings.auth, roles=frozenset({Role.INTEGRATION, Role.ADMIN})
+    )
+    app.include_router(cti.build_router(authenticate, default_region=settings.default_region))
+    return app
