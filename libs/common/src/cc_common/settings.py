@@ -7,7 +7,8 @@ from enum import StrEnum
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_PLACEHOLDER_SECRETS = frozenset({"", "change-me", "dev-secret-change-me"})
+_PLACEHOLDER_SECRETS = frozenset({"", "change-me", "insecure-local-development-secret-change-me"})
+MIN_SECRET_BYTES = 32
 
 
 class Environment(StrEnum):
@@ -52,7 +53,7 @@ class AuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CC_AUTH_")
 
-    jwt_secret: SecretStr = SecretStr("dev-secret-change-me")
+    jwt_secret: SecretStr = SecretStr("insecure-local-development-secret-change-me")
     jwt_issuer: str = "contactcenter"
     jwt_audience: str = "contactcenter-api"
 
@@ -73,8 +74,12 @@ class ServiceSettings(BaseSettings):
     def _refuse_placeholder_secrets(self) -> ServiceSettings:
         if self.environment is Environment.PRODUCTION:
             for name, value in self._secrets():
-                if value.get_secret_value() in _PLACEHOLDER_SECRETS:
-                    raise ValueError(f"{name} must be set to a real secret in production")
+                secret = value.get_secret_value()
+                if secret in _PLACEHOLDER_SECRETS or len(secret.encode()) < MIN_SECRET_BYTES:
+                    raise ValueError(
+                        f"{name} must be a real secret of at least {MIN_SECRET_BYTES} bytes"
+                        " in production"
+                    )
         return self
 
     def _secrets(self) -> list[tuple[str, SecretStr]]:

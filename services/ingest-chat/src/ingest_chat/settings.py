@@ -11,7 +11,7 @@ from cc_common.settings import ServiceSettings
 class ChatSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CHAT_")
 
-    visitor_token_secret: SecretStr = SecretStr("dev-secret-change-me")
+    visitor_token_secret: SecretStr = SecretStr("insecure-local-development-secret-change-me")
     visitor_token_ttl_seconds: int = 24 * 3600
     max_message_chars: int = 10_000
 

@@ -1,0 +1,268 @@
+"""The consumer runner against a real broker: commits, retries, dead letters, order."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from cc_common.errors import PermanentError
+from cc_common.events import (
+    INTERACTION_RECEIVED,
+    Channel,
+    Content,
+    Direction,
+    Envelope,
+    Interaction,
+)
+from cc_common.kafka import dlq_tools
+from cc_common.kafka.consumer import ConsumerRunner, Delivery, RetryPolicy
+from cc_common.kafka.producer import EventProducer
+from cc_common.settings import KafkaSettings
+from cc_common.topics import INTERACTIONS
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+FAST_RETRY = RetryPolicy(max_attempts=3, backoff_base=0.01, backoff_cap=0.05)
+
+
+def event(text: str, *, conversation: str = "c1", tenant: str = "acme") -> Envelope[Interaction]:
+    return Envelope[Interaction](
+        id=uuid.uuid4(),
+        type=INTERACTION_RECEIVED,
+        tenant_id=tenant,
+        occurred_at=datetime.now(UTC),
+        source="test",
+        data=Interaction(
+            channel=Channel.WEBCHAT,
+            direction=Direction.INBOUND,
+            provider="webchat",
+            conversation_key=conversation,
+            content=Content(text=text),
+        ),
+    )
+
+
+def text_of(delivery: Delivery) -> str:
+    data = delivery.event.data
+    assert isinstance(data, Interaction) and data.content and data.content.text
+    return data.content.text
+
+
+class Recorder:
+    """A handler that records what it handled and can be told to fail."""
+
+    def __init__(self, fail: Callable[[str, int], Exception | None] | None = None) -> None:
+        self.handled: list[str] = []
+        self.attempts: defaultdict[str, int] = defaultdict(int)
+        self._fail = fail
+
+    async def __call__(self, delivery: Delivery) -> None:
+        text = text_of(delivery)
+        self.attempts[text] += 1
+        if self._fail is not None:
+            error = self._fail(text, self.attempts[text])
+            if error is not None:
+                raise error
+        self.handled.append(text)
+
+
+async def run_until(
+    runner: ConsumerRunner, done: Callable[[], bool], timeout: float = 30.0
+) -> None:
+    """Run the runner until ``done()``; then stop it gracefully."""
+    task = asyncio.create_task(runner.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while not done():
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.02)
+    finally:
+        runner.stop()
+        await asyncio.wait_for(task, 30)
+
+
+def make_runner(
+    settings: KafkaSettings,
+    producer: EventProducer,
+    handler: Callable[[Delivery], Awaitable[None]],
+    *,
+    group: str,
+    order_key: Callable[[Envelope[Interaction]], str] | None = None,
+) -> ConsumerRunner:
+    kwargs = {"order_key": order_key} if order_key else {}
+    return ConsumerRunner(
+        settings=settings,
+        topics=[INTERACTIONS.name],
+        group_id=group,
+        handler=handler,
+        producer=producer,
+        retry=FAST_RETRY,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def test_poison_message_is_dead_lettered_and_the_stream_keeps_flowing(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    await producer.publish(INTERACTIONS.name, event("before"))
+    await producer.send_raw_many(INTERACTIONS.name, [(b"acme", b"{this is not json", [])])
+    await producer.publish(INTERACTIONS.name, event("after"))
+    recorder = Recorder()
+    runner = make_runner(kafka_settings, producer, recorder, group=f"g-{unique}")
+    await run_until(runner, lambda: len(recorder.handled) == 2)
+
+    assert recorder.handled == ["before", "after"]
+    letters = await dlq_tools.read_dead_letters(kafka_settings, INTERACTIONS.name)
+    assert len(letters) == 1
+    assert letters[0].value == b"{this is not json"
+    assert letters[0].error_type == "UndecodableEvent"
+    assert letters[0].error_message is not None
+    assert "invalid envelope" in letters[0].error_message
+    assert letters[0].original_topic == INTERACTIONS.name
+
+
+async def test_transient_failures_are_retried_then_handled_once(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    recorder = Recorder(fail=lambda text, n: RuntimeError("flaky") if n < 3 else None)
+    await producer.publish(INTERACTIONS.name, event("flaky"))
+    runner = make_runner(kafka_settings, producer, recorder, group=f"g-{unique}")
+    await run_until(runner, lambda: recorder.handled == ["flaky"])
+
+    assert recorder.attempts["flaky"] == 3
+    assert await dlq_tools.read_dead_letters(kafka_settings, INTERACTIONS.name) == []
+
+
+async def test_failures_are_dead_lettered_after_bounded_retries_and_can_be_replayed(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    broken = {"always-fails": True, "bad-input": True}
+
+    def fail(text: str, attempt: int) -> Exception | None:
+        if not broken.get(text):
+            return None
+        return PermanentError("bad input") if text == "bad-input" else KeyError("bug")
+
+    recorder = Recorder(fail=fail)
+    for text in ("always-fails", "bad-input", "fine"):
+        await producer.publish(INTERACTIONS.name, event(text, conversation=text))
+    runner = make_runner(kafka_settings, producer, recorder, group=f"g-{unique}")
+    await run_until(runner, lambda: "fine" in recorder.handled and len(recorder.attempts) == 3)
+    await asyncio.sleep(0.2)
+
+    letters = await dlq_tools.read_dead_letters(kafka_settings, INTERACTIONS.name)
+    by_error = {letter.error_type: letter for letter in letters}
+    assert set(by_error) == {"KeyError", "PermanentError"}
+    assert recorder.attempts["always-fails"] == FAST_RETRY.max_attempts
+    assert recorder.attempts["bad-input"] == 1, "permanent errors are not retried"
+    attempts_header = [v for k, v in by_error["KeyError"].headers if k == "x-attempts"]
+    assert attempts_header == [str(FAST_RETRY.max_attempts).encode()]
+
+    # The bug is fixed; replay one letter by event id and the other by ref.
+    broken.clear()
+    first, second = letters
+    assert first.event_id is not None
+    chosen = dlq_tools.select(letters, [first.event_id, second.ref])
+    assert len(chosen) == 2
+    assert await dlq_tools.replay(producer, INTERACTIONS.name, chosen) == 2
+    runner = make_runner(kafka_settings, producer, recorder, group=f"g-{unique}")
+    await run_until(runner, lambda: {"always-fails", "bad-input"} <= set(recorder.handled))
+    assert sorted(recorder.handled) == ["always-fails", "bad-input", "fine"]
+
+
+async def test_order_is_kept_per_key_while_keys_run_concurrently(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    conversations = [f"conv-{i}" for i in range(5)]
+    sent = [event(f"{conv}#{n}", conversation=conv) for n in range(30) for conv in conversations]
+    await producer.publish_many(INTERACTIONS.name, sent)
+    in_flight = 0
+    peak = 0
+    seen: defaultdict[str, list[int]] = defaultdict(list)
+
+    async def handler(delivery: Delivery) -> None:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(random.uniform(0, 0.004))
+        conv, n = text_of(delivery).split("#")
+        seen[conv].append(int(n))
+        in_flight -= 1
+
+    def conversation_key(e: Envelope[Interaction]) -> str:
+        return e.data.conversation_key
+
+    runner = make_runner(
+        kafka_settings, producer, handler, group=f"g-{unique}", order_key=conversation_key
+    )
+    await run_until(runner, lambda: sum(map(len, seen.values())) == len(sent))
+
+    for conv in conversations:
+        assert seen[conv] == list(range(30)), f"{conv} out of order"
+    assert peak > 1, "different keys of a batch should be handled concurrently"
+
+
+async def test_offsets_are_committed_only_after_the_handler_succeeds(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    group = f"g-{unique}"
+    await producer.publish(INTERACTIONS.name, event("first"))
+    recorder = Recorder()
+    await run_until(make_runner(kafka_settings, producer, recorder, group=group),
+                    lambda: recorder.handled == ["first"])
+
+    # A crash in the middle of handling "second": the task dies before committing.
+    await producer.publish(INTERACTIONS.name, event("second"))
+    entered = asyncio.Event()
+
+    async def hangs(delivery: Delivery) -> None:
+        entered.set()
+        await asyncio.sleep(3600)
+
+    crashing = make_runner(kafka_settings, producer, hangs, group=group)
+    task = asyncio.create_task(crashing.run())
+    await asyncio.wait_for(entered.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    # A new member of the group gets "second" again, and not "first".
+    again = Recorder()
+    await run_until(make_runner(kafka_settings, producer, again, group=group),
+                    lambda: again.handled == ["second"])
+    await asyncio.sleep(0.5)
+    assert again.handled == ["second"]
+
+
+async def test_stop_drains_the_batch_in_hand_and_commits_it(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    group = f"g-{unique}"
+    await producer.publish_many(INTERACTIONS.name, [event(f"m{i}") for i in range(20)])
+    started = asyncio.Event()
+    handled: list[str] = []
+
+    async def slow(delivery: Delivery) -> None:
+        started.set()
+        await asyncio.sleep(0.02)
+        handled.append(text_of(delivery))
+
+    runner = make_runner(kafka_settings, producer, slow, group=group)
+    task = asyncio.create_task(runner.run())
+    await asyncio.wait_for(started.wait(), 30)
+    runner.stop()
+    await asyncio.wait_for(task, 30)
+    assert handled, "the batch in hand is finished, not dropped"
+
+    rest = Recorder()
+    await run_until(make_runner(kafka_settings, producer, rest, group=group),
+                    lambda: len(handled) + len(rest.handled) >= 20)
+    await asyncio.sleep(0.5)
+    assert sorted(handled + rest.handled) == sorted(f"m{i}" for i in range(20))
