@@ -23,13 +23,14 @@ lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy libs/common/src libs/cli/src services/*/src
+	$(VENV)/mypy libs/common/tests tests conftest.py
 
 fmt: setup
 	$(VENV)/ruff format .
 	$(VENV)/ruff check --fix .
 
 schemas: setup
-	$(VENV)/contactcenter schemas --write
+	$(VENV)/contactcenter schemas
 
 lock:
 	$(VENV)/uv pip compile requirements.in -o requirements.lock --python-version 3.11

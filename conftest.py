@@ -64,7 +64,7 @@ async def producer(kafka_settings: KafkaSettings) -> AsyncIterator[EventProducer
 
 @pytest.fixture
 def mongo_settings(infra: StackConfig) -> MongoSettings:
-    return MongoSettings(url=infra.mongo_url)  # type: ignore[arg-type]
+    return MongoSettings(url=infra.mongo_url)
 
 
 @pytest_asyncio.fixture

@@ -50,7 +50,9 @@ def event(text: str, *, conversation: str = "c1", tenant: str = "acme") -> Envel
 
 def text_of(delivery: Delivery) -> str:
     data = delivery.event.data
-    assert isinstance(data, Interaction) and data.content and data.content.text
+    assert isinstance(data, Interaction)
+    assert data.content is not None
+    assert data.content.text is not None
     return data.content.text
 
 
@@ -104,7 +106,7 @@ def make_runner(
         handler=handler,
         producer=producer,
         retry=FAST_RETRY,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
@@ -215,8 +217,10 @@ async def test_offsets_are_committed_only_after_the_handler_succeeds(
     group = f"g-{unique}"
     await producer.publish(INTERACTIONS.name, event("first"))
     recorder = Recorder()
-    await run_until(make_runner(kafka_settings, producer, recorder, group=group),
-                    lambda: recorder.handled == ["first"])
+    await run_until(
+        make_runner(kafka_settings, producer, recorder, group=group),
+        lambda: recorder.handled == ["first"],
+    )
 
     # A crash in the middle of handling "second": the task dies before committing.
     await producer.publish(INTERACTIONS.name, event("second"))
@@ -235,8 +239,10 @@ async def test_offsets_are_committed_only_after_the_handler_succeeds(
 
     # A new member of the group gets "second" again, and not "first".
     again = Recorder()
-    await run_until(make_runner(kafka_settings, producer, again, group=group),
-                    lambda: again.handled == ["second"])
+    await run_until(
+        make_runner(kafka_settings, producer, again, group=group),
+        lambda: again.handled == ["second"],
+    )
     await asyncio.sleep(0.5)
     assert again.handled == ["second"]
 
@@ -262,7 +268,9 @@ async def test_stop_drains_the_batch_in_hand_and_commits_it(
     assert handled, "the batch in hand is finished, not dropped"
 
     rest = Recorder()
-    await run_until(make_runner(kafka_settings, producer, rest, group=group),
-                    lambda: len(handled) + len(rest.handled) >= 20)
+    await run_until(
+        make_runner(kafka_settings, producer, rest, group=group),
+        lambda: len(handled) + len(rest.handled) >= 20,
+    )
     await asyncio.sleep(0.5)
     assert sorted(handled + rest.handled) == sorted(f"m{i}" for i in range(20))

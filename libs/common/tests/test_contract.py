@@ -46,7 +46,7 @@ def _interaction_event(**overrides: object) -> Envelope[Interaction]:
         ),
     }
     fields.update(overrides)
-    return Envelope[Interaction](**fields)  # type: ignore[arg-type]
+    return Envelope[Interaction](**fields)
 
 
 def test_provider_event_id_is_deterministic_and_scoped() -> None:
@@ -118,7 +118,7 @@ def test_undecodable_bytes_raise_with_a_reason(raw: bytes, reason: str) -> None:
 
 def test_naive_timestamps_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        _interaction_event(occurred_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        _interaction_event(occurred_at=datetime(2026, 1, 1))
 
 
 def test_tenant_ids_are_slugs() -> None:

@@ -43,20 +43,24 @@ def _wait_for_entries(
 
 def run_demo(stack: Stack) -> dict[str, Any]:
     """Send the scenario through the ingest services and return the unified timeline."""
-    auth = AuthSettings(jwt_secret=stack.config.dev_secret())  # type: ignore[arg-type]
+    auth = AuthSettings(jwt_secret=stack.config.dev_secret())
     integration = issue_token(auth, subject="demo-pbx", tenant_id=TENANT, roles=[Role.INTEGRATION])
     agent = issue_token(auth, subject="demo-agent", tenant_id=TENANT, roles=[Role.AGENT])
     case_url = stack.url("case")
     with httpx.Client(timeout=10) as client:
-        conversation = client.post(
-            f"{stack.url('ingest-chat')}/v1/webchat/conversations",
-            json={
-                "tenant_id": TENANT,
-                "name": "Hanako Yamada",
-                "email": CUSTOMER_EMAIL,
-                "phone": CUSTOMER_PHONE,
-            },
-        ).raise_for_status().json()
+        conversation = (
+            client.post(
+                f"{stack.url('ingest-chat')}/v1/webchat/conversations",
+                json={
+                    "tenant_id": TENANT,
+                    "name": "Hanako Yamada",
+                    "email": CUSTOMER_EMAIL,
+                    "phone": CUSTOMER_PHONE,
+                },
+            )
+            .raise_for_status()
+            .json()
+        )
         for i, text in enumerate(
             ["Hello, my order #4521 has not arrived.", "It was due last Friday."]
         ):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -58,7 +57,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         for spec in stack.specs:
             print(f"  {spec.name:<13} {stack.url(spec.name)}   (docs: {stack.url(spec.name)}/docs)")
         token = issue_token(
-            AuthSettings(jwt_secret=stack.config.dev_secret()),  # type: ignore[arg-type]
+            AuthSettings(jwt_secret=stack.config.dev_secret()),
             subject="dev-supervisor",
             tenant_id="demo",
             roles=[Role.SUPERVISOR],
@@ -93,7 +92,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     roles = [Role(r) for r in args.role]
     print(
         issue_token(
-            AuthSettings(jwt_secret=secret),  # type: ignore[arg-type]
+            AuthSettings(jwt_secret=secret),
             subject=args.subject,
             tenant_id=args.tenant,
             roles=roles,
@@ -115,9 +114,14 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
         return 0
     for letter in letters:
         s = letter.summary()
-        print(f"{s['ref']:<10} {s['failed_at'] or '':<33} {s['event_id'] or '-':<37} {s['type'] or '-'}")
+        print(
+            f"{s['ref']:<10} {s['failed_at'] or '':<33} "
+            f"{s['event_id'] or '-':<37} {s['type'] or '-'}"
+        )
         print(f"           {s['error_type']}: {s['error']}")
-    print(f"\n{len(letters)} dead letter(s). Replay with: contactcenter dlq replay {args.topic} --all")
+    print(
+        f"\n{len(letters)} dead letter(s). Replay with: contactcenter dlq replay {args.topic} --all"
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -84,6 +85,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def free_port_block(count: int, *, low: int = 20_000, high: int = 40_000) -> int:
+    """The first of ``count`` consecutive free ports (for a stack's services)."""
+    for _ in range(50):
+        base = random.randrange(low, high - count)
+        if all(_is_free(base + i) for i in range(count)):
+            return base
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def wait_for_port(proc: ManagedProcess, port: int, timeout: float) -> None:

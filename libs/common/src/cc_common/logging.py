@@ -42,7 +42,7 @@ def configure_logging(*, service: str, level: str = "INFO") -> None:
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """Return a structured logger."""
-    return structlog.stdlib.get_logger(name)  # type: ignore[no-any-return]
+    return structlog.stdlib.get_logger(name)
 
 
 bind_context = structlog.contextvars.bound_contextvars

@@ -102,9 +102,7 @@ async def service_runtime(
     producer = EventProducer(settings.kafka)
     await producer.start()
     mongo = make_mongo_client(settings.mongo, app_name=service) if database else None
-    runtime = Runtime(
-        settings, service=service, producer=producer, mongo=mongo, database=database
-    )
+    runtime = Runtime(settings, service=service, producer=producer, mongo=mongo, database=database)
     log.info("service.started", idempotent_producer=producer.idempotent)
     try:
         yield runtime

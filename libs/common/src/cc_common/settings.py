@@ -61,9 +61,7 @@ class AuthSettings(BaseSettings):
 class ServiceSettings(BaseSettings):
     """What every service has; subclasses add an ``env_prefix`` and their own fields."""
 
-    environment: Environment = Field(
-        default=Environment.LOCAL, validation_alias="CC_ENVIRONMENT"
-    )
+    environment: Environment = Field(default=Environment.LOCAL, validation_alias="CC_ENVIRONMENT")
     log_level: str = Field(default="INFO", validation_alias="CC_LOG_LEVEL")
     max_body_bytes: int = 1_048_576
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)

@@ -34,12 +34,12 @@ class TaskGroup:
         """Names of tasks that ended (a long-running task should never end by itself)."""
         return [name for name, task in self._tasks.items() if task.done()]
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, grace_seconds: float) -> None:
         """Wait for every task to finish (after they were asked to stop); cancel stragglers."""
         tasks = list(self._tasks.values())
         if not tasks:
             return
-        _, pending = await asyncio.wait(tasks, timeout=timeout)
+        _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

@@ -9,8 +9,8 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cc_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from cc_common.http.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
+from cc_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 
 class _BodyTooLarge(Exception):

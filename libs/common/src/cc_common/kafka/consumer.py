@@ -239,9 +239,9 @@ class ConsumerRunner:
                     log.warning("consumer.dead_letter_waiting_for_broker", error=repr(exc))
                     await self._sleep(self._retry.backoff_cap)
             DEAD_LETTERED.labels(dlq.removesuffix(DLQ_SUFFIX), self.group_id).inc(len(records))
-            EVENTS_CONSUMED.labels(dlq.removesuffix(DLQ_SUFFIX), self.group_id, "dead_lettered").inc(
-                len(records)
-            )
+            EVENTS_CONSUMED.labels(
+                dlq.removesuffix(DLQ_SUFFIX), self.group_id, "dead_lettered"
+            ).inc(len(records))
 
     async def _commit(
         self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]

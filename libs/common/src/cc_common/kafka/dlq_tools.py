@@ -104,9 +104,7 @@ def select(letters: Iterable[DeadLetter], ids: Iterable[str]) -> list[DeadLetter
 async def replay(producer: EventProducer, topic: str, letters: Iterable[DeadLetter]) -> int:
     """Republish letters to their original topic; consumers drop ids they already stored."""
     base = topic.removesuffix(DLQ_SUFFIX)
-    records = [
-        (d.key, d.value, replay_headers(d.headers)) for d in letters
-    ]
+    records = [(d.key, d.value, replay_headers(d.headers)) for d in letters]
     if records:
         await producer.send_raw_many(base, records)
     return len(records)

@@ -13,7 +13,9 @@ from cc_common.mongo import Document, IndexSpec
 CASES = "cases"
 _CASE_NAMESPACE = uuid.UUID("0b8f1d0c-2f6c-4c39-a1c6-7f1f4c2f9b11")
 
-INDEXES = (IndexSpec(CASES, [("tenant_id", 1), ("customer_id", 1), ("opened_at", -1)], "by_customer"),)
+INDEXES = (
+    IndexSpec(CASES, [("tenant_id", 1), ("customer_id", 1), ("opened_at", -1)], "by_customer"),
+)
 
 
 def case_id_for(tenant_id: str, conversation_key: str) -> str:

@@ -64,9 +64,7 @@ class TimelineHandler:
             subject=interaction.content.subject if interaction.content else None,
             opened_at=event.occurred_at,
         )
-        await self._timeline.add(
-            interaction_entry(event, customer_id=customer_id, case_id=case_id)
-        )
+        await self._timeline.add(interaction_entry(event, customer_id=customer_id, case_id=case_id))
 
     async def _store_routing(self, event: Envelope[RoutingChange]) -> None:
         owner = await self._timeline.owner_of(event.tenant_id, str(event.data.interaction_id))

@@ -41,7 +41,9 @@ class VisitorConversation:
 
     def identities(self) -> tuple[Identity, ...]:
         """The visitor id (ours, so verified) and what the visitor told us (unverified)."""
-        found = [Identity(kind=IdentityKind.WEBCHAT_VISITOR_ID, value=self.visitor_id, verified=True)]
+        found = [
+            Identity(kind=IdentityKind.WEBCHAT_VISITOR_ID, value=self.visitor_id, verified=True)
+        ]
         if self.email:
             found.append(Identity(kind=IdentityKind.EMAIL, value=self.email.strip().lower()))
         if self.phone:

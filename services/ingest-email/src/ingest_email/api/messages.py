@@ -52,9 +52,7 @@ def build_router(authenticate: Any) -> APIRouter:
             parsed = parse_message(raw)
         except UnreadableMessage as exc:
             raise HTTPException(422, str(exc)) from exc
-        event = inbound_email(
-            principal.tenant_id, parsed, provider="upload", received_at=utc_now()
-        )
+        event = inbound_email(principal.tenant_id, parsed, provider="upload", received_at=utc_now())
         producer: EventProducer = request.app.state.runtime.producer
         await producer.publish(INTERACTIONS.name, event)
         return MessageAccepted(

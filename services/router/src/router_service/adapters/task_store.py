@@ -75,7 +75,9 @@ class TaskStore:
             projection={"queue": 1, "entered_at": 1},
         )
         async for doc in cursor:
-            entry = stats.setdefault(doc["queue"], {"queue": doc["queue"], "waiting": 0, "oldest": now})
+            entry = stats.setdefault(
+                doc["queue"], {"queue": doc["queue"], "waiting": 0, "oldest": now}
+            )
             entry["waiting"] += 1
             entry["oldest"] = min(entry["oldest"], doc["entered_at"])
         return [
