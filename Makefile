@@ -23,7 +23,7 @@ lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy libs/common/src libs/cli/src services/*/src
-	$(VENV)/mypy libs/common/tests tests conftest.py
+	$(VENV)/mypy libs/common/tests services/*/tests tests conftest.py
 
 fmt: setup
 	$(VENV)/ruff format .

@@ -35,6 +35,10 @@ def configure_logging(*, service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # uvicorn installs its own plain-text handlers; route its records through ours.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
     # aiokafka logs every rebalance step at INFO; keep its warnings.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 
 import structlog
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cc_common.http.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
 from cc_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
@@ -56,27 +54,35 @@ class BodySizeLimit:
             return
         received = 0
         started = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            # Answer 413 ourselves and tell the app the client left: frameworks turn
+            # exceptions raised while reading the body into their own 400s.
+            nonlocal received, started, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    refused = True
+                    if not started:
+                        started = True
+                        await _send_problem(send, 413, "Content Too Large", self._detail())
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 is already on its way
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await _send_problem(send, 413, "Content Too Large", self._detail())
+        with contextlib.suppress(ClientDisconnect):
+            await self.app(scope, limited_receive, guarded_send)
 
     def _detail(self) -> str:
         return f"The request body exceeds {self.max_bytes} bytes."

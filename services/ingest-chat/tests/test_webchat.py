@@ -1,0 +1,53 @@
+"""Visitor messages and conversation tokens (pure and adapter)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from cc_common.events import IdentityKind, PartyRole
+from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
+from ingest_chat.domain.webchat import VisitorConversation, visitor_message
+
+CONVERSATION = VisitorConversation(
+    tenant_id="acme", conversation_id="c1", visitor_id="v1", name="Ana", email="Ana@Example.com"
+)
+SECRET = "a-visitor-token-secret-of-32-bytes-or-more"
+
+
+def test_a_resent_message_is_the_same_event() -> None:
+    when = datetime.now(UTC)
+    first = visitor_message(CONVERSATION, client_message_id="m1", text="hi", sent_at=when)
+    again = visitor_message(CONVERSATION, client_message_id="m1", text="hi", sent_at=when)
+    other = visitor_message(CONVERSATION, client_message_id="m2", text="hi", sent_at=when)
+    assert first.id == again.id
+    assert first.id != other.id
+
+
+def test_the_visitor_is_the_customer_with_our_id_verified() -> None:
+    event = visitor_message(
+        CONVERSATION, client_message_id="m1", text="hi", sent_at=datetime.now(UTC)
+    )
+    customer = event.data.customer()
+    assert customer is not None
+    assert customer.role is PartyRole.CUSTOMER
+    by_kind = {i.kind: i for i in customer.identities}
+    assert by_kind[IdentityKind.WEBCHAT_VISITOR_ID].verified
+    assert by_kind[IdentityKind.EMAIL].value == "ana@example.com"
+    assert not by_kind[IdentityKind.EMAIL].verified
+    assert event.data.conversation_key == "webchat:c1"
+
+
+def test_tokens_round_trip_and_refuse_tampering() -> None:
+    tokens = VisitorTokens(SECRET, ttl_seconds=60)
+    token = tokens.issue(CONVERSATION)
+    assert tokens.verify(token) == CONVERSATION
+    with pytest.raises(InvalidVisitorToken):
+        tokens.verify(token[:-2] + "xx")
+    with pytest.raises(InvalidVisitorToken):
+        VisitorTokens(SECRET + "-other", ttl_seconds=60).verify(token)
+    with pytest.raises(InvalidVisitorToken):
+        VisitorTokens(SECRET, ttl_seconds=-1).verify(
+            VisitorTokens(SECRET, ttl_seconds=-10).issue(CONVERSATION)
+        )

@@ -1,0 +1,136 @@
+"""What every service's HTTP edge promises: problem bodies, caps, probes, and 503 (never
+a false 2xx) when the broker is gone. Runs ingest-chat in-process on a private broker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from cc_common.kafka.admin import ensure_topics
+from cc_common.settings import KafkaSettings
+from contactcenter_cli.processes import ManagedProcess, free_port, wait_for_port
+from contactcenter_cli.stack import StackConfig, broker_process
+from ingest_chat.main import create_app
+from ingest_chat.settings import ChatSettings
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest_asyncio.fixture
+async def private_broker(tmp_path: Path) -> AsyncIterator[tuple[ManagedProcess, KafkaSettings]]:
+    config = StackConfig(data_dir=tmp_path, kafka_port=free_port())
+    broker = broker_process(config)
+    broker.start()
+    wait_for_port(broker, config.kafka_port, 30)
+    settings = KafkaSettings(bootstrap_servers=config.bootstrap_servers, request_timeout_ms=3000)
+    await ensure_topics(settings)
+    yield broker, settings
+    broker.stop()
+
+
+@pytest_asyncio.fixture
+async def chat(
+    private_broker: tuple[ManagedProcess, KafkaSettings],
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = ChatSettings(kafka=private_broker[1], max_body_bytes=4096)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://chat") as client:
+            yield client
+
+
+async def start(client: httpx.AsyncClient) -> str:
+    response = await client.post("/v1/webchat/conversations", json={"tenant_id": "acme"})
+    assert response.status_code == 201
+    token: str = response.json()["token"]
+    return token
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, object] = response.json()
+    assert body["status"] == status
+    assert str(body["type"]).startswith("https://")
+    assert "Traceback" not in response.text
+    return body
+
+
+async def test_probes_and_metrics(chat: httpx.AsyncClient) -> None:
+    assert (await chat.get("/healthz")).json() == {"status": "ok"}
+    ready = await chat.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"kafka": True}
+    await start(chat)
+    metrics = (await chat.get("/metrics")).text
+    assert (
+        'cc_http_requests_total{method="POST",route="/v1/webchat/conversations",status="201"}'
+        in (metrics)
+    )
+
+
+async def test_bad_requests_get_precise_problem_bodies(chat: httpx.AsyncClient) -> None:
+    token = await start(chat)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    body = assert_problem(
+        await chat.post("/v1/webchat/messages", json={"client_message_id": "m1"}, headers=auth),
+        422,
+    )
+    assert body["errors"] == [{"loc": ["body", "text"], "msg": "Field required", "type": "missing"}]
+    assert_problem(
+        await chat.post(
+            "/v1/webchat/messages",
+            content=b"{broken",
+            headers={**auth, "Content-Type": "application/json"},
+        ),
+        422,
+    )
+    assert_problem(
+        await chat.post("/v1/webchat/messages", json={"client_message_id": "m", "text": "x"}), 401
+    )
+    assert_problem(
+        await chat.post("/v1/webchat/conversations", json={"tenant_id": "Not A Slug"}), 422
+    )
+    assert_problem(await chat.get("/v1/nothing-here"), 404)
+
+
+async def test_oversized_bodies_are_refused_declared_or_streamed(chat: httpx.AsyncClient) -> None:
+    token = await start(chat)
+    auth = {"Authorization": f"Bearer {token}"}
+    big = {"client_message_id": "m1", "text": "x" * 8000}
+    assert_problem(await chat.post("/v1/webchat/messages", json=big, headers=auth), 413)
+
+    async def trickle() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 1000
+
+    streamed = await chat.post(
+        "/v1/webchat/messages",
+        content=trickle(),
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert_problem(streamed, 413)
+
+
+async def test_no_2xx_when_the_broker_is_down(
+    chat: httpx.AsyncClient, private_broker: tuple[ManagedProcess, KafkaSettings]
+) -> None:
+    token = await start(chat)
+    auth = {"Authorization": f"Bearer {token}"}
+    message = {"client_message_id": "m1", "text": "hello"}
+    assert (await chat.post("/v1/webchat/messages", json=message, headers=auth)).status_code == 202
+
+    private_broker[0].kill()
+    response = await chat.post("/v1/webchat/messages", json=message, headers=auth)
+    body = assert_problem(response, 503)
+    assert response.headers["retry-after"] == "5"
+    assert body["type"] == "https://contactcenter.dev/problems/broker-unavailable"
+    ready = await chat.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["kafka"] is False
