@@ -49,7 +49,7 @@ def unique() -> str:
 @pytest_asyncio.fixture
 async def kafka_settings(infra: StackConfig, unique: str) -> KafkaSettings:
     """Settings pointing at this test's own copy of every topic."""
-    settings = KafkaSettings(bootstrap_servers=infra.bootstrap_servers, topic_suffix=f".t{unique}")
+    settings = infra.kafka_settings().model_copy(update={"topic_suffix": f".t{unique}"})
     await ensure_topics(settings)
     return settings
 

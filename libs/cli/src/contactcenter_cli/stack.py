@@ -17,6 +17,12 @@ from contactcenter_cli.processes import (
 )
 
 
+# Tansu ignores LeaveGroup, so a restarted member waits out the old session; keep it
+# short locally (production Kafka keeps the defaults).
+EMBEDDED_SESSION_TIMEOUT_MS = 6_000
+EMBEDDED_HEARTBEAT_MS = 1_000
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceSpec:
     name: str
@@ -70,6 +76,8 @@ class StackConfig:
         env = {
             "CC_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "CC_KAFKA_TOPIC_SUFFIX": self.topic_suffix,
+            "CC_KAFKA_SESSION_TIMEOUT_MS": str(EMBEDDED_SESSION_TIMEOUT_MS),
+            "CC_KAFKA_HEARTBEAT_INTERVAL_MS": str(EMBEDDED_HEARTBEAT_MS),
             "CC_MONGO_URL": self.mongo_url,
             "CC_AUTH_JWT_SECRET": secret,
             "CHAT_VISITOR_TOKEN_SECRET": secret + "-visitor",
@@ -85,7 +93,10 @@ class StackConfig:
 
     def kafka_settings(self) -> KafkaSettings:
         return KafkaSettings(
-            bootstrap_servers=self.bootstrap_servers, topic_suffix=self.topic_suffix
+            bootstrap_servers=self.bootstrap_servers,
+            topic_suffix=self.topic_suffix,
+            session_timeout_ms=EMBEDDED_SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=EMBEDDED_HEARTBEAT_MS,
         )
 
 

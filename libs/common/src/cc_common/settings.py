@@ -36,6 +36,11 @@ class KafkaSettings(BaseSettings):
         default=10, description="Short, because some brokers do not wake a waiting fetch."
     )
     max_poll_records: int = 500
+    session_timeout_ms: int = Field(
+        default=10_000,
+        description="Brokers that ignore LeaveGroup make a restarted member wait this long.",
+    )
+    heartbeat_interval_ms: int = 3_000
     topic_suffix: str = Field(default="", description="Appended to topic names (test isolation).")
 
 

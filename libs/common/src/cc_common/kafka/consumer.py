@@ -121,6 +121,8 @@ class ConsumerRunner:
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
             max_poll_records=self._settings.max_poll_records,
+            session_timeout_ms=self._settings.session_timeout_ms,
+            heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
         )
         await consumer.start()
         self.running = True
