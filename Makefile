@@ -33,4 +33,5 @@ schemas: setup
 	$(VENV)/contactcenter schemas
 
 lock:
+	$(VENV)/uv pip compile requirements-runtime.in -o requirements-runtime.lock --python-version 3.11
 	$(VENV)/uv pip compile requirements.in -o requirements.lock --python-version 3.11

@@ -1,0 +1,62 @@
+"""The repository's own promises: the lock covers every declared dependency, the
+layout is the fixed one, and domain code does no I/O."""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = sorted(p.parent for p in ROOT.glob("*/*/pyproject.toml"))
+IO_MODULES = {"fastapi", "starlette", "pymongo", "aiokafka", "httpx", "uvicorn", "socket"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_declared_dependency_is_pinned_in_the_lock() -> None:
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = {_name(line) for line in lock.splitlines() if re.match(r"^[A-Za-z0-9]", line)}
+    local = {tomllib.loads((p / "pyproject.toml").read_text())["project"]["name"] for p in PACKAGES}
+    for package in PACKAGES:
+        project = tomllib.loads((package / "pyproject.toml").read_text())["project"]
+        for requirement in project.get("dependencies", []):
+            name = _name(requirement)
+            assert name in pinned or name in local, f"{name} ({package.name}): run `make lock`"
+
+
+def test_the_fixed_layout_exists() -> None:
+    for path in (
+        "services/ingest-email",
+        "services/ingest-chat",
+        "services/ingest-voice",
+        "services/router",
+        "services/case",
+        "libs/common",
+        "deploy",
+        "tests",
+        "docker-compose.yml",
+        "README.md",
+    ):
+        assert (ROOT / path).exists(), path
+
+
+@pytest.mark.parametrize(
+    "domain", sorted(ROOT.glob("services/*/src/*/domain")), ids=lambda p: p.parent.name
+)
+def test_domain_code_does_no_io(domain: Path) -> None:
+    for module in domain.rglob("*.py"):
+        tree = ast.parse(module.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in IO_MODULES, f"{module}: imports {name}"
