@@ -16,7 +16,6 @@ from contactcenter_cli.processes import (
     wait_for_ready,
 )
 
-
 # Tansu ignores LeaveGroup, so a restarted member waits out the old session; keep it
 # short locally (production Kafka keeps the defaults).
 EMBEDDED_SESSION_TIMEOUT_MS = 6_000
