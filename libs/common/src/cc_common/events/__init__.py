@@ -1,6 +1,15 @@
 """The event contract: the envelope, the payload models and their registry."""
 
-from cc_common.events.agents import AgentPresenceChanged, AgentTaskActed, Presence, TaskAction
+from cc_common.events.agents import (
+    AgentConfigured,
+    AgentPresenceChanged,
+    AgentTaskActed,
+    ChannelClass,
+    EscalationStep,
+    Presence,
+    QueueConfigured,
+    TaskAction,
+)
 from cc_common.events.envelope import (
     Envelope,
     derived_event_id,
@@ -23,12 +32,14 @@ from cc_common.events.interaction import (
 )
 from cc_common.events.outbound import OutboundRequested
 from cc_common.events.registry import (
+    AGENT_CONFIGURED,
     AGENT_PRESENCE_CHANGED,
     AGENT_TASK_ACTED,
     EVENT_TYPES,
     INTERACTION_RECEIVED,
     INTERACTION_UPDATED,
     OUTBOUND_REQUESTED,
+    QUEUE_CONFIGURED,
     UndecodableEvent,
     decode_event,
     encode_event,
@@ -37,19 +48,24 @@ from cc_common.events.registry import (
 from cc_common.events.routing import RoutingChange, TaskState
 
 __all__ = [
+    "AGENT_CONFIGURED",
     "AGENT_PRESENCE_CHANGED",
     "AGENT_TASK_ACTED",
     "EVENT_TYPES",
     "INTERACTION_RECEIVED",
     "INTERACTION_UPDATED",
     "OUTBOUND_REQUESTED",
+    "QUEUE_CONFIGURED",
+    "AgentConfigured",
     "AgentPresenceChanged",
     "AgentTaskActed",
     "AttachmentRef",
     "Channel",
+    "ChannelClass",
     "Content",
     "Direction",
     "Envelope",
+    "EscalationStep",
     "Identity",
     "IdentityKind",
     "Interaction",
@@ -58,6 +74,7 @@ __all__ = [
     "Party",
     "PartyRole",
     "Presence",
+    "QueueConfigured",
     "RoutingChange",
     "RoutingHints",
     "TaskAction",

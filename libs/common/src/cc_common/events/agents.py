@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Presence(StrEnum):
@@ -42,3 +42,58 @@ class AgentTaskActed(BaseModel):
     target_queue: str | None = None
     target_agent_id: str | None = None
     note: str | None = None
+
+
+class ChannelClass(StrEnum):
+    """Channels an agent's capacity is counted in."""
+
+    VOICE = "voice"
+    CHAT = "chat"
+    EMAIL = "email"
+
+
+class AgentConfigured(BaseModel):
+    """An agent's routing profile: skills with proficiency 1-5, languages, tier, capacity."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    agent_id: str
+    display_name: str | None = None
+    skills: dict[str, int] = Field(default_factory=dict)
+    languages: tuple[str, ...] = ()
+    tier: int = Field(default=1, ge=1, le=3)
+    teams: tuple[str, ...] = ()
+    capacity: dict[ChannelClass, int] = Field(
+        default_factory=lambda: {ChannelClass.VOICE: 1, ChannelClass.CHAT: 3, ChannelClass.EMAIL: 5}
+    )
+    max_total: int = Field(default=5, ge=1)
+
+
+class EscalationStep(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    after_seconds: int = Field(ge=1)
+    to_queue: str
+
+
+class QueueConfigured(BaseModel):
+    """A queue of one tenant: who may serve it and how its work waits."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    requires: str = Field(default="", description="e.g. 'billing>=3 & lang=ja & tier>=2'")
+    priority: int = Field(default=0, ge=0, le=100)
+    aging_per_minute: float = Field(default=1.0, ge=0)
+    sla_seconds: int | None = Field(default=None, ge=1)
+    sla_target_percent: float = Field(default=80.0, ge=0, le=100)
+    offer_timeout_seconds: int | None = Field(
+        default=20, ge=1, description="None: offers are accepted automatically (email)."
+    )
+    escalation: tuple[EscalationStep, ...] = ()
+    overflow_queue: str | None = None
+    max_wait_seconds: int | None = Field(default=None, ge=1)
+    tier_queues: dict[int, str] = Field(default_factory=dict)
+    channels: tuple[str, ...] = Field(default=(), description="Channels routed here by default.")
+    keywords: tuple[str, ...] = Field(default=(), description="Text that routes work here.")
+    skills_hint: tuple[str, ...] = Field(default=(), description="Ingest skill hints routed here.")

@@ -103,6 +103,10 @@ class VoiceFacts(_Frozen):
 
 class RoutingHints(_Frozen):
     needs_human: bool = Field(default=True, description="False for auto-replies and statuses.")
+    cancels_work: bool = Field(
+        default=False,
+        description="The customer left (hung up, closed the chat): cancel waiting work.",
+    )
     skills: tuple[str, ...] = ()
     priority: int = Field(default=0, ge=0, le=100)
     language: str | None = None

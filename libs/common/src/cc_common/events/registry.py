@@ -6,7 +6,12 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from cc_common.events.agents import AgentPresenceChanged, AgentTaskActed
+from cc_common.events.agents import (
+    AgentConfigured,
+    AgentPresenceChanged,
+    AgentTaskActed,
+    QueueConfigured,
+)
 from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Interaction
 from cc_common.events.outbound import OutboundRequested
@@ -16,6 +21,8 @@ INTERACTION_RECEIVED: Final = "interaction.received"
 INTERACTION_UPDATED: Final = "interaction.updated"
 AGENT_PRESENCE_CHANGED: Final = "agent.presence_changed"
 AGENT_TASK_ACTED: Final = "agent.task_acted"
+AGENT_CONFIGURED: Final = "agent.configured"
+QUEUE_CONFIGURED: Final = "queue.configured"
 OUTBOUND_REQUESTED: Final = "outbound.requested"
 
 
@@ -29,6 +36,8 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     INTERACTION_UPDATED: Interaction,
     AGENT_PRESENCE_CHANGED: AgentPresenceChanged,
     AGENT_TASK_ACTED: AgentTaskActed,
+    AGENT_CONFIGURED: AgentConfigured,
+    QUEUE_CONFIGURED: QueueConfigured,
     OUTBOUND_REQUESTED: OutboundRequested,
     **{routing_event_type(state): RoutingChange for state in TaskState},
 }

@@ -1,0 +1,125 @@
+"""The router's state: agents, queues, tasks, and the changes it announces (pure)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from cc_common.events import (
+    AgentConfigured,
+    Channel,
+    ChannelClass,
+    Presence,
+    QueueConfigured,
+    TaskState,
+)
+from router_service.domain.requirements import AgentAttributes, Requirement, parse_requirement
+
+CHANNEL_CLASS = {Channel.VOICE: ChannelClass.VOICE, Channel.EMAIL: ChannelClass.EMAIL}
+OPEN_STATES = frozenset({TaskState.QUEUED, TaskState.OFFERED, TaskState.ACCEPTED})
+WAITING = TaskState.QUEUED
+
+
+def channel_class(channel: Channel) -> ChannelClass:
+    """Capacity class of a channel: every messaging channel counts as chat."""
+    return CHANNEL_CLASS.get(channel, ChannelClass.CHAT)
+
+
+@dataclass
+class Task:
+    id: str
+    interaction_id: str
+    conversation_key: str
+    customer_ref: str | None
+    channel: Channel
+    queue: str
+    priority: int
+    created_at: float
+    enqueued_at: float
+    state: TaskState = TaskState.QUEUED
+    agent_id: str | None = None
+    version: int = 0
+    tried_agents: set[str] = field(default_factory=set)
+    reserved_for: str | None = None
+    queue_epoch: int = 0
+    history: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def klass(self) -> ChannelClass:
+        return channel_class(self.channel)
+
+
+@dataclass
+class Agent:
+    profile: AgentConfigured
+    attributes: AgentAttributes
+    presence: Presence = Presence.OFFLINE
+    reason: str | None = None
+    held: Counter[ChannelClass] = field(default_factory=Counter)
+    tasks: set[str] = field(default_factory=set)
+    idle_since: float = 0.0
+    version: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.profile.agent_id
+
+    def can_take(self, klass: ChannelClass) -> bool:
+        """Available, and free capacity in ``klass`` and in total (voice is exclusive)."""
+        if self.presence is not Presence.AVAILABLE:
+            return False
+        total = sum(self.held.values())
+        if total >= self.profile.max_total:
+            return False
+        if self.held[klass] >= self.profile.capacity.get(klass, 0):
+            return False
+        if self.held[ChannelClass.VOICE] > 0:
+            return False
+        return not (klass is ChannelClass.VOICE and total > 0)
+
+
+def attributes_of(profile: AgentConfigured) -> AgentAttributes:
+    """What requirement expressions look at."""
+    return AgentAttributes(
+        skills=dict(profile.skills),
+        languages=frozenset(profile.languages),
+        tier=profile.tier,
+        teams=frozenset(profile.teams),
+    )
+
+
+@dataclass
+class Queue:
+    config: QueueConfigured
+    requirement: Requirement
+    heaps: dict[ChannelClass, list[tuple[float, int, str, int]]] = field(default_factory=dict)
+    waiting: int = 0
+    eligible: set[str] = field(default_factory=set)
+    offered: int = 0
+    answered: int = 0
+    answered_in_sla: int = 0
+    abandoned: int = 0
+    total_answer_seconds: float = 0.0
+
+    @classmethod
+    def from_config(cls, config: QueueConfigured) -> Queue:
+        return cls(config=config, requirement=parse_requirement(config.requires))
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A task reached a state; becomes a routing event."""
+
+    task_id: str
+    interaction_id: str
+    conversation_key: str
+    channel: Channel
+    state: TaskState
+    queue: str
+    priority: int
+    at: float
+    step: int
+    agent_id: str | None = None
+    queue_position: int | None = None
+    wait_seconds: float | None = None
+    note: str | None = None

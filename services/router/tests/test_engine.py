@@ -1,0 +1,377 @@
+"""The ACD core: matching, capacity, offers, aging, escalation, sticky routing (pure)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from cc_common.events import (
+    AgentConfigured,
+    Channel,
+    ChannelClass,
+    EscalationStep,
+    Presence,
+    QueueConfigured,
+    TaskAction,
+    TaskState,
+)
+from router_service.domain.defaults import RouterPolicy
+from router_service.domain.engine import InvalidAction, TenantRouter
+from router_service.domain.model import attributes_of
+from router_service.domain.requirements import InvalidRequirement, parse_requirement
+
+T0 = 1_800_000_000.0
+_ids = itertools.count()
+
+
+def new_router(policy: RouterPolicy | None = None) -> TenantRouter:
+    return TenantRouter("acme", policy)
+
+
+def agent(router: TenantRouter, agent_id: str, now: float = T0, **profile: object) -> None:
+    router.configure_agent(AgentConfigured(agent_id=agent_id, **profile), now)  # type: ignore[arg-type]
+    router.set_presence(agent_id, Presence.AVAILABLE, None, now)
+
+
+def work(
+    router: TenantRouter,
+    *,
+    channel: Channel = Channel.WEBCHAT,
+    conversation: str | None = None,
+    customer: str | None = None,
+    text: str | None = None,
+    priority: int = 0,
+    now: float = T0,
+) -> str:
+    n = next(_ids)
+    task = router.enqueue(
+        task_id=f"task-{n}",
+        interaction_id=f"i-{n}",
+        conversation_key=conversation or f"conv-{n}",
+        customer_ref=customer,
+        channel=channel,
+        text=text,
+        skills=(),
+        priority=priority,
+        now=now,
+    )
+    assert task is not None
+    return task.id
+
+
+def states(router: TenantRouter) -> list[tuple[str, TaskState, str | None]]:
+    return [(c.task_id, c.state, c.agent_id) for c in router.drain()]
+
+
+def test_work_waits_until_an_agent_is_available_then_is_offered() -> None:
+    router = new_router()
+    task = work(router)
+    assert states(router) == [(task, TaskState.QUEUED, None)]
+    agent(router, "ana")
+    assert states(router) == [(task, TaskState.OFFERED, "ana")]
+    router.act("ana", task, TaskAction.ACCEPT, T0 + 5)
+    [accepted] = router.drain()
+    assert accepted.state is TaskState.ACCEPTED
+    assert accepted.wait_seconds == 5
+
+
+def test_email_offers_are_accepted_automatically() -> None:
+    router = new_router()
+    agent(router, "ana")
+    task = work(router, channel=Channel.EMAIL)
+    assert [s for _, s, _ in states(router)] == [
+        TaskState.QUEUED,
+        TaskState.OFFERED,
+        TaskState.ACCEPTED,
+    ]
+    assert router.tasks[task].state is TaskState.ACCEPTED
+
+
+def test_capacity_per_channel_class_and_voice_is_exclusive() -> None:
+    router = new_router()
+    agent(router, "ana", capacity={ChannelClass.CHAT: 2, ChannelClass.VOICE: 1}, max_total=3)
+    chats = [work(router) for _ in range(3)]
+    offered = [t for t, s, a in states(router) if s is TaskState.OFFERED]
+    assert offered == chats[:2], "at most two chats at once"
+    call = work(router, channel=Channel.VOICE)
+    assert all(s is TaskState.QUEUED for _, s, _ in states(router)), "no call while chatting"
+    for task in chats[:2]:
+        router.act("ana", task, TaskAction.ACCEPT, T0)
+        router.act("ana", task, TaskAction.COMPLETE, T0 + 1)
+    offers = [(t, a) for t, s, a in states(router) if s is TaskState.OFFERED]
+    # The oldest waiting work goes first: the third chat, which also blocks the call.
+    assert offers[0] == (chats[2], "ana")
+    assert (call, "ana") not in offers
+
+
+def test_skills_choose_the_agent_and_proficiency_breaks_ties() -> None:
+    router = new_router(RouterPolicy(prefer="proficiency"))
+    router.configure_queue(
+        QueueConfigured(name="billing", requires="billing>=2", keywords=("invoice",)), T0
+    )
+    agent(router, "novice", skills={"billing": 2})
+    agent(router, "expert", skills={"billing": 5})
+    agent(router, "other", skills={"tech": 5})
+    task = work(router, text="About my INVOICE")
+    offers = [(t, a) for t, s, a in states(router) if s is TaskState.OFFERED]
+    assert offers == [(task, "expert")]
+    assert router.tasks[task].queue == "billing"
+
+
+def test_longest_idle_agent_gets_the_work_by_default() -> None:
+    router = new_router()
+    agent(router, "busy-recently", now=T0 + 50)
+    agent(router, "idle-longest", now=T0)
+    work(router, now=T0 + 60)
+    offered = [a for _, s, a in states(router) if s is TaskState.OFFERED]
+    assert offered == ["idle-longest"]
+
+
+def test_a_timed_out_offer_goes_to_another_agent_and_the_first_goes_away() -> None:
+    router = new_router()
+    agent(router, "ana", now=T0)
+    agent(router, "bo", now=T0 + 1)
+    task = work(router, now=T0 + 2)
+    router.drain()
+    router.tick(T0 + 2 + 29)
+    assert router.drain() == []
+    router.tick(T0 + 2 + 30)
+    assert [(s, a) for _, s, a in states(router)] == [
+        (TaskState.TIMED_OUT, "ana"),
+        (TaskState.OFFERED, "bo"),
+    ]
+    assert router.agents["ana"].presence is Presence.BREAK
+    assert router.tasks[task].agent_id == "bo"
+
+
+def test_a_rejected_offer_is_not_offered_to_the_same_agent_again() -> None:
+    router = new_router()
+    agent(router, "ana")
+    task = work(router)
+    router.drain()
+    router.act("ana", task, TaskAction.REJECT, T0 + 1)
+    assert [s for _, s, _ in states(router)] == [TaskState.REJECTED]
+    assert router.tasks[task].state is TaskState.QUEUED
+    agent(router, "bo", now=T0 + 2)
+    assert states(router) == [(task, TaskState.OFFERED, "bo")]
+
+
+def test_priority_first_then_first_in_first_out() -> None:
+    router = new_router()
+    old = work(router, now=T0)
+    newer = work(router, now=T0 + 10)
+    urgent = work(router, priority=20, now=T0 + 20)
+    router.drain()
+    agent(router, "ana", capacity={ChannelClass.CHAT: 1}, max_total=1, now=T0 + 21)
+    for expected in (urgent, old, newer):
+        [offer] = [t for t, s, _ in states(router) if s is TaskState.OFFERED]
+        assert offer == expected
+        router.act("ana", offer, TaskAction.ACCEPT, T0 + 22)
+        router.act("ana", offer, TaskAction.COMPLETE, T0 + 23)
+
+
+def test_waiting_raises_priority_across_queues() -> None:
+    router = new_router()
+    router.configure_queue(QueueConfigured(name="vip", priority=5, channels=("line",)), T0)
+    old_chat = work(router, now=T0)
+    new_vip = work(router, channel=Channel.LINE, now=T0 + 600)
+    router.drain()
+    agent(router, "ana", capacity={ChannelClass.CHAT: 1}, max_total=1, now=T0 + 601)
+    [offer] = [t for t, s, _ in states(router) if s is TaskState.OFFERED]
+    assert offer == old_chat, "ten minutes of waiting outweigh five points of priority"
+    assert new_vip in router.tasks
+
+
+def test_escalation_over_time_widens_to_another_queue() -> None:
+    router = new_router()
+    router.configure_queue(QueueConfigured(name="wide", requires=""), T0)
+    router.configure_queue(
+        QueueConfigured(
+            name="experts",
+            requires="tech>=4",
+            keywords=("router",),
+            escalation=(EscalationStep(after_seconds=60, to_queue="wide"),),
+        ),
+        T0,
+    )
+    agent(router, "generalist")
+    task = work(router, text="my router is broken")
+    assert [s for _, s, _ in states(router)] == [TaskState.QUEUED]
+    router.tick(T0 + 59)
+    assert router.drain() == []
+    router.tick(T0 + 60)
+    changes = router.drain()
+    assert [(c.state, c.queue) for c in changes] == [
+        (TaskState.ESCALATED, "wide"),
+        (TaskState.OFFERED, "wide"),
+    ]
+    assert router.tasks[task].agent_id == "generalist"
+
+
+def test_tier_escalation_and_transfer_keep_the_task() -> None:
+    router = new_router()
+    router.configure_queue(QueueConfigured(name="tier2", requires="tier>=2"), T0)
+    router.configure_queue(
+        QueueConfigured(name="messaging", channels=("webchat",), tier_queues={2: "tier2"}), T0
+    )
+    agent(router, "t1", tier=1)
+    task = work(router)
+    router.act("t1", task, TaskAction.ACCEPT, T0 + 1)
+    router.drain()
+    router.act("t1", task, TaskAction.ESCALATE, T0 + 2, note="needs logs")
+    [escalated] = router.drain()
+    assert (escalated.state, escalated.queue, escalated.note) == (
+        TaskState.ESCALATED,
+        "tier2",
+        "needs logs",
+    )
+    agent(router, "t2", tier=2, now=T0 + 3)
+    assert states(router) == [(task, TaskState.OFFERED, "t2")]
+    router.act("t2", task, TaskAction.ACCEPT, T0 + 4)
+    router.act("t2", task, TaskAction.TRANSFER, T0 + 5, target_agent_id="t1")
+    assert [(s, a) for _, s, a in states(router)] == [
+        (TaskState.ACCEPTED, "t2"),
+        (TaskState.TRANSFERRED, "t2"),
+        (TaskState.OFFERED, "t1"),
+    ]
+    assert router.tasks[task].history[0] == (T0, "queued")
+
+
+def test_follow_ups_stay_with_the_open_task_and_returning_customers_get_their_agent() -> None:
+    router = new_router()
+    agent(router, "ana", now=T0)
+    agent(router, "bo", now=T0 + 1)
+    first = work(router, conversation="c1", customer="cust-1")
+    router.act("ana", first, TaskAction.ACCEPT, T0 + 1)
+    assert (
+        router.enqueue(
+            task_id="follow-up",
+            interaction_id="i",
+            conversation_key="c1",
+            customer_ref="cust-1",
+            channel=Channel.WEBCHAT,
+            text=None,
+            skills=(),
+            priority=0,
+            now=T0 + 2,
+        )
+        is None
+    )
+    router.act("ana", first, TaskAction.COMPLETE, T0 + 3)
+    router.drain()
+    # bo has been idle longer, but the returning customer prefers ana.
+    second = work(router, conversation="c2", customer="cust-1", now=T0 + 100)
+    assert [(s, a) for t, s, a in states(router) if t == second] == [
+        (TaskState.QUEUED, None),
+        (TaskState.OFFERED, "ana"),
+    ]
+
+
+def test_sticky_work_falls_back_to_the_queue_when_the_agent_stays_busy() -> None:
+    router = new_router()
+    agent(router, "ana", capacity={ChannelClass.CHAT: 1}, max_total=1)
+    first = work(router, customer="cust-1")
+    router.act("ana", first, TaskAction.ACCEPT, T0)
+    router.act("ana", first, TaskAction.COMPLETE, T0 + 1)
+    blocker = work(router, now=T0 + 2)
+    router.act("ana", blocker, TaskAction.ACCEPT, T0 + 2)
+    agent(router, "bo", now=T0 + 3)
+    router.set_presence("bo", Presence.BREAK, "lunch", T0 + 3)
+    router.drain()
+    again = work(router, customer="cust-1", now=T0 + 10)
+    router.set_presence("bo", Presence.AVAILABLE, None, T0 + 11)
+    assert [s for t, s, _ in states(router) if t == again] == [TaskState.QUEUED], "reserved"
+    router.tick(T0 + 10 + 30)
+    assert states(router) == [(again, TaskState.OFFERED, "bo")]
+
+
+def test_abandonment_cancels_waiting_work_and_frees_the_offer() -> None:
+    router = new_router()
+    waiting = work(router, conversation="gone")
+    router.cancel_conversation("gone", T0 + 5, "caller hung up")
+    assert [(s) for _, s, _ in states(router)] == [TaskState.QUEUED, TaskState.ABANDONED]
+    assert waiting not in router.tasks
+    agent(router, "ana", capacity={ChannelClass.CHAT: 1}, max_total=1)
+    offered = work(router, conversation="left")
+    router.cancel_conversation("left", T0 + 6, "chat closed")
+    assert router.agents["ana"].held[ChannelClass.CHAT] == 0
+    assert offered not in router.tasks
+    stats = {row["queue"]: row for row in router.queue_stats(T0 + 7)}
+    assert stats["messaging"]["abandoned"] == 2
+
+
+def test_invalid_actions_are_refused() -> None:
+    router = new_router()
+    agent(router, "ana")
+    agent(router, "bo")
+    task = work(router)
+    with pytest.raises(InvalidAction):
+        router.act("bo", task, TaskAction.ACCEPT, T0)
+    with pytest.raises(InvalidAction):
+        router.act("ana", task, TaskAction.COMPLETE, T0)
+    with pytest.raises(InvalidAction):
+        router.act("ana", "nope", TaskAction.ACCEPT, T0)
+
+
+def test_queue_statistics() -> None:
+    router = new_router()
+    agent(router, "ana", capacity={ChannelClass.CHAT: 1}, max_total=1)
+    fast = work(router, now=T0)
+    router.act("ana", fast, TaskAction.ACCEPT, T0 + 10)
+    slow = work(router, now=T0 + 11)
+    router.act("ana", fast, TaskAction.COMPLETE, T0 + 100)
+    router.act("ana", slow, TaskAction.ACCEPT, T0 + 101)
+    work(router, now=T0 + 102)
+    [messaging] = [r for r in router.queue_stats(T0 + 112) if r["queue"] == "messaging"]
+    assert messaging["answered"] == 2
+    assert messaging["service_level_percent"] == 50.0  # 10 s within 60 s, 90 s not
+    assert messaging["average_speed_of_answer_seconds"] == 50.0
+    assert messaging["waiting"] == 1
+    assert messaging["longest_wait_seconds"] == 10.0
+
+
+def test_requirement_expressions() -> None:
+    agent_attrs = attributes_of(
+        AgentConfigured(
+            agent_id="a", skills={"billing": 3}, languages=("ja",), tier=2, teams=("vip",)
+        )
+    )
+    assert parse_requirement("billing>=3 & lang=ja & tier>=2 & team=vip").accepts(agent_attrs)
+    assert parse_requirement("billing").accepts(agent_attrs)
+    assert not parse_requirement("billing>3").accepts(agent_attrs)
+    assert not parse_requirement("lang=en").accepts(agent_attrs)
+    assert parse_requirement("").accepts(agent_attrs)
+    for bad in ("billing>=x", "lang>=2", "??"):
+        with pytest.raises(InvalidRequirement):
+            parse_requirement(bad)
+
+
+def test_a_snapshot_resumes_exactly_where_it_left_off() -> None:
+    from router_service.domain import snapshot
+
+    def scenario(router: TenantRouter, *, restart_at: int | None) -> list[tuple[object, ...]]:
+        log: list[tuple[object, ...]] = []
+        steps = [
+            lambda r: agent(r, "ana", now=T0),
+            lambda r: work(r, conversation="a", customer="c1", now=T0 + 1),
+            lambda r: work(r, conversation="b", now=T0 + 2),
+            lambda r: work(r, conversation="c", now=T0 + 3),
+            lambda r: agent(r, "bo", now=T0 + 4, capacity={ChannelClass.CHAT: 1}, max_total=1),
+            lambda r: r.tick(T0 + 40),
+            lambda r: r.set_presence("ana", Presence.AVAILABLE, None, T0 + 41),
+            lambda r: r.tick(T0 + 80),
+        ]
+        for index, step in enumerate(steps):
+            if index == restart_at:
+                router = snapshot.load(snapshot.dump(router))
+            step(router)
+            log += [(c.task_id[-2:], c.state, c.agent_id, c.step) for c in router.drain()]
+        return log
+
+    global _ids
+    _ids = itertools.count(1000)
+    straight = scenario(new_router(), restart_at=None)
+    for restart_at in range(1, 8):
+        _ids = itertools.count(1000)
+        assert scenario(new_router(), restart_at=restart_at) == straight, restart_at
