@@ -37,7 +37,7 @@ def stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Itera
             proc.stop()
 
 
-def token(stack: Stack, tenant: str, *roles: Role) -> str:
+def token(stack: Stack, tenant: str, *roles: Role, subject: str | None = None) -> str:
     """A bearer token signed with the stack's secret."""
     auth = AuthSettings(jwt_secret=stack.config.dev_secret())
-    return issue_token(auth, subject=f"{tenant}-user", tenant_id=tenant, roles=roles)
+    return issue_token(auth, subject=subject or f"{tenant}-user", tenant_id=tenant, roles=roles)

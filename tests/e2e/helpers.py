@@ -46,7 +46,7 @@ async def full_timeline(
     entries: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
-        params: dict[str, Any] = {"limit": 200}
+        params: dict[str, Any] = {"limit": 37}  # small pages: the cursor is exercised
         if cursor:
             params["cursor"] = cursor
         response = await client.get(

@@ -83,10 +83,11 @@ async def chat_round_trip(stack: Stack) -> None:
             f"{stack.url('router')}/v1/queues", headers={"Authorization": f"Bearer {agent}"}
         )
         assert queues.status_code == 200
-        [messaging] = queues.json()
-        assert messaging["queue"] == "messaging"
-        assert messaging["waiting"] == 1
-        assert messaging["longest_wait_seconds"] >= 0
+        by_queue = {row["queue"]: row for row in queues.json()}
+        assert set(by_queue) == {"email", "messaging", "voice"}
+        assert by_queue["messaging"]["waiting"] == 1
+        assert by_queue["messaging"]["longest_wait_seconds"] >= 0
+        assert by_queue["voice"]["waiting"] == 0
 
 
 async def test_the_case_api_refuses_strangers_and_other_tenants(stack: Stack) -> None:

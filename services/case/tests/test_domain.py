@@ -44,6 +44,6 @@ def test_identity_query_parsing() -> None:
 
 def test_cursor_round_trip_and_tampering() -> None:
     when = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    assert decode_cursor(encode_cursor(when, "e-1")) == (when, "e-1")
+    assert decode_cursor(encode_cursor((when, 3, "e-1"))) == (when, 3, "e-1")
     with pytest.raises(InvalidCursor):
         decode_cursor("not-a-cursor")

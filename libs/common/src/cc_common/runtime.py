@@ -12,7 +12,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cc_common.http.health import health_router
 from cc_common.http.middleware import BodySizeLimit, RequestContext
 from cc_common.http.problems import install_problem_handlers, register_problem
-from cc_common.kafka.consumer import ConsumerRunner, Handler, OrderKey, RetryPolicy, by_tenant
+from cc_common.kafka.consumer import (
+    ConsumerRunner,
+    GroupHandler,
+    Handler,
+    OrderKey,
+    RetryPolicy,
+    by_tenant,
+)
 from cc_common.kafka.producer import BrokerUnavailable, EventProducer
 from cc_common.logging import configure_logging, get_logger
 from cc_common.mongo import Document, make_mongo_client, ping
@@ -56,7 +63,8 @@ class Runtime:
         *,
         topics: Sequence[str],
         group_id: str,
-        handler: Handler,
+        handler: Handler | None = None,
+        group_handler: GroupHandler | None = None,
         order_key: OrderKey = by_tenant,
         retry: RetryPolicy | None = None,
     ) -> ConsumerRunner:
@@ -66,6 +74,7 @@ class Runtime:
             topics=topics,
             group_id=group_id,
             handler=handler,
+            group_handler=group_handler,
             producer=self.producer,
             order_key=order_key,
             retry=retry,

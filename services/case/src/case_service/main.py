@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from case_service.adapters import cases, customers, timeline
+from case_service.api import agents as agent_routes
 from case_service.api import customers as customer_routes
 from case_service.consumers.timeline import TimelineHandler, conversation_order
 from case_service.settings import CaseSettings
@@ -51,4 +52,8 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     app.include_router(
         customer_routes.build_router(authenticate, page_max=settings.timeline_page_max)
     )
+    agents_only = principal_dependency(
+        settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR})
+    )
+    app.include_router(agent_routes.build_router(agents_only))
     return app

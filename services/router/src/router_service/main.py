@@ -1,7 +1,8 @@
-"""router: the app factory, its lifespan and its consumer."""
+"""router: the app factory, its lifespan, its consumer and its timer loop."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,39 +10,43 @@ from fastapi import FastAPI
 
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
-from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
-from cc_common.topics import INTERACTIONS
-from router_service.adapters.task_store import INDEXES, TaskStore
+from cc_common.topics import AGENTS, INTERACTIONS
+from router_service.adapters.state_store import StateStore
 from router_service.api import queues
-from router_service.consumers.interactions import InteractionHandler
+from router_service.consumers.worker import RouterWorker
 from router_service.settings import RouterSettings
 
 SERVICE = "router"
 
 
 def create_app(settings: RouterSettings | None = None) -> FastAPI:
-    """Build the router application (HTTP API plus its Kafka consumer)."""
+    """Build the router application (HTTP API, Kafka consumer, timers)."""
     settings = settings or RouterSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, service=SERVICE, database=settings.database) as rt:
-            await ensure_indexes(rt.db, INDEXES)
-            store = TaskStore(rt.db)
+            worker = RouterWorker(store=StateStore(rt.db), producer=rt.producer)
             app.state.runtime = rt
-            app.state.task_store = store
+            app.state.worker = worker
             rt.add_consumer(
-                topics=[INTERACTIONS.name],
+                topics=[INTERACTIONS.name, AGENTS.name],
                 group_id=settings.consumer_group,
-                handler=InteractionHandler(store=store, producer=rt.producer),
+                group_handler=worker.handle_group,
             )
-            yield
+            stop_ticking = asyncio.Event()
+            rt.tasks.start("router:timers", worker.run_ticker(stop_ticking))
+            try:
+                yield
+            finally:
+                stop_ticking.set()
 
     app = FastAPI(title="router", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
-    authenticate = principal_dependency(
+    read = principal_dependency(
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
     )
-    app.include_router(queues.build_router(authenticate))
+    manage = principal_dependency(settings.auth, roles=frozenset({Role.SUPERVISOR, Role.ADMIN}))
+    app.include_router(queues.build_router(read=read, manage=manage))
     return app

@@ -38,3 +38,6 @@ class RoutingChange(BaseModel):
     queue_position: int | None = Field(default=None, ge=1)
     wait_seconds: float | None = Field(default=None, ge=0)
     note: str | None = None
+    sequence: int | None = Field(
+        default=None, ge=1, description="The task's n-th change: orders changes of one instant."
+    )

@@ -51,6 +51,9 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+GroupHandler = Callable[[list[Delivery]], Awaitable[list[tuple[Delivery, Exception]]]]
+"""Handles one order key's deliveries of a batch together (one store write for all);
+returns the deliveries it could not handle, to dead-letter with their errors."""
 OrderKey = Callable[[Envelope[Any]], str]
 
 
@@ -89,7 +92,8 @@ class ConsumerRunner:
         settings: KafkaSettings,
         topics: Sequence[str],
         group_id: str,
-        handler: Handler,
+        handler: Handler | None = None,
+        group_handler: GroupHandler | None = None,
         producer: EventProducer,
         order_key: OrderKey = by_tenant,
         retry: RetryPolicy | None = None,
@@ -97,7 +101,10 @@ class ConsumerRunner:
         self._settings = settings
         self._topics = list(topics)
         self.group_id = group_id
+        if (handler is None) == (group_handler is None):
+            raise ValueError("give exactly one of handler and group_handler")
         self._handler = handler
+        self._group_handler = group_handler
         self._producer = producer
         self._order_key = order_key
         self._retry = retry or RetryPolicy()
@@ -176,6 +183,8 @@ class ConsumerRunner:
         )
 
     async def _handle_group(self, group: list[Delivery]) -> list[_DeadLetter]:
+        if self._group_handler is not None:
+            return await self._handle_group_at_once(group, self._group_handler)
         failures = []
         for delivery in group:
             failure = await self._handle_one(delivery)
@@ -185,6 +194,41 @@ class ConsumerRunner:
                 )
         return failures
 
+    async def _handle_group_at_once(
+        self, group: list[Delivery], handler: GroupHandler
+    ) -> list[_DeadLetter]:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                refused = await handler(group)
+            except Exception as exc:
+                if is_infrastructure_error(exc):
+                    log.warning("consumer.infrastructure_down", error=repr(exc))
+                    attempt -= 1
+                    await self._sleep(self._retry.backoff_cap)
+                    continue
+                if attempt >= self._retry.max_attempts or isinstance(exc, PermanentError):
+                    log.error("consumer.group_failed", error=repr(exc), size=len(group))
+                    refused = [(delivery, exc) for delivery in group]
+                else:
+                    HANDLER_RETRIES.labels(self.group_id).inc()
+                    log.warning("consumer.retrying", attempt=attempt, error=repr(exc))
+                    await self._sleep(
+                        backoff_seconds(
+                            attempt, base=self._retry.backoff_base, cap=self._retry.backoff_cap
+                        )
+                    )
+                    continue
+            failed = {id(d) for d, _ in refused}
+            for delivery in group:
+                if id(delivery) not in failed:
+                    EVENTS_CONSUMED.labels(delivery.topic, self.group_id, "handled").inc()
+            return [
+                _DeadLetter(d.key, d.value, d.headers, self._failure(d, exc, attempts=attempt))
+                for d, exc in refused
+            ]
+
     async def _handle_one(self, delivery: Delivery) -> Failure | None:
         event = delivery.event
         attempt = 0
@@ -192,6 +236,7 @@ class ConsumerRunner:
             while True:
                 attempt += 1
                 try:
+                    assert self._handler is not None
                     await self._handler(delivery)
                 except PermanentError as exc:
                     return self._failure(delivery, exc, attempts=attempt)

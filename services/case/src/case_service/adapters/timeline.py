@@ -14,9 +14,10 @@ ENTRIES = "timeline"
 INDEXES = (
     IndexSpec(
         ENTRIES,
-        [("tenant_id", 1), ("customer_id", 1), ("occurred_at", -1), ("_id", -1)],
+        [("tenant_id", 1), ("customer_id", 1), ("occurred_at", -1), ("order", -1), ("_id", -1)],
         "by_customer_time",
     ),
+    IndexSpec(ENTRIES, [("tenant_id", 1), ("interaction_id", 1)], "by_interaction"),
 )
 
 
@@ -28,6 +29,15 @@ class TimelineRepository:
         """Store an entry; storing the same event again changes nothing."""
         fields = {k: v for k, v in entry.items() if k != "_id"}
         await self._entries.update_one({"_id": entry["_id"]}, {"$setOnInsert": fields}, upsert=True)
+
+    async def adopt_pending(
+        self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
+    ) -> None:
+        """Give waiting entries of an interaction their customer and case."""
+        await self._entries.update_many(
+            {"tenant_id": tenant_id, "interaction_id": interaction_id, "customer_id": None},
+            {"$set": {"customer_id": customer_id, "case_id": case_id}},
+        )
 
     async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None:
         """(customer_id, case_id) of a stored entry, or None if not stored yet."""
@@ -42,7 +52,7 @@ class TimelineRepository:
         tenant_id: str,
         customer_id: str,
         limit: int,
-        after: tuple[datetime, str] | None,
+        after: tuple[datetime, int, str] | None,
         channel: str | None,
         case_id: str | None,
     ) -> list[dict[str, Any]]:
@@ -53,10 +63,12 @@ class TimelineRepository:
         if case_id:
             query["case_id"] = case_id
         if after is not None:
-            when, entry_id = after
+            when, order, entry_id = after
             query["$or"] = [
                 {"occurred_at": {"$lt": when}},
-                {"occurred_at": when, "_id": {"$lt": entry_id}},
+                {"occurred_at": when, "order": {"$lt": order}},
+                {"occurred_at": when, "order": order, "_id": {"$lt": entry_id}},
             ]
-        cursor = self._entries.find(query).sort([("occurred_at", -1), ("_id", -1)]).limit(limit)
+        sort = [("occurred_at", -1), ("order", -1), ("_id", -1)]
+        cursor = self._entries.find(query).sort(sort).limit(limit)
         return [doc async for doc in cursor]

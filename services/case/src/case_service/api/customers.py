@@ -79,8 +79,11 @@ def build_router(authenticate: Any, *, page_max: int) -> APIRouter:
             case_id=case_id,
         )
         items = [TimelineEntryRead(id=d["_id"], **d) for d in docs]
+        last = docs[-1] if len(docs) == limit else None
         next_cursor = (
-            encode_cursor(docs[-1]["occurred_at"], docs[-1]["_id"]) if len(docs) == limit else None
+            encode_cursor((last["occurred_at"], last.get("order", 0), last["_id"]))
+            if last
+            else None
         )
         return TimelinePage(items=items, next_cursor=next_cursor)
 

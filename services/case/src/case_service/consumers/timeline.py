@@ -14,10 +14,6 @@ from cc_common.events import INTERACTION_RECEIVED, Envelope, Interaction, Routin
 from cc_common.kafka.consumer import Delivery
 
 
-class InteractionNotYetStored(Exception):
-    """A routing change arrived before its interaction; retried until it is stored."""
-
-
 def conversation_order(event: Envelope[Any]) -> str:
     """Order key: one sequence per conversation of a tenant."""
     conversation = getattr(event.data, "conversation_key", "")
@@ -65,10 +61,12 @@ class TimelineHandler:
             opened_at=event.occurred_at,
         )
         await self._timeline.add(interaction_entry(event, customer_id=customer_id, case_id=case_id))
+        # Routing changes that overtook their interaction (another topic) join now.
+        await self._timeline.adopt_pending(
+            event.tenant_id, str(event.id), customer_id=customer_id, case_id=case_id
+        )
 
     async def _store_routing(self, event: Envelope[RoutingChange]) -> None:
         owner = await self._timeline.owner_of(event.tenant_id, str(event.data.interaction_id))
-        if owner is None:
-            raise InteractionNotYetStored(str(event.data.interaction_id))
-        customer_id, case_id = owner
+        customer_id, case_id = owner if owner is not None else (None, None)
         await self._timeline.add(routing_entry(event, customer_id=customer_id, case_id=case_id))

@@ -28,6 +28,7 @@ def interaction_entry(
         "case_id": case_id,
         "occurred_at": event.occurred_at,
         "recorded_at": event.recorded_at,
+        "order": 0,
         "entry_type": "interaction",
         "kind": interaction.kind.value,
         "channel": interaction.channel.value,
@@ -39,9 +40,13 @@ def interaction_entry(
 
 
 def routing_entry(
-    event: Envelope[RoutingChange], *, customer_id: str, case_id: str
+    event: Envelope[RoutingChange], *, customer_id: str | None, case_id: str | None
 ) -> dict[str, Any]:
-    """The timeline document of a routing change (queued, answered by whom, after how long)."""
+    """The timeline document of a routing change (queued, answered by whom, after how long).
+
+    Without a customer (its interaction is not stored yet) the entry waits, unseen,
+    until the interaction arrives and adopts it.
+    """
     change = event.data
     return {
         "_id": str(event.id),
@@ -50,7 +55,9 @@ def routing_entry(
         "case_id": case_id,
         "occurred_at": event.occurred_at,
         "recorded_at": event.recorded_at,
+        "order": change.sequence or 0,
         "entry_type": "routing",
+        "interaction_id": str(change.interaction_id),
         "kind": f"task.{change.state.value}",
         "channel": change.channel.value,
         "conversation_key": change.conversation_key,
@@ -77,17 +84,22 @@ def _routing_summary(change: RoutingChange) -> str:
     return ", ".join(parts)
 
 
-def encode_cursor(occurred_at: datetime, entry_id: str) -> str:
+Position = tuple[datetime, int, str]
+"""Where an entry sorts: time, then order within the instant, then id."""
+
+
+def encode_cursor(position: Position) -> str:
     """An opaque cursor pointing just past an entry."""
-    raw = json.dumps([occurred_at.isoformat(), entry_id]).encode()
+    occurred_at, order, entry_id = position
+    raw = json.dumps([occurred_at.isoformat(), order, entry_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """The (time, id) position a cursor points past."""
+def decode_cursor(cursor: str) -> Position:
+    """The position a cursor points past."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        when, entry_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(when), str(entry_id)
+        when, order, entry_id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(when), int(order), str(entry_id)
     except (ValueError, TypeError) as exc:
         raise InvalidCursor("the cursor is not valid") from exc

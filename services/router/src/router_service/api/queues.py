@@ -1,33 +1,91 @@
-"""Live queue statistics for supervisors and the case API."""
+"""Live queue statistics, and queue and agent configuration for supervisors."""
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
+import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from cc_common.auth import Principal
-from cc_common.events import utc_now
-from router_service.adapters.task_store import TaskStore
+from cc_common.events import (
+    AGENT_CONFIGURED,
+    QUEUE_CONFIGURED,
+    AgentConfigured,
+    Envelope,
+    QueueConfigured,
+    utc_now,
+)
+from cc_common.kafka.producer import EventProducer
+from cc_common.topics import AGENTS
+from router_service.consumers.worker import RouterWorker
+from router_service.domain.requirements import InvalidRequirement, parse_requirement
 
 
 class QueueStats(BaseModel):
     queue: str
     waiting: int
     longest_wait_seconds: float
+    agents_available: int
+    offered: int
+    answered: int
+    abandoned: int
+    service_level_percent: float | None
+    average_speed_of_answer_seconds: float | None
 
 
-def build_router(authenticate: Any) -> APIRouter:
-    """Routes reading the router's state; every one is tenant-scoped by the token."""
+class Accepted(BaseModel):
+    event_id: uuid.UUID
+
+
+def build_router(*, read: Any, manage: Any) -> APIRouter:
+    """Routes of the router's API; every one is tenant-scoped by the token."""
     router = APIRouter(prefix="/v1", tags=["queues"])
-    PrincipalDep = Annotated[Principal, Depends(authenticate)]
+    Reader = Annotated[Principal, Depends(read)]
+    Manager = Annotated[Principal, Depends(manage)]
+
+    async def announce(request: Request, principal: Principal, kind: str, data: Any) -> Accepted:
+        event = Envelope[Any](
+            id=uuid.uuid4(),
+            type=kind,
+            tenant_id=principal.tenant_id,
+            occurred_at=utc_now(),
+            source="router-api",
+            correlation_id=f"config:{principal.subject}",
+            data=data,
+        )
+        producer: EventProducer = request.app.state.runtime.producer
+        await producer.publish(AGENTS.name, event)
+        return Accepted(event_id=event.id)
 
     @router.get("/queues")
-    async def list_queues(request: Request, principal: PrincipalDep) -> list[QueueStats]:
-        """Waiting tasks and the longest wait of each queue of the caller's tenant."""
-        store: TaskStore = request.app.state.task_store
-        rows = await store.queue_stats(principal.tenant_id, utc_now())
+    async def list_queues(request: Request, principal: Reader) -> list[QueueStats]:
+        """Waiting work, longest wait, free agents and today's service level per queue."""
+        worker: RouterWorker = request.app.state.worker
+        rows = await worker.queue_stats(principal.tenant_id)
         return [QueueStats(**row) for row in rows]
+
+    @router.put("/queues/{name}", status_code=202)
+    async def configure_queue(
+        name: str, body: QueueConfigured, request: Request, principal: Manager
+    ) -> Accepted:
+        """Create or change a queue; the router applies it in order with the work."""
+        if body.name != name:
+            raise HTTPException(422, "The body's name must match the path.")
+        try:
+            parse_requirement(body.requires)
+        except InvalidRequirement as exc:
+            raise HTTPException(422, f"requires: {exc}") from exc
+        return await announce(request, principal, QUEUE_CONFIGURED, body)
+
+    @router.put("/agents/{agent_id}", status_code=202)
+    async def configure_agent(
+        agent_id: str, body: AgentConfigured, request: Request, principal: Manager
+    ) -> Accepted:
+        """Create or change an agent's skills, languages, tier and capacity."""
+        if body.agent_id != agent_id:
+            raise HTTPException(422, "The body's agent_id must match the path.")
+        return await announce(request, principal, AGENT_CONFIGURED, body)
 
     return router

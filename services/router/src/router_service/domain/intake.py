@@ -97,5 +97,6 @@ def routing_event(
             queue_position=change.queue_position,
             wait_seconds=change.wait_seconds,
             note=change.note,
+            sequence=step,
         ),
     )

@@ -123,7 +123,7 @@ def load(data: dict[str, Any], policy: RouterPolicy | None = None) -> TenantRout
     router._seq = data["seq"]
     router.decisions = data["decisions"]
     router.last_agent = {k: (v[0], v[1]) for k, v in data["last_agent"].items()}
-    router.timers = [tuple(t) for t in data["timers"]]  # type: ignore[misc]
+    router.timers = [(t[0], t[1], t[2], t[3], t[4]) for t in data["timers"]]
     heapq.heapify(router.timers)
     for task in sorted(router.tasks.values(), key=lambda t: (t.enqueued_at, t.id)):
         if task.state is WAITING:

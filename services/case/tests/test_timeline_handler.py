@@ -1,0 +1,108 @@
+"""Routing changes that overtake their interaction still land on the timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from case_service.consumers.timeline import TimelineHandler
+from cc_common.events import (
+    INTERACTION_RECEIVED,
+    Channel,
+    Direction,
+    Envelope,
+    Identity,
+    IdentityKind,
+    Interaction,
+    Party,
+    PartyRole,
+    RoutingChange,
+    TaskState,
+    routing_event_type,
+)
+from cc_common.kafka.consumer import Delivery
+
+
+class FakeTimeline:
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+
+    async def add(self, entry: dict[str, Any]) -> None:
+        self.entries.setdefault(entry["_id"], entry)
+
+    async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None:
+        entry = self.entries.get(entry_id)
+        return (entry["customer_id"], entry["case_id"]) if entry else None
+
+    async def adopt_pending(
+        self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
+    ) -> None:
+        for entry in self.entries.values():
+            if entry.get("interaction_id") == interaction_id and entry["customer_id"] is None:
+                entry.update(customer_id=customer_id, case_id=case_id)
+
+
+class FakeCustomers:
+    async def resolve(self, tenant_id: str, keys: list[str], **_: object) -> str:
+        return "cust-1"
+
+
+class FakeCases:
+    async def open_for_conversation(self, **_: object) -> str:
+        return "case-1"
+
+
+def delivery(event: Envelope[Any]) -> Delivery:
+    return Delivery(topic="t", partition=0, offset=0, key=None, value=b"", headers=[], event=event)
+
+
+@pytest.mark.asyncio
+async def test_a_routing_change_before_its_interaction_is_adopted_later() -> None:
+    timeline = FakeTimeline()
+    handler = TimelineHandler(
+        customers=FakeCustomers(),
+        cases=FakeCases(),
+        timeline=timeline,  # type: ignore[arg-type]
+    )
+    interaction = Envelope[Interaction](
+        id=uuid.uuid4(),
+        type=INTERACTION_RECEIVED,
+        tenant_id="acme",
+        occurred_at=datetime.now(UTC),
+        source="t",
+        data=Interaction(
+            channel=Channel.WEBCHAT,
+            direction=Direction.INBOUND,
+            provider="webchat",
+            conversation_key="c",
+            parties=(
+                Party(
+                    role=PartyRole.CUSTOMER,
+                    identities=(Identity(kind=IdentityKind.EMAIL, value="a@b.c"),),
+                ),
+            ),
+        ),
+    )
+    queued = Envelope[RoutingChange](
+        id=uuid.uuid4(),
+        type=routing_event_type(TaskState.QUEUED),
+        tenant_id="acme",
+        occurred_at=datetime.now(UTC),
+        source="router",
+        data=RoutingChange(
+            task_id=uuid.uuid4(),
+            interaction_id=interaction.id,
+            conversation_key="c",
+            channel=Channel.WEBCHAT,
+            state=TaskState.QUEUED,
+            queue="messaging",
+        ),
+    )
+    await handler(delivery(queued))
+    assert timeline.entries[str(queued.id)]["customer_id"] is None
+    await handler(delivery(interaction))
+    routing = timeline.entries[str(queued.id)]
+    assert (routing["customer_id"], routing["case_id"]) == ("cust-1", "case-1")

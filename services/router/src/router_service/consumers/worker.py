@@ -1,0 +1,230 @@
+"""Drives each tenant's router: applies events, fires timers, saves, announces.
+
+One router instance owns a tenant (topics are keyed by tenant). For each batch of a
+tenant's events it applies them to the in-memory engine, saves the snapshot together
+with the offsets it includes and the routing events to announce (one atomic write),
+publishes the events, and lets the runner commit. After a crash the saved offsets
+make replayed events no-ops and the saved outbox is published again (same ids).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cc_common.errors import PermanentError
+from cc_common.events import (
+    AGENT_CONFIGURED,
+    AGENT_PRESENCE_CHANGED,
+    AGENT_TASK_ACTED,
+    INTERACTION_RECEIVED,
+    QUEUE_CONFIGURED,
+    AgentConfigured,
+    AgentPresenceChanged,
+    AgentTaskActed,
+    Envelope,
+    QueueConfigured,
+    encode_event,
+)
+from cc_common.kafka.consumer import Delivery
+from cc_common.kafka.producer import EventProducer
+from cc_common.logging import get_logger
+from cc_common.topics import ROUTING
+from router_service.adapters.state_store import ConcurrentWriter, StateStore
+from router_service.domain import snapshot
+from router_service.domain.defaults import RouterPolicy
+from router_service.domain.engine import InvalidAction, TenantRouter
+from router_service.domain.intake import cancelled_conversation, routing_event, work_request
+from router_service.domain.requirements import InvalidRequirement
+
+log = get_logger(__name__)
+
+
+@dataclass
+class _Tenant:
+    engine: TenantRouter
+    version: int
+    offsets: dict[str, int] = field(default_factory=dict)
+
+
+def apply_event(engine: TenantRouter, event: Envelope[Any], now: float) -> None:
+    """Feed one event to the engine; refused agent actions are logged, not errors."""
+    data = event.data
+    if event.type == INTERACTION_RECEIVED:
+        cancelled = cancelled_conversation(event)
+        if cancelled:
+            engine.cancel_conversation(cancelled, now, "customer left")
+        request = work_request(event)
+        if request is not None:
+            engine.enqueue(
+                task_id=request.task_id,
+                interaction_id=request.interaction_id,
+                conversation_key=request.conversation_key,
+                customer_ref=request.customer_ref,
+                channel=request.channel,
+                text=request.text,
+                skills=request.skills,
+                priority=request.priority,
+                now=now,
+            )
+    elif event.type == AGENT_PRESENCE_CHANGED and isinstance(data, AgentPresenceChanged):
+        engine.set_presence(data.agent_id, data.presence, data.reason, now)
+    elif event.type == AGENT_TASK_ACTED and isinstance(data, AgentTaskActed):
+        try:
+            engine.act(
+                data.agent_id,
+                str(data.task_id),
+                data.action,
+                now,
+                target_queue=data.target_queue,
+                target_agent_id=data.target_agent_id,
+                note=data.note,
+            )
+        except InvalidAction as exc:
+            log.warning("router.action_refused", action=data.action.value, reason=str(exc))
+    elif event.type == AGENT_CONFIGURED and isinstance(data, AgentConfigured):
+        engine.configure_agent(data, now)
+    elif event.type == QUEUE_CONFIGURED and isinstance(data, QueueConfigured):
+        try:
+            engine.configure_queue(data, now)
+        except InvalidRequirement as exc:
+            raise PermanentError(f"queue {data.name}: {exc}") from exc
+
+
+class RouterWorker:
+    def __init__(
+        self,
+        *,
+        store: StateStore,
+        producer: EventProducer,
+        policy: RouterPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._producer = producer
+        self._policy = policy
+        self._clock = clock
+        self._tenants: dict[str, _Tenant] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def handle_group(self, deliveries: list[Delivery]) -> list[tuple[Delivery, Exception]]:
+        """Apply one tenant's deliveries of a batch, then save and announce once."""
+        tenant_id = deliveries[0].event.tenant_id
+        async with self._lock(tenant_id):
+            refused: list[tuple[Delivery, Exception]] = []
+            while True:
+                tenant = await self._current(tenant_id)
+                skipped = {id(d) for d, _ in refused}
+                try:
+                    for delivery in deliveries:
+                        position = f"{delivery.topic}:{delivery.partition}"
+                        if delivery.offset < tenant.offsets.get(position, 0):
+                            continue  # already in the saved state
+                        if id(delivery) not in skipped:
+                            self._apply(tenant, delivery)
+                        tenant.offsets[position] = delivery.offset + 1
+                    break
+                except _Refused as refusal:
+                    # The engine may be half-changed: start again from the saved state
+                    # without the message that broke it.
+                    self._tenants.pop(tenant_id, None)
+                    refused.append((refusal.delivery, refusal.error))
+            await self._save_and_announce(tenant_id, tenant)
+            return refused
+
+    async def tick(self) -> None:
+        """Fire due timers of every tenant this instance holds."""
+        for tenant_id in list(self._tenants):
+            async with self._lock(tenant_id):
+                tenant = self._tenants.get(tenant_id)
+                if tenant is None:
+                    continue
+                tenant.engine.tick(self._clock())
+                if tenant.engine.changes:
+                    await self._save_and_announce(tenant_id, tenant)
+
+    async def run_ticker(self, stop: asyncio.Event, every: float = 0.5) -> None:
+        """Tick until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except ConcurrentWriter:
+                log.warning("router.tick_lost_ownership")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            except TimeoutError:
+                continue
+
+    async def queue_stats(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Live queue figures of a tenant (from the saved state if not held here)."""
+        tenant = self._tenants.get(tenant_id)
+        if tenant is None:
+            stored = await self._store.load(tenant_id)
+            engine = (
+                snapshot.load(stored.snapshot, self._policy)
+                if stored.snapshot
+                else TenantRouter(tenant_id, self._policy)
+            )
+        else:
+            engine = tenant.engine
+        return engine.queue_stats(self._clock())
+
+    def _apply(self, tenant: _Tenant, delivery: Delivery) -> None:
+        try:
+            apply_event(tenant.engine, delivery.event, self._clock())
+        except Exception as exc:
+            raise _Refused(delivery, exc) from exc
+
+    async def _current(self, tenant_id: str) -> _Tenant:
+        """The tenant's engine, reloaded when another instance saved since we did."""
+        cached = self._tenants.get(tenant_id)
+        stored_version = await self._store.version(tenant_id)
+        if cached is not None and cached.version == stored_version:
+            return cached
+        stored = await self._store.load(tenant_id)
+        engine = (
+            snapshot.load(stored.snapshot, self._policy)
+            if stored.snapshot
+            else TenantRouter(tenant_id, self._policy)
+        )
+        tenant = _Tenant(engine=engine, version=stored.version, offsets=stored.offsets)
+        self._tenants[tenant_id] = tenant
+        if stored.outbox:
+            # A crash may have come between saving and announcing: announce again.
+            await self._producer.send_raw_many(
+                ROUTING.name, [(tenant_id.encode(), raw, []) for raw in stored.outbox]
+            )
+        return tenant
+
+    async def _save_and_announce(self, tenant_id: str, tenant: _Tenant) -> None:
+        changes = tenant.engine.drain()
+        events = [
+            routing_event(tenant_id, change, step=change.step, correlation_id=None)
+            for change in changes
+        ]
+        try:
+            tenant.version = await self._store.save(
+                tenant_id,
+                expected_version=tenant.version,
+                snapshot=snapshot.dump(tenant.engine),
+                offsets=tenant.offsets,
+                outbox=[encode_event(e) for e in events],
+            )
+        except ConcurrentWriter:
+            self._tenants.pop(tenant_id, None)
+            raise
+        if events:
+            await self._producer.publish_many(ROUTING.name, events)
+
+    def _lock(self, tenant_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(tenant_id, asyncio.Lock())
+
+
+class _Refused(Exception):
+    def __init__(self, delivery: Delivery, error: Exception) -> None:
+        super().__init__(str(error))
+        self.delivery = delivery
+        self.error = error
