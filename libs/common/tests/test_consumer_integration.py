@@ -8,6 +8,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ from cc_common.events import (
     Interaction,
 )
 from cc_common.kafka import dlq_tools
-from cc_common.kafka.consumer import ConsumerRunner, Delivery, RetryPolicy
+from cc_common.kafka.consumer import ConsumerRunner, Delivery, RetryPolicy, by_tenant
 from cc_common.kafka.producer import EventProducer
 from cc_common.settings import KafkaSettings
 from cc_common.topics import INTERACTIONS
@@ -96,9 +97,8 @@ def make_runner(
     handler: Callable[[Delivery], Awaitable[None]],
     *,
     group: str,
-    order_key: Callable[[Envelope[Interaction]], str] | None = None,
+    order_key: Callable[[Envelope[Any]], str] | None = None,
 ) -> ConsumerRunner:
-    kwargs = {"order_key": order_key} if order_key else {}
     return ConsumerRunner(
         settings=settings,
         topics=[INTERACTIONS.name],
@@ -106,7 +106,7 @@ def make_runner(
         handler=handler,
         producer=producer,
         retry=FAST_RETRY,
-        **kwargs,
+        order_key=order_key or by_tenant,
     )
 
 
@@ -198,8 +198,8 @@ async def test_order_is_kept_per_key_while_keys_run_concurrently(
         seen[conv].append(int(n))
         in_flight -= 1
 
-    def conversation_key(e: Envelope[Interaction]) -> str:
-        return e.data.conversation_key
+    def conversation_key(e: Envelope[Any]) -> str:
+        return str(e.data.conversation_key)
 
     runner = make_runner(
         kafka_settings, producer, handler, group=f"g-{unique}", order_key=conversation_key

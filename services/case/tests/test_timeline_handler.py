@@ -46,12 +46,23 @@ class FakeTimeline:
 
 
 class FakeCustomers:
-    async def resolve(self, tenant_id: str, keys: list[str], **_: object) -> str:
+    async def resolve(
+        self, tenant_id: str, keys: list[str], *, display_name: str | None, seen_at: datetime
+    ) -> str:
         return "cust-1"
 
 
 class FakeCases:
-    async def open_for_conversation(self, **_: object) -> str:
+    async def open_for_conversation(
+        self,
+        *,
+        tenant_id: str,
+        customer_id: str,
+        conversation_key: str,
+        channel: str,
+        subject: str | None,
+        opened_at: datetime,
+    ) -> str:
         return "case-1"
 
 
@@ -65,7 +76,7 @@ async def test_a_routing_change_before_its_interaction_is_adopted_later() -> Non
     handler = TimelineHandler(
         customers=FakeCustomers(),
         cases=FakeCases(),
-        timeline=timeline,  # type: ignore[arg-type]
+        timeline=timeline,
     )
     interaction = Envelope[Interaction](
         id=uuid.uuid4(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -30,7 +31,7 @@ def new_router(policy: RouterPolicy | None = None) -> TenantRouter:
 
 
 def agent(router: TenantRouter, agent_id: str, now: float = T0, **profile: object) -> None:
-    router.configure_agent(AgentConfigured(agent_id=agent_id, **profile), now)  # type: ignore[arg-type]
+    router.configure_agent(AgentConfigured(agent_id=agent_id, **profile), now)
     router.set_presence(agent_id, Presence.AVAILABLE, None, now)
 
 
@@ -352,7 +353,7 @@ def test_a_snapshot_resumes_exactly_where_it_left_off() -> None:
 
     def scenario(router: TenantRouter, *, restart_at: int | None) -> list[tuple[object, ...]]:
         log: list[tuple[object, ...]] = []
-        steps = [
+        steps: list[Callable[[TenantRouter], object]] = [
             lambda r: agent(r, "ana", now=T0),
             lambda r: work(r, conversation="a", customer="c1", now=T0 + 1),
             lambda r: work(r, conversation="b", now=T0 + 2),

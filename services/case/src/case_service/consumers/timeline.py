@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from case_service.adapters.cases import CaseRepository
-from case_service.adapters.customers import CustomerRepository
-from case_service.adapters.timeline import TimelineRepository
 from case_service.domain.identity import keys_in_priority
 from case_service.domain.timeline import interaction_entry, routing_entry
 from cc_common.errors import PermanentError
 from cc_common.events import INTERACTION_RECEIVED, Envelope, Interaction, RoutingChange
 from cc_common.kafka.consumer import Delivery
+
+
+class Customers(Protocol):
+    async def resolve(
+        self, tenant_id: str, keys: list[str], *, display_name: str | None, seen_at: datetime
+    ) -> str: ...
+
+
+class Cases(Protocol):
+    async def open_for_conversation(
+        self,
+        *,
+        tenant_id: str,
+        customer_id: str,
+        conversation_key: str,
+        channel: str,
+        subject: str | None,
+        opened_at: datetime,
+    ) -> str: ...
+
+
+class Timeline(Protocol):
+    async def add(self, entry: dict[str, Any]) -> None: ...
+
+    async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None: ...
+
+    async def adopt_pending(
+        self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
+    ) -> None: ...
 
 
 def conversation_order(event: Envelope[Any]) -> str:
@@ -24,9 +51,9 @@ class TimelineHandler:
     def __init__(
         self,
         *,
-        customers: CustomerRepository,
-        cases: CaseRepository,
-        timeline: TimelineRepository,
+        customers: Customers,
+        cases: Cases,
+        timeline: Timeline,
     ) -> None:
         self._customers = customers
         self._cases = cases
