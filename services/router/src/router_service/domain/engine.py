@@ -14,7 +14,9 @@ are skipped lazily by version.
 from __future__ import annotations
 
 import heapq
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cc_common.events import (
     AgentConfigured,
@@ -39,6 +41,17 @@ from router_service.domain.model import (
 _SCAN = 8  # heap entries looked at past ones an agent already refused
 
 
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """Classification rules compiled from the queues' configuration."""
+
+    order: list[str]
+    keywords: re.Pattern[str] | None
+    keyword_queue: dict[str, int]
+    skill_queue: dict[str, int]
+    channel_queue: dict[str, str]
+
+
 class InvalidAction(ValueError):
     """An agent action that does not apply (unknown task, not theirs, wrong state)."""
 
@@ -59,6 +72,8 @@ class TenantRouter:
         self.changes: list[Change] = []
         self.decisions = 0
         self._seq = 0
+        self._rules: _Rules | None = None
+        self._dirty: dict[str, Agent] = {}
 
     # -- configuration -------------------------------------------------------------
 
@@ -88,29 +103,61 @@ class TenantRouter:
         else:
             agent.profile, agent.attributes = profile, attributes_of(profile)
         for queue in self.queues.values():
-            if queue.requirement.accepts(agent.attributes):
-                queue.eligible.add(agent.id)
-            else:
-                queue.eligible.discard(agent.id)
+            self._update_eligibility(agent, queue)
         self._agent_changed(agent)
         self._fill_agent(agent, now)
+
+    def _update_eligibility(self, agent: Agent, queue: Queue) -> None:
+        name = queue.config.name
+        if queue.requirement.accepts(agent.attributes):
+            queue.eligible.add(agent.id)
+            agent.queues[name] = -float(queue.requirement.proficiency(agent.attributes))
+        else:
+            queue.eligible.discard(agent.id)
+            agent.queues.pop(name, None)
 
     # -- work arriving and leaving -------------------------------------------------
 
     def classify(self, channel: Channel, text: str | None, skills: Iterable[str]) -> str:
-        """The queue for new work: keyword and skill rules first, then the channel."""
-        lowered = (text or "").lower()
-        hinted = set(skills)
-        for queue in self.queues.values():
-            config = queue.config
-            if any(k.lower() in lowered for k in config.keywords if k) or hinted & set(
-                config.skills_hint
-            ):
-                return config.name
-        for queue in self.queues.values():
-            if channel.value in queue.config.channels:
-                return queue.config.name
-        return FALLBACK_QUEUE
+        """The queue for new work: keyword and skill rules first, then the channel.
+
+        Among several matching queues the one configured first wins.
+        """
+        rules = self._rules or self._compile_rules()
+        candidates: list[int] = []
+        if text and rules.keywords is not None:
+            for found in rules.keywords.findall(text.lower()):
+                candidates.append(rules.keyword_queue[found])
+        for skill in skills:
+            if skill in rules.skill_queue:
+                candidates.append(rules.skill_queue[skill])
+        if candidates:
+            return rules.order[min(candidates)]
+        return rules.channel_queue.get(channel.value, FALLBACK_QUEUE)
+
+    def _compile_rules(self) -> _Rules:
+        order = list(self.queues)
+        keyword_queue: dict[str, int] = {}
+        skill_queue: dict[str, int] = {}
+        channel_queue: dict[str, str] = {}
+        for index, name in enumerate(order):
+            config = self.queues[name].config
+            for keyword in config.keywords:
+                if keyword:
+                    keyword_queue.setdefault(keyword.lower(), index)
+            for skill in config.skills_hint:
+                skill_queue.setdefault(skill, index)
+            for channel in config.channels:
+                channel_queue.setdefault(channel, name)
+        pattern = "|".join(re.escape(k) for k in sorted(keyword_queue, key=len, reverse=True))
+        self._rules = _Rules(
+            order=order,
+            keywords=re.compile(pattern) if pattern else None,
+            keyword_queue=keyword_queue,
+            skill_queue=skill_queue,
+            channel_queue=channel_queue,
+        )
+        return self._rules
 
     def enqueue(
         self,
@@ -335,19 +382,22 @@ class TenantRouter:
             self._offer(task, agent, now, counted=True)
 
     def _best_task(self, agent: Agent, now: float) -> Task | None:
+        takes = [klass for klass in ChannelClass if agent.can_take(klass)]
+        if not takes:
+            return None
         best: Task | None = None
         best_score = float("-inf")
         for task_id in self.reserved.get(agent.id, ()):
             task = self.tasks[task_id]
-            if agent.can_take(task.klass):
+            if task.klass in takes:
                 score = self._score(task, now) + self.policy.sla_boost * 2
                 if score > best_score:
                     best, best_score = task, score
-        for name, queue in self.queues.items():
-            if agent.id not in queue.eligible:
-                continue
-            for klass, heap in queue.heaps.items():
-                if not agent.can_take(klass):
+        for name in agent.queues:
+            heaps = self.queues[name].heaps
+            for klass in takes:
+                heap = heaps.get(klass)
+                if not heap:
                     continue
                 head = self._head_task(heap, name, agent.id)
                 if head is not None:
@@ -388,6 +438,7 @@ class TenantRouter:
         return None
 
     def _best_agent(self, task: Task) -> Agent | None:
+        self._flush()
         heap = self.agent_heaps.get((task.queue, task.klass))
         while heap:
             _, _, _, agent_id, version = heap[0]
@@ -530,10 +581,7 @@ class TenantRouter:
 
     @staticmethod
     def _steps(queue: Queue) -> list[tuple[int, str]]:
-        steps = [(s.after_seconds, s.to_queue) for s in queue.config.escalation]
-        if queue.config.max_wait_seconds and queue.config.overflow_queue:
-            steps.append((queue.config.max_wait_seconds, queue.config.overflow_queue))
-        return sorted(steps)
+        return queue.steps
 
     def _sticky_agent(self, task: Task, now: float) -> Agent | None:
         remembered = self.last_agent.get(task.customer_ref or "")
@@ -600,25 +648,34 @@ class TenantRouter:
         queue.waiting += 1
 
     def _agent_changed(self, agent: Agent) -> None:
-        """Bump the agent's version and list it where it can take work now."""
+        """Invalidate the agent's heap entries; fresh ones are listed on the next flush."""
         agent.version += 1
-        if agent.presence is not Presence.AVAILABLE:
+        self._dirty[agent.id] = agent
+
+    def _flush(self) -> None:
+        """List changed agents where they can take work now (once per operation)."""
+        if not self._dirty:
             return
-        for name, queue in self.queues.items():
-            if agent.id not in queue.eligible:
+        by_proficiency = self.policy.prefer == "proficiency"
+        for agent in self._dirty.values():
+            if agent.presence is not Presence.AVAILABLE:
                 continue
-            proficiency = -float(queue.requirement.proficiency(agent.attributes))
-            for klass in ChannelClass:
-                if agent.can_take(klass):
-                    if self.policy.prefer == "proficiency":
-                        key = (proficiency, agent.idle_since)
-                    else:
-                        key = (agent.idle_since, proficiency)
+            takes = [klass for klass in ChannelClass if agent.can_take(klass)]
+            if not takes:
+                continue
+            for name, proficiency in agent.queues.items():
+                first, second = (
+                    (proficiency, agent.idle_since)
+                    if by_proficiency
+                    else (agent.idle_since, proficiency)
+                )
+                for klass in takes:
                     self._seq += 1
                     heapq.heappush(
                         self.agent_heaps.setdefault((name, klass), []),
-                        (key[0], key[1], self._seq, agent.id, agent.version),
+                        (first, second, self._seq, agent.id, agent.version),
                     )
+        self._dirty.clear()
 
     def _timer(self, due: float, kind: str, task: Task, stamp: int) -> None:
         self._seq += 1

@@ -44,9 +44,10 @@ class Task:
     queue_epoch: int = 0
     history: list[tuple[float, str]] = field(default_factory=list)
 
-    @property
-    def klass(self) -> ChannelClass:
-        return channel_class(self.channel)
+    klass: ChannelClass = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.klass = channel_class(self.channel)
 
 
 @dataclass
@@ -59,21 +60,23 @@ class Agent:
     tasks: set[str] = field(default_factory=set)
     idle_since: float = 0.0
     version: int = 0
+    queues: dict[str, float] = field(default_factory=dict)
+    """Queues the agent may serve, with its (negated) proficiency for each."""
 
-    @property
-    def id(self) -> str:
-        return self.profile.agent_id
+    id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.id = self.profile.agent_id
 
     def can_take(self, klass: ChannelClass) -> bool:
         """Available, and free capacity in ``klass`` and in total (voice is exclusive)."""
         if self.presence is not Presence.AVAILABLE:
             return False
-        total = sum(self.held.values())
-        if total >= self.profile.max_total:
+        held = self.held
+        total = held[ChannelClass.VOICE] + held[ChannelClass.CHAT] + held[ChannelClass.EMAIL]
+        if total >= self.profile.max_total or held[klass] >= self.profile.capacity.get(klass, 0):
             return False
-        if self.held[klass] >= self.profile.capacity.get(klass, 0):
-            return False
-        if self.held[ChannelClass.VOICE] > 0:
+        if held[ChannelClass.VOICE] > 0:
             return False
         return not (klass is ChannelClass.VOICE and total > 0)
 
@@ -101,14 +104,22 @@ class Queue:
     abandoned: int = 0
     total_answer_seconds: float = 0.0
 
+    steps: list[tuple[int, str]] = field(default_factory=list)
+    """Escalation steps (seconds waited, destination), the overflow last."""
+
     @classmethod
     def from_config(cls, config: QueueConfigured) -> Queue:
-        return cls(config=config, requirement=parse_requirement(config.requires))
+        steps = [(s.after_seconds, s.to_queue) for s in config.escalation]
+        if config.max_wait_seconds and config.overflow_queue:
+            steps.append((config.max_wait_seconds, config.overflow_queue))
+        return cls(
+            config=config, requirement=parse_requirement(config.requires), steps=sorted(steps)
+        )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Change:
-    """A task reached a state; becomes a routing event."""
+    """A task reached a state; becomes a routing event (not frozen: it is made often)."""
 
     task_id: str
     interaction_id: str

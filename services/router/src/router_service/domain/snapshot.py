@@ -94,11 +94,8 @@ def load(data: dict[str, Any], policy: RouterPolicy | None = None) -> TenantRout
             idle_since=a["idle_since"],
         )
     for queue in router.queues.values():
-        queue.eligible = {
-            agent.id
-            for agent in router.agents.values()
-            if queue.requirement.accepts(agent.attributes)
-        }
+        for agent in router.agents.values():
+            router._update_eligibility(agent, queue)
     for t in data["tasks"]:
         task = Task(
             id=t["id"],
