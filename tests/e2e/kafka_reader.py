@@ -1,0 +1,34 @@
+"""Read a whole topic from the start (tests inspect what services published)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from cc_common.events import Envelope, decode_event
+from cc_common.settings import KafkaSettings
+
+
+async def read_events(settings: KafkaSettings, topic: str) -> list[Envelope[object]]:
+    """Every decodable event currently in ``topic`` (all partitions, in offset order)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+    )
+    await consumer.start()
+    try:
+        physical = topic + settings.topic_suffix
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(physical) or set()
+        tps = [TopicPartition(physical, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        events: list[Envelope[object]] = []
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                events.extend(decode_event(r.value) for r in records)
+        return events
+    finally:
+        await consumer.stop()
