@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cc_common.events import Envelope, decode_event
 from cc_common.settings import KafkaSettings
 
 
-async def read_events(settings: KafkaSettings, topic: str) -> list[Envelope[object]]:
+async def read_events(settings: KafkaSettings, topic: str) -> list[Envelope[Any]]:
     """Every decodable event currently in ``topic`` (all partitions, in offset order)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
@@ -24,7 +26,7 @@ async def read_events(settings: KafkaSettings, topic: str) -> list[Envelope[obje
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        events: list[Envelope[object]] = []
+        events: list[Envelope[Any]] = []
         while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
