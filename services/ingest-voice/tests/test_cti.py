@@ -46,5 +46,7 @@ def test_a_call_start_is_routable_work_and_an_end_is_not() -> None:
     end = start.model_copy(update={"event": CtiEventKind.ENDED, "duration_seconds": 60})
     ended = call_event("acme", end, default_region="JP")
     assert not ended.data.routing_hints.needs_human
+    assert ended.data.routing_hints.cancels_work
+    assert not event.data.routing_hints.cancels_work
     assert ended.id != event.id
     assert call_event("acme", end, default_region="JP").id == ended.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -161,6 +162,17 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_routing(args: argparse.Namespace) -> int:
+    """Measure interaction-to-offer latency beside the broker's round trip."""
+    from contactcenter_cli import bench_routing
+
+    result = bench_routing.run(rate=args.rate, seconds=args.seconds, agents=args.agents)
+    print(bench_routing.format_result(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_replay.add_argument("--id", action="append", default=[], help="ref (p:offset) or event id")
     dlq_replay.add_argument("--all", action="store_true")
     dlq_replay.set_defaults(func=cmd_dlq_replay)
+
+    bench = sub.add_parser("bench-routing", help="interaction-to-offer latency vs the broker")
+    bench.add_argument("--rate", type=float, default=100, help="interactions per second")
+    bench.add_argument("--seconds", type=float, default=10)
+    bench.add_argument("--agents", type=int, default=200)
+    bench.add_argument("--json", help="also write the result to this file")
+    bench.set_defaults(func=cmd_bench_routing)
 
     schemas = sub.add_parser("schemas", help="write the event JSON Schemas into docs/schemas")
     schemas.add_argument("--dir", default=str(REPO_ROOT / "docs" / "schemas"))

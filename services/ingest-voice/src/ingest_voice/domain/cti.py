@@ -95,7 +95,11 @@ def call_event(tenant_id: str, cti: CtiEvent, *, default_region: str) -> Envelop
             duration_seconds=cti.duration_seconds,
             ivr_path=(cti.ivr_digits,) if cti.ivr_digits else (),
         ),
-        routing_hints=RoutingHints(needs_human=cti.event is CtiEventKind.CALL_STARTED),
+        routing_hints=RoutingHints(
+            needs_human=cti.event is CtiEventKind.CALL_STARTED,
+            # A hang-up before an agent answered abandons the call's waiting task.
+            cancels_work=cti.event in (CtiEventKind.ENDED, CtiEventKind.VOICEMAIL),
+        ),
     )
     return Envelope[Interaction](
         id=provider_event_id(tenant_id, PROVIDER, f"{cti.call_id}:{cti.event.value}"),
