@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from datetime import UTC, datetime, time
 
 import pytest
 
 from cc_common.events import (
     AgentConfigured,
+    BusinessHours,
     Channel,
     ChannelClass,
     EscalationStep,
@@ -376,3 +378,32 @@ def test_a_snapshot_resumes_exactly_where_it_left_off() -> None:
     for restart_at in range(1, 8):
         _ids = itertools.count(1000)
         assert scenario(new_router(), restart_at=restart_at) == straight, restart_at
+
+
+def test_outside_business_hours_work_waits_and_is_offered_at_opening() -> None:
+    monday_8am_tokyo = datetime(2026, 11, 23, 8, 0, tzinfo=UTC).timestamp() - 9 * 3600
+    router = new_router()
+    hours = BusinessHours(timezone="Asia/Tokyo", opens=time(9), closes=time(18))
+    router.configure_queue(
+        QueueConfigured(name="messaging", channels=("webchat",), business_hours=hours),
+        monday_8am_tokyo,
+    )
+    agent(router, "ana", now=monday_8am_tokyo)
+    task = work(router, now=monday_8am_tokyo + 60)
+    router.tick(monday_8am_tokyo + 120)
+    assert [s for _, s, _ in states(router)] == [TaskState.QUEUED], "closed: no offer"
+    [row] = [r for r in router.queue_stats(monday_8am_tokyo + 120) if r["queue"] == "messaging"]
+    assert row["open"] is False
+    router.tick(monday_8am_tokyo + 3600)
+    assert states(router) == [(task, TaskState.OFFERED, "ana")]
+
+
+def test_daily_figures_start_again_after_midnight() -> None:
+    router = new_router()
+    agent(router, "ana")
+    first = work(router, now=T0)
+    router.act("ana", first, TaskAction.ACCEPT, T0 + 1)
+    [today] = [r for r in router.queue_stats(T0 + 2) if r["queue"] == "messaging"]
+    assert today["answered"] == 1
+    [tomorrow] = [r for r in router.queue_stats(T0 + 86_400) if r["queue"] == "messaging"]
+    assert tomorrow["answered"] == 0

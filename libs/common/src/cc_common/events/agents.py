@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Presence(StrEnum):
@@ -76,6 +78,38 @@ class EscalationStep(BaseModel):
     to_queue: str
 
 
+class BusinessHours(BaseModel):
+    """When a queue is staffed, in the tenant's time zone; outside them work waits."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    timezone: str = "UTC"
+    days: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), description="0 is Monday.")
+    opens: dt.time = dt.time(9, 0)
+    closes: dt.time = dt.time(18, 0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def is_open(self, at: float) -> bool:
+        """True when the epoch time ``at`` falls within the hours."""
+        local = dt.datetime.fromtimestamp(at, ZoneInfo(self.timezone))
+        return local.weekday() in self.days and self.opens <= local.time() < self.closes
+
+    def day_end(self, at: float) -> float:
+        """The epoch time of the next local midnight after ``at`` (daily figures roll over)."""
+        zone = ZoneInfo(self.timezone)
+        local = dt.datetime.fromtimestamp(at, zone)
+        midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0), zone)
+        return midnight.timestamp()
+
+
 class QueueConfigured(BaseModel):
     """A queue of one tenant: who may serve it and how its work waits."""
 
@@ -94,6 +128,9 @@ class QueueConfigured(BaseModel):
     overflow_queue: str | None = None
     max_wait_seconds: int | None = Field(default=None, ge=1)
     tier_queues: dict[int, str] = Field(default_factory=dict)
+    business_hours: BusinessHours | None = Field(
+        default=None, description="None: always open. Daily figures roll over at midnight there."
+    )
     channels: tuple[str, ...] = Field(default=(), description="Channels routed here by default.")
     keywords: tuple[str, ...] = Field(default=(), description="Text that routes work here.")
     skills_hint: tuple[str, ...] = Field(default=(), description="Ingest skill hints routed here.")

@@ -25,6 +25,7 @@ from router_service.domain.requirements import InvalidRequirement, parse_require
 
 class QueueStats(BaseModel):
     queue: str
+    open: bool
     waiting: int
     longest_wait_seconds: float
     agents_available: int

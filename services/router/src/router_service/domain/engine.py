@@ -74,6 +74,7 @@ class TenantRouter:
         self._seq = 0
         self._rules: _Rules | None = None
         self._dirty: dict[str, Agent] = {}
+        self._closed: set[str] = set()
 
     # -- configuration -------------------------------------------------------------
 
@@ -191,7 +192,7 @@ class TenantRouter:
         self.by_conversation[conversation_key] = task_id
         self._emit(task, TaskState.QUEUED, now, position=queue.waiting + 1)
         self._arm_escalation(task, queue, now)
-        sticky = self._sticky_agent(task, now)
+        sticky = self._sticky_agent(task, now) if queue.is_open(now) else None
         if sticky is not None:
             if sticky.can_take(task.klass):
                 self._offer(task, sticky, now)
@@ -209,6 +210,7 @@ class TenantRouter:
             return
         agent = self.agents.get(task.agent_id or "")
         self._leave_queue_or_agent(task, now)
+        self.queues[task.queue].roll_day(now)
         self.queues[task.queue].abandoned += 1
         self._close(task, TaskState.ABANDONED, now, note=reason)
         if agent is not None:
@@ -288,6 +290,15 @@ class TenantRouter:
 
     def tick(self, now: float) -> None:
         """Fire due timers: offer timeouts, escalation steps, expired reservations."""
+        for queue in self.queues.values():
+            if queue.config.business_hours is None:
+                continue
+            name = queue.config.name
+            if not queue.is_open(now):
+                self._closed.add(name)
+            elif name in self._closed:
+                self._closed.discard(name)
+                self._dispatch_queue(queue, now)
         while self.timers and self.timers[0][0] <= now:
             _, _, kind, task_id, stamp = heapq.heappop(self.timers)
             task = self.tasks.get(task_id)
@@ -301,8 +312,8 @@ class TenantRouter:
                     self._agent_changed(agent)
                 self._fill_agent(agent, now)
             elif kind.startswith("escalate:"):
-                _, queue, step = kind.split(":")
-                if task.queue != queue or task.queue_epoch != stamp:
+                _, armed_in, step = kind.split(":")
+                if task.queue != armed_in or task.queue_epoch != stamp:
                     continue  # the task moved on since this step was armed
                 if task.state is WAITING:
                     self._escalate_over_time(task, int(step), now)
@@ -330,6 +341,7 @@ class TenantRouter:
                 oldest[task.queue] = min(oldest.get(task.queue, now), task.created_at)
         rows: list[dict[str, float | int | str | None]] = []
         for name, queue in sorted(self.queues.items()):
+            queue.roll_day(now)
             free = sum(
                 1
                 for agent_id in queue.eligible
@@ -338,6 +350,7 @@ class TenantRouter:
             rows.append(
                 {
                     "queue": name,
+                    "open": queue.is_open(now),
                     "waiting": waiting.get(name, 0),
                     "longest_wait_seconds": round(now - oldest.get(name, now), 1),
                     "agents_available": free,
@@ -361,6 +374,8 @@ class TenantRouter:
     # -- internals: matching ---------------------------------------------------------
 
     def _dispatch_task(self, task: Task, now: float) -> None:
+        if not self.queues[task.queue].is_open(now):
+            return
         agent = self._best_agent(task)
         if agent is not None:
             self._offer(task, agent, now)
@@ -394,7 +409,10 @@ class TenantRouter:
                 if score > best_score:
                     best, best_score = task, score
         for name in agent.queues:
-            heaps = self.queues[name].heaps
+            queue = self.queues[name]
+            if queue.config.business_hours is not None and not queue.is_open(now):
+                continue
+            heaps = queue.heaps
             for klass in takes:
                 heap = heaps.get(klass)
                 if not heap:
@@ -487,6 +505,7 @@ class TenantRouter:
         agent.idle_since = now
         self._agent_changed(agent)
         queue = self.queues[task.queue]
+        queue.roll_day(now)
         queue.offered += 1
         self.decisions += 1
         self._emit(task, TaskState.OFFERED, now, agent_id=agent.id)
@@ -497,6 +516,7 @@ class TenantRouter:
 
     def _accept(self, task: Task, now: float) -> None:
         queue = self.queues[task.queue]
+        queue.roll_day(now)
         task.state = TaskState.ACCEPTED
         task.version += 1
         waited = now - task.created_at

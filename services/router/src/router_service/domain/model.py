@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cc_common.events import (
     AgentConfigured,
+    BusinessHours,
     Channel,
     ChannelClass,
     Presence,
@@ -15,6 +16,7 @@ from cc_common.events import (
 )
 from router_service.domain.requirements import AgentAttributes, Requirement, parse_requirement
 
+_UTC_DAY = BusinessHours()
 CHANNEL_CLASS = {Channel.VOICE: ChannelClass.VOICE, Channel.EMAIL: ChannelClass.EMAIL}
 OPEN_STATES = frozenset({TaskState.QUEUED, TaskState.OFFERED, TaskState.ACCEPTED})
 WAITING = TaskState.QUEUED
@@ -103,9 +105,26 @@ class Queue:
     answered_in_sla: int = 0
     abandoned: int = 0
     total_answer_seconds: float = 0.0
+    day_ends_at: float = 0.0
+    """When today's figures (offered, answered, ...) start again from zero."""
 
     steps: list[tuple[int, str]] = field(default_factory=list)
     """Escalation steps (seconds waited, destination), the overflow last."""
+
+    def is_open(self, now: float) -> bool:
+        """Within business hours (always, when the queue has none)."""
+        hours = self.config.business_hours
+        return hours is None or hours.is_open(now)
+
+    def roll_day(self, now: float) -> None:
+        """Start today's figures afresh after local midnight."""
+        if now < self.day_ends_at:
+            return
+        if self.day_ends_at:
+            self.offered = self.answered = self.answered_in_sla = self.abandoned = 0
+            self.total_answer_seconds = 0.0
+        hours = self.config.business_hours or _UTC_DAY
+        self.day_ends_at = hours.day_end(now)
 
     @classmethod
     def from_config(cls, config: QueueConfigured) -> Queue:

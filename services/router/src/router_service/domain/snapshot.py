@@ -33,6 +33,7 @@ def dump(router: TenantRouter) -> dict[str, Any]:
                 "config": q.config.model_dump(mode="json"),
                 "counters": [q.offered, q.answered, q.answered_in_sla, q.abandoned],
                 "answer_seconds": q.total_answer_seconds,
+                "day_ends_at": q.day_ends_at,
             }
             for q in router.queues.values()
         ],
@@ -69,6 +70,7 @@ def dump(router: TenantRouter) -> dict[str, Any]:
             for t in router.tasks.values()
         ],
         "last_agent": router.last_agent,
+        "closed": sorted(router._closed),
         "timers": router.timers,
     }
 
@@ -81,6 +83,7 @@ def load(data: dict[str, Any], policy: RouterPolicy | None = None) -> TenantRout
         queue = Queue.from_config(QueueConfigured.model_validate(q["config"]))
         queue.offered, queue.answered, queue.answered_in_sla, queue.abandoned = q["counters"]
         queue.total_answer_seconds = q["answer_seconds"]
+        queue.day_ends_at = q.get("day_ends_at", 0.0)
         router.queues[queue.config.name] = queue
     for a in data["agents"]:
         profile = AgentConfigured.model_validate(a["profile"])
@@ -120,6 +123,7 @@ def load(data: dict[str, Any], policy: RouterPolicy | None = None) -> TenantRout
     router._seq = data["seq"]
     router.decisions = data["decisions"]
     router.last_agent = {k: (v[0], v[1]) for k, v in data["last_agent"].items()}
+    router._closed = set(data.get("closed", ()))
     router.timers = [(t[0], t[1], t[2], t[3], t[4]) for t in data["timers"]]
     heapq.heapify(router.timers)
     for task in sorted(router.tasks.values(), key=lambda t: (t.enqueued_at, t.id)):
