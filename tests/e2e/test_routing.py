@@ -121,6 +121,8 @@ async def test_work_reaches_the_skilled_agent_who_accepts_and_completes_it(stack
         assert routing[2]["routing"]["agent_id"] == "ana"
 
         stats = (await client.get(f"{router_url}/v1/queues", headers=supervisor)).json()
+        mirrored = (await client.get(f"{case_url}/v1/queues", headers=supervisor)).json()
+        assert [row["queue"] for row in mirrored] == [row["queue"] for row in stats]
         billing = next(row for row in stats if row["queue"] == "billing")
         assert billing["answered"] == 1
         assert billing["service_level_percent"] == 100.0

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from case_service.adapters import cases, customers, timeline
 from case_service.api import agents as agent_routes
 from case_service.api import customers as customer_routes
+from case_service.api import queues as queue_routes
 from case_service.consumers.timeline import TimelineHandler, conversation_order
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
@@ -31,6 +33,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
         async with service_runtime(settings, service=SERVICE, database=settings.database) as rt:
             await ensure_indexes(rt.db, INDEXES)
             app.state.runtime = rt
+            app.state.router_client = httpx.AsyncClient(base_url=settings.router_url, timeout=5)
             app.state.customers = customers.CustomerRepository(rt.db)
             app.state.cases = cases.CaseRepository(rt.db)
             app.state.timeline = timeline.TimelineRepository(rt.db)
@@ -44,7 +47,10 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 ),
                 order_key=conversation_order,
             )
-            yield
+            try:
+                yield
+            finally:
+                await app.state.router_client.aclose()
 
     app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
@@ -56,4 +62,5 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR})
     )
     app.include_router(agent_routes.build_router(agents_only))
+    app.include_router(queue_routes.build_router(authenticate))
     return app

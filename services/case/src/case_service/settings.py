@@ -13,3 +13,4 @@ class CaseSettings(ServiceSettings):
     database: str = "cc_case"
     consumer_group: str = "case"
     timeline_page_max: int = 200
+    router_url: str = "http://127.0.0.1:8004"
