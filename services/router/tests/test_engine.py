@@ -407,3 +407,27 @@ def test_daily_figures_start_again_after_midnight() -> None:
     assert today["answered"] == 1
     [tomorrow] = [r for r in router.queue_stats(T0 + 86_400) if r["queue"] == "messaging"]
     assert tomorrow["answered"] == 0
+
+
+def test_language_routes_to_the_queue_that_speaks_it() -> None:
+    router = new_router()
+    router.configure_queue(
+        QueueConfigured(name="japanese", requires="lang=ja", languages=("ja",)), T0
+    )
+    agent(router, "en-speaker", languages=("en",))
+    agent(router, "ja-speaker", languages=("ja",))
+    task = router.enqueue(
+        task_id="t-ja",
+        interaction_id="i-ja",
+        conversation_key="c-ja",
+        customer_ref=None,
+        channel=Channel.LINE,
+        text="こんにちは",
+        skills=(),
+        priority=0,
+        now=T0,
+        language="ja",
+    )
+    assert task is not None
+    assert task.queue == "japanese"
+    assert [(s, a) for _, s, a in states(router)][-1] == (TaskState.OFFERED, "ja-speaker")

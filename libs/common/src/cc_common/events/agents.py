@@ -134,3 +134,4 @@ class QueueConfigured(BaseModel):
     channels: tuple[str, ...] = Field(default=(), description="Channels routed here by default.")
     keywords: tuple[str, ...] = Field(default=(), description="Text that routes work here.")
     skills_hint: tuple[str, ...] = Field(default=(), description="Ingest skill hints routed here.")
+    languages: tuple[str, ...] = Field(default=(), description="Customer languages routed here.")

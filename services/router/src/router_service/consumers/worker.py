@@ -68,6 +68,7 @@ def apply_event(engine: TenantRouter, event: Envelope[Any], now: float) -> None:
                 text=request.text,
                 skills=request.skills,
                 priority=request.priority,
+                language=request.language,
                 now=now,
             )
     elif event.type == AGENT_PRESENCE_CHANGED and isinstance(data, AgentPresenceChanged):

@@ -50,6 +50,7 @@ class _Rules:
     keyword_queue: dict[str, int]
     skill_queue: dict[str, int]
     channel_queue: dict[str, str]
+    language_queue: dict[str, str]
 
 
 class InvalidAction(ValueError):
@@ -119,8 +120,14 @@ class TenantRouter:
 
     # -- work arriving and leaving -------------------------------------------------
 
-    def classify(self, channel: Channel, text: str | None, skills: Iterable[str]) -> str:
-        """The queue for new work: keyword and skill rules first, then the channel.
+    def classify(
+        self,
+        channel: Channel,
+        text: str | None,
+        skills: Iterable[str],
+        language: str | None = None,
+    ) -> str:
+        """The queue for new work: keyword and skill rules, then language, then channel.
 
         Among several matching queues the one configured first wins.
         """
@@ -134,6 +141,8 @@ class TenantRouter:
                 candidates.append(rules.skill_queue[skill])
         if candidates:
             return rules.order[min(candidates)]
+        if language and language in rules.language_queue:
+            return rules.language_queue[language]
         return rules.channel_queue.get(channel.value, FALLBACK_QUEUE)
 
     def _compile_rules(self) -> _Rules:
@@ -141,6 +150,7 @@ class TenantRouter:
         keyword_queue: dict[str, int] = {}
         skill_queue: dict[str, int] = {}
         channel_queue: dict[str, str] = {}
+        language_queue: dict[str, str] = {}
         for index, name in enumerate(order):
             config = self.queues[name].config
             for keyword in config.keywords:
@@ -150,6 +160,8 @@ class TenantRouter:
                 skill_queue.setdefault(skill, index)
             for channel in config.channels:
                 channel_queue.setdefault(channel, name)
+            for language in config.languages:
+                language_queue.setdefault(language, name)
         pattern = "|".join(re.escape(k) for k in sorted(keyword_queue, key=len, reverse=True))
         self._rules = _Rules(
             order=order,
@@ -157,6 +169,7 @@ class TenantRouter:
             keyword_queue=keyword_queue,
             skill_queue=skill_queue,
             channel_queue=channel_queue,
+            language_queue=language_queue,
         )
         return self._rules
 
@@ -172,11 +185,12 @@ class TenantRouter:
         skills: Iterable[str],
         priority: int,
         now: float,
+        language: str | None = None,
     ) -> Task | None:
         """Queue new work, unless the conversation already has an open task."""
         if conversation_key in self.by_conversation or task_id in self.tasks:
             return None
-        queue = self.queues[self.classify(channel, text, skills)]
+        queue = self.queues[self.classify(channel, text, skills, language)]
         task = Task(
             id=task_id,
             interaction_id=interaction_id,

@@ -36,6 +36,7 @@ class WorkRequest:
     text: str | None
     skills: tuple[str, ...]
     priority: int
+    language: str | None = None
 
 
 def work_request(event: Envelope[Any]) -> WorkRequest | None:
@@ -62,6 +63,7 @@ def work_request(event: Envelope[Any]) -> WorkRequest | None:
         text=interaction.content.text if interaction.content else None,
         skills=hints.skills,
         priority=hints.priority,
+        language=hints.language or (interaction.content.language if interaction.content else None),
     )
 
 
