@@ -2,7 +2,7 @@
 # every test. Both set up .venv from requirements.lock first.
 VENV := .venv/bin
 
-.PHONY: setup run demo test test-fast lint fmt schemas lock
+.PHONY: setup run demo test test-fast lint fmt schemas deploy-defs validate-deploy lock
 
 setup:
 	@./scripts/bootstrap.sh
@@ -23,11 +23,17 @@ lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy libs/common/src libs/cli/src services/*/src
-	$(VENV)/mypy libs/common/tests services/*/tests tests conftest.py
+	$(VENV)/mypy libs/common/tests services/*/tests tests conftest.py scripts
 
 fmt: setup
 	$(VENV)/ruff format .
 	$(VENV)/ruff check --fix .
+
+deploy-defs: setup
+	$(VENV)/contactcenter deploy-defs
+
+validate-deploy: setup
+	$(VENV)/python scripts/validate_deploy.py
 
 schemas: setup
 	$(VENV)/contactcenter schemas

@@ -60,3 +60,38 @@ def test_domain_code_does_no_io(domain: Path) -> None:
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in IO_MODULES, f"{module}: imports {name}"
+
+
+def test_deploy_definitions_match_the_code() -> None:
+    from contactcenter_cli.main import deploy_files
+
+    for path, text in deploy_files().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name}: run `make deploy-defs`"
+
+
+def test_the_deploy_validator_catches_a_broken_compose_file(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "validate_deploy", ROOT / "scripts/validate_deploy.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    validator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(validator)
+    assert validator.check_compose() == []
+    broken = tmp_path / "compose.yml"
+    broken.write_text(
+        "services:\n"
+        "  api:\n"
+        "    image: x\n"
+        "    environment:\n"
+        "      API_SECRET: hunter2\n"
+        "    depends_on: [db]\n"
+    )
+    problems = validator.check_compose(broken)
+    assert "service api has no healthcheck" in problems
+    assert "service api depends on unknown db" in problems
+    assert any("API_SECRET is committed" in p for p in problems)
+    broken.write_text("services:\n  api:\n    image: x\n    restart: sometimes\n")
+    assert "unknown variant `sometimes`" in validator.check_compose(broken)[0]

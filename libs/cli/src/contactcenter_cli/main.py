@@ -173,6 +173,40 @@ def cmd_bench_routing(args: argparse.Namespace) -> int:
     return 0
 
 
+def deploy_files() -> dict[Path, str]:
+    """deploy/kafka/topics.json and deploy/mongo/indexes.json as they should read."""
+    from case_service.main import INDEXES as CASE_INDEXES
+    from case_service.settings import CaseSettings
+    from cc_common import deploy_defs
+
+    indexes = deploy_defs.index_definitions({CaseSettings().database: CASE_INDEXES})
+    return {
+        REPO_ROOT / "deploy" / "kafka" / "topics.json": deploy_defs.render(
+            deploy_defs.topic_definitions()
+        ),
+        REPO_ROOT / "deploy" / "mongo" / "indexes.json": deploy_defs.render(indexes),
+    }
+
+
+def cmd_deploy_defs(args: argparse.Namespace) -> int:
+    """Write (or check) the topic and index definitions in deploy/."""
+    stale = []
+    for path, text in deploy_files().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if args.check:
+            stale.append(str(path.relative_to(REPO_ROOT)))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(path)
+    if stale:
+        print(f"Stale: {', '.join(stale)}; run: contactcenter deploy-defs", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--agents", type=int, default=200)
     bench.add_argument("--json", help="also write the result to this file")
     bench.set_defaults(func=cmd_bench_routing)
+
+    defs = sub.add_parser("deploy-defs", help="write topic and index definitions into deploy/")
+    defs.add_argument("--check", action="store_true", help="fail when they are stale")
+    defs.set_defaults(func=cmd_deploy_defs)
 
     schemas = sub.add_parser("schemas", help="write the event JSON Schemas into docs/schemas")
     schemas.add_argument("--dir", default=str(REPO_ROOT / "docs" / "schemas"))

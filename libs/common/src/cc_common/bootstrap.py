@@ -18,7 +18,12 @@ def main() -> None:
     """Create missing topics with the replication factor from the environment."""
     configure_logging(service="bootstrap")
     replication = int(os.environ.get("CC_KAFKA_REPLICATION_FACTOR", "1"))
-    asyncio.run(ensure_topics(KafkaSettings(), replication_factor=replication))
+    min_insync = int(os.environ.get("CC_KAFKA_MIN_INSYNC_REPLICAS", "0")) or None
+    asyncio.run(
+        ensure_topics(
+            KafkaSettings(), replication_factor=replication, min_insync_replicas=min_insync
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,12 +7,25 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 from cc_common.logging import get_logger
 from cc_common.settings import KafkaSettings
-from cc_common.topics import ALL_TOPICS
+from cc_common.topics import ALL_TOPICS, Topic
 
 log = get_logger(__name__)
 
 
-async def ensure_topics(settings: KafkaSettings, *, replication_factor: int = 1) -> list[str]:
+def topic_configs(topic: Topic, *, min_insync_replicas: int | None) -> dict[str, str]:
+    """Broker-side settings of a topic (and of its dead-letter twin)."""
+    configs = {"retention.ms": str(topic.retention_ms)}
+    if min_insync_replicas:
+        configs["min.insync.replicas"] = str(min_insync_replicas)
+    return configs
+
+
+async def ensure_topics(
+    settings: KafkaSettings,
+    *,
+    replication_factor: int = 1,
+    min_insync_replicas: int | None = None,
+) -> list[str]:
     """Create missing topics; returns the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
@@ -28,7 +41,9 @@ async def ensure_topics(settings: KafkaSettings, *, replication_factor: int = 1)
                             physical,
                             num_partitions=partitions,
                             replication_factor=replication_factor,
-                            topic_configs={"retention.ms": str(topic.retention_ms)},
+                            topic_configs=topic_configs(
+                                topic, min_insync_replicas=min_insync_replicas
+                            ),
                         )
                     )
         if wanted:
