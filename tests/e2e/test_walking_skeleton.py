@@ -32,12 +32,17 @@ async def start_chat(
 
 
 async def send_chat(
-    client: httpx.AsyncClient, stack: Stack, conversation: dict[str, str], client_id: str, text: str
+    client: httpx.AsyncClient,
+    stack: Stack,
+    conversation: dict[str, str],
+    client_id: str,
+    text: str,
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     return await client.post(
         f"{stack.url('ingest-chat')}/v1/webchat/messages",
         json={"client_message_id": client_id, "text": text},
-        headers={"Authorization": f"Bearer {conversation['token']}"},
+        headers={"Authorization": f"Bearer {conversation['token']}", **(headers or {})},
     )
 
 
@@ -52,7 +57,9 @@ async def chat_round_trip(stack: Stack) -> None:
     case_url = stack.url("case")
     async with httpx.AsyncClient(timeout=10) as client:
         chat = await start_chat(client, stack, tenant, name="Ana", email="Ana@Example.com")
-        accepted = await send_chat(client, stack, chat, "m1", "Where is my parcel?")
+        trace_id = uuid.uuid4().hex
+        traced = {"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"}
+        accepted = await send_chat(client, stack, chat, "m1", "Where is my parcel?", traced)
         assert accepted.status_code == 202, accepted.text
         again = await send_chat(client, stack, chat, "m1", "Where is my parcel?")
         assert again.json()["event_id"] == accepted.json()["event_id"], "a resend is one event"
@@ -78,6 +85,9 @@ async def chat_round_trip(stack: Stack) -> None:
         assert queued["routing"]["queue"] == "messaging"
         assert queued["routing"]["interaction_id"] == message["id"]
         assert queued["case_id"] == message["case_id"]
+        # One trace from the visitor's POST through Kafka, the router and the case service.
+        assert message["trace_id"] == trace_id
+        assert queued["trace_id"] == trace_id
 
         queues = await client.get(
             f"{stack.url('router')}/v1/queues", headers={"Authorization": f"Bearer {agent}"}

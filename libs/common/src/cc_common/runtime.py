@@ -25,6 +25,7 @@ from cc_common.logging import configure_logging, get_logger
 from cc_common.mongo import Document, make_mongo_client, ping
 from cc_common.settings import ServiceSettings
 from cc_common.supervision import TaskGroup
+from cc_common.tracing import configure_tracing
 
 log = get_logger(__name__)
 
@@ -108,6 +109,7 @@ async def service_runtime(
 ) -> AsyncIterator[Runtime]:
     """Build a service's clients, yield them, and close them in reverse order."""
     configure_logging(service=service, level=settings.log_level)
+    configure_tracing(service)
     producer = EventProducer(settings.kafka)
     await producer.start()
     mongo = make_mongo_client(settings.mongo, app_name=service) if database else None

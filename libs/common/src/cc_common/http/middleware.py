@@ -8,11 +8,13 @@ import time
 import uuid
 
 import structlog
+from opentelemetry.trace import SpanKind
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cc_common.http.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
 from cc_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from cc_common.tracing import context_from_http, tracer
 
 
 async def _send_problem(send: Send, status: int, title: str, detail: str) -> None:
@@ -35,6 +37,9 @@ async def _send_problem(send: Send, status: int, title: str, detail: str) -> Non
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+_TRACER = tracer(__name__)
 
 
 class BodySizeLimit:
@@ -116,12 +121,22 @@ class RequestContext:
                 ]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+        method = scope.get("method", "")
+        with (
+            _TRACER.start_as_current_span(
+                f"{method} {scope.get('path', '')}",
+                context=context_from_http(scope["headers"]),
+                kind=SpanKind.SERVER,
+                attributes={"http.request.method": method, "correlation_id": correlation_id},
+            ) as span,
+            structlog.contextvars.bound_contextvars(correlation_id=correlation_id),
+        ):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
                 route = scope.get("route")
                 path = getattr(route, "path", "unmatched")
-                method = scope.get("method", "")
+                span.update_name(f"{method} {path}")
+                span.set_attribute("http.response.status_code", status)
                 HTTP_REQUESTS.labels(method, path, str(status)).inc()
                 HTTP_LATENCY.labels(method, path).observe(time.perf_counter() - started)

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
 
 from cc_common.errors import PermanentError, is_infrastructure_error
 from cc_common.events.envelope import Envelope
@@ -33,8 +35,20 @@ from cc_common.metrics import (
 )
 from cc_common.settings import KafkaSettings
 from cc_common.topics import DLQ_SUFFIX
+from cc_common.tracing import context_from_headers, tracer
 
 log = get_logger(__name__)
+_TRACER = tracer(__name__)
+
+
+def _span_attributes(delivery: Delivery, group: str) -> dict[str, str | int]:
+    return {
+        "messaging.system": "kafka",
+        "messaging.destination.name": delivery.topic,
+        "messaging.consumer.group.name": group,
+        "messaging.kafka.offset": delivery.offset,
+        "messaging.message.id": str(delivery.event.id),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +211,26 @@ class ConsumerRunner:
     async def _handle_group_at_once(
         self, group: list[Delivery], handler: GroupHandler
     ) -> list[_DeadLetter]:
+        # One span for the group, continuing the first message's trace and linking the rest.
+        links = [
+            Link(trace.get_current_span(context_from_headers(d.headers)).get_span_context())
+            for d in group[1:]
+        ]
+        with _TRACER.start_as_current_span(
+            f"{group[0].topic} process",
+            context=context_from_headers(group[0].headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                **_span_attributes(group[0], self.group_id),
+                "messaging.batch.message_count": len(group),
+            },
+            links=[link for link in links if link.context.is_valid],
+        ):
+            return await self._handle_group_retrying(group, handler)
+
+    async def _handle_group_retrying(
+        self, group: list[Delivery], handler: GroupHandler
+    ) -> list[_DeadLetter]:
         attempt = 0
         while True:
             attempt += 1
@@ -232,7 +266,15 @@ class ConsumerRunner:
     async def _handle_one(self, delivery: Delivery) -> Failure | None:
         event = delivery.event
         attempt = 0
-        with bind_context(event_id=str(event.id), correlation_id=event.correlation_id):
+        with (
+            _TRACER.start_as_current_span(
+                f"{delivery.topic} process",
+                context=context_from_headers(delivery.headers),
+                kind=SpanKind.CONSUMER,
+                attributes=_span_attributes(delivery, self.group_id),
+            ),
+            bind_context(event_id=str(event.id), correlation_id=event.correlation_id),
+        ):
             while True:
                 attempt += 1
                 try:

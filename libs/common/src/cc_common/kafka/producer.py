@@ -8,12 +8,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from opentelemetry.context import Context, attach, detach
 
 from cc_common.events.envelope import Envelope
 from cc_common.events.registry import encode_event
 from cc_common.logging import get_logger
 from cc_common.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
 from cc_common.settings import KafkaSettings
+from cc_common.tracing import inject_headers
 
 log = get_logger(__name__)
 
@@ -90,12 +92,28 @@ class EventProducer:
         """Publish one event keyed by tenant; returns once the broker has it."""
         await self.publish_many(topic, [event])
 
-    async def publish_many(self, topic: str, events: Sequence[Envelope[Any]]) -> None:
-        """Publish events concurrently (one batch); returns once all are acknowledged."""
-        await self.send_raw_many(
-            topic,
-            [(e.tenant_id.encode(), encode_event(e), event_headers(e)) for e in events],
-        )
+    async def publish_many(
+        self,
+        topic: str,
+        events: Sequence[Envelope[Any]],
+        *,
+        contexts: Sequence[Context | None] | None = None,
+    ) -> None:
+        """Publish events concurrently (one batch); returns once all are acknowledged.
+
+        Each event carries the current trace context, or its own from ``contexts``.
+        """
+        records = []
+        for index, event in enumerate(events):
+            own = contexts[index] if contexts is not None else None
+            token = attach(own) if own is not None else None
+            try:
+                headers = inject_headers(event_headers(event))
+            finally:
+                if token is not None:
+                    detach(token)
+            records.append((event.tenant_id.encode(), encode_event(event), headers))
+        await self.send_raw_many(topic, records)
 
     async def send_raw_many(
         self, topic: str, records: Sequence[tuple[bytes | None, bytes, Headers]]

@@ -42,6 +42,7 @@ class TimelineEntryRead(BaseModel):
     summary: str | None = None
     interaction: dict[str, Any] | None = None
     routing: dict[str, Any] | None = None
+    trace_id: str | None = None
 
 
 class TimelinePage(BaseModel):

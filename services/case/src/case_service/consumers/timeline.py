@@ -10,6 +10,7 @@ from case_service.domain.timeline import interaction_entry, routing_entry
 from cc_common.errors import PermanentError
 from cc_common.events import INTERACTION_RECEIVED, Envelope, Interaction, RoutingChange
 from cc_common.kafka.consumer import Delivery
+from cc_common.tracing import current_trace_id
 
 
 class Customers(Protocol):
@@ -87,7 +88,11 @@ class TimelineHandler:
             subject=interaction.content.subject if interaction.content else None,
             opened_at=event.occurred_at,
         )
-        await self._timeline.add(interaction_entry(event, customer_id=customer_id, case_id=case_id))
+        await self._timeline.add(
+            interaction_entry(
+                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
+            )
+        )
         # Routing changes that overtook their interaction (another topic) join now.
         await self._timeline.adopt_pending(
             event.tenant_id, str(event.id), customer_id=customer_id, case_id=case_id
@@ -96,4 +101,8 @@ class TimelineHandler:
     async def _store_routing(self, event: Envelope[RoutingChange]) -> None:
         owner = await self._timeline.owner_of(event.tenant_id, str(event.data.interaction_id))
         customer_id, case_id = owner if owner is not None else (None, None)
-        await self._timeline.add(routing_entry(event, customer_id=customer_id, case_id=case_id))
+        await self._timeline.add(
+            routing_entry(
+                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
+            )
+        )

@@ -17,7 +17,7 @@ class InvalidCursor(ValueError):
 
 
 def interaction_entry(
-    event: Envelope[Interaction], *, customer_id: str, case_id: str
+    event: Envelope[Interaction], *, customer_id: str, case_id: str, trace_id: str | None = None
 ) -> dict[str, Any]:
     """The timeline document of an interaction (its id is the event id: idempotent)."""
     interaction = event.data
@@ -36,11 +36,16 @@ def interaction_entry(
         "conversation_key": interaction.conversation_key,
         "summary": _interaction_summary(interaction),
         "interaction": interaction.model_dump(mode="json"),
+        "trace_id": trace_id,
     }
 
 
 def routing_entry(
-    event: Envelope[RoutingChange], *, customer_id: str | None, case_id: str | None
+    event: Envelope[RoutingChange],
+    *,
+    customer_id: str | None,
+    case_id: str | None,
+    trace_id: str | None = None,
 ) -> dict[str, Any]:
     """The timeline document of a routing change (queued, answered by whom, after how long).
 
@@ -63,6 +68,7 @@ def routing_entry(
         "conversation_key": change.conversation_key,
         "summary": _routing_summary(change),
         "routing": change.model_dump(mode="json"),
+        "trace_id": trace_id,
     }
 
 

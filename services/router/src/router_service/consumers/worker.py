@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry.context import Context
+
 from cc_common.errors import PermanentError
 from cc_common.events import (
     AGENT_CONFIGURED,
@@ -33,6 +35,7 @@ from cc_common.kafka.consumer import Delivery
 from cc_common.kafka.producer import EventProducer
 from cc_common.logging import get_logger
 from cc_common.topics import ROUTING
+from cc_common.tracing import context_from_headers
 from router_service.adapters.state_store import ConcurrentWriter, StateStore
 from router_service.domain import snapshot
 from router_service.domain.defaults import RouterPolicy
@@ -109,6 +112,7 @@ class RouterWorker:
         self._policy = policy
         self._clock = clock
         self._tenants: dict[str, _Tenant] = {}
+        self._traces: dict[str, Context] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def handle_group(self, deliveries: list[Delivery]) -> list[tuple[Delivery, Exception]]:
@@ -174,6 +178,8 @@ class RouterWorker:
         return engine.queue_stats(self._clock())
 
     def _apply(self, tenant: _Tenant, delivery: Delivery) -> None:
+        # Routing events continue the trace of the interaction that caused them.
+        self._traces[str(delivery.event.id)] = context_from_headers(delivery.headers)
         try:
             apply_event(tenant.engine, delivery.event, self._clock())
         except Exception as exc:
@@ -218,7 +224,9 @@ class RouterWorker:
             self._tenants.pop(tenant_id, None)
             raise
         if events:
-            await self._producer.publish_many(ROUTING.name, events)
+            contexts = [self._traces.get(change.interaction_id) for change in changes]
+            await self._producer.publish_many(ROUTING.name, events, contexts=contexts)
+        self._traces.clear()
 
     def _lock(self, tenant_id: str) -> asyncio.Lock:
         return self._locks.setdefault(tenant_id, asyncio.Lock())
