@@ -95,3 +95,37 @@ def test_the_deploy_validator_catches_a_broken_compose_file(tmp_path: Path) -> N
     assert any("API_SECRET is committed" in p for p in problems)
     broken.write_text("services:\n  api:\n    image: x\n    restart: sometimes\n")
     assert "unknown variant `sometimes`" in validator.check_compose(broken)[0]
+
+
+def test_alerts_and_dashboard_only_use_metrics_the_services_export() -> None:
+    import json
+
+    import yaml
+    from prometheus_client import REGISTRY
+
+    import router_service.metrics  # noqa: F401  registers the router's metrics
+    from cc_common import metrics  # noqa: F401
+
+    exported = {
+        sample.name
+        for collector in list(REGISTRY._collector_to_names)
+        for family in collector.collect()
+        for sample in family.samples
+    } | {name for names in REGISTRY._collector_to_names.values() for name in names}
+    rules = yaml.safe_load((ROOT / "deploy/monitoring/alerts.yaml").read_text())
+    expressions = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    dashboard = json.loads((ROOT / "deploy/monitoring/grafana-dashboard.json").read_text())
+    expressions += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {name for expr in expressions for name in re.findall(r"\bcc_[a-z_]+", expr)}
+    assert used, "no metric found in the rules"
+    assert used <= exported, f"unknown metrics: {sorted(used - exported)}"
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            assert rule["labels"]["severity"] in {"page", "ticket"}
+            assert rule["annotations"]["summary"]
+
+
+def test_the_configuration_reference_is_current() -> None:
+    from contactcenter_cli.config_doc import render
+
+    assert (ROOT / "docs/configuration.md").read_text() == render(), "run: make config-doc"

@@ -207,6 +207,22 @@ def cmd_deploy_defs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config_doc(args: argparse.Namespace) -> int:
+    """Write (or check) docs/configuration.md from the settings classes."""
+    from contactcenter_cli.config_doc import render
+
+    path = REPO_ROOT / "docs" / "configuration.md"
+    text = render()
+    if args.check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            print("docs/configuration.md is stale; run: contactcenter config-doc", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -257,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     defs = sub.add_parser("deploy-defs", help="write topic and index definitions into deploy/")
     defs.add_argument("--check", action="store_true", help="fail when they are stale")
     defs.set_defaults(func=cmd_deploy_defs)
+
+    config = sub.add_parser("config-doc", help="write docs/configuration.md")
+    config.add_argument("--check", action="store_true", help="fail when it is stale")
+    config.set_defaults(func=cmd_config_doc)
 
     schemas = sub.add_parser("schemas", help="write the event JSON Schemas into docs/schemas")
     schemas.add_argument("--dir", default=str(REPO_ROOT / "docs" / "schemas"))

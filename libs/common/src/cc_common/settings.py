@@ -22,25 +22,29 @@ class KafkaSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CC_KAFKA_")
 
-    bootstrap_servers: str = "127.0.0.1:19092"
-    client_id: str = "contactcenter"
+    bootstrap_servers: str = Field(default="127.0.0.1:19092", description="host:port[,host:port].")
+    client_id: str = Field(
+        default="contactcenter", description="Client id prefix seen by the broker."
+    )
     idempotence: str = Field(
         default="auto",
         pattern="^(auto|on|off)$",
         description="auto: use idempotent producers where the broker supports them.",
     )
-    compression: str | None = "gzip"
-    linger_ms: int = 5
-    request_timeout_ms: int = 10_000
+    compression: str | None = Field(default="gzip", description="Producer compression codec.")
+    linger_ms: int = Field(default=5, description="How long the producer waits to fill a batch.")
+    request_timeout_ms: int = Field(
+        default=10_000, description="How long a write may wait for acks=all before 503."
+    )
     fetch_max_wait_ms: int = Field(
         default=10, description="Short, because some brokers do not wake a waiting fetch."
     )
-    max_poll_records: int = 500
+    max_poll_records: int = Field(default=500, description="Largest batch a consumer handles.")
     session_timeout_ms: int = Field(
         default=10_000,
         description="Brokers that ignore LeaveGroup make a restarted member wait this long.",
     )
-    heartbeat_interval_ms: int = 3_000
+    heartbeat_interval_ms: int = Field(default=3_000, description="Consumer heartbeat interval.")
     topic_suffix: str = Field(default="", description="Appended to topic names (test isolation).")
 
 
@@ -49,8 +53,13 @@ class MongoSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CC_MONGO_")
 
-    url: SecretStr = SecretStr("mongodb://127.0.0.1:27027/?retryWrites=false")
-    server_selection_timeout_ms: int = 5_000
+    url: SecretStr = Field(
+        default=SecretStr("mongodb://127.0.0.1:27027/?retryWrites=false"),
+        description="Connection string, with credentials; keep retryWrites on real MongoDB.",
+    )
+    server_selection_timeout_ms: int = Field(
+        default=5_000, description="How long an operation waits for a reachable server."
+    )
 
 
 class AuthSettings(BaseSettings):
@@ -58,9 +67,12 @@ class AuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CC_AUTH_")
 
-    jwt_secret: SecretStr = SecretStr("insecure-local-development-secret-change-me")
-    jwt_issuer: str = "contactcenter"
-    jwt_audience: str = "contactcenter-api"
+    jwt_secret: SecretStr = Field(
+        default=SecretStr("insecure-local-development-secret-change-me"),
+        description="HMAC key of bearer tokens (32+ bytes; required in production).",
+    )
+    jwt_issuer: str = Field(default="contactcenter", description="Expected `iss` claim.")
+    jwt_audience: str = Field(default="contactcenter-api", description="Expected `aud` claim.")
 
 
 class ServiceSettings(BaseSettings):
@@ -68,7 +80,7 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = Field(default=Environment.LOCAL, validation_alias="CC_ENVIRONMENT")
     log_level: str = Field(default="INFO", validation_alias="CC_LOG_LEVEL")
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(default=1_048_576, description="Larger request bodies get 413.")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     mongo: MongoSettings = Field(default_factory=MongoSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from cc_common.settings import ServiceSettings
@@ -10,7 +11,9 @@ from cc_common.settings import ServiceSettings
 class CaseSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CASE_")
 
-    database: str = "cc_case"
-    consumer_group: str = "case"
-    timeline_page_max: int = 200
-    router_url: str = "http://127.0.0.1:8004"
+    database: str = Field(default="cc_case", description="The case service's own database.")
+    consumer_group: str = Field(default="case", description="Kafka consumer group.")
+    timeline_page_max: int = Field(default=200, description="Largest timeline page served.")
+    router_url: str = Field(
+        default="http://127.0.0.1:8004", description="The router's HTTP API (queue figures)."
+    )

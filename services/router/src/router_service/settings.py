@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from cc_common.settings import ServiceSettings
@@ -10,5 +11,5 @@ from cc_common.settings import ServiceSettings
 class RouterSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTER_")
 
-    database: str = "cc_router"
-    consumer_group: str = "router"
+    database: str = Field(default="cc_router", description="The router's own database.")
+    consumer_group: str = Field(default="router", description="Kafka consumer group.")

@@ -29,6 +29,7 @@ from cc_common.events import (
     AgentTaskActed,
     Envelope,
     QueueConfigured,
+    TaskState,
     encode_event,
 )
 from cc_common.kafka.consumer import Delivery
@@ -41,7 +42,15 @@ from router_service.domain import snapshot
 from router_service.domain.defaults import RouterPolicy
 from router_service.domain.engine import InvalidAction, TenantRouter
 from router_service.domain.intake import cancelled_conversation, routing_event, work_request
+from router_service.domain.model import Change
 from router_service.domain.requirements import InvalidRequirement
+from router_service.metrics import (
+    QUEUE_AGENTS_AVAILABLE,
+    QUEUE_LONGEST_WAIT,
+    QUEUE_WAITING,
+    ROUTING_DECISIONS,
+    SLA_BREACHES,
+)
 
 log = get_logger(__name__)
 
@@ -151,17 +160,33 @@ class RouterWorker:
                 if tenant.engine.changes:
                     await self._save_and_announce(tenant_id, tenant)
 
-    async def run_ticker(self, stop: asyncio.Event, every: float = 0.5) -> None:
-        """Tick until ``stop`` is set."""
+    async def run_ticker(
+        self, stop: asyncio.Event, every: float = 0.5, metrics_every: int = 10
+    ) -> None:
+        """Tick until ``stop`` is set; refresh the queue gauges every few ticks."""
+        ticks = 0
         while not stop.is_set():
             try:
                 await self.tick()
             except ConcurrentWriter:
                 log.warning("router.tick_lost_ownership")
+            ticks += 1
+            if ticks % metrics_every == 0:
+                self.export_metrics()
             try:
                 await asyncio.wait_for(stop.wait(), timeout=every)
             except TimeoutError:
                 continue
+
+    def export_metrics(self) -> None:
+        """Set the queue gauges from every tenant this instance holds."""
+        now = self._clock()
+        for tenant_id, tenant in self._tenants.items():
+            for row in tenant.engine.queue_stats(now):
+                labels = (tenant_id, str(row["queue"]))
+                QUEUE_WAITING.labels(*labels).set(float(row["waiting"] or 0))
+                QUEUE_LONGEST_WAIT.labels(*labels).set(float(row["longest_wait_seconds"] or 0))
+                QUEUE_AGENTS_AVAILABLE.labels(*labels).set(float(row["agents_available"] or 0))
 
     async def queue_stats(self, tenant_id: str) -> list[dict[str, Any]]:
         """Live queue figures of a tenant (from the saved state if not held here)."""
@@ -208,6 +233,7 @@ class RouterWorker:
 
     async def _save_and_announce(self, tenant_id: str, tenant: _Tenant) -> None:
         changes = tenant.engine.drain()
+        self._count(tenant_id, tenant.engine, changes)
         events = [
             routing_event(tenant_id, change, step=change.step, correlation_id=None)
             for change in changes
@@ -227,6 +253,17 @@ class RouterWorker:
             contexts = [self._traces.get(change.interaction_id) for change in changes]
             await self._producer.publish_many(ROUTING.name, events, contexts=contexts)
         self._traces.clear()
+
+    @staticmethod
+    def _count(tenant_id: str, engine: TenantRouter, changes: list[Change]) -> None:
+        for change in changes:
+            if change.state is TaskState.OFFERED:
+                ROUTING_DECISIONS.labels(tenant_id).inc()
+            elif change.state is TaskState.ACCEPTED:
+                queue = engine.queues.get(change.queue)
+                target = queue.config.sla_seconds if queue else None
+                if target is not None and (change.wait_seconds or 0) > target:
+                    SLA_BREACHES.labels(tenant_id, change.queue).inc()
 
     def _lock(self, tenant_id: str) -> asyncio.Lock:
         return self._locks.setdefault(tenant_id, asyncio.Lock())
