@@ -28,6 +28,17 @@ def test_token_signed_with_another_secret_is_refused() -> None:
         verify_token(AUTH, token)
 
 
+def test_previous_secrets_are_accepted_during_a_rotation() -> None:
+    old = AuthSettings(jwt_secret=SecretStr("the-old-secret-the-old-secret-0123456789"))
+    token = issue_token(old, subject="ana", tenant_id="acme", roles=[Role.AGENT])
+    with pytest.raises(InvalidToken):
+        verify_token(AUTH, token)
+    rotating = AUTH.model_copy(update={"jwt_previous_secrets": [old.jwt_secret]})
+    assert verify_token(rotating, token).subject == "ana"
+    fresh = issue_token(rotating, subject="bo", tenant_id="acme", roles=[Role.AGENT])
+    assert verify_token(AUTH, fresh).subject == "bo", "new tokens use the new key"
+
+
 def test_expired_token_is_refused() -> None:
     token = issue_token(AUTH, subject="ana", tenant_id="acme", roles=[Role.AGENT], ttl_seconds=-5)
     with pytest.raises(InvalidToken, match="expired"):

@@ -61,18 +61,30 @@ def issue_token(
 
 
 def verify_token(settings: AuthSettings, token: str) -> Principal:
-    """Check signature, issuer, audience and expiry; return the principal."""
-    try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret.get_secret_value(),
-            algorithms=[ALGORITHM],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "sub", "iss", "aud"]},
-        )
-    except jwt.PyJWTError as exc:
-        raise InvalidToken(str(exc)) from exc
+    """Check signature, issuer, audience and expiry; return the principal.
+
+    The current key and, during a rotation, the previous ones are accepted.
+    """
+    keys = [settings.jwt_secret, *settings.jwt_previous_secrets]
+    claims: dict[str, object] | None = None
+    error: jwt.PyJWTError | None = None
+    for key in keys:
+        try:
+            claims = jwt.decode(
+                token,
+                key.get_secret_value(),
+                algorithms=[ALGORITHM],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+            break
+        except jwt.InvalidSignatureError as exc:
+            error = exc  # maybe signed with another key of the rotation
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+    if claims is None:
+        raise InvalidToken(str(error))
     tenant_id = claims.get("tenant_id")
     roles = claims.get("roles")
     if not isinstance(tenant_id, str) or not isinstance(roles, list):

@@ -71,6 +71,11 @@ class AuthSettings(BaseSettings):
         default=SecretStr("insecure-local-development-secret-change-me"),
         description="HMAC key of bearer tokens (32+ bytes; required in production).",
     )
+    jwt_previous_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="Keys still accepted while a rotation is under way (JSON list); "
+        "tokens are always signed with CC_AUTH_JWT_SECRET.",
+    )
     jwt_issuer: str = Field(default="contactcenter", description="Expected `iss` claim.")
     jwt_audience: str = Field(default="contactcenter-api", description="Expected `aud` claim.")
 
