@@ -24,7 +24,7 @@ from compose_spec import PyCompose
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY$")
-ONE_SHOT = {"bootstrap"}
+ONE_SHOT = {"bootstrap", "indexes"}
 
 
 def check_compose(path: Path = ROOT / "docker-compose.yml") -> list[str]:

@@ -134,3 +134,28 @@ async def test_no_2xx_when_the_broker_is_down(
     ready = await chat.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["kafka"] is False
+
+
+async def test_the_index_job_creates_the_declared_indexes(
+    mongo_settings: object, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pymongo import AsyncMongoClient
+
+    from case_service.indexes import create
+    from case_service.main import INDEXES
+    from cc_common.settings import MongoSettings
+
+    assert isinstance(mongo_settings, MongoSettings)
+    monkeypatch.setenv("CC_MONGO_URL", mongo_settings.url.get_secret_value())
+    monkeypatch.setenv("CASE_DATABASE", f"idx{unique}")
+    await create()
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        mongo_settings.url.get_secret_value()
+    )
+    try:
+        db = client[f"idx{unique}"]
+        for spec in INDEXES:
+            names = [index["name"] async for index in await db[spec.collection].list_indexes()]
+            assert spec.name in names, (spec.collection, spec.name)
+    finally:
+        await client.close()
