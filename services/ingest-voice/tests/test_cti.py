@@ -1,4 +1,4 @@
-"""Generic CTI events (pure)."""
+"""Call events from the generic CTI JSON, and caller identity (pure)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cc_common.events import IdentityKind, InteractionKind
-from ingest_voice.domain.cti import CtiEvent, CtiEventKind, InvalidCallerNumber, call_event, to_e164
+from cc_common.events import CallStatus, IdentityKind, InteractionKind
+from ingest_voice.domain.calls import InvalidCallerNumber, call_interaction, to_e164
+from ingest_voice.domain.cti import CtiEvent, CtiEventKind
+
+NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -27,26 +30,61 @@ def test_garbage_numbers_are_refused() -> None:
         to_e164("not a number", default_region="JP")
 
 
-def test_a_call_start_is_routable_work_and_an_end_is_not() -> None:
-    start = CtiEvent(
-        call_id="c1",
-        event=CtiEventKind.CALL_STARTED,
-        occurred_at=datetime.now(UTC),
-        from_number="090-1234-5678",
+def cti(event: CtiEventKind, **fields: object) -> CtiEvent:
+    return CtiEvent(
+        call_id="c1", event=event, occurred_at=NOW, from_number="090-1234-5678", **fields
+    )  # type: ignore[arg-type]
+
+
+def test_a_queued_call_is_routable_work_with_its_ivr_skills() -> None:
+    event = call_interaction(
+        "acme",
+        cti(CtiEventKind.QUEUED, skills=("billing",), priority=3).to_call_event(),
+        default_region="JP",
     )
-    event = call_event("acme", start, default_region="JP")
     assert event.data.kind is InteractionKind.CALL
-    assert event.data.conversation_key == "call:c1"
-    assert event.data.routing_hints.needs_human
+    assert event.data.conversation_key == "call:cti:c1"
+    hints = event.data.routing_hints
+    assert hints.needs_human
+    assert hints.skills == ("billing",)
+    assert hints.priority == 3
     customer = event.data.customer()
     assert customer is not None
     assert customer.identities[0].kind is IdentityKind.PHONE
     assert customer.identities[0].value == "+819012345678"
 
-    end = start.model_copy(update={"event": CtiEventKind.ENDED, "duration_seconds": 60})
-    ended = call_event("acme", end, default_region="JP")
-    assert not ended.data.routing_hints.needs_human
+
+def test_start_is_not_work_and_hang_up_cancels_waiting_work() -> None:
+    started = call_interaction(
+        "acme", cti(CtiEventKind.CALL_STARTED).to_call_event(), default_region="JP"
+    )
+    ended = call_interaction(
+        "acme", cti(CtiEventKind.ENDED, duration_seconds=60).to_call_event(), default_region="JP"
+    )
+    assert not started.data.routing_hints.needs_human
+    assert not started.data.routing_hints.cancels_work
     assert ended.data.routing_hints.cancels_work
-    assert not event.data.routing_hints.cancels_work
-    assert ended.id != event.id
-    assert call_event("acme", end, default_region="JP").id == ended.id
+    assert ended.data.voice is not None
+    assert ended.data.voice.status == CallStatus.ENDED.value
+    assert ended.id != started.id
+    assert (
+        call_interaction(
+            "acme",
+            cti(CtiEventKind.ENDED, duration_seconds=60).to_call_event(),
+            default_region="JP",
+        ).id
+        == ended.id
+    )
+
+
+def test_withheld_numbers_become_anonymous_callers() -> None:
+    for withheld in (None, "anonymous", "+266696687", "Restricted"):
+        event = CtiEvent(
+            call_id="c2", event=CtiEventKind.CALL_STARTED, occurred_at=NOW, from_number=withheld
+        )
+        interaction = call_interaction("acme", event.to_call_event(), default_region="JP").data
+        customer = interaction.customer()
+        assert customer is not None
+        assert customer.identities[0].kind is IdentityKind.ANONYMOUS
+        assert interaction.voice is not None
+        assert interaction.voice.caller_withheld

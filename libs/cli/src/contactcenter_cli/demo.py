@@ -88,7 +88,12 @@ def run_demo(stack: Stack) -> dict[str, Any]:
         _wait_for_entries(client, case_url, agent, count=4)
 
         call_id = str(uuid.uuid4())
-        for event, extra in (("call_started", {}), ("ended", {"duration_seconds": 184})):
+        for event, extra in (
+            ("call_started", {}),
+            ("ivr_input", {"ivr_digits": "2"}),
+            ("queued", {"skills": ["tech"]}),
+            ("ended", {"duration_seconds": 184}),
+        ):
             client.post(
                 f"{stack.url('ingest-voice')}/v1/cti/events",
                 json={

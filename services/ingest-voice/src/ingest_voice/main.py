@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.runtime import install_platform, service_runtime
-from ingest_voice.api import cti
+from ingest_voice.api import cti, twilio
 from ingest_voice.settings import VoiceSettings
 
 SERVICE = "ingest-voice"
@@ -31,5 +31,7 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
     authenticate = principal_dependency(
         settings.auth, roles=frozenset({Role.INTEGRATION, Role.ADMIN})
     )
-    app.include_router(cti.build_router(authenticate, default_region=settings.default_region))
+    app.state.settings = settings
+    app.include_router(cti.build_router(authenticate))
+    app.include_router(twilio.router)
     return app

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from cc_common.settings import ServiceSettings
+from ingest_voice.domain.twilio import IvrMenu
+
+
+class TwilioAccount(BaseModel):
+    """One tenant's Twilio account: its auth tokens (current first) and IVR menu."""
+
+    auth_tokens: list[SecretStr] = Field(min_length=1)
+    menu: IvrMenu = Field(default_factory=IvrMenu)
 
 
 class VoiceSettings(ServiceSettings):
@@ -14,3 +22,19 @@ class VoiceSettings(ServiceSettings):
     default_region: str = Field(
         default="JP", description="Country of national-format caller numbers (ISO 3166)."
     )
+    twilio: dict[str, TwilioAccount] = Field(
+        default_factory=dict,
+        description='Per tenant, JSON: {"acme": {"auth_tokens": ["..."], "menu": {...}}}.',
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="The URL Twilio calls (behind a proxy), for signature checks.",
+    )
+
+    def _secrets(self) -> list[tuple[str, SecretStr]]:
+        tokens = [
+            (f"VOICE_TWILIO[{tenant}]", token)
+            for tenant, account in self.twilio.items()
+            for token in account.auth_tokens
+        ]
+        return [*super()._secrets(), *tokens]

@@ -19,6 +19,7 @@ from cc_common.events.envelope import (
 )
 from cc_common.events.interaction import (
     AttachmentRef,
+    CallStatus,
     Channel,
     Content,
     Direction,
@@ -62,6 +63,7 @@ __all__ = [
     "AgentTaskActed",
     "AttachmentRef",
     "BusinessHours",
+    "CallStatus",
     "Channel",
     "ChannelClass",
     "Content",

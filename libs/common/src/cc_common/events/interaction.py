@@ -44,6 +44,8 @@ class IdentityKind(StrEnum):
     X_USER_ID = "x_user_id"
     WEBCHAT_VISITOR_ID = "webchat_visitor_id"
     CRM_ID = "crm_id"
+    ANONYMOUS = "anonymous"
+    """A contact we cannot identify (a withheld number): one customer per contact."""
 
 
 class PartyRole(StrEnum):
@@ -92,13 +94,41 @@ class Content(_Frozen):
     attachments: tuple[AttachmentRef, ...] = ()
 
 
+class CallStatus(StrEnum):
+    """What one call event says happened (every provider's statuses map onto these)."""
+
+    STARTED = "started"
+    RINGING = "ringing"
+    IVR_INPUT = "ivr_input"
+    QUEUED = "queued"
+    ANSWERED = "answered"
+    HELD = "held"
+    RESUMED = "resumed"
+    TRANSFERRED = "transferred"
+    ENDED = "ended"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    VOICEMAIL = "voicemail"
+    RECORDING_AVAILABLE = "recording_available"
+    TRANSCRIPT_AVAILABLE = "transcript_available"
+
+
 class VoiceFacts(_Frozen):
+    """One event of a call; the case service folds a call's events into one record."""
+
     call_id: str
-    status: str
+    status: str = Field(description="A CallStatus value.")
     duration_seconds: int | None = Field(default=None, ge=0)
     recording_url: str | None = None
     transcript: str | None = None
     ivr_path: tuple[str, ...] = ()
+    recording_id: str | None = None
+    recording_duration_seconds: int | None = Field(default=None, ge=0)
+    agent_id: str | None = None
+    transfer_target: str | None = None
+    caller_withheld: bool = False
 
 
 class RoutingHints(_Frozen):

@@ -1,4 +1,4 @@
-"""Generic CTI events: ``POST /v1/cti/events`` from a PBX adapter."""
+"""Generic CTI events and Amazon Connect events, posted with an integration token."""
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
@@ -9,34 +9,60 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from cc_common.auth import Principal
-from cc_common.kafka.producer import EventProducer
-from cc_common.topics import INTERACTIONS
-from ingest_voice.domain.cti import CtiEvent, InvalidCallerNumber, call_event
+from ingest_voice.api.publishing import publish_calls
+from ingest_voice.domain.calls import InvalidCallerNumber
+from ingest_voice.domain.connect import (
+    ConnectEvent,
+    NotAVoiceContact,
+    contact_event,
+    trace_record_events,
+)
+from ingest_voice.domain.cti import CtiEvent
 
 
 class CallEventAccepted(BaseModel):
-    event_id: uuid.UUID
-    conversation_key: str
+    event_ids: list[uuid.UUID]
 
 
-def build_router(authenticate: Any, *, default_region: str) -> APIRouter:
-    """CTI routes, authenticated per tenant with an integration token."""
-    router = APIRouter(prefix="/v1/cti", tags=["cti"])
+def build_router(authenticate: Any) -> APIRouter:
+    """CTI and Amazon Connect routes, authenticated per tenant."""
+    router = APIRouter(prefix="/v1", tags=["cti"])
     PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
-    @router.post("/events", status_code=202)
-    async def post_event(
-        body: CtiEvent, request: Request, principal: PrincipalDep
-    ) -> CallEventAccepted:
-        """Accept one call event once the broker has it."""
-        if body.occurred_at.tzinfo is None:
-            raise HTTPException(422, "occurred_at must carry a timezone.")
+    async def accept(request: Request, tenant_id: str, events: list[Any]) -> CallEventAccepted:
         try:
-            event = call_event(principal.tenant_id, body, default_region=default_region)
+            ids = await publish_calls(request, tenant_id, events)
         except InvalidCallerNumber as exc:
             raise HTTPException(422, str(exc)) from exc
-        producer: EventProducer = request.app.state.runtime.producer
-        await producer.publish(INTERACTIONS.name, event)
-        return CallEventAccepted(event_id=event.id, conversation_key=event.data.conversation_key)
+        return CallEventAccepted(event_ids=[uuid.UUID(i) for i in ids])
+
+    @router.post("/cti/events", status_code=202)
+    async def post_cti_event(
+        body: CtiEvent, request: Request, principal: PrincipalDep
+    ) -> CallEventAccepted:
+        """One call event from a PBX adapter, accepted once the broker has it."""
+        return await accept(request, principal.tenant_id, [body.to_call_event()])
+
+    @router.post("/connect/events", status_code=202)
+    async def post_connect_event(
+        body: ConnectEvent, request: Request, principal: PrincipalDep
+    ) -> CallEventAccepted:
+        """An Amazon Connect contact event delivered by EventBridge."""
+        try:
+            event = contact_event(body)
+        except NotAVoiceContact as exc:
+            raise HTTPException(422, f"Not a voice contact event: {exc}") from exc
+        return await accept(request, principal.tenant_id, [event])
+
+    @router.post("/connect/trace-records", status_code=202)
+    async def post_trace_record(
+        body: dict[str, Any], request: Request, principal: PrincipalDep
+    ) -> CallEventAccepted:
+        """An Amazon Connect contact trace record."""
+        try:
+            events = trace_record_events(body)
+        except (NotAVoiceContact, ValueError) as exc:
+            raise HTTPException(422, f"Not a voice contact trace record: {exc}") from exc
+        return await accept(request, principal.tenant_id, events)
 
     return router

@@ -1,35 +1,14 @@
-"""The generic CTI event JSON we document, and how it becomes an interaction (pure).
-
-The walking skeleton maps each CTI event to an interaction of kind ``call``; the
-voice issue adds the call state machine that folds them into one call record.
-"""
+"""The generic CTI event JSON we document, for PBX adapters (Asterisk, FreeSWITCH)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from cc_common.events import (
-    INTERACTION_RECEIVED,
-    Channel,
-    Direction,
-    Envelope,
-    Identity,
-    IdentityKind,
-    Interaction,
-    InteractionKind,
-    Party,
-    PartyRole,
-    RoutingHints,
-    VoiceFacts,
-    provider_event_id,
-)
-
-PROVIDER = "cti"
-SOURCE = "ingest-voice"
+from cc_common.events import CallStatus
+from ingest_voice.domain.calls import CallEvent
 
 
 class CtiEventKind(StrEnum):
@@ -38,6 +17,7 @@ class CtiEventKind(StrEnum):
     QUEUED = "queued"
     ANSWERED = "answered"
     HELD = "held"
+    RESUMED = "resumed"
     TRANSFERRED = "transferred"
     ENDED = "ended"
     RECORDING_AVAILABLE = "recording_available"
@@ -45,68 +25,62 @@ class CtiEventKind(StrEnum):
     VOICEMAIL = "voicemail"
 
 
+_STATUS = {
+    CtiEventKind.CALL_STARTED: CallStatus.STARTED,
+    CtiEventKind.IVR_INPUT: CallStatus.IVR_INPUT,
+    CtiEventKind.QUEUED: CallStatus.QUEUED,
+    CtiEventKind.ANSWERED: CallStatus.ANSWERED,
+    CtiEventKind.HELD: CallStatus.HELD,
+    CtiEventKind.RESUMED: CallStatus.RESUMED,
+    CtiEventKind.TRANSFERRED: CallStatus.TRANSFERRED,
+    CtiEventKind.ENDED: CallStatus.ENDED,
+    CtiEventKind.RECORDING_AVAILABLE: CallStatus.RECORDING_AVAILABLE,
+    CtiEventKind.TRANSCRIPT_AVAILABLE: CallStatus.TRANSCRIPT_AVAILABLE,
+    CtiEventKind.VOICEMAIL: CallStatus.VOICEMAIL,
+}
+
+
 class CtiEvent(BaseModel):
-    """One event from a PBX adapter (Asterisk, FreeSWITCH, ...)."""
+    """One event from a PBX adapter; ``event_id`` tells repeats of the same kind apart."""
 
     model_config = ConfigDict(extra="forbid")
 
     call_id: str = Field(min_length=1, max_length=128)
     event: CtiEventKind
-    occurred_at: datetime
+    occurred_at: AwareDatetime
+    event_id: str = Field(default="", max_length=128, description="e.g. the PBX's sequence")
     from_number: str | None = Field(default=None, max_length=32)
     to_number: str | None = Field(default=None, max_length=32)
     ivr_digits: str | None = Field(default=None, max_length=16)
+    queue: str | None = Field(default=None, max_length=63)
+    skills: tuple[str, ...] = Field(default=(), max_length=10)
+    priority: int = Field(default=0, ge=0, le=100)
     duration_seconds: int | None = Field(default=None, ge=0)
     agent_id: str | None = Field(default=None, max_length=128)
+    transfer_target: str | None = Field(default=None, max_length=128)
+    recording_id: str | None = Field(default=None, max_length=128)
+    recording_url: str | None = Field(default=None, max_length=2048)
+    recording_duration_seconds: int | None = Field(default=None, ge=0)
+    transcript: str | None = Field(default=None, max_length=100_000)
 
-
-class InvalidCallerNumber(ValueError):
-    """A caller number that no numbering plan accepts."""
-
-
-def to_e164(number: str, *, default_region: str) -> str:
-    """Normalise a dialled number to E.164."""
-    try:
-        parsed = phonenumbers.parse(number, default_region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidCallerNumber(f"not a phone number: {exc}") from exc
-    if not phonenumbers.is_possible_number(parsed):
-        raise InvalidCallerNumber("not a possible phone number")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def call_event(tenant_id: str, cti: CtiEvent, *, default_region: str) -> Envelope[Interaction]:
-    """The interaction event of one CTI event; a resend is the same event."""
-    identities: tuple[Identity, ...] = ()
-    if cti.from_number:
-        phone = to_e164(cti.from_number, default_region=default_region)
-        identities = (Identity(kind=IdentityKind.PHONE, value=phone, verified=True),)
-    interaction = Interaction(
-        channel=Channel.VOICE,
-        direction=Direction.INBOUND,
-        kind=InteractionKind.CALL,
-        provider=PROVIDER,
-        provider_message_id=f"{cti.call_id}:{cti.event.value}",
-        conversation_key=f"call:{cti.call_id}",
-        parties=(Party(role=PartyRole.CUSTOMER, identities=identities),),
-        voice=VoiceFacts(
-            call_id=cti.call_id,
-            status=cti.event.value,
-            duration_seconds=cti.duration_seconds,
-            ivr_path=(cti.ivr_digits,) if cti.ivr_digits else (),
-        ),
-        routing_hints=RoutingHints(
-            needs_human=cti.event is CtiEventKind.CALL_STARTED,
-            # A hang-up before an agent answered abandons the call's waiting task.
-            cancels_work=cti.event in (CtiEventKind.ENDED, CtiEventKind.VOICEMAIL),
-        ),
-    )
-    return Envelope[Interaction](
-        id=provider_event_id(tenant_id, PROVIDER, f"{cti.call_id}:{cti.event.value}"),
-        type=INTERACTION_RECEIVED,
-        tenant_id=tenant_id,
-        occurred_at=cti.occurred_at,
-        source=SOURCE,
-        correlation_id=interaction.conversation_key,
-        data=interaction,
-    )
+    def to_call_event(self) -> CallEvent:
+        """The normalised call event."""
+        occurred: datetime = self.occurred_at
+        return CallEvent(
+            provider="cti",
+            call_id=self.call_id,
+            status=_STATUS[self.event],
+            at=occurred,
+            unique=self.event_id or self.recording_id or self.agent_id or "",
+            caller=self.from_number,
+            ivr_path=(self.ivr_digits,) if self.ivr_digits else (),
+            skills=self.skills,
+            priority=self.priority,
+            duration_seconds=self.duration_seconds,
+            agent_id=self.agent_id,
+            transfer_target=self.transfer_target,
+            recording_id=self.recording_id,
+            recording_url=self.recording_url,
+            recording_duration_seconds=self.recording_duration_seconds,
+            transcript=self.transcript,
+        )

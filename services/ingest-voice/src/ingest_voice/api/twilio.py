@@ -1,0 +1,122 @@
+"""Twilio Programmable Voice webhooks: every request's X-Twilio-Signature is checked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from cc_common.metrics import SIGNATURE_FAILURES
+from cc_common.signatures import valid_twilio_signature
+from ingest_voice.api.publishing import publish_calls
+from ingest_voice.domain import twilio
+from ingest_voice.settings import TwilioAccount, VoiceSettings
+
+router = APIRouter(prefix="/v1/twilio/{tenant_id}/voice", tags=["twilio"])
+XML = "application/xml"
+
+
+async def _verified(request: Request, tenant_id: str) -> tuple[twilio.Form, TwilioAccount]:
+    settings: VoiceSettings = request.app.state.settings
+    account = settings.twilio.get(tenant_id)
+    if account is None:
+        raise HTTPException(404, "No Twilio account is configured for this tenant.")
+    body = (await request.body()).decode("utf-8", "replace")
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    url = _public_url(request, settings)
+    tokens = [t.get_secret_value() for t in account.auth_tokens]
+    if not valid_twilio_signature(tokens, url, fields, request.headers.get("x-twilio-signature")):
+        SIGNATURE_FAILURES.labels("twilio").inc()
+        raise HTTPException(401, "The X-Twilio-Signature does not match this request.")
+    return twilio.Form(fields), account
+
+
+def _public_url(request: Request, settings: VoiceSettings) -> str:
+    if settings.public_base_url is None:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return settings.public_base_url.rstrip("/") + request.url.path + query
+
+
+def _url(request: Request, settings: VoiceSettings, tenant_id: str, leaf: str) -> str:
+    base = settings.public_base_url or str(request.base_url)
+    return f"{base.rstrip('/')}/v1/twilio/{tenant_id}/voice/{leaf}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _refuse(exc: twilio.InvalidWebhook) -> HTTPException:
+    return HTTPException(422, f"Not a Twilio voice webhook: {exc}")
+
+
+@router.post("/incoming", response_class=Response, responses={200: {"content": {XML: {}}}})
+async def incoming(tenant_id: str, request: Request) -> Response:
+    """A call arrives: record it, greet, and gather the IVR choice."""
+    form, account = await _verified(request, tenant_id)
+    try:
+        await publish_calls(request, tenant_id, [twilio.incoming_call(form, _now())])
+    except twilio.InvalidWebhook as exc:
+        raise _refuse(exc) from exc
+    ivr = _url(request, request.app.state.settings, tenant_id, "ivr")
+    return Response(twilio.twiml_welcome(account.menu, ivr), media_type=XML)
+
+
+@router.post("/ivr", response_class=Response, responses={200: {"content": {XML: {}}}})
+async def ivr(tenant_id: str, request: Request) -> Response:
+    """The caller chose (keys or speech): queue the call with the choice's skills."""
+    form, account = await _verified(request, tenant_id)
+    try:
+        chose, queued, option = twilio.ivr_choice(form, account.menu, _now())
+    except twilio.InvalidWebhook as exc:
+        raise _refuse(exc) from exc
+    await publish_calls(request, tenant_id, [chose, queued])
+    action = _url(request, request.app.state.settings, tenant_id, "queue-result")
+    return Response(twilio.twiml_enqueue(option.queue, action), media_type=XML)
+
+
+@router.post("/queue-result", response_class=Response, responses={200: {"content": {XML: {}}}})
+async def queue_result(tenant_id: str, request: Request) -> Response:
+    """The caller left the queue: bridged to an agent, or hung up waiting."""
+    form, _ = await _verified(request, tenant_id)
+    event = twilio.queue_result(form, _now())
+    await publish_calls(request, tenant_id, [event] if event else [])
+    return Response(twilio.EMPTY_TWIML, media_type=XML)
+
+
+@router.post("/status", status_code=204)
+async def status(tenant_id: str, request: Request) -> Response:
+    """A call status callback (ringing, completed, busy, no-answer, failed, canceled)."""
+    form, _ = await _verified(request, tenant_id)
+    try:
+        event = twilio.status_callback(form, _now())
+    except (twilio.InvalidWebhook, ValueError) as exc:
+        raise HTTPException(422, f"Not a Twilio status callback: {exc}") from exc
+    await publish_calls(request, tenant_id, [event] if event else [])
+    return Response(status_code=204)
+
+
+@router.post("/recording", status_code=204)
+async def recording(tenant_id: str, request: Request) -> Response:
+    """A recording is ready: attach it to the call by reference."""
+    form, _ = await _verified(request, tenant_id)
+    try:
+        event = twilio.recording_callback(form, _now())
+    except twilio.InvalidWebhook as exc:
+        raise _refuse(exc) from exc
+    await publish_calls(request, tenant_id, [event] if event else [])
+    return Response(status_code=204)
+
+
+@router.post("/transcription", status_code=204)
+async def transcription(tenant_id: str, request: Request) -> Response:
+    """A transcription is ready: attach its text to the call."""
+    form, _ = await _verified(request, tenant_id)
+    try:
+        event = twilio.transcription_callback(form, _now())
+    except twilio.InvalidWebhook as exc:
+        raise _refuse(exc) from exc
+    await publish_calls(request, tenant_id, [event] if event else [])
+    return Response(status_code=204)

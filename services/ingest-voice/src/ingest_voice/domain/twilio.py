@@ -1,0 +1,195 @@
+"""Twilio Programmable Voice: webhook forms to call events, and the TwiML we answer (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from xml.sax.saxutils import escape, quoteattr
+
+from pydantic import BaseModel, Field
+
+from cc_common.events import CallStatus, Direction
+from ingest_voice.domain.calls import CallEvent
+
+PROVIDER = "twilio"
+
+_CALL_STATUS = {
+    "queued": CallStatus.STARTED,
+    "initiated": CallStatus.STARTED,
+    "ringing": CallStatus.RINGING,
+    "completed": CallStatus.ENDED,
+    "busy": CallStatus.BUSY,
+    "no-answer": CallStatus.NO_ANSWER,
+    "failed": CallStatus.FAILED,
+    "canceled": CallStatus.CANCELED,
+}
+
+
+class MenuOption(BaseModel):
+    label: str
+    skills: tuple[str, ...] = ()
+    priority: int = Field(default=0, ge=0, le=100)
+    queue: str = "voice"
+
+
+class IvrMenu(BaseModel):
+    """A tenant's greeting and the choices that pick skills and priority."""
+
+    greeting: str = "Thank you for calling."
+    prompt: str = "For billing press 1. For technical support press 2."
+    language: str = "en-US"
+    options: dict[str, MenuOption] = Field(
+        default_factory=lambda: {
+            "1": MenuOption(label="billing", skills=("billing",)),
+            "2": MenuOption(label="technical support", skills=("tech",), priority=5),
+        }
+    )
+    default_choice: str = "1"
+
+    def choose(self, digits: str | None, speech: str | None) -> tuple[str, MenuOption]:
+        """The option for pressed digits or spoken words; the default when unclear."""
+        if digits and digits[:1] in self.options:
+            return digits[:1], self.options[digits[:1]]
+        spoken = (speech or "").lower()
+        for key, option in self.options.items():
+            if spoken and (option.label.lower() in spoken or key in spoken.split()):
+                return key, option
+        return self.default_choice, self.options[self.default_choice]
+
+
+class InvalidWebhook(ValueError):
+    """A form lacking what Twilio always sends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    fields: Mapping[str, str]
+
+    def need(self, name: str) -> str:
+        value = self.fields.get(name)
+        if not value:
+            raise InvalidWebhook(f"missing {name}")
+        return value
+
+    def number(self, name: str) -> int | None:
+        value = self.fields.get(name)
+        return int(value) if value and value.isdigit() else None
+
+    @property
+    def direction(self) -> Direction:
+        return (
+            Direction.OUTBOUND
+            if self.fields.get("Direction", "").startswith("outbound")
+            else Direction.INBOUND
+        )
+
+    def event(self, status: CallStatus, at: datetime, **facts: object) -> CallEvent:
+        return CallEvent(
+            provider=PROVIDER,
+            call_id=self.need("CallSid"),
+            status=status,
+            at=at,
+            caller=self.fields.get("From")
+            if self.direction is Direction.INBOUND
+            else self.fields.get("To"),
+            direction=self.direction,
+            provider_ids={"account_sid": self.fields.get("AccountSid", "")},
+            **facts,  # type: ignore[arg-type]
+        )
+
+
+def incoming_call(form: Form, at: datetime) -> CallEvent:
+    """The incoming-call webhook: the call reached us."""
+    return form.event(CallStatus.STARTED, at)
+
+
+def ivr_choice(form: Form, menu: IvrMenu, at: datetime) -> tuple[CallEvent, CallEvent, MenuOption]:
+    """The Gather action: the caller's choice, and the call entering the chosen queue."""
+    key, option = menu.choose(form.fields.get("Digits"), form.fields.get("SpeechResult"))
+    chose = form.event(CallStatus.IVR_INPUT, at, ivr_path=(key,), unique=key)
+    queued = form.event(
+        CallStatus.QUEUED, at, ivr_path=(key,), skills=option.skills, priority=option.priority
+    )
+    return chose, queued, option
+
+
+def status_callback(form: Form, at: datetime) -> CallEvent | None:
+    """A call status callback; ``in-progress`` on an outbound call means it was answered."""
+    raw = form.need("CallStatus")
+    if raw == "in-progress":
+        if form.direction is not Direction.OUTBOUND:
+            return None  # the caller reached our IVR: nothing new for the record
+        status = CallStatus.ANSWERED
+    elif raw in _CALL_STATUS:
+        status = _CALL_STATUS[raw]
+    else:
+        raise InvalidWebhook(f"unknown CallStatus {raw!r}")
+    return form.event(
+        status,
+        at,
+        duration_seconds=form.number("CallDuration"),
+        unique=form.fields.get("SequenceNumber", ""),
+    )
+
+
+def queue_result(form: Form, at: datetime) -> CallEvent | None:
+    """The Enqueue action: bridged to an agent, or the caller left the queue."""
+    result = form.fields.get("QueueResult", "")
+    if result == "bridged":
+        return form.event(CallStatus.ANSWERED, at, duration_seconds=None)
+    if result in ("hangup", "leave"):
+        return form.event(CallStatus.ENDED, at, unique=f"queue-{result}")
+    return None
+
+
+def recording_callback(form: Form, at: datetime) -> CallEvent | None:
+    """A recording status callback; only completed recordings are attached."""
+    if form.fields.get("RecordingStatus", "completed") != "completed":
+        return None
+    recording_id = form.need("RecordingSid")
+    return form.event(
+        CallStatus.RECORDING_AVAILABLE,
+        at,
+        unique=recording_id,
+        recording_id=recording_id,
+        recording_url=form.need("RecordingUrl"),
+        recording_duration_seconds=form.number("RecordingDuration"),
+    )
+
+
+def transcription_callback(form: Form, at: datetime) -> CallEvent | None:
+    """A transcription callback; only completed transcriptions are attached."""
+    if form.fields.get("TranscriptionStatus", "completed") != "completed":
+        return None
+    return form.event(
+        CallStatus.TRANSCRIPT_AVAILABLE,
+        at,
+        unique=form.need("TranscriptionSid"),
+        recording_id=form.fields.get("RecordingSid"),
+        transcript=form.fields.get("TranscriptionText", ""),
+    )
+
+
+def twiml_welcome(menu: IvrMenu, ivr_url: str) -> str:
+    """Greet, gather one choice (keys or speech), fall back to the default choice."""
+    lang = quoteattr(menu.language)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f"<Say language={lang}>{escape(menu.greeting)}</Say>"
+        f'<Gather input="dtmf speech" numDigits="1" timeout="5" action={quoteattr(ivr_url)}'
+        f' method="POST" language={lang}><Say language={lang}>{escape(menu.prompt)}</Say>'
+        f'</Gather><Redirect method="POST">{escape(ivr_url)}</Redirect></Response>'
+    )
+
+
+def twiml_enqueue(queue: str, action_url: str) -> str:
+    """Put the caller in the queue until an agent dequeues them."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f'<Enqueue action={quoteattr(action_url)} method="POST">{escape(queue)}</Enqueue>'
+        "</Response>"
+    )
+
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
