@@ -94,7 +94,7 @@ async def chat_round_trip(stack: Stack) -> None:
         )
         assert queues.status_code == 200
         by_queue = {row["queue"]: row for row in queues.json()}
-        assert set(by_queue) == {"email", "messaging", "voice"}
+        assert set(by_queue) == {"callbacks", "email", "messaging", "voice"}
         assert by_queue["messaging"]["waiting"] == 1
         assert by_queue["messaging"]["longest_wait_seconds"] >= 0
         assert by_queue["voice"]["waiting"] == 0

@@ -33,6 +33,15 @@ class FakeTimeline:
     async def add(self, entry: dict[str, Any]) -> None:
         self.entries.setdefault(entry["_id"], entry)
 
+    async def get(self, tenant_id: str, entry_id: str) -> dict[str, Any] | None:
+        return self.entries.get(entry_id)
+
+    async def put(self, entry: dict[str, Any]) -> None:
+        self.entries[entry["_id"]] = entry
+
+    async def flag(self, entry_id: str, field: str) -> None:
+        self.entries[entry_id][field] = True
+
     async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None:
         entry = self.entries.get(entry_id)
         return (entry["customer_id"], entry["case_id"]) if entry else None

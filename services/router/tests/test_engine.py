@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time
 
@@ -431,3 +432,29 @@ def test_language_routes_to_the_queue_that_speaks_it() -> None:
     assert task is not None
     assert task.queue == "japanese"
     assert [(s, a) for _, s, a in states(router)][-1] == (TaskState.OFFERED, "ja-speaker")
+
+
+def test_callbacks_wait_in_their_queue_one_per_customer() -> None:
+    from cc_common.events import CALLBACK_REQUESTED, CallbackRequested, Envelope
+    from router_service.consumers.worker import apply_event
+
+    router = new_router()
+
+    def request(n: int) -> Envelope[CallbackRequested]:
+        return Envelope[CallbackRequested](
+            id=uuid.uuid4(),
+            type=CALLBACK_REQUESTED,
+            tenant_id="acme",
+            occurred_at=datetime.now(UTC),
+            source="case",
+            data=CallbackRequested(customer_id="cust-1", phone="+819012345678", reason="missed"),
+        )
+
+    apply_event(router, request(1), T0)
+    apply_event(router, request(2), T0 + 1)
+    [queued] = router.drain()
+    assert (queued.state, queued.queue, queued.channel) == (
+        TaskState.QUEUED,
+        "callbacks",
+        Channel.VOICE,
+    )

@@ -44,6 +44,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                     customers=app.state.customers,
                     cases=app.state.cases,
                     timeline=app.state.timeline,
+                    publish=rt.producer.publish,
                 ),
                 order_key=conversation_order,
             )

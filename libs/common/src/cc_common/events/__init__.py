@@ -32,11 +32,12 @@ from cc_common.events.interaction import (
     RoutingHints,
     VoiceFacts,
 )
-from cc_common.events.outbound import OutboundRequested
+from cc_common.events.outbound import CallbackRequested, OutboundRequested
 from cc_common.events.registry import (
     AGENT_CONFIGURED,
     AGENT_PRESENCE_CHANGED,
     AGENT_TASK_ACTED,
+    CALLBACK_REQUESTED,
     EVENT_TYPES,
     INTERACTION_RECEIVED,
     INTERACTION_UPDATED,
@@ -53,6 +54,7 @@ __all__ = [
     "AGENT_CONFIGURED",
     "AGENT_PRESENCE_CHANGED",
     "AGENT_TASK_ACTED",
+    "CALLBACK_REQUESTED",
     "EVENT_TYPES",
     "INTERACTION_RECEIVED",
     "INTERACTION_UPDATED",
@@ -64,6 +66,7 @@ __all__ = [
     "AttachmentRef",
     "BusinessHours",
     "CallStatus",
+    "CallbackRequested",
     "Channel",
     "ChannelClass",
     "Content",

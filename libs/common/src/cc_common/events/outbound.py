@@ -22,3 +22,16 @@ class OutboundRequested(BaseModel):
     recipient: Identity
     content: Content
     in_reply_to: str | None = Field(default=None, description="Provider id being answered.")
+
+
+class CallbackRequested(BaseModel):
+    """Call this customer back: outbound work for the router (one open per customer)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    customer_id: str
+    phone: str = Field(description="E.164 number to call.")
+    reason: str = Field(description="e.g. abandoned_in_queue, missed, agent_request.")
+    call_conversation_key: str | None = Field(
+        default=None, description="The call that was missed or abandoned."
+    )

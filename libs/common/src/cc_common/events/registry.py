@@ -14,7 +14,7 @@ from cc_common.events.agents import (
 )
 from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Interaction
-from cc_common.events.outbound import OutboundRequested
+from cc_common.events.outbound import CallbackRequested, OutboundRequested
 from cc_common.events.routing import RoutingChange, TaskState
 
 INTERACTION_RECEIVED: Final = "interaction.received"
@@ -24,6 +24,7 @@ AGENT_TASK_ACTED: Final = "agent.task_acted"
 AGENT_CONFIGURED: Final = "agent.configured"
 QUEUE_CONFIGURED: Final = "queue.configured"
 OUTBOUND_REQUESTED: Final = "outbound.requested"
+CALLBACK_REQUESTED: Final = "callback.requested"
 
 
 def routing_event_type(state: TaskState) -> str:
@@ -39,6 +40,7 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     AGENT_CONFIGURED: AgentConfigured,
     QUEUE_CONFIGURED: QueueConfigured,
     OUTBOUND_REQUESTED: OutboundRequested,
+    CALLBACK_REQUESTED: CallbackRequested,
     **{routing_event_type(state): RoutingChange for state in TaskState},
 }
 

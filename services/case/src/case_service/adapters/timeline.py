@@ -18,6 +18,7 @@ INDEXES = (
         "by_customer_time",
     ),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("interaction_id", 1)], "by_interaction"),
+    IndexSpec(ENTRIES, [("tenant_id", 1), ("call_event_ids", 1)], "by_call_event"),
 )
 
 
@@ -40,11 +41,24 @@ class TimelineRepository:
         )
 
     async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None:
-        """(customer_id, case_id) of a stored entry, or None if not stored yet."""
+        """(customer_id, case_id) of a stored entry (or call event), or None if not stored yet."""
         doc = await self._entries.find_one(
-            {"_id": entry_id, "tenant_id": tenant_id}, projection={"customer_id": 1, "case_id": 1}
+            {"tenant_id": tenant_id, "$or": [{"_id": entry_id}, {"call_event_ids": entry_id}]},
+            projection={"customer_id": 1, "case_id": 1},
         )
         return (doc["customer_id"], doc["case_id"]) if doc else None
+
+    async def get(self, tenant_id: str, entry_id: str) -> dict[str, Any] | None:
+        """One entry of the tenant."""
+        return await self._entries.find_one({"_id": entry_id, "tenant_id": tenant_id})
+
+    async def put(self, entry: dict[str, Any]) -> None:
+        """Store an entry whole (a call record, rewritten as its events arrive)."""
+        await self._entries.replace_one({"_id": entry["_id"]}, entry, upsert=True)
+
+    async def flag(self, entry_id: str, field: str) -> None:
+        """Set a boolean field on an entry."""
+        await self._entries.update_one({"_id": entry_id}, {"$set": {field: True}})
 
     async def page(
         self,

@@ -43,6 +43,8 @@ class TimelineEntryRead(BaseModel):
     interaction: dict[str, Any] | None = None
     routing: dict[str, Any] | None = None
     trace_id: str | None = None
+    call: dict[str, Any] | None = None
+    callback: dict[str, Any] | None = None
 
 
 class TimelinePage(BaseModel):

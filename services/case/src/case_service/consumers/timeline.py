@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
+from case_service.domain.calls import CALLBACK_DISPOSITIONS, call_fact, merge
 from case_service.domain.identity import keys_in_priority
-from case_service.domain.timeline import interaction_entry, routing_entry
+from case_service.domain.timeline import (
+    call_entry,
+    call_entry_id,
+    callback_entry,
+    interaction_entry,
+    routing_entry,
+)
 from cc_common.errors import PermanentError
-from cc_common.events import INTERACTION_RECEIVED, Envelope, Interaction, RoutingChange
+from cc_common.events import (
+    CALLBACK_REQUESTED,
+    INTERACTION_RECEIVED,
+    CallbackRequested,
+    Envelope,
+    IdentityKind,
+    Interaction,
+    InteractionKind,
+    RoutingChange,
+    derived_event_id,
+)
 from cc_common.kafka.consumer import Delivery
+from cc_common.topics import INTERACTIONS
 from cc_common.tracing import current_trace_id
 
 
@@ -35,11 +55,20 @@ class Cases(Protocol):
 class Timeline(Protocol):
     async def add(self, entry: dict[str, Any]) -> None: ...
 
+    async def get(self, tenant_id: str, entry_id: str) -> dict[str, Any] | None: ...
+
+    async def put(self, entry: dict[str, Any]) -> None: ...
+
+    async def flag(self, entry_id: str, field: str) -> None: ...
+
     async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None: ...
 
     async def adopt_pending(
         self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
     ) -> None: ...
+
+
+Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
 
 
 def conversation_order(event: Envelope[Any]) -> str:
@@ -55,10 +84,12 @@ class TimelineHandler:
         customers: Customers,
         cases: Cases,
         timeline: Timeline,
+        publish: Publish | None = None,
     ) -> None:
         self._customers = customers
         self._cases = cases
         self._timeline = timeline
+        self._publish = publish
 
     async def __call__(self, delivery: Delivery) -> None:
         """Store the event's timeline entry (idempotent: its id is the event id)."""
@@ -88,15 +119,81 @@ class TimelineHandler:
             subject=interaction.content.subject if interaction.content else None,
             opened_at=event.occurred_at,
         )
-        await self._timeline.add(
-            interaction_entry(
-                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
+        if interaction.kind is InteractionKind.CALL and interaction.voice is not None:
+            await self._store_call(event, customer_id=customer_id, case_id=case_id)
+        else:
+            await self._timeline.add(
+                interaction_entry(
+                    event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
+                )
             )
-        )
         # Routing changes that overtook their interaction (another topic) join now.
         await self._timeline.adopt_pending(
             event.tenant_id, str(event.id), customer_id=customer_id, case_id=case_id
         )
+
+    async def _store_call(
+        self, event: Envelope[Interaction], *, customer_id: str, case_id: str
+    ) -> None:
+        """Fold the event into its call's one entry; ask for a callback if it was missed."""
+        entry_id = call_entry_id(event.tenant_id, event.data.conversation_key)
+        stored = await self._timeline.get(event.tenant_id, entry_id)
+        known = stored["call_events"] if stored else []
+        if stored is None or str(event.id) not in stored["call_event_ids"]:
+            events = merge(known, [call_fact(event)])
+            entry = call_entry(
+                event,
+                customer_id=stored["customer_id"] if stored else customer_id,
+                case_id=stored["case_id"] if stored else case_id,
+                events=events,
+                trace_id=stored.get("trace_id") if stored else current_trace_id(),
+            )
+            entry["callback_requested"] = bool(stored and stored.get("callback_requested"))
+            await self._timeline.put(entry)
+            stored = entry
+        await self._request_callback(event, stored)
+
+    async def _request_callback(self, event: Envelope[Interaction], entry: dict[str, Any]) -> None:
+        """An abandoned or missed call from a number we can call becomes callback work."""
+        summary = entry["call"]
+        if (
+            self._publish is None
+            or entry.get("callback_requested")
+            or summary["disposition"] not in CALLBACK_DISPOSITIONS
+            or summary["withheld"]
+            or summary["direction"] != "inbound"
+        ):
+            return
+        customer = event.data.customer()
+        phone = next(
+            (
+                i.value
+                for i in (customer.identities if customer else ())
+                if i.kind is IdentityKind.PHONE
+            ),
+            None,
+        )
+        if phone is None:
+            return
+        request = Envelope[CallbackRequested](
+            id=derived_event_id(uuid.UUID(entry["_id"]), "callback"),
+            type=CALLBACK_REQUESTED,
+            tenant_id=event.tenant_id,
+            occurred_at=summary["ended_at"] or event.occurred_at,
+            source="case",
+            correlation_id=event.data.conversation_key,
+            causation_id=str(event.id),
+            data=CallbackRequested(
+                customer_id=entry["customer_id"],
+                phone=phone,
+                reason=summary["disposition"],
+                call_conversation_key=event.data.conversation_key,
+            ),
+        )
+        # Store, announce, then mark: a crash in between announces again (same id).
+        await self._timeline.add(callback_entry(request, case_id=entry["case_id"]))
+        await self._publish(INTERACTIONS.name, request)
+        await self._timeline.flag(entry["_id"], "callback_requested")
 
     async def _store_routing(self, event: Envelope[RoutingChange]) -> None:
         owner = await self._timeline.owner_of(event.tenant_id, str(event.data.interaction_id))

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import datetime
 from typing import Any
 
-from cc_common.events import Envelope, Interaction, RoutingChange
+from case_service.domain.calls import call_summary_text, summarise
+from cc_common.events import CallbackRequested, Envelope, Interaction, RoutingChange
 
 SUMMARY_CHARS = 280
+_CALL_NAMESPACE = uuid.UUID("2c7f3b8e-95f4-4c8a-9a0b-5d1e6f7a8b9c")
 
 
 class InvalidCursor(ValueError):
@@ -69,6 +72,63 @@ def routing_entry(
         "summary": _routing_summary(change),
         "routing": change.model_dump(mode="json"),
         "trace_id": trace_id,
+    }
+
+
+def call_entry_id(tenant_id: str, conversation_key: str) -> str:
+    """The one timeline entry of a call."""
+    return str(uuid.uuid5(_CALL_NAMESPACE, f"{tenant_id}\x1f{conversation_key}"))
+
+
+def call_entry(
+    first: Envelope[Interaction],
+    *,
+    customer_id: str,
+    case_id: str,
+    events: list[dict[str, Any]],
+    trace_id: str | None,
+) -> dict[str, Any]:
+    """The timeline document of a whole call, rebuilt from its events."""
+    summary = summarise(events)
+    return {
+        "_id": call_entry_id(first.tenant_id, first.data.conversation_key),
+        "tenant_id": first.tenant_id,
+        "customer_id": customer_id,
+        "case_id": case_id,
+        "occurred_at": events[0]["at"],
+        "recorded_at": first.recorded_at,
+        "order": 0,
+        "entry_type": "interaction",
+        "kind": "call",
+        "channel": first.data.channel.value,
+        "direction": summary["direction"],
+        "conversation_key": first.data.conversation_key,
+        "summary": call_summary_text(summary),
+        "interaction": first.data.model_dump(mode="json", exclude={"voice"}),
+        "call": summary,
+        "call_events": events,
+        "call_event_ids": [e["id"] for e in events],
+        "trace_id": trace_id,
+    }
+
+
+def callback_entry(event: Envelope[CallbackRequested], *, case_id: str) -> dict[str, Any]:
+    """The timeline document of a callback the system requested."""
+    return {
+        "_id": str(event.id),
+        "tenant_id": event.tenant_id,
+        "customer_id": event.data.customer_id,
+        "case_id": case_id,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "order": 1,
+        "entry_type": "callback",
+        "kind": "callback.requested",
+        "channel": "voice",
+        "direction": "outbound",
+        "conversation_key": f"callback:{event.data.customer_id}",
+        "summary": f"callback requested: {event.data.reason.replace('_', ' ')}",
+        "callback": event.data.model_dump(mode="json"),
     }
 
 

@@ -22,14 +22,18 @@ from cc_common.events import (
     AGENT_CONFIGURED,
     AGENT_PRESENCE_CHANGED,
     AGENT_TASK_ACTED,
+    CALLBACK_REQUESTED,
     INTERACTION_RECEIVED,
     QUEUE_CONFIGURED,
     AgentConfigured,
     AgentPresenceChanged,
     AgentTaskActed,
+    CallbackRequested,
+    Channel,
     Envelope,
     QueueConfigured,
     TaskState,
+    derived_event_id,
     encode_event,
 )
 from cc_common.kafka.consumer import Delivery
@@ -39,7 +43,7 @@ from cc_common.topics import ROUTING
 from cc_common.tracing import context_from_headers
 from router_service.adapters.state_store import ConcurrentWriter, StateStore
 from router_service.domain import snapshot
-from router_service.domain.defaults import RouterPolicy
+from router_service.domain.defaults import CALLBACK_QUEUE, RouterPolicy
 from router_service.domain.engine import InvalidAction, TenantRouter
 from router_service.domain.intake import cancelled_conversation, routing_event, work_request
 from router_service.domain.model import Change
@@ -83,6 +87,20 @@ def apply_event(engine: TenantRouter, event: Envelope[Any], now: float) -> None:
                 language=request.language,
                 now=now,
             )
+    elif event.type == CALLBACK_REQUESTED and isinstance(data, CallbackRequested):
+        # One open callback per customer: the conversation key makes a repeat a no-op.
+        engine.enqueue(
+            task_id=str(derived_event_id(event.id, "task")),
+            interaction_id=str(event.id),
+            conversation_key=f"callback:{data.customer_id}",
+            customer_ref=f"phone:{data.phone}",
+            channel=Channel.VOICE,
+            text=None,
+            skills=(),
+            priority=0,
+            now=now,
+            queue_name=CALLBACK_QUEUE,
+        )
     elif event.type == AGENT_PRESENCE_CHANGED and isinstance(data, AgentPresenceChanged):
         engine.set_presence(data.agent_id, data.presence, data.reason, now)
     elif event.type == AGENT_TASK_ACTED and isinstance(data, AgentTaskActed):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cc_common.events import QueueConfigured
 
+CALLBACK_QUEUE = "callbacks"
 DEFAULT_QUEUES = (
     QueueConfigured(name="voice", channels=("voice",), sla_seconds=20, offer_timeout_seconds=20),
     QueueConfigured(
@@ -17,6 +18,8 @@ DEFAULT_QUEUES = (
         sla_seconds=60,
         offer_timeout_seconds=30,
     ),
+    # Outbound work: customers to call back after a missed or abandoned call.
+    QueueConfigured(name=CALLBACK_QUEUE, sla_seconds=3600, offer_timeout_seconds=60),
 )
 FALLBACK_QUEUE = "messaging"
 

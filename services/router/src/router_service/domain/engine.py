@@ -186,11 +186,13 @@ class TenantRouter:
         priority: int,
         now: float,
         language: str | None = None,
+        queue_name: str | None = None,
     ) -> Task | None:
         """Queue new work, unless the conversation already has an open task."""
         if conversation_key in self.by_conversation or task_id in self.tasks:
             return None
-        queue = self.queues[self.classify(channel, text, skills, language)]
+        chosen = queue_name if queue_name in self.queues else None
+        queue = self.queues[chosen or self.classify(channel, text, skills, language)]
         task = Task(
             id=task_id,
             interaction_id=interaction_id,
