@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.runtime import install_platform, service_runtime
+from cc_common.topics import OUTBOUND
+from ingest_voice.adapters.twilio_calls import TwilioCalls
 from ingest_voice.api import cti, twilio
+from ingest_voice.consumers.outbound import OutboundCallHandler
 from ingest_voice.settings import VoiceSettings
 
 SERVICE = "ingest-voice"
@@ -24,7 +28,15 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, service=SERVICE, database=None) as runtime:
             app.state.runtime = runtime
-            yield
+            async with httpx.AsyncClient(timeout=10) as http:
+                runtime.add_consumer(
+                    topics=[OUTBOUND.name],
+                    group_id=settings.outbound_consumer_group,
+                    handler=OutboundCallHandler(
+                        settings=settings, calls=TwilioCalls(http), producer=runtime.producer
+                    ),
+                )
+                yield
 
     app = FastAPI(title="ingest-voice", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)

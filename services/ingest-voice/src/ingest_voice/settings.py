@@ -10,10 +10,15 @@ from ingest_voice.domain.twilio import IvrMenu
 
 
 class TwilioAccount(BaseModel):
-    """One tenant's Twilio account: its auth tokens (current first) and IVR menu."""
+    """One tenant's Twilio account: auth tokens (current first), IVR menu, caller id."""
 
     auth_tokens: list[SecretStr] = Field(min_length=1)
     menu: IvrMenu = Field(default_factory=IvrMenu)
+    account_sid: str = ""
+    from_number: str = Field(default="", description="Caller id of outbound calls (E.164).")
+    api_base_url: str = Field(
+        default="https://api.twilio.com", description="Point tests at a local stand-in."
+    )
 
 
 class VoiceSettings(ServiceSettings):
@@ -25,6 +30,9 @@ class VoiceSettings(ServiceSettings):
     twilio: dict[str, TwilioAccount] = Field(
         default_factory=dict,
         description='Per tenant, JSON: {"acme": {"auth_tokens": ["..."], "menu": {...}}}.',
+    )
+    outbound_consumer_group: str = Field(
+        default="ingest-voice-outbound", description="Consumer group of cc.outbound.v1."
     )
     public_base_url: str | None = Field(
         default=None,

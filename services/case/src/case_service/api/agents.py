@@ -5,23 +5,30 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from case_service.api.deps import CustomersDep
 from cc_common.auth import Principal
 from cc_common.events import (
     AGENT_PRESENCE_CHANGED,
     AGENT_TASK_ACTED,
+    OUTBOUND_REQUESTED,
     AgentPresenceChanged,
     AgentTaskActed,
+    Channel,
+    Content,
     Envelope,
+    Identity,
+    IdentityKind,
+    OutboundRequested,
     Presence,
     TaskAction,
     utc_now,
 )
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
 from cc_common.kafka.producer import EventProducer
-from cc_common.topics import AGENTS
+from cc_common.topics import AGENTS, OUTBOUND
 
 
 class PresenceUpdate(BaseModel):
@@ -40,6 +47,14 @@ class TaskActionCreate(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class CallbackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(
+        default=None, max_length=20, description="One of the customer's numbers (E.164)."
+    )
+
+
 class Accepted(BaseModel):
     event_id: uuid.UUID
 
@@ -51,7 +66,12 @@ def build_router(authenticate: Any) -> APIRouter:
     IdempotencyKey = Annotated[str | None, Header(max_length=128)]
 
     async def publish(
-        request: Request, principal: Principal, kind: str, data: Any, key: str | None
+        request: Request,
+        principal: Principal,
+        kind: str,
+        data: Any,
+        key: str | None,
+        topic: str = AGENTS.name,
     ) -> Accepted:
         event_id = (
             uuid.uuid5(EVENT_ID_NAMESPACE, f"{principal.tenant_id}|{principal.subject}|{key}")
@@ -68,7 +88,7 @@ def build_router(authenticate: Any) -> APIRouter:
             data=data,
         )
         producer: EventProducer = request.app.state.runtime.producer
-        await producer.publish(AGENTS.name, event)
+        await producer.publish(topic, event)
         return Accepted(event_id=event.id)
 
     @router.put("/agents/me/presence", status_code=202)
@@ -102,5 +122,36 @@ def build_router(authenticate: Any) -> APIRouter:
             note=body.note,
         )
         return await publish(request, principal, AGENT_TASK_ACTED, data, idempotency_key)
+
+    @router.post("/customers/{customer_id}/callbacks", status_code=202)
+    async def call_back(
+        customer_id: str,
+        body: CallbackCreate,
+        request: Request,
+        principal: AgentDep,
+        customers: CustomersDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Accepted:
+        """Call the customer now from the agent's phone (the voice service dials)."""
+        customer = await customers.get(principal.tenant_id, customer_id)
+        if customer is None:
+            raise HTTPException(404, "No such customer.")
+        phones = [i["value"] for i in customer["identities"] if i["kind"] == IdentityKind.PHONE]
+        if body.phone is not None and body.phone not in phones:
+            raise HTTPException(422, "That number is not one of the customer's.")
+        phone = body.phone or (phones[0] if phones else None)
+        if phone is None:
+            raise HTTPException(422, "The customer has no phone number to call.")
+        data = OutboundRequested(
+            reply_id=uuid.uuid4(),
+            channel=Channel.VOICE,
+            conversation_key=f"callback:{customer_id}",
+            agent_id=principal.subject,
+            recipient=Identity(kind=IdentityKind.PHONE, value=phone, verified=True),
+            content=Content(),
+        )
+        return await publish(
+            request, principal, OUTBOUND_REQUESTED, data, idempotency_key, topic=OUTBOUND.name
+        )
 
     return router

@@ -86,6 +86,13 @@ async def queue_result(tenant_id: str, request: Request) -> Response:
     return Response(twilio.EMPTY_TWIML, media_type=XML)
 
 
+@router.post("/outbound-answer", response_class=Response, responses={200: {"content": {XML: {}}}})
+async def outbound_answer(tenant_id: str, agent: str, request: Request) -> Response:
+    """The customer picked up a callback: connect the agent's softphone."""
+    await _verified(request, tenant_id)
+    return Response(twilio.twiml_dial_agent(agent), media_type=XML)
+
+
 @router.post("/status", status_code=204)
 async def status(tenant_id: str, request: Request) -> Response:
     """A call status callback (ringing, completed, busy, no-answer, failed, canceled)."""

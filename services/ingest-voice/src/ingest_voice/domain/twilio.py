@@ -192,4 +192,12 @@ def twiml_enqueue(queue: str, action_url: str) -> str:
     )
 
 
+def twiml_dial_agent(agent_id: str) -> str:
+    """Connect the answered callback to the agent's Twilio Client."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        f"<Dial><Client>{escape(agent_id)}</Client></Dial></Response>"
+    )
+
+
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
