@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
+from cc_common.kafka.consumer import RetryPolicy
 from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import OUTBOUND
 from ingest_voice.adapters.twilio_calls import TwilioCalls
@@ -35,6 +36,8 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
                     handler=OutboundCallHandler(
                         settings=settings, calls=TwilioCalls(http), producer=runtime.producer
                     ),
+                    # A provider outage is retried for about two minutes, then dead-lettered.
+                    retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
                 )
                 yield
 

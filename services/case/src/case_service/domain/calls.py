@@ -85,7 +85,9 @@ def summarise(events: list[dict[str, Any]]) -> dict[str, Any]:
         if e["status"] == CallStatus.RECORDING_AVAILABLE.value and e["recording_id"]
     }
     transcripts = [e["transcript"] for e in events if e["transcript"]]
-    ivr = [step for e in events for step in e["ivr_path"]]
+    ivr = [
+        step for e in events if e["status"] == CallStatus.IVR_INPUT.value for step in e["ivr_path"]
+    ]
     return {
         "state": _state(statuses),
         "terminal": bool(statuses & TERMINAL),
