@@ -223,6 +223,17 @@ def cmd_config_doc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_voice(args: argparse.Namespace) -> int:
+    """Status callbacks/s with durable 2xx, beside the raw produce rate."""
+    from contactcenter_cli import bench_voice
+
+    result = bench_voice.run(seconds=args.seconds, connections=args.connections, runs=args.runs)
+    print(bench_voice.format_result(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--agents", type=int, default=200)
     bench.add_argument("--json", help="also write the result to this file")
     bench.set_defaults(func=cmd_bench_routing)
+
+    voice = sub.add_parser("bench-voice", help="Twilio status callbacks/s vs raw produce")
+    voice.add_argument("--seconds", type=int, default=10)
+    voice.add_argument("--connections", type=int, default=32)
+    voice.add_argument("--runs", type=int, default=3)
+    voice.add_argument("--json", help="also write the result to this file")
+    voice.set_defaults(func=cmd_bench_voice)
 
     defs = sub.add_parser("deploy-defs", help="write topic and index definitions into deploy/")
     defs.add_argument("--check", action="store_true", help="fail when they are stale")
