@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from cc_common.kafka.producer import EventProducer
+from cc_common.kafka.producer import EventProducer, Headers
 from cc_common.signatures import twilio_signature
 from contactcenter_cli.processes import free_port, free_port_block
 from contactcenter_cli.stack import Stack, StackConfig
@@ -37,7 +37,9 @@ async def raw_produce_rate(stack: Stack, count: int = 20_000) -> float:
         payload = b"x" * 1024
         started = time.perf_counter()
         for start in range(0, count, 1000):
-            batch = [(b"bench", payload, []) for _ in range(min(1000, count - start))]
+            batch: list[tuple[bytes | None, bytes, Headers]] = [
+                (b"bench", payload, []) for _ in range(min(1000, count - start))
+            ]
             await producer.send_raw_many("cc.agents.v1.dlq", batch)
         return count / (time.perf_counter() - started)
     finally:
