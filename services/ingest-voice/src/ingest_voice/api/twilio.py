@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
@@ -11,6 +12,7 @@ from cc_common.metrics import SIGNATURE_FAILURES
 from cc_common.signatures import valid_twilio_signature
 from ingest_voice.api.publishing import publish_calls
 from ingest_voice.domain import twilio
+from ingest_voice.domain.calls import CallEvent
 from ingest_voice.settings import TwilioAccount, VoiceSettings
 
 router = APIRouter(prefix="/v1/twilio/{tenant_id}/voice", tags=["twilio"])
@@ -93,37 +95,34 @@ async def outbound_answer(tenant_id: str, agent: str, request: Request) -> Respo
     return Response(twilio.twiml_dial_agent(agent), media_type=XML)
 
 
+async def _callback(
+    request: Request,
+    tenant_id: str,
+    parse: Callable[[twilio.Form, datetime], CallEvent | None],
+) -> Response:
+    """Verify, normalise and publish one status-like callback; 204 once durable."""
+    form, _ = await _verified(request, tenant_id)
+    try:
+        event = parse(form, _now())
+    except twilio.InvalidWebhook as exc:
+        raise _refuse(exc) from exc
+    await publish_calls(request, tenant_id, [event] if event else [])
+    return Response(status_code=204)
+
+
 @router.post("/status", status_code=204)
 async def status(tenant_id: str, request: Request) -> Response:
     """A call status callback (ringing, completed, busy, no-answer, failed, canceled)."""
-    form, _ = await _verified(request, tenant_id)
-    try:
-        event = twilio.status_callback(form, _now())
-    except (twilio.InvalidWebhook, ValueError) as exc:
-        raise HTTPException(422, f"Not a Twilio status callback: {exc}") from exc
-    await publish_calls(request, tenant_id, [event] if event else [])
-    return Response(status_code=204)
+    return await _callback(request, tenant_id, twilio.status_callback)
 
 
 @router.post("/recording", status_code=204)
 async def recording(tenant_id: str, request: Request) -> Response:
     """A recording is ready: attach it to the call by reference."""
-    form, _ = await _verified(request, tenant_id)
-    try:
-        event = twilio.recording_callback(form, _now())
-    except twilio.InvalidWebhook as exc:
-        raise _refuse(exc) from exc
-    await publish_calls(request, tenant_id, [event] if event else [])
-    return Response(status_code=204)
+    return await _callback(request, tenant_id, twilio.recording_callback)
 
 
 @router.post("/transcription", status_code=204)
 async def transcription(tenant_id: str, request: Request) -> Response:
     """A transcription is ready: attach its text to the call."""
-    form, _ = await _verified(request, tenant_id)
-    try:
-        event = twilio.transcription_callback(form, _now())
-    except twilio.InvalidWebhook as exc:
-        raise _refuse(exc) from exc
-    await publish_calls(request, tenant_id, [event] if event else [])
-    return Response(status_code=204)
+    return await _callback(request, tenant_id, twilio.transcription_callback)

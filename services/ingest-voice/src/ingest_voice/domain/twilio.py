@@ -117,6 +117,8 @@ def ivr_choice(form: Form, menu: IvrMenu, at: datetime) -> tuple[CallEvent, Call
 def status_callback(form: Form, at: datetime) -> CallEvent | None:
     """A call status callback; ``in-progress`` on an outbound call means it was answered."""
     raw = form.need("CallStatus")
+    if raw not in _CALL_STATUS and raw != "in-progress":
+        raise InvalidWebhook(f"unknown CallStatus {raw!r}")
     if raw == "in-progress":
         if form.direction is not Direction.OUTBOUND:
             return None  # the caller reached our IVR: nothing new for the record
