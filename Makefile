@@ -2,7 +2,7 @@
 # every test. Both set up .venv from requirements.lock first.
 VENV := .venv/bin
 
-.PHONY: setup run demo test test-fast lint fmt schemas config-doc deploy-defs validate-deploy lock
+.PHONY: setup run demo test test-fast lint fmt generate schemas config-doc deploy-defs validate-deploy lock
 
 setup:
 	@./scripts/bootstrap.sh
@@ -28,6 +28,8 @@ lint: setup
 fmt: setup
 	$(VENV)/ruff format .
 	$(VENV)/ruff check --fix .
+
+generate: schemas config-doc deploy-defs
 
 config-doc: setup
 	$(VENV)/contactcenter config-doc
