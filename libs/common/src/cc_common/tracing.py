@@ -16,6 +16,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 
 TRACE_HEADERS = ("traceparent", "tracestate")
 
@@ -24,12 +25,17 @@ def configure_tracing(service: str, *, exporter: SpanExporter | None = None) -> 
     """Install the process's tracer provider once; add ``exporter`` (or OTLP) to it."""
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
-        provider = TracerProvider(resource=Resource.create({"service.name": service}))
-        trace.set_tracer_provider(provider)
         if exporter is None and os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             exporter = OTLPSpanExporter()
+        # With nowhere to send spans, do not record them (a quarter of an ingest
+        # request's cost): trace ids are still created and propagated.
+        provider = TracerProvider(
+            resource=Resource.create({"service.name": service}),
+            sampler=ParentBased(ALWAYS_ON) if exporter is not None else ALWAYS_OFF,
+        )
+        trace.set_tracer_provider(provider)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
 
