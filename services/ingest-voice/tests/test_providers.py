@@ -162,19 +162,21 @@ def test_connect_contact_events_map_to_call_statuses() -> None:
 
 def test_a_contact_trace_record_gives_the_whole_call() -> None:
     events = connect.trace_record_events(
-        {
-            "ContactId": "c-1",
-            "Channel": "VOICE",
-            "CustomerEndpoint": {"Address": "+819012345678", "Type": "TELEPHONE_NUMBER"},
-            "InitiationTimestamp": "2026-11-23T01:00:00Z",
-            "DisconnectTimestamp": "2026-11-23T01:05:00Z",
-            "Queue": {"Name": "BasicQueue", "EnqueueTimestamp": "2026-11-23T01:00:20Z"},
-            "Agent": {
-                "ARN": "arn:aws:connect:x:1:instance/i/agent/bo",
-                "ConnectedToAgentTimestamp": "2026-11-23T01:01:00Z",
-            },
-            "Recording": {"Location": "bucket/recordings/c-1.wav"},
-        }
+        connect.TraceRecord.model_validate(
+            {
+                "ContactId": "c-1",
+                "Channel": "VOICE",
+                "CustomerEndpoint": {"Address": "+819012345678", "Type": "TELEPHONE_NUMBER"},
+                "InitiationTimestamp": "2026-11-23T01:00:00Z",
+                "DisconnectTimestamp": "2026-11-23T01:05:00Z",
+                "Queue": {"Name": "BasicQueue", "EnqueueTimestamp": "2026-11-23T01:00:20Z"},
+                "Agent": {
+                    "ARN": "arn:aws:connect:x:1:instance/i/agent/bo",
+                    "ConnectedToAgentTimestamp": "2026-11-23T01:01:00Z",
+                },
+                "Recording": {"Location": "bucket/recordings/c-1.wav"},
+            }
+        )
     )
     assert [e.status for e in events] == [
         CallStatus.STARTED,

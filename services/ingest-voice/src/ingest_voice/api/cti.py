@@ -14,6 +14,7 @@ from ingest_voice.domain.calls import InvalidCallerNumber
 from ingest_voice.domain.connect import (
     ConnectEvent,
     NotAVoiceContact,
+    TraceRecord,
     contact_event,
     trace_record_events,
 )
@@ -56,12 +57,12 @@ def build_router(authenticate: Any) -> APIRouter:
 
     @router.post("/connect/trace-records", status_code=202)
     async def post_trace_record(
-        body: dict[str, Any], request: Request, principal: PrincipalDep
+        body: TraceRecord, request: Request, principal: PrincipalDep
     ) -> CallEventAccepted:
         """An Amazon Connect contact trace record."""
         try:
             events = trace_record_events(body)
-        except (NotAVoiceContact, ValueError) as exc:
+        except NotAVoiceContact as exc:
             raise HTTPException(422, f"Not a voice contact trace record: {exc}") from exc
         return await accept(request, principal.tenant_id, events)
 

@@ -69,27 +69,58 @@ def contact_event(event: ConnectEvent) -> CallEvent:
     )
 
 
-def trace_record_events(record: dict[str, Any]) -> list[CallEvent]:
-    """The call events a contact trace record implies (each one idempotent)."""
-    contact_id = record.get("ContactId")
-    if not isinstance(contact_id, str) or record.get("Channel", "VOICE") != "VOICE":
-        raise NotAVoiceContact("not a voice contact trace record")
-    caller = (record.get("CustomerEndpoint") or {}).get("Address")
-    agent = record.get("Agent") or {}
-    queue = record.get("Queue") or {}
-    recording = record.get("Recording") or {}
+class _Endpoint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    Address: str | None = None
 
-    def at(value: object) -> datetime | None:
-        return (
-            datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
-        )
+
+class _Queue(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    Name: str | None = None
+    EnqueueTimestamp: datetime | None = None
+
+
+class _Agent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    ARN: str | None = None
+    ConnectedToAgentTimestamp: datetime | None = None
+
+
+class _Recording(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    Location: str | None = None
+
+
+class TraceRecord(BaseModel):
+    """The parts of an Amazon Connect contact trace record a call record needs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ContactId: str = Field(min_length=1)
+    Channel: str = "VOICE"
+    CustomerEndpoint: _Endpoint | None = None
+    InitiationTimestamp: datetime | None = None
+    DisconnectTimestamp: datetime | None = None
+    Queue: _Queue | None = None
+    Agent: _Agent | None = None
+    Recording: _Recording | None = None
+
+
+def trace_record_events(record: TraceRecord) -> list[CallEvent]:
+    """The call events a contact trace record implies (each one idempotent)."""
+    if record.Channel != "VOICE":
+        raise NotAVoiceContact("not a voice contact trace record")
+    caller = record.CustomerEndpoint.Address if record.CustomerEndpoint else None
+    agent = record.Agent or _Agent()
+    queue = record.Queue or _Queue()
+    agent_id = agent.ARN.rsplit("/", 1)[-1] if agent.ARN else None
 
     def event(status: CallStatus, when: datetime | None, **facts: Any) -> CallEvent | None:
         if when is None:
             return None
         return CallEvent(
             provider=PROVIDER,
-            call_id=contact_id,
+            call_id=record.ContactId,
             status=status,
             at=when,
             unique=f"ctr-{status.value}",
@@ -97,20 +128,20 @@ def trace_record_events(record: dict[str, Any]) -> list[CallEvent]:
             **facts,
         )
 
-    agent_id = agent.get("ARN", "").rsplit("/", 1)[-1] or None
     candidates = [
-        event(CallStatus.STARTED, at(record.get("InitiationTimestamp"))),
-        event(CallStatus.QUEUED, at(queue.get("EnqueueTimestamp"))),
-        event(CallStatus.ANSWERED, at(agent.get("ConnectedToAgentTimestamp")), agent_id=agent_id),
-        event(CallStatus.ENDED, at(record.get("DisconnectTimestamp"))),
+        event(CallStatus.STARTED, record.InitiationTimestamp),
+        event(CallStatus.QUEUED, queue.EnqueueTimestamp),
+        event(CallStatus.ANSWERED, agent.ConnectedToAgentTimestamp, agent_id=agent_id),
+        event(CallStatus.ENDED, record.DisconnectTimestamp),
     ]
-    if recording.get("Location") and at(record.get("DisconnectTimestamp")):
+    location = record.Recording.Location if record.Recording else None
+    if location:
         candidates.append(
             event(
                 CallStatus.RECORDING_AVAILABLE,
-                at(record.get("DisconnectTimestamp")),
-                recording_id=recording["Location"],
-                recording_url=f"s3://{recording['Location']}",
+                record.DisconnectTimestamp,
+                recording_id=location,
+                recording_url=f"s3://{location}",
             )
         )
     return [c for c in candidates if c is not None]
