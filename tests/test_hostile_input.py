@@ -123,6 +123,10 @@ def test_cti_events(body: Any) -> None:
 @FAST
 @given(json_values, json_values)
 def test_amazon_connect(envelope: Any, record: Any) -> None:
+    _check_connect(envelope, record)
+
+
+def _check_connect(envelope: Any, record: Any) -> None:
     try:
         event = connect.ConnectEvent.model_validate(envelope)
     except ValidationError:
@@ -185,4 +189,4 @@ connect_envelope = st.fixed_dictionaries(
 @FAST
 @given(connect_envelope, trace_record)
 def test_amazon_connect_shaped(envelope: Any, record: Any) -> None:
-    test_amazon_connect.hypothesis.inner_test(envelope, record)  # type: ignore[attr-defined]
+    _check_connect(envelope, record)
