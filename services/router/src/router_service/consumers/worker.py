@@ -188,6 +188,9 @@ class RouterWorker:
                 await self.tick()
             except ConcurrentWriter:
                 log.warning("router.tick_lost_ownership")
+            except Exception as exc:
+                # A database or broker blip: the next tick tries again (timers are kept).
+                log.warning("router.tick_failed", error=repr(exc))
             ticks += 1
             if ticks % metrics_every == 0:
                 self.export_metrics()
