@@ -234,6 +234,17 @@ def cmd_bench_voice(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_limits(args: argparse.Namespace) -> int:
+    """The raw broker, database and HTTP limits on this machine."""
+    from contactcenter_cli import bench_limits
+
+    result = bench_limits.run(runs=args.runs)
+    print(bench_limits.format_result(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -287,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--runs", type=int, default=3)
     voice.add_argument("--json", help="also write the result to this file")
     voice.set_defaults(func=cmd_bench_voice)
+
+    limits = sub.add_parser("bench-limits", help="raw Kafka, MongoDB and HTTP limits")
+    limits.add_argument("--runs", type=int, default=3)
+    limits.add_argument("--json", help="also write the result to this file")
+    limits.set_defaults(func=cmd_bench_limits)
 
     defs = sub.add_parser("deploy-defs", help="write topic and index definitions into deploy/")
     defs.add_argument("--check", action="store_true", help="fail when they are stale")

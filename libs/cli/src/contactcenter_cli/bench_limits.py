@@ -1,0 +1,234 @@
+"""The limits every other figure is a ratio to, measured in the same run.
+
+- raw aiokafka produce (acks=all, pipelined) and consume rates of 1 KB messages;
+- raw PyMongo async writes (single inserts and ``insert_many``) and indexed reads;
+- a bare FastAPI POST endpoint's request rate under wrk.
+
+Each figure is the median of ``runs`` runs with the min and max beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pymongo import AsyncMongoClient
+
+from cc_common.kafka.admin import ensure_topics
+from cc_common.kafka.producer import EventProducer, Headers
+from contactcenter_cli.processes import (
+    ManagedProcess,
+    free_port,
+    wait_for_port,
+    wait_for_ready,
+)
+from contactcenter_cli.stack import StackConfig, broker_process, database_process
+
+PAYLOAD = b"x" * 1024
+TOPIC = "cc.agents.v1.dlq"  # an always-present topic nobody consumes in this run
+
+BARE_APP = """
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+class Message(BaseModel):
+    client_message_id: str
+    text: str
+
+app = FastAPI()
+
+@app.post("/v1/echo", status_code=202)
+async def echo(message: Message) -> dict[str, str]:
+    return {"id": message.client_message_id}
+"""
+
+
+async def kafka_rates(config: StackConfig, count: int) -> tuple[float, float]:
+    """(produce/s, consume/s) for ``count`` 1 KB messages."""
+    settings = config.kafka_settings()
+    producer = EventProducer(settings)
+    await producer.start()
+    topic = TOPIC + settings.topic_suffix
+    try:
+        started = time.perf_counter()
+        for start in range(0, count, 1000):
+            batch: list[tuple[bytes | None, bytes, Headers]] = [
+                (b"k", PAYLOAD, []) for _ in range(min(1000, count - start))
+            ]
+            await producer.send_raw_many(TOPIC, batch)
+        produce = count / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or {0}
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        starts = {tp: max(0, ends[tp] - count) for tp in tps}
+        for tp in tps:
+            consumer.seek(tp, starts[tp])
+        wanted = sum(ends[tp] - starts[tp] for tp in tps)
+        received = 0
+        started = time.perf_counter()
+        while received < wanted:
+            batch_records = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            received += sum(len(r) for r in batch_records.values())
+        consume = received / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+    return produce, consume
+
+
+async def mongo_rates(config: StackConfig, count: int) -> dict[str, float]:
+    """Single inserts/s, insert_many docs/s and indexed point reads/s of 1 KB documents."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo_url)
+    db = client[f"bench_{uuid.uuid4().hex[:8]}"]
+    try:
+        collection = db["docs"]
+        await collection.create_index([("key", 1)])
+        body = "x" * 1000
+        started = time.perf_counter()
+        singles = max(1, count // 10)
+        for n in range(singles):
+            await collection.insert_one({"key": f"s{n}", "body": body})
+        single = singles / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for start in range(0, count, 500):
+            await collection.insert_many(
+                [{"key": f"m{n}", "body": body} for n in range(start, min(count, start + 500))]
+            )
+        many = count / (time.perf_counter() - started)
+        started = time.perf_counter()
+        for n in range(singles):
+            await collection.find_one({"key": f"m{n}"})
+        reads = singles / (time.perf_counter() - started)
+        return {
+            "insert_one_per_s": single,
+            "insert_many_docs_per_s": many,
+            "indexed_reads_per_s": reads,
+        }
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+def bare_endpoint_rate(seconds: int, connections: int) -> float:
+    """Requests/s of a FastAPI + pydantic POST under wrk (one uvicorn process)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "bare_app.py").write_text(BARE_APP)
+        port = free_port()
+        server = ManagedProcess(
+            name="bare endpoint",
+            argv=[
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bare_app:app",
+                "--app-dir",
+                work,
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            log_path=Path(work) / "bare.log",
+        )
+        server.start()
+        try:
+            wait_for_ready(server, f"http://127.0.0.1:{port}/docs", 30)
+            script = Path(work) / "post.lua"
+            script.write_text(
+                'wrk.method = "POST"\n'
+                'wrk.body = \'{"client_message_id": "m1", "text": "hello"}\'\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+            out = subprocess.run(
+                [
+                    wrk,
+                    "-t2",
+                    f"-c{connections}",
+                    f"-d{seconds}s",
+                    "-s",
+                    str(script),
+                    f"http://127.0.0.1:{port}/v1/echo",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        finally:
+            server.stop()
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output: {out}")
+    return float(match.group(1))
+
+
+def run(
+    *, runs: int = 3, messages: int = 20_000, documents: int = 10_000, seconds: int = 5
+) -> dict[str, Any]:
+    """Start a private broker and database, measure every limit ``runs`` times."""
+    with tempfile.TemporaryDirectory() as data:
+        config = StackConfig(data_dir=Path(data), kafka_port=free_port(), mongo_port=free_port())
+        broker, database = broker_process(config), database_process(config)
+        broker.start()
+        database.start()
+        try:
+            wait_for_port(broker, config.kafka_port, 30)
+            wait_for_port(database, config.mongo_port, 30)
+            asyncio.run(ensure_topics(config.kafka_settings()))
+            samples: list[dict[str, float]] = []
+            for _ in range(runs):
+                produce, consume = asyncio.run(kafka_rates(config, messages))
+                mongo = asyncio.run(mongo_rates(config, documents))
+                samples.append(
+                    {
+                        "kafka_produce_per_s": produce,
+                        "kafka_consume_per_s": consume,
+                        **mongo,
+                        "bare_endpoint_per_s": bare_endpoint_rate(seconds, 32),
+                    }
+                )
+        finally:
+            database.stop()
+            broker.stop()
+    return {"runs": samples, "summary": summarise(samples)}
+
+
+def summarise(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Median, min and max of every figure."""
+    out = {}
+    for key in samples[0]:
+        values = sorted(s[key] for s in samples)
+        out[key] = {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}
+    return out
+
+
+def format_result(result: dict[str, Any]) -> str:
+    """A table of the limits."""
+    rows = ["                             median        min        max"]
+    for key, figure in result["summary"].items():
+        rows.append(
+            f"{key:<26} {figure['median']:>10.0f} {figure['min']:>10.0f} {figure['max']:>10.0f}"
+        )
+    return "\n".join(rows)
