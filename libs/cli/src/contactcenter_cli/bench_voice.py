@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.producer import EventProducer, Headers
 from cc_common.signatures import twilio_signature
-from contactcenter_cli.processes import free_port, free_port_block
+from contactcenter_cli.processes import free_port, free_port_block, wait_for_port
 from contactcenter_cli.stack import Stack, StackConfig
 
 TENANT = "bench"
@@ -89,11 +90,7 @@ def run(*, seconds: int = 10, connections: int = 32, runs: int = 3) -> dict[str,
         stack = Stack(config)
         try:
             stack.broker.start()
-            from contactcenter_cli.processes import wait_for_port
-
             wait_for_port(stack.broker, config.kafka_port, 30)
-            from cc_common.kafka.admin import ensure_topics
-
             asyncio.run(ensure_topics(config.kafka_settings()))
             stack.start_service("ingest-voice")
             url = f"{stack.url('ingest-voice')}/v1/twilio/{TENANT}/voice/status"
