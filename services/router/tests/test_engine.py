@@ -458,3 +458,21 @@ def test_callbacks_wait_in_their_queue_one_per_customer() -> None:
         "callbacks",
         Channel.VOICE,
     )
+
+
+def test_the_policy_can_change_and_survives_a_restart() -> None:
+    from router_service.domain import snapshot
+
+    router = new_router()
+    router.configure_queue(
+        QueueConfigured(name="billing", requires="billing", keywords=("invoice",)), T0
+    )
+    agent(router, "idle-novice", now=T0, skills={"billing": 1})
+    agent(router, "busy-expert", now=T0 + 50, skills={"billing": 5})
+    router.configure_policy(RouterPolicy(prefer="proficiency"), T0 + 60)
+    restored = snapshot.load(snapshot.dump(router))
+    assert restored.policy.prefer == "proficiency"
+    restored.drain()
+    work(restored, text="invoice question", now=T0 + 61)
+    offered = [a for _, s, a in states(restored) if s is TaskState.OFFERED]
+    assert offered == ["busy-expert"], "the most proficient, not the longest idle"

@@ -9,6 +9,7 @@ from cc_common.events.agents import (
     EscalationStep,
     Presence,
     QueueConfigured,
+    RoutingPolicyConfigured,
     TaskAction,
 )
 from cc_common.events.envelope import (
@@ -43,6 +44,7 @@ from cc_common.events.registry import (
     INTERACTION_UPDATED,
     OUTBOUND_REQUESTED,
     QUEUE_CONFIGURED,
+    ROUTING_POLICY_CONFIGURED,
     UndecodableEvent,
     decode_event,
     encode_event,
@@ -60,6 +62,7 @@ __all__ = [
     "INTERACTION_UPDATED",
     "OUTBOUND_REQUESTED",
     "QUEUE_CONFIGURED",
+    "ROUTING_POLICY_CONFIGURED",
     "AgentConfigured",
     "AgentPresenceChanged",
     "AgentTaskActed",
@@ -84,6 +87,7 @@ __all__ = [
     "QueueConfigured",
     "RoutingChange",
     "RoutingHints",
+    "RoutingPolicyConfigured",
     "TaskAction",
     "TaskState",
     "UndecodableEvent",

@@ -71,6 +71,24 @@ class AgentConfigured(BaseModel):
     max_total: int = Field(default=5, ge=1)
 
 
+class RoutingPolicyConfigured(BaseModel):
+    """A tenant's routing policy."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    prefer: str = Field(
+        default="longest_idle",
+        pattern="^(longest_idle|proficiency)$",
+        description="Who gets work first: the longest idle agent, or the most proficient.",
+    )
+    remember_last_agent_seconds: float = Field(default=24 * 3600, ge=0)
+    sticky_wait_seconds: float = Field(
+        default=30, ge=0, description="How long a returning customer waits for their agent."
+    )
+    transfer_reserve_seconds: float = Field(default=60, ge=0)
+    away_on_missed_offer: bool = True
+
+
 class EscalationStep(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 

@@ -11,6 +11,7 @@ from cc_common.events.agents import (
     AgentPresenceChanged,
     AgentTaskActed,
     QueueConfigured,
+    RoutingPolicyConfigured,
 )
 from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Interaction
@@ -23,6 +24,7 @@ AGENT_PRESENCE_CHANGED: Final = "agent.presence_changed"
 AGENT_TASK_ACTED: Final = "agent.task_acted"
 AGENT_CONFIGURED: Final = "agent.configured"
 QUEUE_CONFIGURED: Final = "queue.configured"
+ROUTING_POLICY_CONFIGURED: Final = "routing_policy.configured"
 OUTBOUND_REQUESTED: Final = "outbound.requested"
 CALLBACK_REQUESTED: Final = "callback.requested"
 
@@ -39,6 +41,7 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     AGENT_TASK_ACTED: AgentTaskActed,
     AGENT_CONFIGURED: AgentConfigured,
     QUEUE_CONFIGURED: QueueConfigured,
+    ROUTING_POLICY_CONFIGURED: RoutingPolicyConfigured,
     OUTBOUND_REQUESTED: OutboundRequested,
     CALLBACK_REQUESTED: CallbackRequested,
     **{routing_event_type(state): RoutingChange for state in TaskState},

@@ -12,9 +12,11 @@ from cc_common.auth import Principal
 from cc_common.events import (
     AGENT_CONFIGURED,
     QUEUE_CONFIGURED,
+    ROUTING_POLICY_CONFIGURED,
     AgentConfigured,
     Envelope,
     QueueConfigured,
+    RoutingPolicyConfigured,
     utc_now,
 )
 from cc_common.kafka.producer import EventProducer
@@ -79,6 +81,13 @@ def build_router(*, read: Any, manage: Any) -> APIRouter:
         except InvalidRequirement as exc:
             raise HTTPException(422, f"requires: {exc}") from exc
         return await announce(request, principal, QUEUE_CONFIGURED, body)
+
+    @router.put("/policy", status_code=202)
+    async def configure_policy(
+        body: RoutingPolicyConfigured, request: Request, principal: Manager
+    ) -> Accepted:
+        """Change the tenant's routing policy (who gets work first, sticky windows)."""
+        return await announce(request, principal, ROUTING_POLICY_CONFIGURED, body)
 
     @router.put("/agents/{agent_id}", status_code=202)
     async def configure_agent(

@@ -25,6 +25,7 @@ from cc_common.events import (
     CALLBACK_REQUESTED,
     INTERACTION_RECEIVED,
     QUEUE_CONFIGURED,
+    ROUTING_POLICY_CONFIGURED,
     AgentConfigured,
     AgentPresenceChanged,
     AgentTaskActed,
@@ -32,6 +33,7 @@ from cc_common.events import (
     Channel,
     Envelope,
     QueueConfigured,
+    RoutingPolicyConfigured,
     TaskState,
     derived_event_id,
     encode_event,
@@ -118,6 +120,8 @@ def apply_event(engine: TenantRouter, event: Envelope[Any], now: float) -> None:
             log.warning("router.action_refused", action=data.action.value, reason=str(exc))
     elif event.type == AGENT_CONFIGURED and isinstance(data, AgentConfigured):
         engine.configure_agent(data, now)
+    elif event.type == ROUTING_POLICY_CONFIGURED and isinstance(data, RoutingPolicyConfigured):
+        engine.configure_policy(RouterPolicy(**data.model_dump()), now)
     elif event.type == QUEUE_CONFIGURED and isinstance(data, QueueConfigured):
         try:
             engine.configure_queue(data, now)

@@ -96,6 +96,15 @@ class TenantRouter:
             self._agent_changed(self.agents[agent_id])
         self._dispatch_queue(queue, now)
 
+    def configure_policy(self, policy: RouterPolicy, now: float) -> None:
+        """Replace the tenant's policy; agents are listed again in its order."""
+        self.policy = policy
+        self.agent_heaps = {}
+        for agent in self.agents.values():
+            self._agent_changed(agent)
+        for agent in sorted(self.agents.values(), key=lambda a: a.id):
+            self._fill_agent(agent, now)
+
     def configure_agent(self, profile: AgentConfigured, now: float) -> None:
         """Create or update an agent's skills, tier and capacity."""
         agent = self.agents.get(profile.agent_id)

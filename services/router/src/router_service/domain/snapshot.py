@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from cc_common.events import (
@@ -27,6 +28,7 @@ def dump(router: TenantRouter) -> dict[str, Any]:
         "format": FORMAT,
         "tenant_id": router.tenant_id,
         "seq": router._seq,
+        "policy": asdict(router.policy),
         "decisions": router.decisions,
         "queues": [
             {
@@ -77,7 +79,8 @@ def dump(router: TenantRouter) -> dict[str, Any]:
 
 def load(data: dict[str, Any], policy: RouterPolicy | None = None) -> TenantRouter:
     """Rebuild a router from ``dump``'s output; heaps are rebuilt from the tasks."""
-    router = TenantRouter(data["tenant_id"], policy)
+    stored = data.get("policy")
+    router = TenantRouter(data["tenant_id"], RouterPolicy(**stored) if stored else policy)
     router.queues = {}
     for q in data["queues"]:
         queue = Queue.from_config(QueueConfigured.model_validate(q["config"]))
