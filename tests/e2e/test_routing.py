@@ -120,10 +120,47 @@ async def test_work_reaches_the_skilled_agent_who_accepts_and_completes_it(stack
         )
         assert routing[2]["routing"]["agent_id"] == "ana"
 
+        # A visitor who leaves before anyone answers abandons the waiting task.
+        await client.put(
+            f"{case_url}/v1/agents/me/presence", json={"presence": "break"}, headers=agents["ana"]
+        )
+        leaver = (
+            await client.post(
+                f"{chat_url}/v1/webchat/conversations",
+                json={"tenant_id": tenant, "email": "lea@example.com"},
+            )
+        ).json()
+        leaver_auth = {"Authorization": f"Bearer {leaver['token']}"}
+        await client.post(
+            f"{chat_url}/v1/webchat/messages",
+            json={"client_message_id": "1", "text": "my invoice is wrong"},
+            headers=leaver_auth,
+        )
+        leaver_customer = await eventually(
+            lambda: find_customer(
+                client, case_url, agents["ana"]["Authorization"][7:], "email:lea@example.com"
+            ),
+            what="the leaving customer",
+        )
+        closed = await client.post(
+            f"{chat_url}/v1/webchat/conversations/current/close", headers=leaver_auth
+        )
+        assert closed.status_code == 202
+
+        async def abandoned() -> list[str] | None:
+            entries = await full_timeline(
+                client, case_url, agents["ana"]["Authorization"][7:], leaver_customer["id"]
+            )
+            kinds = [e["kind"] for e in reversed(entries) if e["entry_type"] == "routing"]
+            return kinds if kinds == ["task.queued", "task.abandoned"] else None
+
+        await eventually(abandoned, what="the abandoned task")
+
         stats = (await client.get(f"{router_url}/v1/queues", headers=supervisor)).json()
         mirrored = (await client.get(f"{case_url}/v1/queues", headers=supervisor)).json()
         assert [row["queue"] for row in mirrored] == [row["queue"] for row in stats]
         billing = next(row for row in stats if row["queue"] == "billing")
         assert billing["answered"] == 1
+        assert billing["abandoned"] == 1
         assert billing["service_level_percent"] == 100.0
         assert billing["waiting"] == 0

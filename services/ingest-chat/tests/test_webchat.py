@@ -8,7 +8,7 @@ import pytest
 
 from cc_common.events import IdentityKind, PartyRole
 from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
-from ingest_chat.domain.webchat import VisitorConversation, visitor_message
+from ingest_chat.domain.webchat import VisitorConversation, visitor_left, visitor_message
 
 CONVERSATION = VisitorConversation(
     tenant_id="acme", conversation_id="c1", visitor_id="v1", name="Ana", email="Ana@Example.com"
@@ -37,6 +37,15 @@ def test_the_visitor_is_the_customer_with_our_id_verified() -> None:
     assert by_kind[IdentityKind.EMAIL].value == "ana@example.com"
     assert not by_kind[IdentityKind.EMAIL].verified
     assert event.data.conversation_key == "webchat:c1"
+
+
+def test_leaving_cancels_waiting_work_once() -> None:
+    when = datetime.now(UTC)
+    left = visitor_left(CONVERSATION, left_at=when)
+    assert left.data.routing_hints.cancels_work
+    assert not left.data.routing_hints.needs_human
+    assert left.data.conversation_key == "webchat:c1"
+    assert visitor_left(CONVERSATION, left_at=when).id == left.id
 
 
 def test_tokens_round_trip_and_refuse_tampering() -> None:

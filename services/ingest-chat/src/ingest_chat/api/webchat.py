@@ -12,7 +12,7 @@ from cc_common.events.envelope import TENANT_ID_PATTERN, utc_now
 from cc_common.kafka.producer import EventProducer
 from cc_common.topics import INTERACTIONS
 from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
-from ingest_chat.domain.webchat import VisitorConversation, visitor_message
+from ingest_chat.domain.webchat import VisitorConversation, visitor_left, visitor_message
 
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
 
@@ -89,6 +89,16 @@ async def start_conversation(body: ConversationCreate, tokens: TokensDep) -> Con
         visitor_id=conversation.visitor_id,
         token=tokens.issue(conversation),
     )
+
+
+@router.post("/conversations/current/close", status_code=202)
+async def close_conversation(
+    conversation: ConversationDep, producer: ProducerDep
+) -> MessageAccepted:
+    """The visitor leaves: work still waiting for an agent is abandoned."""
+    event = visitor_left(conversation, left_at=utc_now())
+    await producer.publish(INTERACTIONS.name, event)
+    return MessageAccepted(event_id=event.id, conversation_id=conversation.conversation_id)
 
 
 @router.post("/messages", status_code=202)

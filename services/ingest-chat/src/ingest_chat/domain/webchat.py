@@ -14,8 +14,10 @@ from cc_common.events import (
     Identity,
     IdentityKind,
     Interaction,
+    InteractionKind,
     Party,
     PartyRole,
+    RoutingHints,
     provider_event_id,
 )
 
@@ -49,6 +51,37 @@ class VisitorConversation:
         if self.phone:
             found.append(Identity(kind=IdentityKind.PHONE, value=self.phone))
         return tuple(found)
+
+
+def visitor_left(conversation: VisitorConversation, *, left_at: datetime) -> Envelope[Interaction]:
+    """The visitor closed the chat: waiting work for it is abandoned (one event per chat)."""
+    provider_message_id = f"{conversation.conversation_id}:closed"
+    interaction = Interaction(
+        channel=Channel.WEBCHAT,
+        direction=Direction.INBOUND,
+        kind=InteractionKind.STATUS,
+        provider=PROVIDER,
+        provider_message_id=provider_message_id,
+        conversation_key=conversation.conversation_key,
+        parties=(
+            Party(
+                role=PartyRole.CUSTOMER,
+                display_name=conversation.name,
+                identities=conversation.identities(),
+            ),
+        ),
+        content=Content(text="The visitor left the chat."),
+        routing_hints=RoutingHints(needs_human=False, cancels_work=True),
+    )
+    return Envelope[Interaction](
+        id=provider_event_id(conversation.tenant_id, PROVIDER, provider_message_id),
+        type=INTERACTION_RECEIVED,
+        tenant_id=conversation.tenant_id,
+        occurred_at=left_at,
+        source=SOURCE,
+        correlation_id=conversation.conversation_key,
+        data=interaction,
+    )
 
 
 def visitor_message(
