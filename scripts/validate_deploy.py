@@ -39,6 +39,13 @@ def check_compose(path: Path = ROOT / "docker-compose.yml") -> list[str]:
     for name, service in services.items():
         if name not in ONE_SHOT and "healthcheck" not in service and "build" not in service:
             problems.append(f"service {name} has no healthcheck")
+        args = (
+            (service.get("build") or {}).get("args", {})
+            if isinstance(service.get("build"), dict)
+            else {}
+        )
+        if args and not (ROOT / "services" / args["SERVICE"] / "src" / args["PACKAGE"]).is_dir():
+            problems.append(f"service {name} builds a package that does not exist: {args}")
         for dependency in service.get("depends_on", {}):
             if dependency not in services:
                 problems.append(f"service {name} depends on unknown {dependency}")
@@ -49,8 +56,8 @@ def check_compose(path: Path = ROOT / "docker-compose.yml") -> list[str]:
 
 
 def check_dockerfiles() -> list[str]:
-    """hadolint's findings for every service's Dockerfile."""
-    files = sorted(str(p) for p in ROOT.glob("services/*/Dockerfile"))
+    """hadolint's findings for the services' image recipe."""
+    files = sorted(str(p) for p in ROOT.glob("deploy/docker/*.Dockerfile"))
     result = subprocess.run(
         [str(BIN / "hadolint"), "--failure-threshold", "warning", *files],
         capture_output=True,
