@@ -46,6 +46,10 @@ def test_leaving_cancels_waiting_work_once() -> None:
     assert not left.data.routing_hints.needs_human
     assert left.data.conversation_key == "webchat:c1"
     assert visitor_left(CONVERSATION, left_at=when).id == left.id
+    named_like_it = visitor_message(
+        CONVERSATION, client_message_id="closed", text="x", sent_at=when
+    )
+    assert named_like_it.id != left.id, "a message id cannot collide with the close event"
 
 
 def test_tokens_round_trip_and_refuse_tampering() -> None:

@@ -55,32 +55,13 @@ class VisitorConversation:
 
 def visitor_left(conversation: VisitorConversation, *, left_at: datetime) -> Envelope[Interaction]:
     """The visitor closed the chat: waiting work for it is abandoned (one event per chat)."""
-    provider_message_id = f"{conversation.conversation_id}:closed"
-    interaction = Interaction(
-        channel=Channel.WEBCHAT,
-        direction=Direction.INBOUND,
+    return _visitor_event(
+        conversation,
+        message_key="#closed",  # '#' never appears in a client message id
+        at=left_at,
         kind=InteractionKind.STATUS,
-        provider=PROVIDER,
-        provider_message_id=provider_message_id,
-        conversation_key=conversation.conversation_key,
-        parties=(
-            Party(
-                role=PartyRole.CUSTOMER,
-                display_name=conversation.name,
-                identities=conversation.identities(),
-            ),
-        ),
-        content=Content(text="The visitor left the chat."),
-        routing_hints=RoutingHints(needs_human=False, cancels_work=True),
-    )
-    return Envelope[Interaction](
-        id=provider_event_id(conversation.tenant_id, PROVIDER, provider_message_id),
-        type=INTERACTION_RECEIVED,
-        tenant_id=conversation.tenant_id,
-        occurred_at=left_at,
-        source=SOURCE,
-        correlation_id=conversation.conversation_key,
-        data=interaction,
+        text="The visitor left the chat.",
+        hints=RoutingHints(needs_human=False, cancels_work=True),
     )
 
 
@@ -88,11 +69,30 @@ def visitor_message(
     conversation: VisitorConversation, *, client_message_id: str, text: str, sent_at: datetime
 ) -> Envelope[Interaction]:
     """The event for a visitor's message; a resend of the same client id is the same event."""
-    provider_message_id = f"{conversation.conversation_id}:{client_message_id}"
-    event_id = provider_event_id(conversation.tenant_id, PROVIDER, provider_message_id)
+    return _visitor_event(
+        conversation,
+        message_key=client_message_id,
+        at=sent_at,
+        kind=InteractionKind.MESSAGE,
+        text=text,
+        hints=RoutingHints(),
+    )
+
+
+def _visitor_event(
+    conversation: VisitorConversation,
+    *,
+    message_key: str,
+    at: datetime,
+    kind: InteractionKind,
+    text: str,
+    hints: RoutingHints,
+) -> Envelope[Interaction]:
+    provider_message_id = f"{conversation.conversation_id}:{message_key}"
     interaction = Interaction(
         channel=Channel.WEBCHAT,
         direction=Direction.INBOUND,
+        kind=kind,
         provider=PROVIDER,
         provider_message_id=provider_message_id,
         conversation_key=conversation.conversation_key,
@@ -104,12 +104,13 @@ def visitor_message(
             ),
         ),
         content=Content(text=text),
+        routing_hints=hints,
     )
     return Envelope[Interaction](
-        id=event_id,
+        id=provider_event_id(conversation.tenant_id, PROVIDER, provider_message_id),
         type=INTERACTION_RECEIVED,
         tenant_id=conversation.tenant_id,
-        occurred_at=sent_at,
+        occurred_at=at,
         source=SOURCE,
         correlation_id=conversation.conversation_key,
         data=interaction,
