@@ -18,15 +18,13 @@ from cc_common.events import (
     AgentTaskActed,
     Channel,
     Content,
-    Envelope,
     Identity,
     IdentityKind,
     OutboundRequested,
     Presence,
     TaskAction,
-    utc_now,
 )
-from cc_common.events.envelope import EVENT_ID_NAMESPACE
+from cc_common.events.commands import command_event
 from cc_common.kafka.producer import EventProducer
 from cc_common.topics import AGENTS, OUTBOUND
 
@@ -73,19 +71,8 @@ def build_router(authenticate: Any) -> APIRouter:
         key: str | None,
         topic: str = AGENTS.name,
     ) -> Accepted:
-        event_id = (
-            uuid.uuid5(EVENT_ID_NAMESPACE, f"{principal.tenant_id}|{principal.subject}|{key}")
-            if key
-            else uuid.uuid4()
-        )
-        event = Envelope[Any](
-            id=event_id,
-            type=kind,
-            tenant_id=principal.tenant_id,
-            occurred_at=utc_now(),
-            source="case-api",
-            correlation_id=f"agent:{principal.subject}",
-            data=data,
+        event = command_event(
+            principal, type=kind, data=data, source="case-api", idempotency_key=key
         )
         producer: EventProducer = request.app.state.runtime.producer
         await producer.publish(topic, event)

@@ -14,11 +14,10 @@ from cc_common.events import (
     QUEUE_CONFIGURED,
     ROUTING_POLICY_CONFIGURED,
     AgentConfigured,
-    Envelope,
     QueueConfigured,
     RoutingPolicyConfigured,
-    utc_now,
 )
+from cc_common.events.commands import command_event
 from cc_common.kafka.producer import EventProducer
 from cc_common.topics import AGENTS
 from router_service.consumers.worker import RouterWorker
@@ -49,15 +48,7 @@ def build_router(*, read: Any, manage: Any) -> APIRouter:
     Manager = Annotated[Principal, Depends(manage)]
 
     async def announce(request: Request, principal: Principal, kind: str, data: Any) -> Accepted:
-        event = Envelope[Any](
-            id=uuid.uuid4(),
-            type=kind,
-            tenant_id=principal.tenant_id,
-            occurred_at=utc_now(),
-            source="router-api",
-            correlation_id=f"config:{principal.subject}",
-            data=data,
-        )
+        event = command_event(principal, type=kind, data=data, source="router-api")
         producer: EventProducer = request.app.state.runtime.producer
         await producer.publish(AGENTS.name, event)
         return Accepted(event_id=event.id)
