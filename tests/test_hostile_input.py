@@ -4,6 +4,7 @@ normaliser's own error (which the edge maps to a 4xx or a dead letter), or accep
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,8 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cc_common.events import UndecodableEvent, decode_event
+from cc_common.events import ThreadMatch, UndecodableEvent, decode_event
+from ingest_email.domain import provider_forms, sns
+from ingest_email.domain.events import classify, inbound_email
 from ingest_email.domain.mime import UnreadableMessage, parse_message
+from ingest_email.domain.threading import ThreadDecision, new_conversation_key
 from ingest_voice.domain import connect, twilio
 from ingest_voice.domain.calls import CallEvent, InvalidCallerNumber, call_interaction
 from ingest_voice.domain.cti import CtiEvent
@@ -58,8 +62,37 @@ def test_mime_parsing(raw: bytes) -> None:
         parsed = parse_message(raw)
     except UnreadableMessage:
         return
-    assert parsed.sender_address
+    assert parsed.sender.address
     assert parsed.message_id
+    # Whatever was read must also make a valid event.
+    classification = classify(parsed, staff_sender=False, customer_recipient=None)
+    thread = ThreadDecision(new_conversation_key(parsed.message_id), ThreadMatch.NEW)
+    inbound_email(
+        "acme",
+        parsed,
+        provider="smtp",
+        received_at=NOW,
+        classification=classification,
+        thread=thread,
+    )
+
+
+@FAST
+@given(json_values)
+def test_postmark_json(document: Any) -> None:
+    with contextlib.suppress(provider_forms.InvalidProviderPayload):
+        raw = provider_forms.postmark_message(document)
+        with contextlib.suppress(UnreadableMessage):
+            parse_message(raw)
+
+
+@FAST
+@given(st.binary(max_size=1500) | json_values.map(lambda v: json.dumps(v).encode()))
+def test_sns_messages(body: bytes) -> None:
+    with contextlib.suppress(sns.InvalidSnsMessage):
+        message = sns.parse_sns(body)
+        message.string_to_sign()
+        sns.ses_raw_email(message.fields.get("Message", ""))
 
 
 @FAST

@@ -1,60 +1,141 @@
-"""MIME parsing of the walking skeleton (pure)."""
+"""The message corpus: each real-world shape and the facts we must extract (pure)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+from pathlib import Path
 
 import pytest
 
-from ingest_email.domain.events import inbound_email
-from ingest_email.domain.mime import UnreadableMessage, parse_message
+from ingest_email.domain.mime import ParsedEmail, UnreadableMessage, parse_message
 
-ISO_2022_JP = (
-    b"From: =?ISO-2022-JP?B?GyRCOzNFRBsoQiAbJEIyVjtSGyhC?= <Hanako@Example.JP>\r\n"
-    b"Subject: =?ISO-2022-JP?B?GyRCJCpMZCQkOWckbyQ7GyhC?=\r\n"
-    b"Message-ID: <jp-1@example.jp>\r\n"
-    b"In-Reply-To: <ours-2@support.example>\r\n"
-    b"References: <ours-1@support.example> <ours-2@support.example>\r\n"
-    b"Date: Mon, 23 Nov 2026 10:00:00 +0900\r\n"
-    b"MIME-Version: 1.0\r\n"
-    b"Content-Type: text/plain; charset=ISO-2022-JP\r\n"
-    b"Content-Transfer-Encoding: 7bit\r\n\r\n"
-    + "お世話になっております。".encode("iso-2022-jp")
-    + b"\r\n"
-)
+CORPUS = Path(__file__).parent / "corpus"
 
 
-def test_japanese_mail_is_decoded_and_threaded_to_the_root() -> None:
-    parsed = parse_message(ISO_2022_JP)
-    assert parsed.sender_address == "hanako@example.jp"
-    assert parsed.sender_name == "山田 花子"
-    assert parsed.subject == "お問い合わせ"
-    assert parsed.text == "お世話になっております。"
-    assert parsed.thread_root == "<ours-1@support.example>"
-    assert parsed.date == datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+def parse(name: str) -> ParsedEmail:
+    return parse_message((CORPUS / name).read_bytes())
 
 
-def test_html_only_mail_still_gives_a_body() -> None:
-    raw = (
-        b"From: a@b.example\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-        b"<p>Hello</p>"
+def test_iso_2022_jp_with_nec_extensions_in_headers_and_body() -> None:
+    mail = parse("japanese_iso2022jp.eml")
+    assert mail.sender.address == "taro.yamada@example.jp"
+    assert mail.sender.name == "山田 太郎"
+    assert mail.subject == "①ご注文の件（㈱テスト商事）"
+    assert mail.text is not None
+    assert "㈱テスト商事の山田です。" in mail.text
+    assert "①注文番号 A-100" in mail.text
+    assert "\r" not in mail.text
+    assert mail.defects == ()
+
+
+def test_shift_jis_base64_reads_as_windows_31j() -> None:
+    mail = parse("shift_jis_base64.eml")
+    assert mail.sender.name == "髙橋 花子"
+    assert mail.subject == "返品の相談"
+    assert mail.text == "返品について①②、ご確認ください。髙橋"
+    assert mail.defects == ()
+
+
+def test_html_only_mail_is_sanitised_and_converted_to_text() -> None:
+    mail = parse("html_only.eml")
+    assert mail.text is not None
+    assert "The export button fails:" in mail.text
+    assert "* Café Wi-Fi" in mail.text
+    assert "alert" not in mail.text
+    assert mail.html is not None
+    for dangerous in ("<script", "onclick", "javascript:", "<style"):
+        assert dangerous not in mail.html
+    assert 'href="https://example.com/x"' in mail.html
+
+
+def test_attachments_and_inline_images_are_extracted_with_their_facts() -> None:
+    mail = parse("attachments.eml")
+    assert mail.text == "The invoice is attached; the screenshot shows the error."
+    assert mail.html is not None
+    assert 'src="cid:shot@example.org"' in mail.html
+    image, pdf = mail.parts
+    assert (image.content_type, image.inline, image.content_id) == (
+        "image/png",
+        True,
+        "<shot@example.org>",
     )
-    parsed = parse_message(raw)
-    assert parsed.text == "<p>Hello</p>"
-    assert parsed.message_id.startswith("<sha256-"), "a missing Message-ID gets a stable one"
-    assert parse_message(raw).message_id == parsed.message_id
+    assert (pdf.filename, pdf.content_type, pdf.inline) == (
+        "請求書-42.pdf",
+        "application/pdf",
+        False,
+    )
+    assert pdf.data.startswith(b"%PDF-1.4")
+    assert pdf.sha256 == hashlib.sha256(pdf.data).hexdigest()
+    assert [a.address for a in mail.reply_to] == ["sam.buyer@work.example.org"]
 
 
-def test_mail_without_a_sender_is_unreadable() -> None:
+def test_a_forward_keeps_the_forwarded_mail_as_content() -> None:
+    mail = parse("forwarded_chain.eml")
+    assert mail.forwarded
+    assert mail.subject == "転送: 請求書について"
+    assert mail.text is not None
+    assert "請求書の宛名が違います。" in mail.text
+    assert mail.quoted_text is None
+    assert mail.thread_ids == ("<old-thread-root@mail.example.jp>",)
+
+
+def test_a_reply_separates_new_text_from_quoted_history() -> None:
+    mail = parse("reply_with_references.eml")
+    assert mail.sender.address == "sam@example.org"  # lower-cased
+    assert mail.text == "Thanks — that fixed it."
+    assert mail.quoted_text is not None
+    assert mail.quoted_text.startswith("On Mon, 23 Nov 2026 at 12:30")
+    assert "> Please clear the cache" in mail.quoted_text
+    assert mail.thread_ids == ("<reply-abc@acme.example>", "<att-0001@example.org>")
+    assert not mail.forwarded
+
+
+def test_an_out_of_office_reply_is_recognised() -> None:
+    mail = parse("auto_reply.eml")
+    assert mail.auto_submitted == "auto-submitted: auto-replied"
+    assert mail.bounce is None
+
+
+def test_a_dsn_names_the_failed_recipient_and_the_original_message() -> None:
+    mail = parse("dsn_bounce.eml")
+    assert mail.bounce is not None
+    assert mail.bounce.recipients == ("gone@example.net",)
+    assert mail.bounce.status == "5.1.1"
+    assert mail.bounce.original_message_id == "<reply-gone@acme.example>"
+    assert mail.thread_ids[0] == "<reply-gone@acme.example>"
+
+
+def test_a_malformed_message_is_read_as_far_as_possible_with_its_defects() -> None:
+    mail = parse("malformed.eml")
+    # The stray line is dropped, so the headers after it still count.
+    assert mail.message_id == "<malformed-0001@example.com>"
+    assert mail.subject == "Hello there"
+    assert mail.text == "Body with odd bytes ÿþ and text after."
+    assert "1 invalid header line(s) dropped" in mail.defects
+    assert "CloseBoundaryNotFoundDefect" in mail.defects
+    assert "unknown charset 'x-made-up'" in mail.defects
+
+
+def test_a_staff_reply_keeps_its_recipients() -> None:
+    mail = parse("staff_reply.eml")
+    assert [a.address for a in mail.to] == ["sam@example.org"]
+    assert [a.address for a in mail.cc] == ["support@acme.example"]
+
+
+def test_a_message_without_a_sender_is_unreadable() -> None:
     with pytest.raises(UnreadableMessage):
-        parse_message(b"Subject: nobody\r\n\r\nbody")
+        parse_message(b"Subject: hello\r\n\r\nno sender\r\n")
 
 
-def test_the_same_message_id_is_the_same_event() -> None:
-    parsed = parse_message(ISO_2022_JP)
-    now = datetime.now(UTC)
-    first = inbound_email("acme", parsed, provider="upload", received_at=now)
-    again = inbound_email("acme", parsed, provider="smtp", received_at=now)
-    assert first.id == again.id
-    assert first.data.conversation_key == "email:<ours-1@support.example>"
-    assert first.occurred_at == parsed.date
+def test_a_message_without_an_id_gets_a_stable_one() -> None:
+    raw = b"From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n"
+    assert parse_message(raw).message_id == parse_message(raw).message_id
+    assert parse_message(raw).message_id.endswith("@ingest.invalid>")
+
+
+def test_huge_bodies_are_cut_on_the_event_with_a_defect() -> None:
+    raw = b"From: a@example.com\r\nMessage-ID: <big@x>\r\n\r\n" + b"x" * 200_000
+    mail = parse_message(raw)
+    assert mail.text is not None
+    assert len(mail.text) == 64 * 1024
+    assert any("cut to" in d for d in mail.defects)

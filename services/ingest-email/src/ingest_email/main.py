@@ -1,35 +1,93 @@
-"""ingest-email: the app factory and its lifespan."""
+"""ingest-email: the app factory and its lifespan (HTTP, SMTP and the reply sender)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
+from cc_common.kafka.consumer import RetryPolicy
+from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
-from ingest_email.api import messages
+from cc_common.topics import INTERACTIONS, OUTBOUND
+from ingest_email.adapters import blobs, thread_index
+from ingest_email.adapters.relay import Relay
+from ingest_email.adapters.sns_certificates import SnsVerifier
+from ingest_email.api import messages, providers
+from ingest_email.consumers.outbound import EmailReplyHandler
+from ingest_email.domain.tenants import TenantDirectory
+from ingest_email.domain.webhook_auth import ReplayGuard
+from ingest_email.intake import EmailIntake
 from ingest_email.settings import EmailSettings
+from ingest_email.smtp import start_smtp_server
 
 SERVICE = "ingest-email"
+INDEXES = (*thread_index.INDEXES, *blobs.INDEXES)
 
 
 def create_app(settings: EmailSettings | None = None) -> FastAPI:
     """Build the ingest-email application."""
     settings = settings or EmailSettings()
+    directory = TenantDirectory(settings.tenants)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, service=SERVICE, database=None) as runtime:
-            app.state.runtime = runtime
-            yield
+        async with service_runtime(settings, service=SERVICE, database=settings.database) as rt:
+            await ensure_indexes(rt.db, INDEXES)
+            index = thread_index.ThreadIndex(rt.db)
+            app.state.runtime = rt
+            app.state.blobs = blobs.BlobStore(rt.db)
+            app.state.intake = EmailIntake(
+                directory=directory,
+                index=index,
+                blobs=app.state.blobs,
+                producer=rt.producer,
+                topic=INTERACTIONS.name,
+            )
+            rt.add_consumer(
+                topics=[OUTBOUND.name],
+                group_id=settings.outbound_consumer_group,
+                handler=EmailReplyHandler(
+                    directory=directory,
+                    index=index,
+                    relay=Relay(settings.relay),
+                    producer=rt.producer,
+                    topic=INTERACTIONS.name,
+                ),
+                # A relay outage is retried for about two minutes, then dead-lettered.
+                retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
+            )
+            smtp = (
+                await start_smtp_server(settings, app.state.intake)
+                if settings.smtp_port is not None
+                else None
+            )
+            async with httpx.AsyncClient(timeout=10) as http:
+                app.state.http = http
+                app.state.sns_verifier = SnsVerifier(
+                    http,
+                    host_pattern=settings.sns_certificate_hosts,
+                    scheme=settings.sns_certificate_scheme,
+                )
+                try:
+                    yield
+                finally:
+                    if smtp is not None:
+                        smtp.close()
+                        await smtp.wait_closed()
 
     app = FastAPI(title="ingest-email", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
+    app.state.settings = settings
+    app.state.directory = directory
+    app.state.replay_guard = ReplayGuard()
     authenticate = principal_dependency(
         settings.auth, roles=frozenset({Role.INTEGRATION, Role.ADMIN})
     )
     app.include_router(messages.build_router(authenticate))
+    app.include_router(providers.router)
     return app

@@ -131,6 +131,47 @@ class VoiceFacts(_Frozen):
     caller_withheld: bool = False
 
 
+class EmailAddress(_Frozen):
+    address: str = Field(description="Lower-cased addr-spec.")
+    name: str | None = Field(default=None, max_length=200)
+
+
+class ThreadMatch(StrEnum):
+    """How an email found its conversation (so a threading decision can be explained)."""
+
+    NEW = "new"
+    REPLY = "reply"
+    CASE_TOKEN = "case_token"  # noqa: S105 - a subject token, not a secret
+    FORWARD = "forward"
+    REDELIVERY = "redelivery"
+
+
+class EmailFacts(_Frozen):
+    """What an email says beyond its content: ids, recipients, quoting and its class."""
+
+    message_id: str
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    sender: EmailAddress
+    to: tuple[EmailAddress, ...] = ()
+    cc: tuple[EmailAddress, ...] = ()
+    reply_to: tuple[EmailAddress, ...] = ()
+    quoted_text: str | None = Field(
+        default=None, description="The quoted history below (or above) the new text."
+    )
+    raw_blob_id: str | None = Field(default=None, description="The raw message, by reference.")
+    thread_match: ThreadMatch = ThreadMatch.NEW
+    related_conversation_key: str | None = Field(
+        default=None, description="The conversation a forward came from."
+    )
+    auto_submitted: str | None = Field(default=None, description="Why it counts as automatic.")
+    bounced_recipients: tuple[str, ...] = ()
+    bounce_status: str | None = None
+    sent_by_staff: bool = Field(
+        default=False, description="A colleague answered from their own mail client."
+    )
+
+
 class RoutingHints(_Frozen):
     needs_human: bool = Field(default=True, description="False for auto-replies and statuses.")
     cancels_work: bool = Field(
@@ -157,6 +198,10 @@ class Interaction(_Frozen):
     parties: tuple[Party, ...] = ()
     content: Content | None = None
     voice: VoiceFacts | None = None
+    email: EmailFacts | None = None
+    reply_to: Identity | None = Field(
+        default=None, description="Where answers go, when not the customer's own identity."
+    )
     routing_hints: RoutingHints = Field(default_factory=RoutingHints)
     parse_defects: tuple[str, ...] = ()
 

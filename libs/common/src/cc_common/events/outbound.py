@@ -24,6 +24,17 @@ class OutboundRequested(BaseModel):
     in_reply_to: str | None = Field(default=None, description="Provider id being answered.")
 
 
+class OutboundFailed(BaseModel):
+    """A reply the channel could not deliver and will not retry."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    reply_id: uuid.UUID
+    channel: Channel
+    conversation_key: str
+    reason: str = Field(max_length=1000)
+
+
 class CallbackRequested(BaseModel):
     """Call this customer back: outbound work for the router (one open per customer)."""
 

@@ -15,7 +15,7 @@ from cc_common.events.agents import (
 )
 from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Interaction
-from cc_common.events.outbound import CallbackRequested, OutboundRequested
+from cc_common.events.outbound import CallbackRequested, OutboundFailed, OutboundRequested
 from cc_common.events.routing import RoutingChange, TaskState
 
 INTERACTION_RECEIVED: Final = "interaction.received"
@@ -26,6 +26,7 @@ AGENT_CONFIGURED: Final = "agent.configured"
 QUEUE_CONFIGURED: Final = "queue.configured"
 ROUTING_POLICY_CONFIGURED: Final = "routing_policy.configured"
 OUTBOUND_REQUESTED: Final = "outbound.requested"
+OUTBOUND_FAILED: Final = "outbound.failed"
 CALLBACK_REQUESTED: Final = "callback.requested"
 
 
@@ -43,6 +44,7 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     QUEUE_CONFIGURED: QueueConfigured,
     ROUTING_POLICY_CONFIGURED: RoutingPolicyConfigured,
     OUTBOUND_REQUESTED: OutboundRequested,
+    OUTBOUND_FAILED: OutboundFailed,
     CALLBACK_REQUESTED: CallbackRequested,
     **{routing_event_type(state): RoutingChange for state in TaskState},
 }

@@ -57,3 +57,20 @@ def header_text(headers: Headers, name: str) -> str | None:
     """The last value of a header as text, or None."""
     values = [v for k, v in headers if k == name]
     return values[-1].decode("utf-8", "replace") if values else None
+
+
+def rejected_payload_headers(*, reason: str, source: str, tenant_id: str | None) -> Headers:
+    """Headers of a provider payload an ingest service could not normalise.
+
+    The provider was answered 2xx (it would only resend the same bytes); the
+    payload waits on the dead-letter topic for a fix and a replay.
+    """
+    headers: Headers = [
+        ("x-error-type", b"UnreadablePayload"),
+        ("x-error-message", reason[:MAX_ERROR_MESSAGE].encode()),
+        ("x-source", source.encode()),
+        ("x-failed-at", datetime.now(UTC).isoformat().encode()),
+    ]
+    if tenant_id:
+        headers.append(("x-tenant-id", tenant_id.encode()))
+    return headers

@@ -9,19 +9,17 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from cc_common.auth import Principal
-from cc_common.events import utc_now
-from cc_common.kafka.producer import EventProducer
-from cc_common.topics import INTERACTIONS
-from ingest_email.domain.events import inbound_email
-from ingest_email.domain.mime import UnreadableMessage, parse_message
+from ingest_email.domain.mime import UnreadableMessage
+from ingest_email.intake import EmailIntake, Outcome
 
 MIME_TYPE = "message/rfc822"
 
 
 class MessageAccepted(BaseModel):
-    event_id: uuid.UUID
+    outcome: Outcome
+    event_id: uuid.UUID | None
     message_id: str
-    conversation_key: str
+    conversation_key: str | None
     parse_defects: list[str]
 
 
@@ -41,25 +39,25 @@ def build_router(authenticate: Any) -> APIRouter:
         },
     )
     async def upload_message(request: Request, principal: PrincipalDep) -> MessageAccepted:
-        """Accept one raw email once the broker has it."""
+        """Accept one raw email for the caller's tenant once the broker has it."""
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != MIME_TYPE:
             raise HTTPException(415, f"Send the raw message as {MIME_TYPE}.")
         raw = await request.body()
         if not raw.strip():
             raise HTTPException(400, "The message is empty.")
+        intake: EmailIntake = request.app.state.intake
         try:
-            parsed = parse_message(raw)
+            (accepted,) = await intake.accept(raw, provider="upload", tenant_id=principal.tenant_id)
         except UnreadableMessage as exc:
             raise HTTPException(422, str(exc)) from exc
-        event = inbound_email(principal.tenant_id, parsed, provider="upload", received_at=utc_now())
-        producer: EventProducer = request.app.state.runtime.producer
-        await producer.publish(INTERACTIONS.name, event)
+        event = accepted.event
         return MessageAccepted(
-            event_id=event.id,
-            message_id=parsed.message_id,
-            conversation_key=event.data.conversation_key,
-            parse_defects=list(parsed.defects),
+            outcome=accepted.outcome,
+            event_id=event.id if event else None,
+            message_id=accepted.message_id,
+            conversation_key=accepted.conversation_key,
+            parse_defects=list(event.data.parse_defects) if event else [],
         )
 
     return router

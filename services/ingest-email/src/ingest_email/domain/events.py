@@ -2,52 +2,145 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cc_common.events import (
     INTERACTION_RECEIVED,
+    AttachmentRef,
     Channel,
     Content,
     Direction,
+    EmailAddress,
+    EmailFacts,
     Envelope,
     Identity,
     IdentityKind,
     Interaction,
+    InteractionKind,
     Party,
     PartyRole,
+    RoutingHints,
     provider_event_id,
 )
 from ingest_email.domain.mime import ParsedEmail
+from ingest_email.domain.threading import ThreadDecision
 
 SOURCE = "ingest-email"
+_CLOCK_SKEW = timedelta(minutes=5)
+_OLDEST_PLAUSIBLE = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What kind of mail it is, decided before threading (see :func:`classify`)."""
+
+    kind: InteractionKind
+    direction: Direction
+    customer: EmailAddress
+    agent: EmailAddress | None = None
+
+
+def classify(
+    parsed: ParsedEmail, *, staff_sender: bool, customer_recipient: EmailAddress | None
+) -> Classification:
+    """Bounce, auto-reply, a colleague's reply from their own client, or a customer's mail."""
+    if parsed.bounce is not None:
+        failed = parsed.bounce.recipients
+        customer = EmailAddress(address=failed[0]) if failed else parsed.sender
+        return Classification(InteractionKind.BOUNCE, Direction.INBOUND, customer)
+    if staff_sender and customer_recipient is not None:
+        return Classification(
+            InteractionKind.MESSAGE, Direction.OUTBOUND, customer_recipient, agent=parsed.sender
+        )
+    if parsed.auto_submitted is not None:
+        return Classification(InteractionKind.AUTO_REPLY, Direction.INBOUND, parsed.sender)
+    return Classification(InteractionKind.MESSAGE, Direction.INBOUND, parsed.sender)
 
 
 def inbound_email(
-    tenant_id: str, parsed: ParsedEmail, *, provider: str, received_at: datetime
+    tenant_id: str,
+    parsed: ParsedEmail,
+    *,
+    provider: str,
+    received_at: datetime,
+    classification: Classification,
+    thread: ThreadDecision,
+    attachments: tuple[AttachmentRef, ...] = (),
+    raw_blob_id: str | None = None,
+    skills: tuple[str, ...] = (),
+    priority: int = 0,
 ) -> Envelope[Interaction]:
-    """The event for an inbound email; the same Message-ID is the same event."""
+    """The event for a received email; the same Message-ID is the same event."""
+    routed = (
+        classification.kind is InteractionKind.MESSAGE
+        and classification.direction is Direction.INBOUND
+    )
+    parties = [_party(PartyRole.CUSTOMER, classification.customer)]
+    if classification.agent is not None:
+        parties.append(_party(PartyRole.AGENT, classification.agent))
+    reply_to = parsed.reply_to[0] if parsed.reply_to and routed else None
     interaction = Interaction(
         channel=Channel.EMAIL,
-        direction=Direction.INBOUND,
+        direction=classification.direction,
+        kind=classification.kind,
         provider=provider,
         provider_message_id=parsed.message_id,
-        conversation_key=f"email:{parsed.thread_root}",
-        parties=(
-            Party(
-                role=PartyRole.CUSTOMER,
-                display_name=parsed.sender_name,
-                identities=(Identity(kind=IdentityKind.EMAIL, value=parsed.sender_address),),
-            ),
+        conversation_key=thread.conversation_key,
+        parties=tuple(parties),
+        content=Content(
+            subject=parsed.subject, text=parsed.text, html=parsed.html, attachments=attachments
         ),
-        content=Content(subject=parsed.subject, text=parsed.text),
+        email=EmailFacts(
+            message_id=parsed.message_id,
+            in_reply_to=parsed.in_reply_to,
+            references=parsed.references,
+            sender=parsed.sender,
+            to=parsed.to,
+            cc=parsed.cc,
+            reply_to=parsed.reply_to,
+            quoted_text=parsed.quoted_text,
+            raw_blob_id=raw_blob_id,
+            thread_match=thread.match,
+            related_conversation_key=thread.related_conversation_key,
+            auto_submitted=parsed.auto_submitted,
+            bounced_recipients=parsed.bounce.recipients if parsed.bounce else (),
+            bounce_status=parsed.bounce.status if parsed.bounce else None,
+            sent_by_staff=classification.agent is not None,
+        ),
+        reply_to=Identity(kind=IdentityKind.EMAIL, value=reply_to.address) if reply_to else None,
+        routing_hints=RoutingHints(needs_human=routed, skills=skills, priority=priority),
         parse_defects=parsed.defects,
     )
     return Envelope[Interaction](
         id=provider_event_id(tenant_id, "email", parsed.message_id),
         type=INTERACTION_RECEIVED,
         tenant_id=tenant_id,
-        occurred_at=parsed.date or received_at,
+        occurred_at=plausible_time(parsed.date, received_at),
         source=SOURCE,
         correlation_id=interaction.conversation_key,
         data=interaction,
+    )
+
+
+def plausible_time(stated: datetime | None, received_at: datetime) -> datetime:
+    """The Date header when believable, else when we received the mail.
+
+    A sender's clock (or a spammer) must not move mail to 1970 or next year on
+    the timeline.
+    """
+    if stated is None:
+        return received_at
+    if stated.tzinfo is None:
+        stated = stated.replace(tzinfo=received_at.tzinfo)
+    if received_at - _OLDEST_PLAUSIBLE <= stated <= received_at + _CLOCK_SKEW:
+        return stated
+    return received_at
+
+
+def _party(role: PartyRole, address: EmailAddress) -> Party:
+    return Party(
+        role=role,
+        display_name=address.name[:200] if address.name else None,
+        identities=(Identity(kind=IdentityKind.EMAIL, value=address.address),),
     )

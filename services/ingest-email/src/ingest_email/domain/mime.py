@@ -1,22 +1,34 @@
 """MIME parsing with the standard library's modern email API (pure).
 
-The walking skeleton extracts sender, subject, ids and the text body; the email
-issue adds charsets, HTML sanitising, attachments, quoting and threading.
+A message is read as far as it can be: broken boundaries, bad headers and
+unknown charsets become ``defects`` rather than refusals. Only input with no
+usable sender at all is :class:`UnreadableMessage`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.header import decode_header
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
+
+from cc_common.events import EmailAddress
+from ingest_email.domain import html as html_body
+from ingest_email.domain.charsets import decode_text
+from ingest_email.domain.forwards import is_forward
+from ingest_email.domain.noise import Bounce, auto_reply_reason, bounce_of
+from ingest_email.domain.quoting import split_quoted
 
 _MSG_ID = re.compile(r"<[^<>\s]+>")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
+TEXT_LIMIT = 64 * 1024
+HTML_LIMIT = 256 * 1024
+"""Bodies above these are cut on the event (the raw message keeps everything)."""
 
 
 class UnreadableMessage(ValueError):
@@ -24,81 +36,282 @@ class UnreadableMessage(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class MimePart:
+    """An attachment or inline image, with its bytes (stored in the blob store, never sent on)."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+    inline: bool
+    content_id: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedEmail:
     message_id: str
-    sender_address: str
-    sender_name: str | None
+    sender: EmailAddress
+    to: tuple[EmailAddress, ...]
+    cc: tuple[EmailAddress, ...]
+    reply_to: tuple[EmailAddress, ...]
     subject: str | None
-    text: str | None
     date: datetime | None
     in_reply_to: str | None
     references: tuple[str, ...]
-    defects: tuple[str, ...]
+    text: str | None
+    quoted_text: str | None
+    html: str | None
+    parts: tuple[MimePart, ...]
+    auto_submitted: str | None
+    bounce: Bounce | None
+    forwarded: bool
+    loop_markers: tuple[str, ...]
+    defects: tuple[str, ...] = field(default=())
 
     @property
-    def thread_root(self) -> str:
-        """The first message of the thread, as far as the headers tell."""
-        if self.references:
-            return self.references[0]
-        return self.in_reply_to or self.message_id
+    def thread_ids(self) -> tuple[str, ...]:
+        """Ids this message answers, nearest first (In-Reply-To, then References backwards)."""
+        ids = [self.in_reply_to] if self.in_reply_to else []
+        ids.extend(reversed(self.references))
+        if self.bounce and self.bounce.original_message_id:
+            ids.insert(0, self.bounce.original_message_id)
+        return tuple(dict.fromkeys(ids))
+
+    @property
+    def customer_side(self) -> tuple[EmailAddress, ...]:
+        """Everyone on the message (for matching replies to a thread's participants)."""
+        return tuple({a.address: a for a in (self.sender, *self.to, *self.cc)}.values())
 
 
 def parse_message(raw: bytes) -> ParsedEmail:
     """Extract what the timeline needs from raw RFC 5322 bytes."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
+    repaired, defects = _drop_invalid_header_lines(raw)
+    message = BytesParser(policy=policy.default).parsebytes(repaired)
     assert isinstance(message, EmailMessage)
-    sender = _first_address(message, "from")
+    defects.extend(_defect_name(d) for d in message.defects)
+    headers = _raw_headers(message)
+    sender = _first(_addresses(headers, "from", defects)) or _first(
+        _addresses(headers, "sender", defects)
+    )
     if sender is None:
         raise UnreadableMessage("the message has no usable From address")
-    message_id = _first_id(message.get("message-id")) or _synthetic_id(raw)
-    defects = [type(d).__name__ for d in message.defects]
+    subject = _decoded(headers.get("subject"), defects)
+    text, html = _bodies(message, defects)
+    forwarded = is_forward(subject, text)
+    # A forward's quoted mail is its content; a reply's is history.
+    split = split_quoted(text) if text and not forwarded else None
     return ParsedEmail(
-        message_id=message_id,
-        sender_address=sender.addr_spec.lower(),
-        sender_name=sender.display_name or None,
-        subject=str(message["subject"]) if message["subject"] is not None else None,
-        text=_text_body(message, defects),
-        date=_date(message),
-        in_reply_to=_first_id(message.get("in-reply-to")),
-        references=tuple(_MSG_ID.findall(str(message.get("references", "")))),
-        defects=tuple(defects),
+        message_id=_first_id(headers.get("message-id")) or _synthetic_id(raw),
+        sender=sender,
+        to=_addresses(headers, "to", defects),
+        cc=_addresses(headers, "cc", defects),
+        reply_to=_addresses(headers, "reply-to", defects),
+        subject=subject,
+        date=_date(headers.get("date")),
+        in_reply_to=_first_id(headers.get("in-reply-to")),
+        references=tuple(_MSG_ID.findall(headers.get("references", ""))),
+        text=_cut(split.new if split else text, TEXT_LIMIT, "text", defects),
+        quoted_text=_cut(split.quoted if split else None, TEXT_LIMIT, "quoted text", defects),
+        html=_cut(html, HTML_LIMIT, "html", defects),
+        parts=tuple(_attachments(message, defects)),
+        auto_submitted=auto_reply_reason(message, subject),
+        bounce=bounce_of(message, sender.address),
+        forwarded=forwarded,
+        loop_markers=tuple(v.strip().lower() for v in message.get_all("x-loop", []) or []),
+        defects=tuple(dict.fromkeys(defects)),
     )
 
 
-def _first_address(message: EmailMessage, header: str) -> Address | None:
-    try:
-        value = message[header]
-    except (ValueError, IndexError):
+def _drop_invalid_header_lines(raw: bytes) -> tuple[bytes, list[str]]:
+    """Remove lines in the header block that are neither a header nor a continuation.
+
+    The standard parser ends the headers at the first such line and reads the rest
+    (Message-ID, MIME structure) as body; dropping the stray line keeps them.
+    """
+    head, separator, body = _split_head(raw)
+    if not separator:
+        return raw, []
+    lines = head.split(b"\n")
+    kept = [line for line in lines if _HEADER_LINE.match(line) or line[:1] in (b" ", b"\t")]
+    if len(kept) == len(lines):
+        return raw, []
+    dropped = len(lines) - len(kept)
+    return b"\n".join(kept) + separator + body, [f"{dropped} invalid header line(s) dropped"]
+
+
+def _split_head(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        head, found, body = raw.partition(separator)
+        if found:
+            return head, found, body
+    return raw, b"", b""
+
+
+def _raw_headers(message: EmailMessage) -> dict[str, str]:
+    """First value of each header, undecoded (we decode charsets ourselves)."""
+    found: dict[str, str] = {}
+    for name, value in message.raw_items():
+        found.setdefault(name.lower(), str(value))
+    return found
+
+
+def _decoded(raw: str | None, defects: list[str]) -> str | None:
+    """An RFC 2047 header value decoded with the charset supersets mail really uses."""
+    if raw is None:
         return None
-    addresses = getattr(value, "addresses", ()) if value is not None else ()
-    return next((a for a in addresses if a.addr_spec and "@" in a.addr_spec), None)
+    try:
+        chunks = decode_header(raw.replace("\r", "").replace("\n", ""))
+    except ValueError:
+        defects.append("malformed encoded word")
+        return raw.strip()
+    words: list[str] = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            words.append(decode_text(chunk, charset or "utf-8", defects))
+        else:
+            words.append(chunk)
+    return "".join(words).strip() or None
 
 
-def _first_id(value: object) -> str | None:
-    found = _MSG_ID.findall(str(value or ""))
+def _addresses(headers: dict[str, str], name: str, defects: list[str]) -> tuple[EmailAddress, ...]:
+    raw = headers.get(name)
+    if raw is None:
+        return ()
+    found: dict[str, EmailAddress] = {}
+    for display, address in getaddresses([raw]):
+        address = address.strip().lower()
+        if "@" not in address or " " in address:
+            if address:
+                defects.append(f"invalid address in {name}")
+            continue
+        decoded = _decoded(display, defects) if display else None
+        found.setdefault(address, EmailAddress(address=address, name=decoded or None))
+    return tuple(found.values())
+
+
+def _first(addresses: tuple[EmailAddress, ...]) -> EmailAddress | None:
+    return addresses[0] if addresses else None
+
+
+def _first_id(value: str | None) -> str | None:
+    found = _MSG_ID.findall(value or "")
     return found[0] if found else None
 
 
 def _synthetic_id(raw: bytes) -> str:
+    """A stable id for mail without one, so redelivery is still recognised."""
     return f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@ingest.invalid>"
 
 
-def _text_body(message: EmailMessage, defects: list[str]) -> str | None:
-    body = message.get_body(preferencelist=("plain", "html"))
-    if body is None:
+def _bodies(message: EmailMessage, defects: list[str]) -> tuple[str | None, str | None]:
+    """(text, sanitised html): text from text/plain, else from the HTML."""
+    plain = _safe_body(message, ("plain",), defects)
+    rich = _safe_body(message, ("html",), defects)
+    html = html_body.sanitise(_part_text(rich, defects)) if rich is not None else None
+    if plain is not None:
+        text: str | None = _part_text(plain, defects).replace("\r\n", "\n").strip()
+    elif rich is not None:
+        text = html_body.to_text(_part_text(rich, defects))
+    else:
+        text = None
+    return text or None, html
+
+
+def _safe_body(
+    message: EmailMessage, preference: tuple[str, ...], defects: list[str]
+) -> EmailMessage | None:
+    try:
+        body = message.get_body(preferencelist=preference)
+    except (KeyError, ValueError, IndexError) as exc:
+        defects.append(f"unreadable structure: {exc}")
         return None
-    try:
-        content = body.get_content()
-    except (LookupError, ValueError) as exc:
-        defects.append(f"undecodable body: {exc}")
-        payload = body.get_payload(decode=True)
-        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
-    return content.strip() if isinstance(content, str) else None
+    return body if isinstance(body, EmailMessage) else None
 
 
-def _date(message: EmailMessage) -> datetime | None:
+def _part_text(part: Message, defects: list[str]) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return str(part.get_payload() or "")
+    return decode_text(payload, part.get_content_charset(), defects)
+
+
+def _attachments(message: EmailMessage, defects: list[str]) -> list[MimePart]:
+    """Every part that is not the chosen text or HTML body."""
+    bodies = {
+        id(b)
+        for b in (
+            _safe_body(message, ("plain",), []),
+            _safe_body(message, ("html",), []),
+        )
+        if b is not None
+    }
+    parts: list[MimePart] = []
+    stack: list[Message] = [message]
+    while stack:
+        part = stack.pop(0)
+        content_type = part.get_content_type()
+        if content_type == "message/rfc822":
+            parts.append(_embedded_message(part))
+            continue
+        if part.is_multipart():
+            payload = part.get_payload()
+            children = payload if isinstance(payload, list) else []
+            stack[0:0] = [c for c in children if isinstance(c, Message)]
+            continue
+        if id(part) in bodies or content_type in {"message/delivery-status"}:
+            continue
+        data = part.get_payload(decode=True)
+        if not isinstance(data, bytes) or not data:
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        content_id = _first_id(str(part.get("content-id", "")))
+        parts.append(
+            MimePart(
+                filename=_filename(part, defects),
+                content_type=content_type,
+                data=data,
+                inline=disposition == "inline" or (content_id is not None and disposition == ""),
+                content_id=content_id,
+            )
+        )
+    return parts
+
+
+def _embedded_message(part: Message) -> MimePart:
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    data = inner.as_bytes(policy=policy.SMTP) if isinstance(inner, Message) else b""
+    return MimePart(filename="message.eml", content_type="message/rfc822", data=data, inline=False)
+
+
+def _filename(part: Message, defects: list[str]) -> str | None:
     try:
-        value = message["date"]
-        return parsedate_to_datetime(str(value)) if value is not None else None
+        name = part.get_filename()
+    except (ValueError, LookupError):
+        defects.append("unreadable attachment name")
+        return None
+    if name is None:
+        return None
+    # Names may still carry raw encoded words (some clients ignore RFC 2231).
+    return _decoded(name, defects)
+
+
+def _date(value: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError, IndexError):
         return None
+
+
+def _cut(text: str | None, limit: int, what: str, defects: list[str]) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    defects.append(f"{what} cut to {limit} characters (the raw message has it all)")
+    return text[:limit]
+
+
+def _defect_name(defect: object) -> str:
+    return type(defect).__name__

@@ -1,0 +1,73 @@
+"""Attachments and raw messages in GridFS, stored once per tenant and content hash."""
+
+from __future__ import annotations
+
+import hashlib
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from gridfs import AsyncGridFSBucket
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cc_common.events import AttachmentRef
+from cc_common.mongo import Document, IndexSpec
+from ingest_email.domain.mime import MimePart
+
+BUCKET = "email_blobs"
+INDEXES = (
+    IndexSpec(
+        f"{BUCKET}.files",
+        [("metadata.tenant_id", 1), ("metadata.sha256", 1)],
+        "by_tenant_hash",
+    ),
+)
+
+
+class BlobStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
+        self._files = db[f"{BUCKET}.files"]
+
+    async def put(self, tenant_id: str, data: bytes, *, filename: str, content_type: str) -> str:
+        """Store bytes (or find them already stored) and return the blob id."""
+        digest = hashlib.sha256(data).hexdigest()
+        existing = await self._files.find_one(
+            {"metadata.tenant_id": tenant_id, "metadata.sha256": digest}, projection={"_id": 1}
+        )
+        if existing is not None:
+            return str(existing["_id"])
+        blob_id = await self._bucket.upload_from_stream(
+            filename,
+            data,
+            metadata={"tenant_id": tenant_id, "sha256": digest, "content_type": content_type},
+        )
+        return str(blob_id)
+
+    async def put_part(self, tenant_id: str, part: MimePart) -> AttachmentRef:
+        blob_id = await self.put(
+            tenant_id,
+            part.data,
+            filename=part.filename or "attachment",
+            content_type=part.content_type,
+        )
+        return AttachmentRef(
+            blob_id=blob_id,
+            filename=part.filename,
+            content_type=part.content_type,
+            size=len(part.data),
+            sha256=part.sha256,
+            inline=part.inline,
+        )
+
+    async def get(self, tenant_id: str, blob_id: str) -> bytes | None:
+        """A tenant's blob, or None (another tenant's id reads as missing)."""
+        try:
+            oid = ObjectId(blob_id)
+        except InvalidId:
+            return None
+        doc = await self._files.find_one({"_id": oid, "metadata.tenant_id": tenant_id})
+        if doc is None:
+            return None
+        stream = await self._bucket.open_download_stream(oid)
+        data: bytes = await stream.read()
+        return data

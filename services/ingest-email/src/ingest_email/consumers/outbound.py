@@ -1,0 +1,263 @@
+"""Sends agents' email replies (``outbound.requested`` on the email channel).
+
+The reply's Message-ID derives from its id, so a redelivered request sends the
+same message (clients and our thread index treat it as one). The sent message
+is published back as an outbound interaction with an id derived from the reply,
+so it lands on the timeline exactly once; a relay's permanent refusal becomes
+``outbound.failed`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+from cc_common.events import (
+    INTERACTION_RECEIVED,
+    OUTBOUND_FAILED,
+    OUTBOUND_REQUESTED,
+    Channel,
+    Content,
+    Direction,
+    EmailAddress,
+    EmailFacts,
+    Envelope,
+    Identity,
+    IdentityKind,
+    Interaction,
+    OutboundFailed,
+    OutboundRequested,
+    Party,
+    PartyRole,
+    RoutingHints,
+    ThreadMatch,
+    derived_event_id,
+    utc_now,
+)
+from cc_common.kafka.consumer import Delivery
+from cc_common.logging import get_logger
+from ingest_email.adapters.relay import PermanentSendFailure
+from ingest_email.domain.case_tokens import case_token
+from ingest_email.domain.replies import (
+    compose_reply,
+    reply_message_id,
+    reply_subject,
+    thread_references,
+)
+from ingest_email.domain.tenants import TenantDirectory
+from ingest_email.domain.threading import KnownMessage
+
+log = get_logger(__name__)
+
+
+class Sender(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class Index(Protocol):
+    async def find(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, KnownMessage]: ...
+
+    async def record(
+        self,
+        tenant_id: str,
+        *,
+        message_id: str,
+        conversation_key: str,
+        participants: Sequence[str],
+        references: tuple[str, ...],
+        direction: str,
+        at: datetime,
+        subject: str | None = None,
+    ) -> None: ...
+
+    async def record_token(
+        self, tenant_id: str, token: str, *, conversation_key: str, participants: Sequence[str]
+    ) -> None: ...
+
+
+class Publisher(Protocol):
+    async def publish(self, topic: str, event: Envelope[Any]) -> None: ...
+
+
+class EmailReplyHandler:
+    def __init__(
+        self,
+        *,
+        directory: TenantDirectory,
+        index: Index,
+        relay: Sender,
+        producer: Publisher,
+        topic: str,
+    ) -> None:
+        self._directory = directory
+        self._index = index
+        self._relay = relay
+        self._producer = producer
+        self._topic = topic
+
+    async def __call__(self, delivery: Delivery) -> None:
+        event = delivery.event
+        request = event.data
+        if event.type != OUTBOUND_REQUESTED or not isinstance(request, OutboundRequested):
+            return
+        if request.channel is not Channel.EMAIL:
+            return
+        mail = self._directory.get_or_unconfigured(event.tenant_id)
+        from_address = mail.reply_from
+        if from_address is None:
+            await self._fail(event, "the tenant has no address to send email from")
+            return
+        parent = await self._parent(event.tenant_id, request)
+        message_id = reply_message_id(str(request.reply_id), from_address)
+        subject = reply_subject(
+            request.content.subject, request.case_id, answering=request.in_reply_to is not None
+        )
+        references = thread_references(parent.references if parent else (), request.in_reply_to)
+        sent_at = utc_now()
+        message = compose_reply(
+            request,
+            from_address=from_address,
+            from_name=mail.config.from_name,
+            subject=subject,
+            message_id=message_id,
+            references=references,
+            sent_at=sent_at,
+        )
+        try:
+            await self._relay.send(message)
+        except PermanentSendFailure as exc:
+            await self._fail(event, f"the mail relay refused the reply: {exc}")
+            return
+        await self._remember(event.tenant_id, request, message_id, references, subject, sent_at)
+        await self._producer.publish(
+            self._topic,
+            sent_interaction(
+                event,
+                from_address=from_address,
+                from_name=mail.config.from_name,
+                message_id=message_id,
+                subject=subject,
+                references=references,
+                sent_at=sent_at,
+            ),
+        )
+        log.info(
+            "email.reply_sent",
+            tenant_id=event.tenant_id,
+            reply_id=str(request.reply_id),
+            message_id=message_id,
+        )
+
+    async def _parent(self, tenant_id: str, request: OutboundRequested) -> KnownMessage | None:
+        if not request.in_reply_to:
+            return None
+        found = await self._index.find(tenant_id, [request.in_reply_to])
+        return found.get(request.in_reply_to)
+
+    async def _remember(
+        self,
+        tenant_id: str,
+        request: OutboundRequested,
+        message_id: str,
+        references: tuple[str, ...],
+        subject: str,
+        sent_at: datetime,
+    ) -> None:
+        """Index what we sent so the customer's answer threads onto the conversation."""
+        participants = [request.recipient.value.lower()]
+        await self._index.record(
+            tenant_id,
+            message_id=message_id,
+            conversation_key=request.conversation_key,
+            participants=participants,
+            references=(*references, message_id),
+            direction=Direction.OUTBOUND.value,
+            at=sent_at,
+            subject=subject,
+        )
+        if request.case_id:
+            await self._index.record_token(
+                tenant_id,
+                case_token(request.case_id),
+                conversation_key=request.conversation_key,
+                participants=participants,
+            )
+
+    async def _fail(self, event: Envelope[OutboundRequested], reason: str) -> None:
+        request = event.data
+        log.warning(
+            "email.reply_failed",
+            tenant_id=event.tenant_id,
+            reply_id=str(request.reply_id),
+            reason=reason,
+        )
+        await self._producer.publish(
+            self._topic,
+            Envelope[OutboundFailed](
+                id=derived_event_id(request.reply_id, "failed"),
+                type=OUTBOUND_FAILED,
+                tenant_id=event.tenant_id,
+                occurred_at=utc_now(),
+                source="ingest-email",
+                correlation_id=request.conversation_key,
+                causation_id=str(event.id),
+                data=OutboundFailed(
+                    reply_id=request.reply_id,
+                    channel=Channel.EMAIL,
+                    conversation_key=request.conversation_key,
+                    reason=reason[:1000],
+                ),
+            ),
+        )
+
+
+def sent_interaction(
+    event: Envelope[OutboundRequested],
+    *,
+    from_address: str,
+    from_name: str | None,
+    message_id: str,
+    subject: str,
+    references: tuple[str, ...],
+    sent_at: datetime,
+) -> Envelope[Interaction]:
+    """The reply as it went out, for the timeline (its id derives from the reply's)."""
+    request = event.data
+    recipient = request.recipient.value.lower()
+    interaction = Interaction(
+        channel=Channel.EMAIL,
+        direction=Direction.OUTBOUND,
+        provider="smtp",
+        provider_message_id=message_id,
+        provider_ids={"reply_id": str(request.reply_id)},
+        conversation_key=request.conversation_key,
+        parties=(
+            Party(
+                role=PartyRole.CUSTOMER,
+                identities=(Identity(kind=IdentityKind.EMAIL, value=recipient),),
+            ),
+            Party(role=PartyRole.AGENT, display_name=request.agent_id),
+        ),
+        content=Content(subject=subject, text=request.content.text, html=request.content.html),
+        email=EmailFacts(
+            message_id=message_id,
+            in_reply_to=request.in_reply_to,
+            references=references,
+            sender=EmailAddress(address=from_address, name=from_name),
+            to=(EmailAddress(address=recipient),),
+            thread_match=ThreadMatch.REPLY if request.in_reply_to else ThreadMatch.NEW,
+        ),
+        routing_hints=RoutingHints(needs_human=False),
+    )
+    return Envelope[Interaction](
+        id=derived_event_id(request.reply_id, "sent"),
+        type=INTERACTION_RECEIVED,
+        tenant_id=event.tenant_id,
+        occurred_at=sent_at,
+        source="ingest-email",
+        correlation_id=request.conversation_key,
+        causation_id=str(event.id),
+        data=interaction,
+    )

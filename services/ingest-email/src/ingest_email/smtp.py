@@ -1,0 +1,98 @@
+"""The inbound SMTP server (aiosmtpd), on the service's own event loop.
+
+It answers 250 only once the message is durable in Kafka, 451 while the broker
+or database is down (the sending server retries), 550 for recipients no tenant
+receives mail at, and 552 above the size limit (aiosmtpd enforces it while the
+data arrives).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from cc_common.errors import is_infrastructure_error
+from cc_common.logging import get_logger
+from ingest_email.domain.mime import UnreadableMessage
+from ingest_email.intake import EmailIntake, UnknownRecipient
+from ingest_email.settings import EmailSettings
+
+log = get_logger(__name__)
+
+
+class IntakeHandler:
+    """aiosmtpd hooks: recipients are checked at RCPT, the message is taken at DATA."""
+
+    def __init__(self, intake: EmailIntake) -> None:
+        self._intake = intake
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if not self._intake.tenants_for([address]):
+            return "550 5.1.1 No mailbox here by that name"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        if not isinstance(raw, bytes):
+            raw = str(raw or "").encode("utf-8", "surrogateescape")
+        try:
+            results = await self._intake.accept(
+                raw, provider="smtp", recipients=list(envelope.rcpt_tos)
+            )
+        except UnreadableMessage as exc:
+            return f"554 5.6.0 {exc}"
+        except UnknownRecipient:
+            return "550 5.1.1 No mailbox here by that name"
+        except Exception as exc:
+            # Nothing is lost: the sending server keeps the message and retries.
+            level = "warning" if is_infrastructure_error(exc) else "error"
+            getattr(log, level)("smtp.accept_failed", error=repr(exc))
+            return "451 4.3.0 Temporarily unable to accept the message; try again later"
+        message_id = results[0].message_id if results else ""
+        return f"250 2.0.0 Message accepted {message_id}".strip()
+
+
+def tls_context(settings: EmailSettings) -> ssl.SSLContext | None:
+    """The STARTTLS context when a certificate is configured."""
+    if not settings.smtp_tls_cert or not settings.smtp_tls_key:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(settings.smtp_tls_cert, settings.smtp_tls_key)
+    return context
+
+
+async def start_smtp_server(settings: EmailSettings, intake: EmailIntake) -> asyncio.Server:
+    """Listen for SMTP on the running loop (the caller closes the server)."""
+    handler = IntakeHandler(intake)
+    context = tls_context(settings)
+    options: dict[str, Any] = {}
+    if context is not None:
+        options["tls_context"] = context
+
+    def protocol() -> SMTP:
+        return SMTP(
+            handler,
+            data_size_limit=settings.max_body_bytes,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            hostname=settings.smtp_hostname,
+            ident="contactcenter ingest-email",
+            **options,
+        )
+
+    server = await asyncio.get_running_loop().create_server(
+        protocol, host=settings.smtp_host, port=settings.smtp_port
+    )
+    log.info("smtp.listening", host=settings.smtp_host, port=settings.smtp_port)
+    return server
