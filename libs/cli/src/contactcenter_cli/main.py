@@ -31,6 +31,8 @@ def _stack_config(args: argparse.Namespace) -> StackConfig:
         kafka_port=args.kafka_port,
         mongo_port=args.mongo_port,
         base_port=args.base_port,
+        smtp_port=args.smtp_port,
+        mail_sink_port=args.mail_sink_port,
     )
 
 
@@ -55,6 +57,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"\nUp in {elapsed:.1f}s. Logs in {stack.config.data_dir / 'logs'}\n")
         print(f"  kafka         {stack.config.bootstrap_servers}")
         print(f"  mongodb       {stack.config.mongo_url}")
+        print(f"  smtp (in)     127.0.0.1:{stack.config.smtp_port}   (support@demo.example)")
+        print(
+            f"  mail sink     127.0.0.1:{stack.config.mail_sink_port}"
+            f"   (sent mail: {stack.config.data_dir / 'outbox'})"
+        )
         for spec in stack.specs:
             print(f"  {spec.name:<13} {stack.url(spec.name)}   (docs: {stack.url(spec.name)}/docs)")
         token = issue_token(
@@ -254,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--kafka-port", type=int, default=19092)
         p.add_argument("--mongo-port", type=int, default=27027)
         p.add_argument("--base-port", type=int, default=8001, help="first service port")
+        p.add_argument("--smtp-port", type=int, default=2525, help="inbound SMTP (ingest-email)")
+        p.add_argument("--mail-sink-port", type=int, default=1025, help="where replies are sent")
 
     up = sub.add_parser("up", help="run the broker, database and all five services")
     stack_options(up)

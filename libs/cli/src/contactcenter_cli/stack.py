@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -20,6 +21,15 @@ from contactcenter_cli.processes import (
 # short locally (production Kafka keeps the defaults).
 EMBEDDED_SESSION_TIMEOUT_MS = 6_000
 EMBEDDED_HEARTBEAT_MS = 1_000
+
+DEMO_EMAIL_TENANTS = {
+    "demo": {
+        "addresses": ["support@demo.example"],
+        "from_name": "Demo Support",
+        "staff_domains": ["demo.example"],
+    }
+}
+"""Mail to support@demo.example is the demo tenant's; colleagues write from demo.example."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,8 @@ class StackConfig:
     kafka_port: int = 19092
     mongo_port: int = 27027
     base_port: int = 8001
+    smtp_port: int = 2525
+    mail_sink_port: int = 1025
     topic_suffix: str = ""
     database_prefix: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -80,15 +92,20 @@ class StackConfig:
             "CC_MONGO_URL": self.mongo_url,
             "CC_AUTH_JWT_SECRET": secret,
             "CHAT_VISITOR_TOKEN_SECRET": secret + "-visitor",
+            "EMAIL_SMTP_PORT": str(self.smtp_port),
+            "EMAIL_RELAY": json.dumps({"host": "127.0.0.1", "port": self.mail_sink_port}),
+            "EMAIL_TENANTS": json.dumps(DEMO_EMAIL_TENANTS),
             "PYTHONUNBUFFERED": "1",
         }
         if self.database_prefix:
             env["ROUTER_DATABASE"] = f"{self.database_prefix}_router"
             env["CASE_DATABASE"] = f"{self.database_prefix}_case"
+            env["EMAIL_DATABASE"] = f"{self.database_prefix}_email"
         if self.topic_suffix:
             env["ROUTER_CONSUMER_GROUP"] = f"router{self.topic_suffix}"
             env["CASE_CONSUMER_GROUP"] = f"case{self.topic_suffix}"
             env["VOICE_OUTBOUND_CONSUMER_GROUP"] = f"ingest-voice-outbound{self.topic_suffix}"
+            env["EMAIL_OUTBOUND_CONSUMER_GROUP"] = f"ingest-email-outbound{self.topic_suffix}"
         router = next(s for s in default_services(self.base_port) if s.name == "router")
         env["CASE_ROUTER_URL"] = f"http://127.0.0.1:{router.port}"
         return {**env, **self.extra_env}
@@ -141,6 +158,24 @@ def database_process(config: StackConfig) -> ManagedProcess:
     )
 
 
+def mail_sink_process(config: StackConfig) -> ManagedProcess:
+    """The local SMTP sink the services' replies go to (saved as .eml files)."""
+    return ManagedProcess(
+        name="mail sink",
+        argv=[
+            sys.executable,
+            "-m",
+            "contactcenter_cli.mail_sink",
+            "--port",
+            str(config.mail_sink_port),
+            "--dir",
+            str(config.data_dir / "outbox"),
+        ],
+        env={"PYTHONUNBUFFERED": "1"},
+        log_path=config.data_dir / "logs" / "mail-sink.log",
+    )
+
+
 def service_process(config: StackConfig, spec: ServiceSpec) -> ManagedProcess:
     """One service under uvicorn."""
     return ManagedProcess(
@@ -171,6 +206,7 @@ class Stack:
         self.config = config
         self.broker = broker_process(config)
         self.database = database_process(config)
+        self.mail_sink = mail_sink_process(config)
         self.specs = default_services(config.base_port)
         self.services = {spec.name: service_process(config, spec) for spec in self.specs}
 
@@ -183,8 +219,10 @@ class Stack:
         """Start the broker and the database and create the topics."""
         self.broker.start()
         self.database.start()
+        self.mail_sink.start()
         wait_for_port(self.broker, self.config.kafka_port, timeout)
         wait_for_port(self.database, self.config.mongo_port, timeout)
+        wait_for_port(self.mail_sink, self.config.mail_sink_port, timeout)
         asyncio.run(ensure_topics(self.config.kafka_settings()))
 
     def start_service(self, name: str, timeout: float = 60.0) -> None:
@@ -205,4 +243,5 @@ class Stack:
         for proc in self.services.values():
             proc.stop()
         self.database.stop()
+        self.mail_sink.stop()
         self.broker.stop()

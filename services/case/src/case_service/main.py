@@ -10,8 +10,10 @@ from fastapi import FastAPI
 
 from case_service.adapters import cases, customers, timeline
 from case_service.api import agents as agent_routes
+from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
 from case_service.api import queues as queue_routes
+from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.timeline import TimelineHandler, conversation_order
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
@@ -48,9 +50,12 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 ),
                 order_key=conversation_order,
             )
+            relay = OutboxRelay(outbox=app.state.timeline, producer=rt.producer)
+            rt.tasks.start("outbox-relay", relay.run())
             try:
                 yield
             finally:
+                relay.stop()
                 await app.state.router_client.aclose()
 
     app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
@@ -63,5 +68,6 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR})
     )
     app.include_router(agent_routes.build_router(agents_only))
+    app.include_router(case_routes.build_router(authenticate, agents_only))
     app.include_router(queue_routes.build_router(authenticate))
     return app

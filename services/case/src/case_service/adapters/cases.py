@@ -57,6 +57,30 @@ class CaseRepository:
         )
         return case_id
 
+    async def note_inbound(
+        self,
+        case_id: str,
+        *,
+        reply_to: dict[str, Any] | None,
+        message_id: str | None,
+        at: datetime,
+    ) -> None:
+        """Remember where replies on the case go and which message they answer."""
+        await self._cases.update_one(
+            {"_id": case_id, "$or": [{"last_inbound_at": {"$lte": at}}, {"last_inbound_at": None}]},
+            {
+                "$set": {
+                    "reply_to": reply_to,
+                    "last_inbound_message_id": message_id,
+                    "last_inbound_at": at,
+                }
+            },
+        )
+
+    async def get(self, tenant_id: str, case_id: str) -> dict[str, Any] | None:
+        """One case of the tenant."""
+        return await self._cases.find_one({"_id": case_id, "tenant_id": tenant_id})
+
     async def list_for_customer(self, tenant_id: str, customer_id: str) -> list[dict[str, Any]]:
         """The customer's cases, newest first."""
         cursor = self._cases.find({"tenant_id": tenant_id, "customer_id": customer_id}).sort(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cc_common.mongo import Document, IndexSpec
@@ -19,6 +20,7 @@ INDEXES = (
     ),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("interaction_id", 1)], "by_interaction"),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("call_event_ids", 1)], "by_call_event"),
+    IndexSpec(ENTRIES, [("outbox_pending", 1)], "outbox", options={"sparse": True}),
 )
 
 
@@ -59,6 +61,40 @@ class TimelineRepository:
     async def flag(self, entry_id: str, field: str) -> None:
         """Set a boolean field on an entry."""
         await self._entries.update_one({"_id": entry_id}, {"$set": {field: True}})
+
+    async def create_reply(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Store a pending reply, or return the one already stored under its id."""
+        fields = {k: v for k, v in entry.items() if k != "_id"}
+        stored = await self._entries.find_one_and_update(
+            {"_id": entry["_id"]},
+            {"$setOnInsert": fields},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert stored is not None  # upserted
+        return dict(stored)
+
+    async def settle_reply(
+        self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
+    ) -> bool:
+        """Mark a reply sent or failed; False when no such reply is stored."""
+        updates = {"reply.status": status, **{f"reply.{k}": v for k, v in details.items()}}
+        result = await self._entries.update_one(
+            {"_id": reply_id, "tenant_id": tenant_id, "entry_type": "reply"},
+            {"$set": updates},
+        )
+        return result.matched_count > 0
+
+    async def outbox_pending(self, older_than: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """Replies whose announcement has not been confirmed yet."""
+        cursor = self._entries.find(
+            {"outbox_pending": True, "recorded_at": {"$lt": older_than}},
+            projection={"outbox": 1},
+        ).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def outbox_sent(self, entry_id: str) -> None:
+        await self._entries.update_one({"_id": entry_id}, {"$unset": {"outbox_pending": ""}})
 
     async def page(
         self,

@@ -28,6 +28,9 @@ class CaseRead(BaseModel):
     subject: str | None = None
     status: str
     opened_at: datetime
+    conversation_key: str | None = None
+    last_activity_at: datetime | None = None
+    reply_to: dict[str, Any] | None = None
 
 
 class TimelineEntryRead(BaseModel):
@@ -45,6 +48,7 @@ class TimelineEntryRead(BaseModel):
     trace_id: str | None = None
     call: dict[str, Any] | None = None
     callback: dict[str, Any] | None = None
+    reply: dict[str, Any] | None = None
 
 
 class TimelinePage(BaseModel):

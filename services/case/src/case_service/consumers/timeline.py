@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from case_service.domain.calls import CALLBACK_DISPOSITIONS, call_fact, merge
 from case_service.domain.identity import keys_in_priority
+from case_service.domain.replies import reply_target
 from case_service.domain.timeline import (
     call_entry,
     call_entry_id,
@@ -21,10 +22,12 @@ from cc_common.events import (
     CALLBACK_REQUESTED,
     INTERACTION_RECEIVED,
     CallbackRequested,
+    Direction,
     Envelope,
     IdentityKind,
     Interaction,
     InteractionKind,
+    OutboundFailed,
     RoutingChange,
     derived_event_id,
 )
@@ -51,6 +54,15 @@ class Cases(Protocol):
         opened_at: datetime,
     ) -> str: ...
 
+    async def note_inbound(
+        self,
+        case_id: str,
+        *,
+        reply_to: dict[str, Any] | None,
+        message_id: str | None,
+        at: datetime,
+    ) -> None: ...
+
 
 class Timeline(Protocol):
     async def add(self, entry: dict[str, Any]) -> None: ...
@@ -66,6 +78,10 @@ class Timeline(Protocol):
     async def adopt_pending(
         self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
     ) -> None: ...
+
+    async def settle_reply(
+        self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
+    ) -> bool: ...
 
 
 Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
@@ -98,9 +114,18 @@ class TimelineHandler:
             await self._store_interaction(delivery.event)
         elif isinstance(data, RoutingChange):
             await self._store_routing(delivery.event)
+        elif isinstance(data, OutboundFailed):
+            await self._timeline.settle_reply(
+                delivery.event.tenant_id,
+                str(data.reply_id),
+                status="failed",
+                details={"error": data.reason, "failed_at": delivery.event.occurred_at},
+            )
 
     async def _store_interaction(self, event: Envelope[Interaction]) -> None:
         interaction = event.data
+        if await self._settled_reply(event):
+            return
         customer = interaction.customer()
         keys = keys_in_priority(event.tenant_id, customer.identities if customer else ())
         if not keys:
@@ -130,6 +155,38 @@ class TimelineHandler:
         # Routing changes that overtook their interaction (another topic) join now.
         await self._timeline.adopt_pending(
             event.tenant_id, str(event.id), customer_id=customer_id, case_id=case_id
+        )
+        if (
+            interaction.direction is Direction.INBOUND
+            and interaction.kind is InteractionKind.MESSAGE
+        ):
+            target = reply_target(interaction)
+            await self._cases.note_inbound(
+                case_id,
+                reply_to=target.model_dump(mode="json") if target else None,
+                message_id=interaction.provider_message_id,
+                at=event.occurred_at,
+            )
+
+    async def _settled_reply(self, event: Envelope[Interaction]) -> bool:
+        """An agent's reply the channel sent settles its pending entry (no second entry)."""
+        interaction = event.data
+        reply_id = interaction.provider_ids.get("reply_id")
+        if (
+            reply_id is None
+            or interaction.direction is not Direction.OUTBOUND
+            or interaction.kind is InteractionKind.CALL
+        ):
+            return False
+        return await self._timeline.settle_reply(
+            event.tenant_id,
+            reply_id,
+            status="sent",
+            details={
+                "sent_at": event.occurred_at,
+                "provider_message_id": interaction.provider_message_id,
+                "interaction": interaction.model_dump(mode="json"),
+            },
         )
 
     async def _store_call(

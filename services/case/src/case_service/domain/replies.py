@@ -1,0 +1,120 @@
+"""Agents' replies: who gets them, their idempotent id, and their timeline entry (pure).
+
+A reply is stored as a pending timeline entry holding the ``outbound.requested``
+event it must announce (an outbox in the same document, so storing and
+announcing cannot disagree). The channel's confirmation later settles the same
+entry as sent (or failed): the reply appears on the timeline exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from cc_common.events import (
+    OUTBOUND_REQUESTED,
+    Channel,
+    Content,
+    Envelope,
+    Identity,
+    Interaction,
+    OutboundRequested,
+)
+from cc_common.events.envelope import EVENT_ID_NAMESPACE
+
+SUMMARY_CHARS = 280
+
+
+class NoReplyAddress(LookupError):
+    """The customer has not written on this case, so there is nowhere to reply."""
+
+
+def reply_target(interaction: Interaction) -> Identity | None:
+    """Where answers to an inbound interaction go: its reply-to, else the sender."""
+    if interaction.reply_to is not None:
+        return interaction.reply_to
+    customer = interaction.customer()
+    return customer.identities[0] if customer and customer.identities else None
+
+
+def reply_id_for(tenant_id: str, agent_id: str, idempotency_key: str | None) -> uuid.UUID:
+    """The same key from the same agent is the same reply; no key, a new reply."""
+    if not idempotency_key:
+        return uuid.uuid4()
+    return uuid.uuid5(EVENT_ID_NAMESPACE, f"reply|{tenant_id}|{agent_id}|{idempotency_key}")
+
+
+def fingerprint(content: Content) -> str:
+    """What the agent asked to send (a reused key with other content is a client error)."""
+    canonical = json.dumps(content.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def reply_request(
+    case: dict[str, Any],
+    *,
+    tenant_id: str,
+    agent_id: str,
+    reply_id: uuid.UUID,
+    content: Content,
+    at: datetime,
+) -> Envelope[OutboundRequested]:
+    """The ``outbound.requested`` event of a reply on the case's channel."""
+    target = case.get("reply_to")
+    if not target:
+        raise NoReplyAddress("the customer has not written on this case yet")
+    subject = content.subject or case.get("subject")
+    return Envelope[OutboundRequested](
+        id=reply_id,
+        type=OUTBOUND_REQUESTED,
+        tenant_id=tenant_id,
+        occurred_at=at,
+        source="case-api",
+        correlation_id=case["conversation_key"],
+        data=OutboundRequested(
+            reply_id=reply_id,
+            channel=Channel(case["channel"]),
+            conversation_key=case["conversation_key"],
+            case_id=case["_id"],
+            agent_id=agent_id,
+            recipient=Identity.model_validate(target),
+            content=content.model_copy(update={"subject": subject}),
+            in_reply_to=case.get("last_inbound_message_id"),
+        ),
+    )
+
+
+def reply_entry(
+    event: Envelope[OutboundRequested], *, customer_id: str, content_hash: str
+) -> dict[str, Any]:
+    """The pending timeline entry of a reply, with its outbox."""
+    request = event.data
+    text = request.content.text or ""
+    return {
+        "_id": str(request.reply_id),
+        "tenant_id": event.tenant_id,
+        "customer_id": customer_id,
+        "case_id": request.case_id,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "order": 0,
+        "entry_type": "reply",
+        "kind": "message",
+        "channel": request.channel.value,
+        "direction": "outbound",
+        "conversation_key": request.conversation_key,
+        "summary": text[:SUMMARY_CHARS] or None,
+        "reply": {
+            "reply_id": str(request.reply_id),
+            "status": "pending",
+            "agent_id": request.agent_id,
+            "recipient": request.recipient.model_dump(mode="json"),
+            "content": request.content.model_dump(mode="json"),
+            "content_hash": content_hash,
+        },
+        "outbox": event.model_dump(mode="json"),
+        "outbox_pending": True,
+    }
