@@ -17,11 +17,13 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from cc_common.auth import Role, issue_token
 from cc_common.events import (
     OUTBOUND_REQUESTED,
     Channel,
     Content,
     Direction,
+    EmailFacts,
     Envelope,
     Identity,
     IdentityKind,
@@ -100,6 +102,17 @@ async def email(
         controller.stop()
 
 
+def facts(event: Envelope[Interaction]) -> EmailFacts:
+    assert event.data.email is not None
+    return event.data.email
+
+
+def customer_address(event: Envelope[Interaction]) -> str:
+    customer = event.data.customer()
+    assert customer is not None
+    return customer.identities[0].value
+
+
 def mail(
     *,
     sender: str = "Sam Buyer <sam@example.org>",
@@ -126,10 +139,10 @@ async def test_smtp_answers_250_only_with_the_event_on_the_broker(email: Email) 
     events = await read_events(email.settings.kafka, INTERACTIONS.name)
     (event,) = [e for e in events if e.data.provider_message_id == message["Message-ID"]]
     assert event.data.conversation_key == f"email:{message['Message-ID']}"
-    assert event.data.customer().identities[0].value == "sam@example.org"
+    assert customer_address(event) == "sam@example.org"
     assert event.data.content.text == "The invoice total is wrong."
-    assert event.data.email.thread_match is ThreadMatch.NEW
-    assert event.data.email.raw_blob_id
+    assert facts(event).thread_match is ThreadMatch.NEW
+    assert facts(event).raw_blob_id
 
 
 async def test_unknown_recipients_get_550_and_oversized_mail_552(email: Email) -> None:
@@ -148,6 +161,7 @@ async def test_attachments_go_to_the_blob_store_not_the_broker(email: Email) -> 
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename="invoice.pdf")
     await email.send(message)
     event = await email.published(message["Message-ID"])
+    assert event.data.content is not None
     (attachment,) = event.data.content.attachments
     assert (attachment.filename, attachment.size) == ("invoice.pdf", len(pdf))
     assert len(event.model_dump_json()) < len(pdf)  # by reference, never inline
@@ -209,14 +223,14 @@ async def test_replies_thread_and_answers_come_back_to_the_conversation(
     await email.send(answer)
     joined = await email.published(answer["Message-ID"])
     assert joined.data.conversation_key == first.data.conversation_key
-    assert joined.data.email.thread_match is ThreadMatch.REPLY
+    assert facts(joined).thread_match is ThreadMatch.REPLY
 
     # A client that dropped the headers still carries the case token.
     token_only = mail(subject=str(delivered["Subject"]))
     await email.send(token_only)
     by_token = await email.published(token_only["Message-ID"])
     assert by_token.data.conversation_key == first.data.conversation_key
-    assert by_token.data.email.thread_match is ThreadMatch.CASE_TOKEN
+    assert facts(by_token).thread_match is ThreadMatch.CASE_TOKEN
 
     # Someone else answering the same mail opens their own conversation.
     stranger = mail(sender="eve@example.net", In_Reply_To=sent_id, References=sent_id)
@@ -229,7 +243,7 @@ async def test_replies_thread_and_answers_come_back_to_the_conversation(
     await email.send(forward)
     forwarded = await email.published(forward["Message-ID"])
     assert forwarded.data.conversation_key == f"email:{forward['Message-ID']}"
-    assert forwarded.data.email.related_conversation_key == first.data.conversation_key
+    assert facts(forwarded).related_conversation_key == first.data.conversation_key
 
 
 async def test_noise_never_asks_for_an_agent_and_our_own_mail_is_dropped(
@@ -247,8 +261,8 @@ async def test_noise_never_asks_for_an_agent_and_our_own_mail_is_dropped(
     await email.send(staff)
     colleague = await email.published(staff["Message-ID"])
     assert colleague.data.direction is Direction.OUTBOUND
-    assert colleague.data.customer().identities[0].value == "sam@example.org"
-    assert colleague.data.email.sent_by_staff
+    assert customer_address(colleague) == "sam@example.org"
+    assert facts(colleague).sent_by_staff
     assert not colleague.data.routing_hints.needs_human
 
     loop = mail(sender="Acme Support <support@acme.example>")
@@ -262,8 +276,6 @@ async def test_noise_never_asks_for_an_agent_and_our_own_mail_is_dropped(
 
 
 async def test_the_upload_endpoint_threads_like_smtp(email: Email) -> None:
-    from cc_common.auth import Role, issue_token
-
     token = issue_token(
         email.settings.auth, subject="tool", tenant_id="acme", roles=[Role.INTEGRATION]
     )

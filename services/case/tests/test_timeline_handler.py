@@ -53,6 +53,15 @@ class FakeTimeline:
             if entry.get("interaction_id") == interaction_id and entry["customer_id"] is None:
                 entry.update(customer_id=customer_id, case_id=case_id)
 
+    async def settle_reply(
+        self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
+    ) -> bool:
+        entry = self.entries.get(reply_id)
+        if entry is None or entry.get("entry_type") != "reply":
+            return False
+        entry["reply"].update(status=status, **details)
+        return True
+
 
 class FakeCustomers:
     async def resolve(
@@ -73,6 +82,16 @@ class FakeCases:
         opened_at: datetime,
     ) -> str:
         return "case-1"
+
+    async def note_inbound(
+        self,
+        case_id: str,
+        *,
+        reply_to: dict[str, Any] | None,
+        message_id: str | None,
+        at: datetime,
+    ) -> None:
+        self.reply_to = reply_to
 
 
 def delivery(event: Envelope[Any]) -> Delivery:
@@ -126,3 +145,37 @@ async def test_a_routing_change_before_its_interaction_is_adopted_later() -> Non
     await handler(delivery(interaction))
     routing = timeline.entries[str(queued.id)]
     assert (routing["customer_id"], routing["case_id"]) == ("cust-1", "case-1")
+
+
+@pytest.mark.asyncio
+async def test_a_sent_reply_settles_its_pending_entry_instead_of_adding_one() -> None:
+    timeline = FakeTimeline()
+    reply_id = str(uuid.uuid4())
+    timeline.entries[reply_id] = {"_id": reply_id, "entry_type": "reply", "reply": {}}
+    handler = TimelineHandler(customers=FakeCustomers(), cases=FakeCases(), timeline=timeline)
+    sent = Envelope[Interaction](
+        id=uuid.uuid4(),
+        type=INTERACTION_RECEIVED,
+        tenant_id="acme",
+        occurred_at=datetime.now(UTC),
+        source="t",
+        data=Interaction(
+            channel=Channel.EMAIL,
+            direction=Direction.OUTBOUND,
+            provider="smtp",
+            provider_message_id="<reply-1@acme.example>",
+            provider_ids={"reply_id": reply_id},
+            conversation_key="email:<first@example.org>",
+            parties=(
+                Party(
+                    role=PartyRole.CUSTOMER,
+                    identities=(Identity(kind=IdentityKind.EMAIL, value="sam@example.org"),),
+                ),
+            ),
+        ),
+    )
+    await handler(delivery(sent))
+    await handler(delivery(sent))
+    assert list(timeline.entries) == [reply_id]
+    assert timeline.entries[reply_id]["reply"]["status"] == "sent"
+    assert timeline.entries[reply_id]["reply"]["provider_message_id"] == "<reply-1@acme.example>"
