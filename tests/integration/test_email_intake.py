@@ -35,7 +35,7 @@ from cc_common.events import (
 from cc_common.kafka.producer import EventProducer
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import INTERACTIONS, OUTBOUND
-from contactcenter_cli.processes import free_port
+from contactcenter_cli.processes import ManagedProcess, free_port
 from ingest_email.adapters.blobs import BlobStore
 from ingest_email.main import create_app
 from ingest_email.settings import EmailSettings, SmtpRelay
@@ -297,3 +297,28 @@ async def test_the_upload_endpoint_threads_like_smtp(email: Email) -> None:
     assert body["outcome"] == "published"
     assert again.json()["event_id"] == body["event_id"]  # a retry is the same event
     await asyncio.sleep(0)
+
+
+async def test_smtp_answers_451_while_the_broker_is_down(
+    private_broker: tuple[ManagedProcess, KafkaSettings],
+    mongo_settings: MongoSettings,
+    unique: str,
+) -> None:
+    broker, kafka = private_broker
+    settings = EmailSettings(
+        kafka=kafka,
+        mongo=mongo_settings,
+        database=f"email{unique}",
+        tenants={"acme": tenant_config()},
+        smtp_port=free_port(),
+        outbound_consumer_group=f"email-out{unique}",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        email = Email(app, settings, Sink())
+        assert (await email.send(mail())).startswith("2.0.0")
+        broker.stop()
+        with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
+            await email.send(mail())
+        # 4xx: the sending server keeps the message and tries again later.
+        assert refused.value.code == 451

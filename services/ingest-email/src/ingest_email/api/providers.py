@@ -129,10 +129,8 @@ async def _confirm_subscription(
     request: Request, settings: EmailSettings, message: sns.SnsMessage
 ) -> None:
     url = message.fields.get("SubscribeURL", "")
-    if not sns.certificate_url_allowed(
-        url.split("?")[0] + ".pem" if url else "",
-        host_pattern=settings.sns_certificate_hosts,
-        scheme=settings.sns_certificate_scheme,
+    if not sns.on_provider_host(
+        url, host_pattern=settings.sns_certificate_hosts, scheme=settings.sns_certificate_scheme
     ):
         raise HTTPException(422, "The SubscribeURL is not on an SNS host.")
     http: httpx.AsyncClient = request.app.state.http

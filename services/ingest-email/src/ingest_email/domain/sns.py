@@ -88,15 +88,20 @@ def parse_sns(body: bytes) -> SnsMessage:
     return SnsMessage(fields)
 
 
-def certificate_url_allowed(url: str, *, host_pattern: str, scheme: str) -> bool:
-    """Only fetch signing certificates from the provider's own hosts."""
+def on_provider_host(url: str, *, host_pattern: str, scheme: str) -> bool:
+    """True for URLs on the provider's own hosts (we fetch nothing from anywhere else)."""
     parts = urlsplit(url)
     return (
         parts.scheme == scheme
         and bool(parts.hostname)
         and re.fullmatch(host_pattern, parts.hostname or "") is not None
-        and parts.path.endswith(".pem")
     )
+
+
+def certificate_url_allowed(url: str, *, host_pattern: str, scheme: str) -> bool:
+    """Only fetch signing certificates (``.pem``) from the provider's own hosts."""
+    path = urlsplit(url).path
+    return on_provider_host(url, host_pattern=host_pattern, scheme=scheme) and path.endswith(".pem")
 
 
 def ses_raw_email(message: str) -> tuple[bytes, list[str]]:
