@@ -5,27 +5,33 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from cc_common.auth import Role, issue_token
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import AuthSettings
-from contactcenter_cli.processes import free_port_block
+from contactcenter_cli.processes import free_port, free_port_block
 from contactcenter_cli.stack import Stack, StackConfig
 
 
-@pytest.fixture(scope="module")
-def stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A running system with its own topics, consumer groups and databases."""
+@contextmanager
+def running_stack(infra: StackConfig, data_dir: Path, **overrides: Any) -> Iterator[Stack]:
+    """The five services with their own topics, consumer groups and databases."""
     suffix = uuid.uuid4().hex[:8]
+    options: dict[str, Any] = {
+        "base_port": free_port_block(5),
+        "smtp_port": free_port(),
+        "mail_sink_port": free_port(),
+        "topic_suffix": f".e2e{suffix}",
+        "database_prefix": f"e2e{suffix}",
+        **overrides,
+    }
     config = StackConfig(
-        data_dir=tmp_path_factory.mktemp("stack-data"),
-        kafka_port=infra.kafka_port,
-        mongo_port=infra.mongo_port,
-        base_port=free_port_block(5),
-        topic_suffix=f".e2e{suffix}",
-        database_prefix=f"e2e{suffix}",
+        data_dir=data_dir, kafka_port=infra.kafka_port, mongo_port=infra.mongo_port, **options
     )
     asyncio.run(ensure_topics(config.kafka_settings()))
     running = Stack(config)
@@ -35,6 +41,13 @@ def stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Itera
     finally:
         for proc in running.services.values():
             proc.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A running system for one test module."""
+    with running_stack(infra, tmp_path_factory.mktemp("stack-data")) as running:
+        yield running
 
 
 def token(stack: Stack, tenant: str, *roles: Role, subject: str | None = None) -> str:
