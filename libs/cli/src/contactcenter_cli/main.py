@@ -185,8 +185,12 @@ def deploy_files() -> dict[Path, str]:
     from case_service.main import INDEXES as CASE_INDEXES
     from case_service.settings import CaseSettings
     from cc_common import deploy_defs
+    from ingest_email.main import INDEXES as EMAIL_INDEXES
+    from ingest_email.settings import EmailSettings
 
-    indexes = deploy_defs.index_definitions({CaseSettings().database: CASE_INDEXES})
+    indexes = deploy_defs.index_definitions(
+        {CaseSettings().database: CASE_INDEXES, EmailSettings().database: EMAIL_INDEXES}
+    )
     return {
         REPO_ROOT / "deploy" / "kafka" / "topics.json": deploy_defs.render(
             deploy_defs.topic_definitions()
@@ -236,6 +240,17 @@ def cmd_bench_voice(args: argparse.Namespace) -> int:
 
     result = bench_voice.run(seconds=args.seconds, connections=args.connections, runs=args.runs)
     print(bench_voice.format_result(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_bench_email(args: argparse.Namespace) -> int:
+    """Emails/s accepted over SMTP and the upload endpoint, beside the raw produce rate."""
+    from contactcenter_cli import bench_email
+
+    result = bench_email.run(seconds=args.seconds, connections=args.connections, runs=args.runs)
+    print(bench_email.format_result(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0
@@ -307,6 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--runs", type=int, default=3)
     voice.add_argument("--json", help="also write the result to this file")
     voice.set_defaults(func=cmd_bench_voice)
+
+    email = sub.add_parser("bench-email", help="emails/s over SMTP and upload vs raw produce")
+    email.add_argument("--seconds", type=int, default=8)
+    email.add_argument("--connections", type=int, default=16)
+    email.add_argument("--runs", type=int, default=3)
+    email.add_argument("--json", help="also write the result to this file")
+    email.set_defaults(func=cmd_bench_email)
 
     limits = sub.add_parser("bench-limits", help="raw Kafka, MongoDB and HTTP limits")
     limits.add_argument("--runs", type=int, default=3)
