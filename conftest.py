@@ -15,17 +15,18 @@ from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.producer import EventProducer
 from cc_common.mongo import Document
 from cc_common.settings import KafkaSettings, MongoSettings
-from contactcenter_cli.processes import free_port, wait_for_port
+from contactcenter_cli.processes import free_ports, wait_for_port
 from contactcenter_cli.stack import StackConfig, broker_process, database_process
 
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
     """Tansu and SecantusDB, running for the whole test session."""
+    kafka_port, mongo_port = free_ports(2)
     config = StackConfig(
         data_dir=tmp_path_factory.mktemp("infra"),
-        kafka_port=free_port(),
-        mongo_port=free_port(),
+        kafka_port=kafka_port,
+        mongo_port=mongo_port,
     )
     broker = broker_process(config)
     database = database_process(config)

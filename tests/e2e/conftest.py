@@ -14,7 +14,7 @@ import pytest
 from cc_common.auth import Role, issue_token
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import AuthSettings
-from contactcenter_cli.processes import free_port, free_port_block
+from contactcenter_cli.processes import free_port_block, free_ports
 from contactcenter_cli.stack import Stack, StackConfig
 
 
@@ -22,10 +22,11 @@ from contactcenter_cli.stack import Stack, StackConfig
 def running_stack(infra: StackConfig, data_dir: Path, **overrides: Any) -> Iterator[Stack]:
     """The five services with their own topics, consumer groups and databases."""
     suffix = uuid.uuid4().hex[:8]
+    smtp_port, mail_sink_port = free_ports(2)
     options: dict[str, Any] = {
         "base_port": free_port_block(5),
-        "smtp_port": free_port(),
-        "mail_sink_port": free_port(),
+        "smtp_port": smtp_port,
+        "mail_sink_port": mail_sink_port,
         "topic_suffix": f".e2e{suffix}",
         "database_prefix": f"e2e{suffix}",
         **overrides,

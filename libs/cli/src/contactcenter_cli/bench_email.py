@@ -27,7 +27,7 @@ from cc_common.auth import Role, issue_token
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import AuthSettings
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
-from contactcenter_cli.processes import free_port, free_port_block, wait_for_port
+from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
 from contactcenter_cli.stack import Stack, StackConfig
 
 TENANT = "bench"
@@ -97,12 +97,13 @@ def run(*, seconds: int = 8, connections: int = 16, runs: int = 3) -> dict[str, 
     if wrk is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as data:
+        kafka_port, mongo_port, smtp_port = free_ports(3)
         config = StackConfig(
             data_dir=Path(data),
-            kafka_port=free_port(),
-            mongo_port=free_port(),
+            kafka_port=kafka_port,
+            mongo_port=mongo_port,
             base_port=free_port_block(5),
-            smtp_port=free_port(),
+            smtp_port=smtp_port,
             extra_env={
                 "EMAIL_TENANTS": json.dumps({TENANT: {"addresses": [ADDRESS]}}),
                 "CC_LOG_LEVEL": "WARNING",

@@ -28,6 +28,7 @@ from cc_common.kafka.producer import EventProducer, Headers
 from contactcenter_cli.processes import (
     ManagedProcess,
     free_port,
+    free_ports,
     wait_for_port,
     wait_for_ready,
 )
@@ -189,7 +190,8 @@ def run(
 ) -> dict[str, Any]:
     """Start a private broker and database, measure every limit ``runs`` times."""
     with tempfile.TemporaryDirectory() as data:
-        config = StackConfig(data_dir=Path(data), kafka_port=free_port(), mongo_port=free_port())
+        kafka_port, mongo_port = free_ports(2)
+        config = StackConfig(data_dir=Path(data), kafka_port=kafka_port, mongo_port=mongo_port)
         broker, database = broker_process(config), database_process(config)
         broker.start()
         database.start()

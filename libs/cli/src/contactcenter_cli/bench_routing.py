@@ -43,7 +43,7 @@ from cc_common.events import (
 from cc_common.kafka.producer import EventProducer
 from cc_common.settings import KafkaSettings
 from cc_common.topics import AGENTS, INTERACTIONS, ROUTING
-from contactcenter_cli.processes import free_port, free_port_block
+from contactcenter_cli.processes import free_port_block, free_ports
 from contactcenter_cli.stack import Stack, StackConfig
 
 TENANT = "bench"
@@ -194,10 +194,11 @@ async def _run(stack: Stack, *, rate: float, seconds: float, agents: int) -> dic
 def run(*, rate: float = 100, seconds: float = 10, agents: int = 200) -> dict[str, Any]:
     """Start a private broker, database and router; measure; stop everything."""
     with tempfile.TemporaryDirectory() as data:
+        kafka_port, mongo_port = free_ports(2)
         config = StackConfig(
             data_dir=Path(data),
-            kafka_port=free_port(),
-            mongo_port=free_port(),
+            kafka_port=kafka_port,
+            mongo_port=mongo_port,
             base_port=free_port_block(5),
         )
         stack = Stack(config)

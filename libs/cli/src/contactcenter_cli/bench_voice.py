@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.producer import EventProducer, Headers
 from cc_common.signatures import twilio_signature
-from contactcenter_cli.processes import free_port, free_port_block, wait_for_port
+from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
 from contactcenter_cli.stack import Stack, StackConfig
 
 TENANT = "bench"
@@ -80,10 +80,11 @@ def run(*, seconds: int = 10, connections: int = 32, runs: int = 3) -> dict[str,
     with tempfile.TemporaryDirectory() as data:
         base = free_port_block(5)
         twilio = {TENANT: {"auth_tokens": [TOKEN]}}
+        kafka_port, mongo_port = free_ports(2)
         config = StackConfig(
             data_dir=Path(data),
-            kafka_port=free_port(),
-            mongo_port=free_port(),
+            kafka_port=kafka_port,
+            mongo_port=mongo_port,
             base_port=base,
             extra_env={"VOICE_TWILIO": json.dumps(twilio), "CC_LOG_LEVEL": "WARNING"},
         )

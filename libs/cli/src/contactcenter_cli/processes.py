@@ -87,6 +87,18 @@ def free_port() -> int:
         return port
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports (held open together while chosen, so none repeats)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port_block(count: int, *, low: int = 20_000, high: int = 40_000) -> int:
     """The first of ``count`` consecutive free ports (for a stack's services)."""
     for _ in range(50):

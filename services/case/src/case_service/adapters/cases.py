@@ -65,9 +65,19 @@ class CaseRepository:
         message_id: str | None,
         at: datetime,
     ) -> None:
-        """Remember where replies on the case go and which message they answer."""
+        """Remember where replies on the case go and which message they answer.
+
+        A case's events arrive in order (one conversation), so read-then-write is
+        safe; an older message replayed later does not move the answer back.
+        """
+        current = await self._cases.find_one({"_id": case_id}, projection={"last_inbound_at": 1})
+        if current is None:
+            return
+        last = current.get("last_inbound_at")
+        if last is not None and last > at:
+            return
         await self._cases.update_one(
-            {"_id": case_id, "$or": [{"last_inbound_at": {"$lte": at}}, {"last_inbound_at": None}]},
+            {"_id": case_id},
             {
                 "$set": {
                     "reply_to": reply_to,

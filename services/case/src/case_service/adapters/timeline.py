@@ -36,17 +36,34 @@ class TimelineRepository:
     async def adopt_pending(
         self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
     ) -> None:
-        """Give waiting entries of an interaction their customer and case."""
-        await self._entries.update_many(
-            {"tenant_id": tenant_id, "interaction_id": interaction_id, "customer_id": None},
-            {"$set": {"customer_id": customer_id, "case_id": case_id}},
-        )
+        """Give waiting entries of an interaction their customer and case.
+
+        The lookup uses the interaction index alone: a ``customer_id: None`` term in
+        the filter makes SecantusDB scan the collection (measured: 1.5 ms against
+        140 ms at 2,000 entries), and nearly always nothing is waiting.
+        """
+        waiting = [
+            doc["_id"]
+            async for doc in self._entries.find(
+                {"tenant_id": tenant_id, "interaction_id": interaction_id},
+                projection={"customer_id": 1},
+            )
+            if doc.get("customer_id") is None
+        ]
+        if waiting:
+            await self._entries.update_many(
+                {"_id": {"$in": waiting}},
+                {"$set": {"customer_id": customer_id, "case_id": case_id}},
+            )
 
     async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None:
         """(customer_id, case_id) of a stored entry (or call event), or None if not stored yet."""
+        # Two indexed lookups: an $or here makes SecantusDB scan (~100 ms at 3,000 entries).
+        projection = {"customer_id": 1, "case_id": 1}
         doc = await self._entries.find_one(
-            {"tenant_id": tenant_id, "$or": [{"_id": entry_id}, {"call_event_ids": entry_id}]},
-            projection={"customer_id": 1, "case_id": 1},
+            {"_id": entry_id, "tenant_id": tenant_id}, projection=projection
+        ) or await self._entries.find_one(
+            {"tenant_id": tenant_id, "call_event_ids": entry_id}, projection=projection
         )
         return (doc["customer_id"], doc["case_id"]) if doc else None
 
