@@ -29,6 +29,7 @@ from cc_common.events import (
     IdentityKind,
     Interaction,
     InteractionKind,
+    OutboundFailed,
     OutboundRequested,
     ThreadMatch,
 )
@@ -193,6 +194,32 @@ async def request_reply(
     )
     await producer.publish(OUTBOUND.name, event)
     return reply
+
+
+async def test_a_permanent_refusal_marks_the_reply_failed(
+    email: Email, producer: EventProducer
+) -> None:
+    email.sink.refuse.add("sam@example.org")
+    first_mail = mail()
+    await email.send(first_mail)
+    first = await email.published(first_mail["Message-ID"])
+    reply = await request_reply(email, producer, first, "This will bounce.")
+
+    async def failure() -> OutboundFailed | None:
+        events = await read_events(email.settings.kafka, INTERACTIONS.name)
+        return next(
+            (
+                e.data
+                for e in events
+                if isinstance(e.data, OutboundFailed) and e.data.reply_id == reply.reply_id
+            ),
+            None,
+        )
+
+    failed = await eventually(failure, timeout=20, what="outbound.failed")
+    assert "550" in failed.reason
+    assert failed.conversation_key == first.data.conversation_key
+    assert email.sink.received(In_Reply_To=str(first_mail["Message-ID"])) == []
 
 
 async def test_replies_thread_and_answers_come_back_to_the_conversation(
