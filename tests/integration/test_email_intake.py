@@ -16,6 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
+from pymongo import AsyncMongoClient
 
 from cc_common.auth import Role, issue_token
 from cc_common.events import (
@@ -34,10 +35,11 @@ from cc_common.events import (
     ThreadMatch,
 )
 from cc_common.kafka.producer import EventProducer
+from cc_common.mongo import Document
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import INTERACTIONS, OUTBOUND
 from contactcenter_cli.processes import ManagedProcess, free_port
-from ingest_email.adapters.blobs import BlobStore
+from ingest_email.adapters.blobs import SMALL_LIMIT, BlobStore
 from ingest_email.main import create_app
 from ingest_email.settings import EmailSettings, SmtpRelay
 from tests.e2e.helpers import eventually
@@ -349,3 +351,19 @@ async def test_smtp_answers_451_while_the_broker_is_down(
             await email.send(mail())
         # 4xx: the sending server keeps the message and tries again later.
         assert refused.value.code == 451
+
+
+async def test_blobs_are_stored_once_per_tenant_in_either_tier(
+    mongo: AsyncMongoClient[Document], unique: str
+) -> None:
+    blobs = BlobStore(mongo[f"blobs{unique}"])
+    small, large = b"small attachment" * 10, bytes(range(256)) * (SMALL_LIMIT // 256 + 1)
+    for data in (small, large):
+        blob_id = await blobs.put("acme", data, filename="f", content_type="application/pdf")
+        again = await blobs.put("acme", data, filename="f", content_type="application/pdf")
+        assert again == blob_id
+        assert await blobs.get("acme", blob_id) == data
+        assert await blobs.get("globex", blob_id) is None
+        other = await blobs.put("globex", data, filename="f", content_type="application/pdf")
+        assert await blobs.get("globex", other) == data
+    assert await blobs.get("acme", "not-an-id") is None

@@ -1,10 +1,16 @@
-"""Attachments and raw messages in GridFS, stored once per tenant and content hash."""
+"""Attachments and raw messages, stored once per tenant and content hash.
+
+Small blobs (most raw messages and attachments) are one document each, keyed by
+tenant and SHA-256: a single idempotent upsert. Larger ones go to GridFS, which
+chunks them but costs several round trips per file (measured on SecantusDB:
+16 ms a file against 2 ms a document).
+"""
 
 from __future__ import annotations
 
 import hashlib
 
-from bson import ObjectId
+from bson import Binary, ObjectId
 from bson.errors import InvalidId
 from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,6 +20,11 @@ from cc_common.mongo import Document, IndexSpec
 from ingest_email.domain.mime import MimePart
 
 BUCKET = "email_blobs"
+SMALL = "email_small_blobs"
+SMALL_LIMIT = 4 * 1024 * 1024
+"""Blobs up to this size are single documents (well under MongoDB's 16 MB)."""
+_SMALL_PREFIX = "sha256:"
+
 INDEXES = (
     IndexSpec(
         f"{BUCKET}.files",
@@ -27,10 +38,26 @@ class BlobStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
         self._files = db[f"{BUCKET}.files"]
+        self._small = db[SMALL]
 
     async def put(self, tenant_id: str, data: bytes, *, filename: str, content_type: str) -> str:
         """Store bytes (or find them already stored) and return the blob id."""
         digest = hashlib.sha256(data).hexdigest()
+        if len(data) <= SMALL_LIMIT:
+            await self._small.update_one(
+                {"_id": f"{tenant_id}|{digest}"},
+                {
+                    "$setOnInsert": {
+                        "tenant_id": tenant_id,
+                        "filename": filename,
+                        "content_type": content_type,
+                        "size": len(data),
+                        "data": Binary(data),
+                    }
+                },
+                upsert=True,
+            )
+            return f"{_SMALL_PREFIX}{digest}"
         existing = await self._files.find_one(
             {"metadata.tenant_id": tenant_id, "metadata.sha256": digest}, projection={"_id": 1}
         )
@@ -61,6 +88,11 @@ class BlobStore:
 
     async def get(self, tenant_id: str, blob_id: str) -> bytes | None:
         """A tenant's blob, or None (another tenant's id reads as missing)."""
+        if blob_id.startswith(_SMALL_PREFIX):
+            doc = await self._small.find_one(
+                {"_id": f"{tenant_id}|{blob_id.removeprefix(_SMALL_PREFIX)}"}
+            )
+            return bytes(doc["data"]) if doc else None
         try:
             oid = ObjectId(blob_id)
         except InvalidId:
