@@ -99,7 +99,9 @@ def parse_message(raw: bytes) -> ParsedEmail:
     if sender is None:
         raise UnreadableMessage("the message has no usable From address")
     subject = _decoded(headers.get("subject"), defects)
-    text, html = _bodies(message, defects)
+    plain = _safe_body(message, ("plain",), defects)
+    rich = _safe_body(message, ("html",), defects)
+    text, html = _bodies(plain, rich, defects)
     forwarded = is_forward(subject, text)
     # A forward's quoted mail is its content; a reply's is history.
     split = split_quoted(text) if text and not forwarded else None
@@ -116,7 +118,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
         text=_cut(split.new if split else text, TEXT_LIMIT, "text", defects),
         quoted_text=_cut(split.quoted if split else None, TEXT_LIMIT, "quoted text", defects),
         html=_cut(html, HTML_LIMIT, "html", defects),
-        parts=tuple(_attachments(message, defects)),
+        parts=tuple(_attachments(message, {id(b) for b in (plain, rich) if b}, defects)),
         auto_submitted=auto_reply_reason(message, subject),
         bounce=bounce_of(message, sender.address),
         forwarded=forwarded,
@@ -206,10 +208,10 @@ def _synthetic_id(raw: bytes) -> str:
     return f"<sha256-{hashlib.sha256(raw).hexdigest()[:32]}@ingest.invalid>"
 
 
-def _bodies(message: EmailMessage, defects: list[str]) -> tuple[str | None, str | None]:
+def _bodies(
+    plain: EmailMessage | None, rich: EmailMessage | None, defects: list[str]
+) -> tuple[str | None, str | None]:
     """(text, sanitised html): text from text/plain, else from the HTML."""
-    plain = _safe_body(message, ("plain",), defects)
-    rich = _safe_body(message, ("html",), defects)
     html = html_body.sanitise(_part_text(rich, defects)) if rich is not None else None
     if plain is not None:
         text: str | None = _part_text(plain, defects).replace("\r\n", "\n").strip()
@@ -238,16 +240,8 @@ def _part_text(part: Message, defects: list[str]) -> str:
     return decode_text(payload, part.get_content_charset(), defects)
 
 
-def _attachments(message: EmailMessage, defects: list[str]) -> list[MimePart]:
-    """Every part that is not the chosen text or HTML body."""
-    bodies = {
-        id(b)
-        for b in (
-            _safe_body(message, ("plain",), []),
-            _safe_body(message, ("html",), []),
-        )
-        if b is not None
-    }
+def _attachments(message: EmailMessage, bodies: set[int], defects: list[str]) -> list[MimePart]:
+    """Every part that is not the chosen text or HTML body (``bodies``: their ids)."""
     parts: list[MimePart] = []
     stack: list[Message] = [message]
     while stack:
