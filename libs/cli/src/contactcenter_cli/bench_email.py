@@ -192,7 +192,7 @@ def format_result(result: dict[str, Any]) -> str:
             f"upload is {s['upload_per_s']['median'] / produce:.1%} and SMTP"
             f" {s['smtp_messages_per_s']['median'] / produce:.1%} of the raw produce rate;"
             f" upload is {s['upload_per_s']['median'] / s['raw_insert_one_per_s']['median']:.1%}"
-            " of one client's sequential MongoDB inserts (each mail costs three writes"
-            " and two reads).",
+            " of one client's sequential MongoDB inserts (each mail costs two writes"
+            " and one read).",
         ]
     )
