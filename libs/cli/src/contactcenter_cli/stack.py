@@ -106,6 +106,7 @@ class StackConfig:
             env["CASE_CONSUMER_GROUP"] = f"case{self.topic_suffix}"
             env["VOICE_OUTBOUND_CONSUMER_GROUP"] = f"ingest-voice-outbound{self.topic_suffix}"
             env["EMAIL_OUTBOUND_CONSUMER_GROUP"] = f"ingest-email-outbound{self.topic_suffix}"
+            env["CHAT_OUTBOUND_CONSUMER_GROUP"] = f"ingest-chat-outbound{self.topic_suffix}"
         router = next(s for s in default_services(self.base_port) if s.name == "router")
         env["CASE_ROUTER_URL"] = f"http://127.0.0.1:{router.port}"
         return {**env, **self.extra_env}

@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
+from cc_common.kafka.consumer import RetryPolicy
 from cc_common.runtime import install_platform, service_runtime
+from cc_common.topics import INTERACTIONS, OUTBOUND
+from ingest_chat.adapters.line_api import LineApi
+from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
-from ingest_chat.api import webchat
+from ingest_chat.api import line, webchat
+from ingest_chat.consumers.outbound import LineReplyHandler
 from ingest_chat.settings import ChatSettings
 
 SERVICE = "ingest-chat"
@@ -23,13 +29,31 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, service=SERVICE, database=None) as runtime:
             app.state.runtime = runtime
-            yield
+            async with httpx.AsyncClient(timeout=10) as http:
+                if settings.line:
+                    runtime.add_consumer(
+                        topics=[OUTBOUND.name],
+                        group_id=settings.outbound_consumer_group,
+                        handler=LineReplyHandler(
+                            channels=settings.line,
+                            api=LineApi(http),
+                            tokens=app.state.reply_tokens,
+                            producer=runtime.producer,
+                            topic=INTERACTIONS.name,
+                        ),
+                        # LINE outages are retried for about two minutes, then dead-lettered.
+                        retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
+                    )
+                yield
 
     app = FastAPI(title="ingest-chat", version="0.1.0", lifespan=lifespan)
     app.state.visitor_tokens = VisitorTokens(
         settings.visitor_token_secret.get_secret_value(),
         ttl_seconds=settings.visitor_token_ttl_seconds,
     )
+    app.state.settings = settings
+    app.state.reply_tokens = ReplyTokens()
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(webchat.router)
+    app.include_router(line.router)
     return app

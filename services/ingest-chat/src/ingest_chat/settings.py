@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from cc_common.settings import ServiceSettings
+
+
+class LineChannel(BaseModel):
+    """One tenant's LINE official account (Messaging API channel)."""
+
+    channel_secrets: list[SecretStr] = Field(
+        min_length=1, description="Channel secrets (current first; the previous during rotation)."
+    )
+    access_token: SecretStr = Field(description="Channel access token for the send APIs.")
+    api_base_url: str = Field(
+        default="https://api.line.me", description="Point tests at a local stand-in."
+    )
 
 
 class ChatSettings(ServiceSettings):
@@ -19,5 +31,22 @@ class ChatSettings(ServiceSettings):
         default=24 * 3600, description="How long a conversation token is valid."
     )
 
+    line: dict[str, LineChannel] = Field(
+        default_factory=dict,
+        description='Per tenant, JSON: {"acme": {"channel_secrets": [...], "access_token": ...}}.',
+    )
+    outbound_consumer_group: str = Field(
+        default="ingest-chat-outbound", description="Consumer group of cc.outbound.v1."
+    )
+
     def _secrets(self) -> list[tuple[str, SecretStr]]:
-        return [*super()._secrets(), ("CHAT_VISITOR_TOKEN_SECRET", self.visitor_token_secret)]
+        line = [
+            (f"CHAT_LINE[{tenant}]", secret)
+            for tenant, channel in self.line.items()
+            for secret in (*channel.channel_secrets, channel.access_token)
+        ]
+        return [
+            *super()._secrets(),
+            ("CHAT_VISITOR_TOKEN_SECRET", self.visitor_token_secret),
+            *line,
+        ]

@@ -15,8 +15,6 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from cc_common.events import (
-    INTERACTION_RECEIVED,
-    OUTBOUND_FAILED,
     OUTBOUND_REQUESTED,
     Channel,
     Content,
@@ -24,18 +22,12 @@ from cc_common.events import (
     EmailAddress,
     EmailFacts,
     Envelope,
-    Identity,
-    IdentityKind,
     Interaction,
-    OutboundFailed,
     OutboundRequested,
-    Party,
-    PartyRole,
-    RoutingHints,
     ThreadMatch,
-    derived_event_id,
     utc_now,
 )
+from cc_common.events.replies import reply_failed, reply_sent
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
 from ingest_email.adapters.relay import PermanentSendFailure
@@ -50,6 +42,7 @@ from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.threading import KnownMessage
 
 log = get_logger(__name__)
+SOURCE = "ingest-email"
 
 
 class Sender(Protocol):
@@ -186,31 +179,14 @@ class EmailReplyHandler:
             )
 
     async def _fail(self, event: Envelope[OutboundRequested], reason: str) -> None:
-        request = event.data
         log.warning(
             "email.reply_failed",
             tenant_id=event.tenant_id,
-            reply_id=str(request.reply_id),
+            reply_id=str(event.data.reply_id),
             reason=reason,
         )
-        await self._producer.publish(
-            self._topic,
-            Envelope[OutboundFailed](
-                id=derived_event_id(request.reply_id, "failed"),
-                type=OUTBOUND_FAILED,
-                tenant_id=event.tenant_id,
-                occurred_at=utc_now(),
-                source="ingest-email",
-                correlation_id=request.conversation_key,
-                causation_id=str(event.id),
-                data=OutboundFailed(
-                    reply_id=request.reply_id,
-                    channel=Channel.EMAIL,
-                    conversation_key=request.conversation_key,
-                    reason=reason[:1000],
-                ),
-            ),
-        )
+        failure = reply_failed(event, reason=reason, failed_at=utc_now(), source=SOURCE)
+        await self._producer.publish(self._topic, failure)
 
 
 def sent_interaction(
@@ -226,20 +202,12 @@ def sent_interaction(
     """The reply as it went out, for the timeline (its id derives from the reply's)."""
     request = event.data
     recipient = request.recipient.value.lower()
-    interaction = Interaction(
-        channel=Channel.EMAIL,
-        direction=Direction.OUTBOUND,
+    return reply_sent(
+        event,
         provider="smtp",
         provider_message_id=message_id,
-        provider_ids={"reply_id": str(request.reply_id)},
-        conversation_key=request.conversation_key,
-        parties=(
-            Party(
-                role=PartyRole.CUSTOMER,
-                identities=(Identity(kind=IdentityKind.EMAIL, value=recipient),),
-            ),
-            Party(role=PartyRole.AGENT, display_name=request.agent_id),
-        ),
+        sent_at=sent_at,
+        source=SOURCE,
         content=Content(subject=subject, text=request.content.text, html=request.content.html),
         email=EmailFacts(
             message_id=message_id,
@@ -249,15 +217,4 @@ def sent_interaction(
             to=(EmailAddress(address=recipient),),
             thread_match=ThreadMatch.REPLY if request.in_reply_to else ThreadMatch.NEW,
         ),
-        routing_hints=RoutingHints(needs_human=False),
-    )
-    return Envelope[Interaction](
-        id=derived_event_id(request.reply_id, "sent"),
-        type=INTERACTION_RECEIVED,
-        tenant_id=event.tenant_id,
-        occurred_at=sent_at,
-        source="ingest-email",
-        correlation_id=request.conversation_key,
-        causation_id=str(event.id),
-        data=interaction,
     )

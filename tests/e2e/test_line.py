@@ -1,0 +1,159 @@
+"""LINE end to end: signed webhooks onto the customer's timeline (a redelivery once, a
+forgery refused), and an agent's reply through the case API to a local LINE stand-in,
+with the reply token while it is fresh."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from cc_common.auth import Role
+from contactcenter_cli.processes import free_port
+from contactcenter_cli.stack import Stack, StackConfig
+from tests.e2e.conftest import running_stack, token
+from tests.e2e.helpers import eventually, find_customer, full_timeline
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+SECRET = "line-channel-secret-0123456789abcdef"
+ACCESS_TOKEN = "line-access-token-0123456789"
+
+
+class LineStandIn:
+    """Answers LINE's send APIs like LINE does and records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                stand_in.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": body}
+                )
+                answer = json.dumps({"sentMessages": [{"id": "5000000001", "quoteToken": "q"}]})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def line_stack(
+    infra: StackConfig, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Stack, LineStandIn]]:
+    stand_in = LineStandIn()
+    channels = {
+        "acme": {
+            "channel_secrets": [SECRET],
+            "access_token": ACCESS_TOKEN,
+            "api_base_url": stand_in.url,
+        }
+    }
+    try:
+        with running_stack(
+            infra,
+            tmp_path_factory.mktemp("line-stack"),
+            extra_env={"CHAT_LINE": json.dumps(channels)},
+        ) as stack:
+            yield stack, stand_in
+    finally:
+        stand_in.server.shutdown()
+
+
+def webhook(user_id: str, text: str) -> bytes:
+    event = {
+        "type": "message",
+        "mode": "active",
+        "timestamp": 1795400000000,
+        "source": {"type": "user", "userId": user_id},
+        "webhookEventId": uuid.uuid4().hex.upper()[:26],
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": f"token-{uuid.uuid4().hex}",
+        "message": {"id": str(uuid.uuid4().int)[:18], "type": "text", "text": text},
+    }
+    return json.dumps({"destination": "U0", "events": [event]}).encode()
+
+
+def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return {"X-Line-Signature": base64.b64encode(digest).decode()}
+
+
+async def test_line_message_to_timeline_and_reply_back_to_line(
+    line_stack: tuple[Stack, LineStandIn],
+) -> None:
+    stack, stand_in = line_stack
+    hook = f"{stack.url('ingest-chat')}/v1/line/acme/webhook"
+    case_url = stack.url("case")
+    agent = token(stack, "acme", Role.AGENT, subject="kenji")
+    user_id = "U" + uuid.uuid4().hex
+    body = webhook(user_id, "注文した商品がまだ届きません")
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        forged = await client.post(hook, content=body, headers=signed(body, "wrong-secret"))
+        assert forged.status_code == 401
+        unsigned = await client.post(hook, content=body)
+        assert unsigned.status_code == 401
+        for _ in range(2):  # LINE redelivers: one event
+            accepted = await client.post(hook, content=body, headers=signed(body))
+            assert accepted.status_code == 200, accepted.text
+
+        async def customer() -> dict[str, Any] | None:
+            return await find_customer(client, case_url, agent, f"line_user_id:{user_id}")
+
+        found = await eventually(customer, what="the LINE customer")
+
+        async def messages() -> list[dict[str, Any]]:
+            timeline = await full_timeline(client, case_url, agent, found["id"])
+            return [e for e in timeline if e["entry_type"] == "interaction"]
+
+        (entry,) = await eventually(messages, what="the LINE message")
+        assert entry["channel"] == "line"
+        assert entry["summary"] == "注文した商品がまだ届きません"
+
+        reply = await client.post(
+            f"{case_url}/v1/cases/{entry['case_id']}/replies",
+            json={"text": "ご不便をおかけしております。確認いたします。"},
+            headers={"Authorization": f"Bearer {agent}", "Idempotency-Key": "line-1"},
+        )
+        assert reply.status_code == 202, reply.text
+
+        async def delivered() -> list[dict[str, Any]]:
+            return [r for r in stand_in.requests if r["path"].startswith("/v2/bot/message/")]
+
+        (sent,) = await eventually(delivered, what="the reply at the LINE stand-in")
+        # The user wrote a moment ago: the free reply API with their reply token.
+        assert sent["path"] == "/v2/bot/message/reply"
+        assert sent["body"]["replyToken"] == json.loads(body)["events"][0]["replyToken"]
+        assert sent["body"]["messages"] == [
+            {"type": "text", "text": "ご不便をおかけしております。確認いたします。"}
+        ]
+        assert sent["headers"]["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+
+        async def settled() -> list[dict[str, Any]]:
+            timeline = await full_timeline(client, case_url, agent, found["id"])
+            return [
+                e for e in timeline if e["entry_type"] == "reply" and e["reply"]["status"] == "sent"
+            ]
+
+        (done,) = await eventually(settled, what="the reply marked sent")
+        assert done["reply"]["provider_message_id"] == "5000000001"
