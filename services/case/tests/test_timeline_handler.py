@@ -11,12 +11,14 @@ import pytest
 from case_service.consumers.timeline import TimelineHandler
 from cc_common.events import (
     INTERACTION_RECEIVED,
+    OUTBOUND_FAILED,
     Channel,
     Direction,
     Envelope,
     Identity,
     IdentityKind,
     Interaction,
+    OutboundFailed,
     Party,
     PartyRole,
     RoutingChange,
@@ -179,3 +181,28 @@ async def test_a_sent_reply_settles_its_pending_entry_instead_of_adding_one() ->
     assert list(timeline.entries) == [reply_id]
     assert timeline.entries[reply_id]["reply"]["status"] == "sent"
     assert timeline.entries[reply_id]["reply"]["provider_message_id"] == "<reply-1@acme.example>"
+
+
+@pytest.mark.asyncio
+async def test_a_failed_reply_is_marked_failed_with_the_reason() -> None:
+    timeline = FakeTimeline()
+    reply_id = uuid.uuid4()
+    timeline.entries[str(reply_id)] = {"_id": str(reply_id), "entry_type": "reply", "reply": {}}
+    handler = TimelineHandler(customers=FakeCustomers(), cases=FakeCases(), timeline=timeline)
+    failed = Envelope[OutboundFailed](
+        id=uuid.uuid4(),
+        type=OUTBOUND_FAILED,
+        tenant_id="acme",
+        occurred_at=datetime.now(UTC),
+        source="t",
+        data=OutboundFailed(
+            reply_id=reply_id,
+            channel=Channel.EMAIL,
+            conversation_key="email:<first@example.org>",
+            reason="the mail relay refused the reply: 550 5.1.1 no such user",
+        ),
+    )
+    await handler(delivery(failed))
+    reply = timeline.entries[str(reply_id)]["reply"]
+    assert reply["status"] == "failed"
+    assert reply["error"].endswith("no such user")
