@@ -55,6 +55,13 @@ class FakeTimeline:
             if entry.get("interaction_id") == interaction_id and entry["customer_id"] is None:
                 entry.update(customer_id=customer_id, case_id=case_id)
 
+    async def note_delivery(
+        self, tenant_id: str, provider_message_id: str, *, status: str, at: datetime
+    ) -> None:
+        for entry in self.entries.values():
+            if entry.get("reply", {}).get("provider_message_id") == provider_message_id:
+                entry["reply"].setdefault("delivery", {})[status] = at
+
     async def settle_reply(
         self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
     ) -> bool:

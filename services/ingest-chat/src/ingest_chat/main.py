@@ -13,9 +13,10 @@ from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
 from ingest_chat.adapters.line_api import LineApi
 from ingest_chat.adapters.reply_tokens import ReplyTokens
+from ingest_chat.adapters.senders import MetaSender, TelegramSender
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
-from ingest_chat.api import line, webchat
-from ingest_chat.consumers.outbound import LineReplyHandler
+from ingest_chat.api import line, providers, webchat
+from ingest_chat.consumers.outbound import MessagingReplyHandler, channel_senders
 from ingest_chat.settings import ChatSettings
 
 SERVICE = "ingest-chat"
@@ -30,20 +31,22 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
         async with service_runtime(settings, service=SERVICE, database=None) as runtime:
             app.state.runtime = runtime
             async with httpx.AsyncClient(timeout=10) as http:
-                if settings.line:
-                    runtime.add_consumer(
-                        topics=[OUTBOUND.name],
-                        group_id=settings.outbound_consumer_group,
-                        handler=LineReplyHandler(
-                            channels=settings.line,
-                            api=LineApi(http),
-                            tokens=app.state.reply_tokens,
-                            producer=runtime.producer,
-                            topic=INTERACTIONS.name,
-                        ),
-                        # LINE outages are retried for about two minutes, then dead-lettered.
-                        retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
-                    )
+                senders = channel_senders(
+                    settings,
+                    line=LineApi(http),
+                    meta=MetaSender(http),
+                    telegram=TelegramSender(http),
+                    tokens=app.state.reply_tokens,
+                )
+                runtime.add_consumer(
+                    topics=[OUTBOUND.name],
+                    group_id=settings.outbound_consumer_group,
+                    handler=MessagingReplyHandler(
+                        senders=senders, producer=runtime.producer, topic=INTERACTIONS.name
+                    ),
+                    # Provider outages are retried for about two minutes, then dead-lettered.
+                    retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
+                )
                 yield
 
     app = FastAPI(title="ingest-chat", version="0.1.0", lifespan=lifespan)
@@ -56,4 +59,5 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(webchat.router)
     app.include_router(line.router)
+    app.include_router(providers.router)
     return app

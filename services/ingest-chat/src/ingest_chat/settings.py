@@ -20,6 +20,36 @@ class LineChannel(BaseModel):
     )
 
 
+class MetaApp(BaseModel):
+    """One tenant's Meta app: Messenger, Instagram messaging and WhatsApp Cloud API."""
+
+    app_secrets: list[SecretStr] = Field(min_length=1, description="App secrets (current first).")
+    verify_tokens: list[SecretStr] = Field(
+        min_length=1, description="Tokens accepted in the subscription handshake."
+    )
+    page_access_token: SecretStr | None = Field(
+        default=None, description="Sends Messenger and Instagram replies."
+    )
+    whatsapp_token: SecretStr | None = Field(default=None, description="Sends WhatsApp replies.")
+    whatsapp_phone_number_id: str | None = None
+    graph_base_url: str = Field(
+        default="https://graph.facebook.com", description="Point tests at a local stand-in."
+    )
+    graph_version: str = "v21.0"
+
+
+class TelegramBot(BaseModel):
+    """One tenant's Telegram bot."""
+
+    secret_tokens: list[SecretStr] = Field(
+        min_length=1, description="The setWebhook secret_token values accepted (current first)."
+    )
+    bot_token: SecretStr
+    api_base_url: str = Field(
+        default="https://api.telegram.org", description="Point tests at a local stand-in."
+    )
+
+
 class ChatSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CHAT_")
 
@@ -35,6 +65,10 @@ class ChatSettings(ServiceSettings):
         default_factory=dict,
         description='Per tenant, JSON: {"acme": {"channel_secrets": [...], "access_token": ...}}.',
     )
+    meta: dict[str, MetaApp] = Field(
+        default_factory=dict, description="Per tenant, JSON: Messenger, Instagram, WhatsApp."
+    )
+    telegram: dict[str, TelegramBot] = Field(default_factory=dict, description="Per tenant, JSON.")
     outbound_consumer_group: str = Field(
         default="ingest-chat-outbound", description="Consumer group of cc.outbound.v1."
     )
@@ -45,8 +79,20 @@ class ChatSettings(ServiceSettings):
             for tenant, channel in self.line.items()
             for secret in (*channel.channel_secrets, channel.access_token)
         ]
+        meta = [
+            (f"CHAT_META[{tenant}]", secret)
+            for tenant, app in self.meta.items()
+            for secret in (*app.app_secrets, *app.verify_tokens)
+        ]
+        bots = [
+            (f"CHAT_TELEGRAM[{tenant}]", secret)
+            for tenant, bot in self.telegram.items()
+            for secret in (*bot.secret_tokens, bot.bot_token)
+        ]
         return [
             *super()._secrets(),
             ("CHAT_VISITOR_TOKEN_SECRET", self.visitor_token_secret),
             *line,
+            *meta,
+            *bots,
         ]

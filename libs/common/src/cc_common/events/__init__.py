@@ -36,7 +36,12 @@ from cc_common.events.interaction import (
     ThreadMatch,
     VoiceFacts,
 )
-from cc_common.events.outbound import CallbackRequested, OutboundFailed, OutboundRequested
+from cc_common.events.outbound import (
+    CallbackRequested,
+    MessageTemplate,
+    OutboundFailed,
+    OutboundRequested,
+)
 from cc_common.events.registry import (
     AGENT_CONFIGURED,
     AGENT_PRESENCE_CHANGED,
@@ -87,6 +92,7 @@ __all__ = [
     "IdentityKind",
     "Interaction",
     "InteractionKind",
+    "MessageTemplate",
     "OutboundFailed",
     "OutboundRequested",
     "Party",

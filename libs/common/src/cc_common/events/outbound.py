@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cc_common.events.interaction import Channel, Content, Identity
+
+
+class MessageTemplate(BaseModel):
+    """A provider-approved template message (WhatsApp), by name and language."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(default="en", min_length=2, max_length=15)
+    parameters: tuple[str, ...] = Field(default=(), max_length=20)
 
 
 class OutboundRequested(BaseModel):
@@ -22,6 +33,12 @@ class OutboundRequested(BaseModel):
     recipient: Identity
     content: Content
     in_reply_to: str | None = Field(default=None, description="Provider id being answered.")
+    customer_last_inbound_at: datetime | None = Field(
+        default=None, description="When the customer last wrote (WhatsApp's 24-hour window)."
+    )
+    template: MessageTemplate | None = Field(
+        default=None, description="An approved template, required outside the window."
+    )
 
 
 class OutboundFailed(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cc_common.mongo import Document, IndexSpec
 
 ENTRIES = "timeline"
+_STATUS_WORD = re.compile(r"[a-z_]{1,20}")
 
 INDEXES = (
     IndexSpec(
@@ -21,6 +23,12 @@ INDEXES = (
     IndexSpec(ENTRIES, [("tenant_id", 1), ("interaction_id", 1)], "by_interaction"),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("call_event_ids", 1)], "by_call_event"),
     IndexSpec(ENTRIES, [("outbox_pending", 1)], "outbox", options={"sparse": True}),
+    IndexSpec(
+        ENTRIES,
+        [("tenant_id", 1), ("reply.provider_message_id", 1)],
+        "by_sent_message",
+        options={"sparse": True},
+    ),
 )
 
 
@@ -101,6 +109,17 @@ class TimelineRepository:
             {"$set": updates},
         )
         return result.matched_count > 0
+
+    async def note_delivery(
+        self, tenant_id: str, provider_message_id: str, *, status: str, at: datetime
+    ) -> None:
+        """Record a delivery or read receipt on the reply it is about (if it is ours)."""
+        # The status names a field: only plain words from a provider may do that.
+        field = status if _STATUS_WORD.fullmatch(status) else "other"
+        await self._entries.update_one(
+            {"tenant_id": tenant_id, "reply.provider_message_id": provider_message_id},
+            {"$set": {f"reply.delivery.{field}": at}},
+        )
 
     async def outbox_pending(self, older_than: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Replies whose announcement has not been confirmed yet."""

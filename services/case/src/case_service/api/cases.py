@@ -12,13 +12,14 @@ from case_service.api.deps import CasesDep, TimelineDep
 from case_service.api.schemas import CaseRead
 from case_service.domain.replies import (
     NoReplyAddress,
+    TemplateRequired,
     fingerprint,
     reply_entry,
     reply_id_for,
     reply_request,
 )
 from cc_common.auth import Principal
-from cc_common.events import Content, utc_now
+from cc_common.events import Content, MessageTemplate, utc_now
 from cc_common.kafka.producer import BrokerUnavailable, EventProducer
 from cc_common.logging import get_logger
 from cc_common.topics import OUTBOUND
@@ -28,6 +29,9 @@ log = get_logger(__name__)
 
 class ReplyCreate(BaseModel):
     text: str = Field(min_length=1, max_length=100_000)
+    template: MessageTemplate | None = Field(
+        default=None, description="WhatsApp: an approved template, required after 24 hours."
+    )
     html: str | None = Field(default=None, max_length=500_000)
     subject: str | None = Field(default=None, max_length=500)
 
@@ -84,9 +88,12 @@ def build_router(read: Any, write: Any) -> APIRouter:
                 reply_id=reply_id,
                 content=content,
                 at=utc_now(),
+                template=body.template,
             )
         except NoReplyAddress as exc:
             raise HTTPException(409, str(exc)) from exc
+        except TemplateRequired as exc:
+            raise HTTPException(422, str(exc)) from exc
         content_hash = fingerprint(content)
         stored = await timeline.create_reply(
             reply_entry(event, customer_id=case["customer_id"], content_hash=content_hash)

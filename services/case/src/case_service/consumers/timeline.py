@@ -83,6 +83,10 @@ class Timeline(Protocol):
         self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
     ) -> bool: ...
 
+    async def note_delivery(
+        self, tenant_id: str, provider_message_id: str, *, status: str, at: datetime
+    ) -> None: ...
+
 
 Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
 
@@ -124,6 +128,16 @@ class TimelineHandler:
 
     async def _store_interaction(self, event: Envelope[Interaction]) -> None:
         interaction = event.data
+        status_of = interaction.provider_ids.get("status_of")
+        if interaction.kind is InteractionKind.STATUS and status_of:
+            # Delivered/read receipts update the message they are about; never an entry.
+            await self._timeline.note_delivery(
+                event.tenant_id,
+                status_of,
+                status=interaction.provider_ids.get("delivery", "unknown"),
+                at=event.occurred_at,
+            )
+            return
         if await self._settled_reply(event):
             return
         customer = interaction.customer()

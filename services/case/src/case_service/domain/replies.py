@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from cc_common.channels import needs_template
 from cc_common.events import (
     OUTBOUND_REQUESTED,
     Channel,
@@ -21,6 +22,7 @@ from cc_common.events import (
     Envelope,
     Identity,
     Interaction,
+    MessageTemplate,
     OutboundRequested,
 )
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
@@ -30,6 +32,10 @@ SUMMARY_CHARS = 280
 
 class NoReplyAddress(LookupError):
     """The customer has not written on this case, so there is nowhere to reply."""
+
+
+class TemplateRequired(ValueError):
+    """The channel's rules allow only an approved template now (WhatsApp's window)."""
 
 
 def reply_target(interaction: Interaction) -> Identity | None:
@@ -61,11 +67,19 @@ def reply_request(
     reply_id: uuid.UUID,
     content: Content,
     at: datetime,
+    template: MessageTemplate | None = None,
 ) -> Envelope[OutboundRequested]:
     """The ``outbound.requested`` event of a reply on the case's channel."""
     target = case.get("reply_to")
     if not target:
         raise NoReplyAddress("the customer has not written on this case yet")
+    channel = Channel(case["channel"])
+    last_inbound_at = case.get("last_inbound_at")
+    if template is None and needs_template(channel, last_inbound_at, at):
+        raise TemplateRequired(
+            "the customer last wrote more than 24 hours ago: WhatsApp only allows an"
+            " approved template now (give one in 'template')"
+        )
     subject = content.subject or case.get("subject")
     return Envelope[OutboundRequested](
         id=reply_id,
@@ -76,13 +90,15 @@ def reply_request(
         correlation_id=case["conversation_key"],
         data=OutboundRequested(
             reply_id=reply_id,
-            channel=Channel(case["channel"]),
+            channel=channel,
             conversation_key=case["conversation_key"],
             case_id=case["_id"],
             agent_id=agent_id,
             recipient=Identity.model_validate(target),
             content=content.model_copy(update={"subject": subject}),
             in_reply_to=case.get("last_inbound_message_id"),
+            customer_last_inbound_at=last_inbound_at,
+            template=template,
         ),
     )
 

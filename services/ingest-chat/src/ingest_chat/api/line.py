@@ -2,24 +2,16 @@
 
 # No `from __future__ import annotations`: FastAPI resolves the annotations.
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel
 
-from cc_common.kafka.dead_letters import rejected_payload_headers
 from cc_common.kafka.producer import EventProducer
-from cc_common.logging import get_logger
 from cc_common.metrics import SIGNATURE_FAILURES
 from cc_common.topics import INTERACTIONS
 from ingest_chat.adapters.reply_tokens import ReplyTokens
+from ingest_chat.api.providers import WebhookAccepted, dead_letter
 from ingest_chat.domain.line import InvalidLinePayload, line_events, signature_valid
 from ingest_chat.settings import ChatSettings
 
-log = get_logger(__name__)
 router = APIRouter(prefix="/v1/line", tags=["line"])
-
-
-class WebhookAccepted(BaseModel):
-    status: str
-    events: int
 
 
 @router.post("/{tenant_id}/webhook")
@@ -34,17 +26,12 @@ async def line_webhook(tenant_id: str, request: Request) -> WebhookAccepted:
     if not signature_valid(secrets, body, request.headers.get("x-line-signature")):
         SIGNATURE_FAILURES.labels("line").inc()
         raise HTTPException(401, "The X-Line-Signature does not match.")
-    producer: EventProducer = request.app.state.runtime.producer
     try:
         events = line_events(tenant_id, body)
     except InvalidLinePayload as exc:
-        headers = rejected_payload_headers(
-            reason=str(exc), source="ingest-chat/line", tenant_id=tenant_id
-        )
-        await producer.send_raw_many(INTERACTIONS.dlq, [(tenant_id.encode(), body, headers)])
-        log.warning("line.payload_dead_lettered", tenant_id=tenant_id, reason=str(exc))
-        return WebhookAccepted(status="dead_lettered", events=0)
+        return await dead_letter(request, tenant_id, provider="line", body=body, reason=str(exc))
     if events:
+        producer: EventProducer = request.app.state.runtime.producer
         await producer.publish_many(INTERACTIONS.name, events)
     tokens: ReplyTokens = request.app.state.reply_tokens
     for event in events:

@@ -1,38 +1,82 @@
-"""Sends agents' replies on LINE (``outbound.requested`` on the line channel)."""
+"""Sends agents' replies on the messaging channels (``outbound.requested``).
+
+Each channel has a sender; a reply the provider accepts is published back as an
+outbound interaction (settling the reply on the timeline once), a permanent
+refusal as ``outbound.failed``, and temporary failures are raised so the
+consumer retries with backoff.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from cc_common.events import OUTBOUND_REQUESTED, Channel, Envelope, OutboundRequested, utc_now
 from cc_common.events.replies import reply_failed, reply_sent
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
-from ingest_chat.adapters.line_api import LineApi, PermanentSendFailure
+from ingest_chat.adapters.line_api import LineApi, PermanentSendFailure, Sent
 from ingest_chat.adapters.reply_tokens import ReplyTokens
-from ingest_chat.settings import LineChannel
+from ingest_chat.adapters.senders import MetaSender, TelegramSender
+from ingest_chat.settings import ChatSettings
 
 log = get_logger(__name__)
 SOURCE = "ingest-chat"
+
+Send = Callable[[str, OutboundRequested], Awaitable[Sent]]
+"""Send a reply for a tenant; raises PermanentSendFailure or TemporarySendFailure."""
 
 
 class Publisher(Protocol):
     async def publish(self, topic: str, event: Envelope[Any]) -> None: ...
 
 
-class LineReplyHandler:
-    def __init__(
-        self,
-        *,
-        channels: dict[str, LineChannel],
-        api: LineApi,
-        tokens: ReplyTokens,
-        producer: Publisher,
-        topic: str,
-    ) -> None:
-        self._channels = channels
-        self._api = api
-        self._tokens = tokens
+def channel_senders(
+    settings: ChatSettings,
+    *,
+    line: LineApi,
+    meta: MetaSender,
+    telegram: TelegramSender,
+    tokens: ReplyTokens,
+) -> dict[Channel, Send]:
+    """The sender of each channel, with the tenant's credentials looked up per reply."""
+
+    async def send_line(tenant_id: str, request: OutboundRequested) -> Sent:
+        channel = settings.line.get(tenant_id)
+        if channel is None:
+            raise PermanentSendFailure("the tenant has no LINE channel")
+        return await line.send_text(
+            channel,
+            user_id=request.recipient.value,
+            text=request.content.text or "",
+            retry_key=str(request.reply_id),
+            reply_token=tokens.take(tenant_id, request.recipient.value),
+        )
+
+    async def send_meta(tenant_id: str, request: OutboundRequested) -> Sent:
+        app = settings.meta.get(tenant_id)
+        if app is None:
+            raise PermanentSendFailure("the tenant has no Meta app")
+        return await meta.send(app, request)
+
+    async def send_telegram(tenant_id: str, request: OutboundRequested) -> Sent:
+        bot = settings.telegram.get(tenant_id)
+        if bot is None:
+            raise PermanentSendFailure("the tenant has no Telegram bot")
+        return await telegram.send(bot, request)
+
+    return {
+        Channel.LINE: send_line,
+        Channel.WHATSAPP: send_meta,
+        Channel.MESSENGER: send_meta,
+        Channel.INSTAGRAM: send_meta,
+        Channel.TELEGRAM: send_telegram,
+    }
+
+
+class MessagingReplyHandler:
+    def __init__(self, *, senders: Mapping[Channel, Send], producer: Publisher, topic: str) -> None:
+        self._senders = senders
         self._producer = producer
         self._topic = topic
 
@@ -41,43 +85,22 @@ class LineReplyHandler:
         request = event.data
         if event.type != OUTBOUND_REQUESTED or not isinstance(request, OutboundRequested):
             return
-        if request.channel is not Channel.LINE:
-            return
-        channel = self._channels.get(event.tenant_id)
-        if channel is None:
-            await self._fail(event, "the tenant has no LINE channel")
-            return
-        user_id = request.recipient.value
+        send = self._senders.get(request.channel)
+        if send is None:
+            return  # another service's channel
         try:
-            sent = await self._api.send_text(
-                channel,
-                user_id=user_id,
-                text=request.content.text or "",
-                retry_key=str(request.reply_id),
-                reply_token=self._tokens.take(event.tenant_id, user_id),
-            )
+            sent = await send(event.tenant_id, request)
         except PermanentSendFailure as exc:
-            await self._fail(event, str(exc))
+            log.warning("chat.reply_failed", channel=request.channel.value, reason=str(exc))
+            failure = reply_failed(event, reason=str(exc), failed_at=utc_now(), source=SOURCE)
+            await self._producer.publish(self._topic, failure)
             return
-        await self._producer.publish(
-            self._topic,
-            reply_sent(
-                event,
-                provider="line",
-                provider_message_id=sent.message_id,
-                sent_at=utc_now(),
-                source=SOURCE,
-            ),
+        confirmation = reply_sent(
+            event,
+            provider=request.channel.value,
+            provider_message_id=sent.message_id,
+            sent_at=utc_now(),
+            source=SOURCE,
         )
-        log.info(
-            "line.reply_sent",
-            tenant_id=event.tenant_id,
-            reply_id=str(request.reply_id),
-            via=sent.via,
-        )
-
-    async def _fail(self, event: Envelope[OutboundRequested], reason: str) -> None:
-        log.warning("line.reply_failed", tenant_id=event.tenant_id, reason=reason)
-        await self._producer.publish(
-            self._topic, reply_failed(event, reason=reason, failed_at=utc_now(), source=SOURCE)
-        )
+        await self._producer.publish(self._topic, confirmation)
+        log.info("chat.reply_sent", channel=request.channel.value, via=sent.via)

@@ -15,28 +15,22 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from cc_common.events import (
-    INTERACTION_RECEIVED,
     AttachmentRef,
     Channel,
     Content,
-    Direction,
     Envelope,
     Identity,
     IdentityKind,
     Interaction,
     InteractionKind,
-    Party,
-    PartyRole,
     RoutingHints,
-    provider_event_id,
 )
+from ingest_chat.domain.messaging import QUIET, ROUTED, Inbound, from_epoch, interaction_event
 
 PROVIDER = "line"
-SOURCE = "ingest-chat"
 _MEDIA_TYPES = {
     "image": "image/jpeg",
     "video": "video/mp4",
@@ -94,40 +88,27 @@ def _interaction(tenant_id: str, raw: dict[str, Any]) -> Envelope[Interaction] |
     if raw.get("mode") == "standby":
         provider_ids["mode"] = "standby"
     message: dict[str, Any] = raw["message"] if isinstance(raw.get("message"), dict) else {}
-    interaction = Interaction(
-        channel=Channel.LINE,
-        direction=Direction.INBOUND,
-        kind=kind,
-        provider=PROVIDER,
-        provider_message_id=str(message.get("id") or event_id),
-        provider_ids=provider_ids,
-        conversation_key=f"line:{user_id}",
-        parties=(
-            Party(
-                role=PartyRole.CUSTOMER,
-                identities=(
-                    Identity(kind=IdentityKind.LINE_USER_ID, value=user_id, verified=True),
-                ),
-            ),
+    return interaction_event(
+        tenant_id,
+        Inbound(
+            channel=Channel.LINE,
+            provider=PROVIDER,
+            event_key=event_id,
+            message_id=str(message.get("id") or event_id),
+            conversation_key=f"line:{user_id}",
+            identities=(Identity(kind=IdentityKind.LINE_USER_ID, value=user_id, verified=True),),
+            kind=kind,
+            content=content,
+            at=from_epoch(raw.get("timestamp"), millis=True),
+            hints=hints,
+            provider_ids=provider_ids,
         ),
-        content=content,
-        routing_hints=hints,
-    )
-    return Envelope[Interaction](
-        id=provider_event_id(tenant_id, PROVIDER, event_id),
-        type=INTERACTION_RECEIVED,
-        tenant_id=tenant_id,
-        occurred_at=_time(raw.get("timestamp")),
-        source=SOURCE,
-        correlation_id=interaction.conversation_key,
-        data=interaction,
     )
 
 
 def _facts(raw: dict[str, Any]) -> tuple[InteractionKind | None, Content | None, RoutingHints]:
     """What an event says: its kind, content and whether it needs a person."""
-    routed = RoutingHints()
-    quiet = RoutingHints(needs_human=False)
+    routed, quiet = ROUTED, QUIET
     kind = raw.get("type")
     if kind == "message" and isinstance(raw.get("message"), dict):
         return InteractionKind.MESSAGE, _message_content(raw["message"]), routed
@@ -181,9 +162,3 @@ def _message_content(message: dict[str, Any]) -> Content:
             + (f" {words}" if words else "")
         )
     return Content(text=f"[{kind}]")
-
-
-def _time(millis: Any) -> datetime:
-    if isinstance(millis, int | float) and millis > 0:
-        return datetime.fromtimestamp(millis / 1000, tz=UTC)
-    return datetime.now(UTC)
