@@ -8,20 +8,18 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
 from cc_common.auth import Role
-from contactcenter_cli.processes import free_port
 from contactcenter_cli.stack import Stack, StackConfig
 from tests.e2e.conftest import running_stack, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.provider_stand_in import ProviderStandIn
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -29,38 +27,11 @@ SECRET = "line-channel-secret-0123456789abcdef"
 ACCESS_TOKEN = "line-access-token-0123456789"
 
 
-class LineStandIn:
-    """Answers LINE's send APIs like LINE does and records every request."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                stand_in.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "body": body}
-                )
-                answer = json.dumps({"sentMessages": [{"id": "5000000001", "quoteToken": "q"}]})
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(answer.encode())
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def line_stack(
     infra: StackConfig, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Stack, LineStandIn]]:
-    stand_in = LineStandIn()
+) -> Iterator[tuple[Stack, ProviderStandIn]]:
+    stand_in = ProviderStandIn(lambda path, body: {"sentMessages": [{"id": "5000000001"}]})
     channels = {
         "acme": {
             "channel_secrets": [SECRET],
@@ -76,7 +47,7 @@ def line_stack(
         ) as stack:
             yield stack, stand_in
     finally:
-        stand_in.server.shutdown()
+        stand_in.close()
 
 
 def webhook(user_id: str, text: str) -> bytes:
@@ -99,7 +70,7 @@ def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
 
 
 async def test_line_message_to_timeline_and_reply_back_to_line(
-    line_stack: tuple[Stack, LineStandIn],
+    line_stack: tuple[Stack, ProviderStandIn],
 ) -> None:
     stack, stand_in = line_stack
     hook = f"{stack.url('ingest-chat')}/v1/line/acme/webhook"
@@ -138,7 +109,7 @@ async def test_line_message_to_timeline_and_reply_back_to_line(
         assert reply.status_code == 202, reply.text
 
         async def delivered() -> list[dict[str, Any]]:
-            return [r for r in stand_in.requests if r["path"].startswith("/v2/bot/message/")]
+            return stand_in.sent("/v2/bot/message/")
 
         (sent,) = await eventually(delivered, what="the reply at the LINE stand-in")
         # The user wrote a moment ago: the free reply API with their reply token.
