@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 from contactcenter_cli.processes import free_port
 
@@ -20,7 +21,11 @@ class ProviderStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers.get("Content-Type", "").startswith("application/x-www-form"):
+                    body = dict(parse_qsl(raw.decode()))
+                else:
+                    body = json.loads(raw)
                 stand_in.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "body": body}
                 )

@@ -13,7 +13,7 @@ from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
 from ingest_chat.adapters.line_api import LineApi
 from ingest_chat.adapters.reply_tokens import ReplyTokens
-from ingest_chat.adapters.senders import MetaSender, TelegramSender
+from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
 from ingest_chat.api import line, providers, webchat
 from ingest_chat.consumers.outbound import MessagingReplyHandler, channel_senders
@@ -36,6 +36,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                     line=LineApi(http),
                     meta=MetaSender(http),
                     telegram=TelegramSender(http),
+                    sms=TwilioSmsSender(http),
                     tokens=app.state.reply_tokens,
                 )
                 runtime.add_consumer(

@@ -50,6 +50,17 @@ class TelegramBot(BaseModel):
     )
 
 
+class TwilioSms(BaseModel):
+    """One tenant's Twilio messaging account (SMS and MMS)."""
+
+    auth_tokens: list[SecretStr] = Field(min_length=1, description="Current first.")
+    account_sid: str = ""
+    from_number: str = Field(default="", description="Sender of replies (E.164).")
+    api_base_url: str = Field(
+        default="https://api.twilio.com", description="Point tests at a local stand-in."
+    )
+
+
 class ChatSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CHAT_")
 
@@ -69,6 +80,10 @@ class ChatSettings(ServiceSettings):
         default_factory=dict, description="Per tenant, JSON: Messenger, Instagram, WhatsApp."
     )
     telegram: dict[str, TelegramBot] = Field(default_factory=dict, description="Per tenant, JSON.")
+    twilio_sms: dict[str, TwilioSms] = Field(default_factory=dict, description="Per tenant, JSON.")
+    public_base_url: str | None = Field(
+        default=None, description="The URL providers call (behind a proxy), for Twilio signatures."
+    )
     outbound_consumer_group: str = Field(
         default="ingest-chat-outbound", description="Consumer group of cc.outbound.v1."
     )
@@ -89,8 +104,14 @@ class ChatSettings(ServiceSettings):
             for tenant, bot in self.telegram.items()
             for secret in (*bot.secret_tokens, bot.bot_token)
         ]
+        sms = [
+            (f"CHAT_TWILIO_SMS[{tenant}]", token)
+            for tenant, account in self.twilio_sms.items()
+            for token in account.auth_tokens
+        ]
         return [
             *super()._secrets(),
+            *sms,
             ("CHAT_VISITOR_TOKEN_SECRET", self.visitor_token_secret),
             *line,
             *meta,

@@ -9,7 +9,7 @@ import httpx
 from cc_common.channels import needs_template
 from cc_common.events import Channel, OutboundRequested, utc_now
 from ingest_chat.adapters.line_api import PermanentSendFailure, Sent, TemporarySendFailure
-from ingest_chat.settings import MetaApp, TelegramBot
+from ingest_chat.settings import MetaApp, TelegramBot, TwilioSms
 
 
 async def post_json(
@@ -119,3 +119,37 @@ class TelegramSender:
 
 def _text(value: object) -> str | None:
     return str(value) if value is not None else None
+
+
+class TwilioSmsSender:
+    """Twilio's Messages API (form post, basic auth with the account SID and token)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def send(self, account: TwilioSms, request: OutboundRequested) -> Sent:
+        if not account.account_sid or not account.from_number:
+            raise PermanentSendFailure("the tenant has no Twilio number to send from")
+        url = (
+            f"{account.api_base_url.rstrip('/')}/2010-04-01/Accounts/"
+            f"{account.account_sid}/Messages.json"
+        )
+        try:
+            response = await self._http.post(
+                url,
+                data={
+                    "To": request.recipient.value,
+                    "From": account.from_number,
+                    "Body": (request.content.text or "")[:1600],
+                },
+                auth=(account.account_sid, account.auth_tokens[0].get_secret_value()),
+            )
+        except httpx.HTTPError as exc:
+            raise TemporarySendFailure(f"Twilio did not answer: {exc!r}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TemporarySendFailure(f"Twilio answered {response.status_code}")
+        if response.status_code >= 400:
+            raise PermanentSendFailure(
+                f"Twilio refused: {response.status_code} {response.text[:300]}"
+            )
+        return Sent(_text(response.json().get("sid")), "messages-api")

@@ -1,21 +1,27 @@
 """Meta (Messenger, Instagram, WhatsApp) and Telegram webhooks."""
 
 # No `from __future__ import annotations`: FastAPI resolves the annotations.
+from urllib.parse import parse_qsl
+
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
+from cc_common.http.public_url import public_url
 from cc_common.kafka.dead_letters import rejected_payload_headers
 from cc_common.kafka.producer import EventProducer
 from cc_common.logging import get_logger
 from cc_common.metrics import SIGNATURE_FAILURES
+from cc_common.signatures import valid_twilio_signature
 from cc_common.topics import INTERACTIONS
-from ingest_chat.domain import meta, telegram
+from ingest_chat.domain import meta, sms, telegram
 from ingest_chat.domain.messaging import Inbound, interaction_event
 from ingest_chat.settings import ChatSettings
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1", tags=["messaging providers"])
+XML = "text/xml"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
 class WebhookAccepted(BaseModel):
@@ -102,3 +108,30 @@ async def telegram_webhook(tenant_id: str, request: Request) -> WebhookAccepted:
             request, tenant_id, provider="telegram", body=body, reason=str(exc)
         )
     return await publish_inbound(request, tenant_id, [inbound] if inbound else [])
+
+
+@router.post(
+    "/twilio/{tenant_id}/sms", response_class=Response, responses={200: {"content": {XML: {}}}}
+)
+async def twilio_sms(tenant_id: str, request: Request) -> Response:
+    """Incoming SMS/MMS and status callbacks, checked with ``X-Twilio-Signature``."""
+    settings = _settings(request)
+    account = settings.twilio_sms.get(tenant_id)
+    if account is None:
+        raise HTTPException(404, "No Twilio messaging account for this tenant.")
+    body = (await request.body()).decode("utf-8", "replace")
+    fields = dict(parse_qsl(body, keep_blank_values=True))
+    url = public_url(request, settings.public_base_url)
+    tokens = [t.get_secret_value() for t in account.auth_tokens]
+    if not valid_twilio_signature(tokens, url, fields, request.headers.get("x-twilio-signature")):
+        SIGNATURE_FAILURES.labels("twilio-sms").inc()
+        raise HTTPException(401, "The X-Twilio-Signature does not match this request.")
+    try:
+        inbound = sms.sms_event(fields)
+    except sms.InvalidSmsWebhook as exc:
+        await dead_letter(
+            request, tenant_id, provider="twilio-sms", body=body.encode(), reason=str(exc)
+        )
+        return Response(EMPTY_TWIML, media_type=XML)
+    await publish_inbound(request, tenant_id, [inbound] if inbound else [])
+    return Response(EMPTY_TWIML, media_type=XML)

@@ -17,7 +17,7 @@ from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
 from ingest_chat.adapters.line_api import LineApi, PermanentSendFailure, Sent
 from ingest_chat.adapters.reply_tokens import ReplyTokens
-from ingest_chat.adapters.senders import MetaSender, TelegramSender
+from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
 from ingest_chat.settings import ChatSettings
 
 log = get_logger(__name__)
@@ -37,6 +37,7 @@ def channel_senders(
     line: LineApi,
     meta: MetaSender,
     telegram: TelegramSender,
+    sms: TwilioSmsSender,
     tokens: ReplyTokens,
 ) -> dict[Channel, Send]:
     """The sender of each channel, with the tenant's credentials looked up per reply."""
@@ -65,7 +66,14 @@ def channel_senders(
             raise PermanentSendFailure("the tenant has no Telegram bot")
         return await telegram.send(bot, request)
 
+    async def send_sms(tenant_id: str, request: OutboundRequested) -> Sent:
+        account = settings.twilio_sms.get(tenant_id)
+        if account is None:
+            raise PermanentSendFailure("the tenant has no Twilio messaging account")
+        return await sms.send(account, request)
+
     return {
+        Channel.SMS: send_sms,
         Channel.LINE: send_line,
         Channel.WHATSAPP: send_meta,
         Channel.MESSENGER: send_meta,

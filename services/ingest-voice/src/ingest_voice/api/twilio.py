@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
+from cc_common.http.public_url import public_url
 from cc_common.metrics import SIGNATURE_FAILURES
 from cc_common.signatures import valid_twilio_signature
 from ingest_voice.api.publishing import publish_calls
@@ -26,19 +27,12 @@ async def _verified(request: Request, tenant_id: str) -> tuple[twilio.Form, Twil
         raise HTTPException(404, "No Twilio account is configured for this tenant.")
     body = (await request.body()).decode("utf-8", "replace")
     fields = dict(parse_qsl(body, keep_blank_values=True))
-    url = _public_url(request, settings)
+    url = public_url(request, settings.public_base_url)
     tokens = [t.get_secret_value() for t in account.auth_tokens]
     if not valid_twilio_signature(tokens, url, fields, request.headers.get("x-twilio-signature")):
         SIGNATURE_FAILURES.labels("twilio").inc()
         raise HTTPException(401, "The X-Twilio-Signature does not match this request.")
     return twilio.Form(fields), account
-
-
-def _public_url(request: Request, settings: VoiceSettings) -> str:
-    if settings.public_base_url is None:
-        return str(request.url)
-    query = f"?{request.url.query}" if request.url.query else ""
-    return settings.public_base_url.rstrip("/") + request.url.path + query
 
 
 def _url(request: Request, settings: VoiceSettings, tenant_id: str, leaf: str) -> str:
