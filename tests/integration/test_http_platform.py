@@ -9,10 +9,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from cc_common.settings import KafkaSettings
+from cc_common.settings import KafkaSettings, MongoSettings
 from contactcenter_cli.processes import ManagedProcess
 from ingest_chat.main import create_app
 from ingest_chat.settings import ChatSettings
+from tests.e2e.helpers import eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -20,8 +21,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 @pytest_asyncio.fixture
 async def chat(
     private_broker: tuple[ManagedProcess, KafkaSettings],
+    mongo_settings: MongoSettings,
+    unique: str,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = ChatSettings(kafka=private_broker[1], max_body_bytes=4096)
+    settings = ChatSettings(
+        kafka=private_broker[1],
+        mongo=mongo_settings,
+        database=f"chat{unique}",
+        max_body_bytes=4096,
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -48,9 +56,13 @@ def assert_problem(response: httpx.Response, status: int) -> dict[str, object]:
 
 async def test_probes_and_metrics(chat: httpx.AsyncClient) -> None:
     assert (await chat.get("/healthz")).json() == {"status": "ok"}
-    ready = await chat.get("/readyz")
-    assert ready.status_code == 200
-    assert ready.json()["checks"] == {"kafka": True}
+
+    async def ready() -> httpx.Response | None:
+        response = await chat.get("/readyz")
+        return response if response.status_code == 200 else None
+
+    checks = (await eventually(ready, timeout=30, what="readiness")).json()["checks"]
+    assert checks == {"kafka": True, "mongodb": True, "consumer:ingest-chat-outbound": True}
     await start(chat)
     metrics = (await chat.get("/metrics")).text
     assert (

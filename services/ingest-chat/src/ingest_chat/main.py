@@ -9,17 +9,23 @@ import httpx
 from fastapi import FastAPI
 
 from cc_common.kafka.consumer import RetryPolicy
+from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
+from ingest_chat.adapters import agent_messages
+from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi
+from ingest_chat.adapters.live import LiveConnections
+from ingest_chat.adapters.rate_limit import RateLimiter
 from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
 from ingest_chat.api import line, providers, webchat
-from ingest_chat.consumers.outbound import MessagingReplyHandler, channel_senders
+from ingest_chat.consumers.outbound import MessagingReplyHandler, WebchatSender, channel_senders
 from ingest_chat.settings import ChatSettings
 
 SERVICE = "ingest-chat"
+INDEXES = agent_messages.INDEXES
 
 
 def create_app(settings: ChatSettings | None = None) -> FastAPI:
@@ -28,8 +34,12 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, service=SERVICE, database=None) as runtime:
+        async with service_runtime(
+            settings, service=SERVICE, database=settings.database
+        ) as runtime:
+            await ensure_indexes(runtime.db, INDEXES)
             app.state.runtime = runtime
+            app.state.agent_messages = AgentMessages(runtime.db)
             async with httpx.AsyncClient(timeout=10) as http:
                 senders = channel_senders(
                     settings,
@@ -37,6 +47,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                     meta=MetaSender(http),
                     telegram=TelegramSender(http),
                     sms=TwilioSmsSender(http),
+                    webchat=WebchatSender(app.state.agent_messages, app.state.live),
                     tokens=app.state.reply_tokens,
                 )
                 runtime.add_consumer(
@@ -57,6 +68,13 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.reply_tokens = ReplyTokens()
+    app.state.live = LiveConnections()
+    app.state.visitor_limit = RateLimiter(
+        rate=settings.visitor_messages_per_second, burst=settings.visitor_message_burst
+    )
+    app.state.ip_limit = RateLimiter(
+        rate=settings.conversations_per_ip_per_second, burst=settings.conversation_burst_per_ip
+    )
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     app.include_router(webchat.router)
     app.include_router(line.router)

@@ -68,6 +68,15 @@ class ChatSettings(ServiceSettings):
         default=SecretStr("insecure-local-development-secret-change-me"),
         description="HMAC key of web-chat conversation tokens (required in production).",
     )
+    database: str = Field(default="cc_chat", description="Agents' web-chat messages.")
+    visitor_messages_per_second: float = Field(
+        default=2.0, description="Average messages one visitor may send (bursts allowed)."
+    )
+    visitor_message_burst: int = Field(default=10)
+    conversations_per_ip_per_second: float = Field(
+        default=0.5, description="New conversations one IP address may start (bursts allowed)."
+    )
+    conversation_burst_per_ip: int = Field(default=20)
     visitor_token_ttl_seconds: int = Field(
         default=24 * 3600, description="How long a conversation token is valid."
     )

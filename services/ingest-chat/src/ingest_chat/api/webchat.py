@@ -1,18 +1,35 @@
-"""Visitor-facing web chat routes (REST): start a conversation, send a message."""
+"""Visitor-facing web chat: start a conversation, then talk over a WebSocket (or REST).
+
+Messages carry the widget's own ids, so a resend after a dropped connection is the
+same event; agents' replies are numbered per conversation, so a visitor who comes
+back asks for what came after the last number it saw.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, WebSocket
+from fastapi.websockets import WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from cc_common.events.envelope import TENANT_ID_PATTERN, utc_now
-from cc_common.kafka.producer import EventProducer
+from cc_common.kafka.producer import BrokerUnavailable, EventProducer
 from cc_common.topics import INTERACTIONS
+from ingest_chat.adapters.agent_messages import AgentMessages
+from ingest_chat.adapters.live import LiveConnections
+from ingest_chat.adapters.rate_limit import RateLimiter
 from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
-from ingest_chat.domain.webchat import VisitorConversation, visitor_left, visitor_message
+from ingest_chat.domain.webchat import (
+    VisitorConversation,
+    visitor_left,
+    visitor_message,
+    visitor_read,
+)
+from ingest_chat.domain.webchat_wire import FRAMES, Read, Resume, SendMessage
 
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
 
@@ -73,9 +90,20 @@ def _conversation(
 ConversationDep = Annotated[VisitorConversation, Depends(_conversation)]
 
 
+def _limit(limiter: RateLimiter, key: str) -> None:
+    wait = limiter.allow(key)
+    if wait:
+        raise HTTPException(
+            429, "Too many requests; slow down.", headers={"Retry-After": str(math.ceil(wait))}
+        )
+
+
 @router.post("/conversations", status_code=201)
-async def start_conversation(body: ConversationCreate, tokens: TokensDep) -> ConversationRead:
+async def start_conversation(
+    body: ConversationCreate, tokens: TokensDep, request: Request
+) -> ConversationRead:
     """Start a conversation; the token authorises the visitor's later messages."""
+    _limit(request.app.state.ip_limit, request.client.host if request.client else "unknown")
     conversation = VisitorConversation(
         tenant_id=body.tenant_id,
         conversation_id=str(uuid.uuid4()),
@@ -103,11 +131,121 @@ async def close_conversation(
 
 @router.post("/messages", status_code=202)
 async def send_message(
-    body: MessageCreate, conversation: ConversationDep, producer: ProducerDep
+    body: MessageCreate, conversation: ConversationDep, producer: ProducerDep, request: Request
 ) -> MessageAccepted:
     """Accept a visitor message once the broker has it; a resend is the same event."""
+    _limit(request.app.state.visitor_limit, conversation.visitor_id)
     event = visitor_message(
         conversation, client_message_id=body.client_message_id, text=body.text, sent_at=utc_now()
     )
     await producer.publish(INTERACTIONS.name, event)
     return MessageAccepted(event_id=event.id, conversation_id=conversation.conversation_id)
+
+
+class AgentMessageRead(BaseModel):
+    seq: int
+    reply_id: str
+    text: str
+    agent: str
+    at: str
+
+
+@router.get("/messages")
+async def agent_messages_since(
+    conversation: ConversationDep,
+    request: Request,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+) -> list[AgentMessageRead]:
+    """Agents' messages after ``after_seq`` (the REST fallback of the WebSocket)."""
+    messages: AgentMessages = request.app.state.agent_messages
+    found = await messages.since(conversation.tenant_id, conversation.conversation_id, after_seq)
+    return [AgentMessageRead(**{k: v for k, v in m.wire().items() if k != "type"}) for m in found]
+
+
+@router.websocket("/ws")
+async def chat_socket(websocket: WebSocket, token: str = "") -> None:
+    """The widget's live channel: send messages, receive agents' replies, resume, receipts.
+
+    Authenticated by the conversation token in the query (browsers cannot set
+    headers on a WebSocket); a visitor only ever joins its own conversation.
+    """
+    app = websocket.app
+    try:
+        conversation = app.state.visitor_tokens.verify(token)
+    except InvalidVisitorToken:
+        await websocket.close(code=4401, reason="invalid conversation token")
+        return
+    await websocket.accept()
+    live: LiveConnections = app.state.live
+    live.add(conversation.conversation_id, websocket)
+    try:
+        while True:
+            try:
+                frame = FRAMES.validate_json(await websocket.receive_text())
+            except ValidationError as exc:
+                await websocket.send_json({"type": "error", "detail": _first_problem(exc)})
+                continue
+            await _handle(websocket, conversation, frame)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        live.remove(conversation.conversation_id, websocket)
+
+
+async def _handle(websocket: WebSocket, conversation: VisitorConversation, frame: Any) -> None:
+    app = websocket.app
+    producer: EventProducer = app.state.runtime.producer
+    if isinstance(frame, SendMessage):
+        wait = app.state.visitor_limit.allow(conversation.visitor_id)
+        if wait:
+            await websocket.send_json(
+                {
+                    "type": "error",
+                    "detail": "rate limited",
+                    "retry_after": math.ceil(wait),
+                    "client_message_id": frame.client_message_id,
+                }
+            )
+            return
+        event = visitor_message(
+            conversation,
+            client_message_id=frame.client_message_id,
+            text=frame.text,
+            sent_at=utc_now(),
+        )
+        try:
+            await producer.publish(INTERACTIONS.name, event)
+        except BrokerUnavailable:
+            # Not acknowledged: the widget resends with the same client message id.
+            await websocket.send_json(
+                {
+                    "type": "error",
+                    "detail": "temporarily unavailable",
+                    "retry": True,
+                    "client_message_id": frame.client_message_id,
+                }
+            )
+            return
+        await websocket.send_json(
+            {"type": "ack", "client_message_id": frame.client_message_id, "event_id": str(event.id)}
+        )
+    elif isinstance(frame, Resume):
+        messages: AgentMessages = app.state.agent_messages
+        for message in await messages.since(
+            conversation.tenant_id, conversation.conversation_id, frame.after_seq
+        ):
+            await websocket.send_json(message.wire())
+    elif isinstance(frame, Read):
+        with contextlib.suppress(BrokerUnavailable):  # a lost receipt is not worth an error
+            await producer.publish(
+                INTERACTIONS.name,
+                visitor_read(conversation, reply_id=frame.reply_id, read_at=utc_now()),
+            )
+    # Typing indicators are accepted; forwarding them to agents needs the case API's
+    # realtime channel, which does not exist yet.
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False, include_input=False)[0]
+    where = ".".join(str(p) for p in error["loc"]) or "frame"
+    return f"{where}: {error['msg']}"

@@ -15,7 +15,9 @@ from cc_common.events import OUTBOUND_REQUESTED, Channel, Envelope, OutboundRequ
 from cc_common.events.replies import reply_failed, reply_sent
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
+from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi, PermanentSendFailure, Sent
+from ingest_chat.adapters.live import LiveConnections
 from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
 from ingest_chat.settings import ChatSettings
@@ -38,6 +40,7 @@ def channel_senders(
     meta: MetaSender,
     telegram: TelegramSender,
     sms: TwilioSmsSender,
+    webchat: WebchatSender,
     tokens: ReplyTokens,
 ) -> dict[Channel, Send]:
     """The sender of each channel, with the tenant's credentials looked up per reply."""
@@ -73,6 +76,7 @@ def channel_senders(
         return await sms.send(account, request)
 
     return {
+        Channel.WEBCHAT: webchat.send,
         Channel.SMS: send_sms,
         Channel.LINE: send_line,
         Channel.WHATSAPP: send_meta,
@@ -80,6 +84,27 @@ def channel_senders(
         Channel.INSTAGRAM: send_meta,
         Channel.TELEGRAM: send_telegram,
     }
+
+
+class WebchatSender:
+    """Keeps the reply for the visitor (numbered, for resume) and pushes it live."""
+
+    def __init__(self, messages: AgentMessages, live: LiveConnections) -> None:
+        self._messages = messages
+        self._live = live
+
+    async def send(self, tenant_id: str, request: OutboundRequested) -> Sent:
+        conversation_id = request.conversation_key.removeprefix("webchat:")
+        stored = await self._messages.store(
+            tenant_id,
+            conversation_id,
+            reply_id=str(request.reply_id),
+            text=request.content.text or "",
+            agent=request.agent_id,
+            at=utc_now(),
+        )
+        delivered = await self._live.push(conversation_id, stored.wire())
+        return Sent(stored.reply_id, "websocket" if delivered else "stored")
 
 
 class MessagingReplyHandler:

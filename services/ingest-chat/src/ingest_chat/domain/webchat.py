@@ -20,6 +20,7 @@ from cc_common.events import (
     RoutingHints,
     provider_event_id,
 )
+from ingest_chat.domain.messaging import interaction_event, status_update
 
 PROVIDER = "webchat"
 SOURCE = "ingest-chat"
@@ -114,4 +115,23 @@ def _visitor_event(
         source=SOURCE,
         correlation_id=conversation.conversation_key,
         data=interaction,
+    )
+
+
+def visitor_read(
+    conversation: VisitorConversation, *, reply_id: str, read_at: datetime
+) -> Envelope[Interaction]:
+    """The visitor saw an agent's message: a read receipt for that reply."""
+    return interaction_event(
+        conversation.tenant_id,
+        status_update(
+            channel=Channel.WEBCHAT,
+            provider=PROVIDER,
+            event_key=f"{conversation.conversation_id}:read:{reply_id}",
+            conversation_key=conversation.conversation_key,
+            identities=conversation.identities(),
+            of_message=reply_id,
+            status="read",
+            at=read_at,
+        ),
     )
