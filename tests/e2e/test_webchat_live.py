@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,8 +17,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from cc_common.auth import Role
-from contactcenter_cli.stack import Stack
-from tests.e2e.conftest import token
+from contactcenter_cli.stack import Stack, StackConfig
+from tests.e2e.conftest import UNLIMITED_VISITORS, running_stack, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -32,7 +33,22 @@ async def receive(socket: ClientConnection, kind: str, timeout: float = 20) -> d
                 return frame
 
 
-async def test_live_web_chat_with_resume_and_receipts(stack: Stack) -> None:
+@pytest.fixture(scope="module")
+def limited_stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack with the widget's default rate limits."""
+    defaults = {
+        "CHAT_VISITOR_MESSAGES_PER_SECOND": "2",
+        "CHAT_VISITOR_MESSAGE_BURST": "10",
+        "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "0.5",
+        "CHAT_CONVERSATION_BURST_PER_IP": "20",
+    }
+    assert defaults.keys() == UNLIMITED_VISITORS.keys()
+    with running_stack(infra, tmp_path_factory.mktemp("webchat"), extra_env=defaults) as stack:
+        yield stack
+
+
+async def test_live_web_chat_with_resume_and_receipts(limited_stack: Stack) -> None:
+    stack = limited_stack
     chat, case_url = stack.url("ingest-chat"), stack.url("case")
     tenant = f"t{uuid.uuid4().hex[:8]}"
     agent = token(stack, tenant, Role.AGENT, subject="emi")

@@ -256,6 +256,19 @@ def cmd_bench_email(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_chat(args: argparse.Namespace) -> int:
+    """Signed LINE webhooks/s and WebSocket visitors, beside the raw produce rate."""
+    from contactcenter_cli import bench_chat
+
+    result = bench_chat.run(
+        seconds=args.seconds, connections=args.connections, runs=args.runs, visitors=args.visitors
+    )
+    print(bench_chat.format_result(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def cmd_bench_limits(args: argparse.Namespace) -> int:
     """The raw broker, database and HTTP limits on this machine."""
     from contactcenter_cli import bench_limits
@@ -329,6 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
     email.add_argument("--runs", type=int, default=3)
     email.add_argument("--json", help="also write the result to this file")
     email.set_defaults(func=cmd_bench_email)
+
+    chat = sub.add_parser("bench-chat", help="LINE webhooks/s and WebSocket visitors")
+    chat.add_argument("--seconds", type=int, default=8)
+    chat.add_argument("--connections", type=int, default=32)
+    chat.add_argument("--runs", type=int, default=3)
+    chat.add_argument("--visitors", type=int, default=200)
+    chat.add_argument("--json", help="also write the result to this file")
+    chat.set_defaults(func=cmd_bench_chat)
 
     limits = sub.add_parser("bench-limits", help="raw Kafka, MongoDB and HTTP limits")
     limits.add_argument("--runs", type=int, default=3)

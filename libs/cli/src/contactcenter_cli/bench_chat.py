@@ -1,0 +1,198 @@
+"""Messaging ingest: signed LINE webhooks/s with durable 2xx, and WebSocket visitors held
+with messages flowing, beside the raw produce rate measured in the same run.
+
+Starts a private broker, database and ingest-chat. The webhook load is wrk posting one
+signed LINE request (one text event) over and over (wrk cannot sign per request, so
+the events repeat; ingest publishes each one, deduplication happens downstream). The
+WebSocket load opens ``visitors`` conversations, keeps every socket open, and has each
+send ``messages`` chat messages, timing each until its acknowledgement (durable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import connect
+
+from cc_common.kafka.admin import ensure_topics
+from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
+from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
+from contactcenter_cli.stack import Stack, StackConfig
+
+TENANT = "bench"
+SECRET = "bench-line-channel-secret-0123456789"  # noqa: S105  (a throwaway local channel)
+
+
+def line_body() -> bytes:
+    event = {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": "Ubench0000000000000000000000000000"},
+        "webhookEventId": "01BENCH0000000000000000000",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": "bench-reply-token",
+        "message": {"id": "100000000000000001", "type": "text", "text": "x" * 700},
+    }
+    return json.dumps({"destination": "U0", "events": [event]}).encode()
+
+
+def _wrk_script(path: Path, body: bytes) -> None:
+    signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest())
+    path.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(body.decode())}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["X-Line-Signature"] = "{signature.decode()}"\n'
+    )
+
+
+async def websocket_load(base: str, *, visitors: int, messages: int) -> dict[str, float]:
+    """Acknowledged messages/s and latency with ``visitors`` sockets open at once."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        tokens = []
+        for _ in range(visitors):
+            response = await client.post(
+                f"{base}/v1/webchat/conversations", json={"tenant_id": TENANT}
+            )
+            tokens.append(response.raise_for_status().json()["token"])
+    latencies: list[float] = []
+    ws = base.replace("http://", "ws://") + "/v1/webchat/ws?token="
+    opened = asyncio.Event()
+    connected = 0
+
+    async def visitor(token: str) -> None:
+        nonlocal connected
+        async with connect(ws + token, open_timeout=60) as socket:
+            connected += 1
+            if connected == visitors:
+                opened.set()
+            await opened.wait()
+            for n in range(messages):
+                started = time.perf_counter()
+                frame = {"type": "message", "client_message_id": f"m{n}", "text": "y" * 200}
+                await socket.send(json.dumps(frame))
+                while json.loads(await socket.recv())["type"] != "ack":
+                    pass
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(visitor(t) for t in tokens))
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "ws_visitors": float(visitors),
+        "ws_messages_per_s": len(ordered) / elapsed,
+        "ws_p50_ms": statistics.median(ordered) * 1000,
+        "ws_p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+    }
+
+
+def run(
+    *, seconds: int = 8, connections: int = 32, runs: int = 3, visitors: int = 200
+) -> dict[str, Any]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as data:
+        kafka_port, mongo_port = free_ports(2)
+        line = {TENANT: {"channel_secrets": [SECRET], "access_token": "unused"}}
+        config = StackConfig(
+            data_dir=Path(data),
+            kafka_port=kafka_port,
+            mongo_port=mongo_port,
+            base_port=free_port_block(5),
+            extra_env={
+                "CHAT_LINE": json.dumps(line),
+                "CC_LOG_LEVEL": "WARNING",
+                # The load comes from one address and a few visitors: lift the limits.
+                "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "100000",
+                "CHAT_CONVERSATION_BURST_PER_IP": "100000",
+                "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
+                "CHAT_VISITOR_MESSAGE_BURST": "100000",
+            },
+        )
+        stack = Stack(config)
+        try:
+            stack.broker.start()
+            stack.database.start()
+            wait_for_port(stack.broker, kafka_port, 30)
+            wait_for_port(stack.database, mongo_port, 30)
+            asyncio.run(ensure_topics(config.kafka_settings()))
+            stack.start_service("ingest-chat")
+            base = stack.url("ingest-chat")
+            script = Path(data) / "line.lua"
+            _wrk_script(script, line_body())
+            results = []
+            for _ in range(runs):
+                produce = asyncio.run(raw_produce_rate(stack))
+                command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+                out = subprocess.run(
+                    [*command, "-s", str(script), f"{base}/v1/line/{TENANT}/webhook"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ},
+                )
+                hooks = _parse_wrk(out.stdout)
+                sockets = asyncio.run(websocket_load(base, visitors=visitors, messages=10))
+                results.append(
+                    {
+                        "raw_produce_per_s": produce,
+                        "webhooks_per_s": hooks["requests_per_s"],
+                        "webhook_p50_ms": hooks["p50_ms"],
+                        "webhook_p99_ms": hooks["p99_ms"],
+                        **sockets,
+                    }
+                )
+        finally:
+            stack.stop()
+    return {"runs": results, "summary": _summary(results)}
+
+
+ROWS = (
+    ("raw produce, 1 KB msg/s", "raw_produce_per_s"),
+    ("LINE webhooks/s (200)", "webhooks_per_s"),
+    ("webhook p50 ms", "webhook_p50_ms"),
+    ("webhook p99 ms", "webhook_p99_ms"),
+    ("WebSocket visitors held", "ws_visitors"),
+    ("WS messages/s (acked)", "ws_messages_per_s"),
+    ("WS ack p50 ms", "ws_p50_ms"),
+    ("WS ack p99 ms", "ws_p99_ms"),
+)
+
+
+def _summary(results: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for _, key in ROWS:
+        values = sorted(r[key] for r in results)
+        out[key] = {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}
+    return out
+
+
+def format_result(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    ratio = s["webhooks_per_s"]["median"] / s["raw_produce_per_s"]["median"]
+    return "\n".join(
+        [
+            "                               median       min       max",
+            *(
+                f"{name:<28} {s[key]['median']:>9.1f} {s[key]['min']:>9.1f} {s[key]['max']:>9.1f}"
+                for name, key in ROWS
+            ),
+            f"webhooks/s are {ratio:.1%} of the raw produce rate (one uvicorn worker).",
+        ]
+    )
