@@ -4,6 +4,7 @@ with the reply token while it is fresh."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack, StackConfig
@@ -128,3 +130,86 @@ async def test_line_message_to_timeline_and_reply_back_to_line(
 
         (done,) = await eventually(settled, what="the reply marked sent")
         assert done["reply"]["provider_message_id"] == "5000000001"
+
+
+async def test_a_line_user_and_a_web_chat_visitor_linked_by_an_agent_share_one_timeline(
+    line_stack: tuple[Stack, ProviderStandIn],
+) -> None:
+    stack, _ = line_stack
+    chat, case_url = stack.url("ingest-chat"), stack.url("case")
+    agent = token(stack, "acme", Role.AGENT, subject="kenji")
+    auth = {"Authorization": f"Bearer {agent}"}
+    user_id = "U" + uuid.uuid4().hex
+    email = f"aiko-{uuid.uuid4().hex[:6]}@example.jp"
+    body = webhook(user_id, "LINEから失礼します")
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        assert (
+            await client.post(f"{chat}/v1/line/acme/webhook", content=body, headers=signed(body))
+        ).status_code == 200
+
+        async def line_customer() -> dict[str, Any] | None:
+            return await find_customer(client, case_url, agent, f"line_user_id:{user_id}")
+
+        customer = await eventually(line_customer, what="the LINE customer")
+        # The agent learns the LINE user's email and links it.
+        linked = await client.post(
+            f"{case_url}/v1/customers/{customer['id']}/identities",
+            json={"kind": "email", "value": email.upper()},
+            headers=auth,
+        )
+        assert linked.status_code == 201, linked.text
+        assert {"kind": "email", "value": email} in linked.json()["identities"]
+
+        started = await client.post(
+            f"{chat}/v1/webchat/conversations", json={"tenant_id": "acme", "email": email}
+        )
+        visitor = started.json()["token"]
+        ws = chat.replace("http://", "ws://") + f"/v1/webchat/ws?token={visitor}"
+        async with connect(ws) as socket:
+            await socket.send(
+                json.dumps(
+                    {"type": "message", "client_message_id": "w1", "text": "ウェブからも質問です"}
+                )
+            )
+
+            async def both() -> list[dict[str, Any]]:
+                timeline = await full_timeline(client, case_url, agent, customer["id"])
+                found = [e for e in timeline if e["entry_type"] == "interaction"]
+                return found if {e["channel"] for e in found} == {"line", "webchat"} else []
+
+            entries = await eventually(both, what="LINE and web chat on one timeline")
+            web = next(e for e in entries if e["channel"] == "webchat")
+            reply = await client.post(
+                f"{case_url}/v1/cases/{web['case_id']}/replies",
+                json={"text": "ウェブでお答えします"},
+                headers={**auth, "Idempotency-Key": "web-1"},
+            )
+            assert reply.status_code == 202
+            async with asyncio.timeout(20):
+                while (frame := json.loads(await socket.recv()))["type"] != "agent_message":
+                    pass
+            assert frame["text"] == "ウェブでお答えします"
+
+        other = await client.post(
+            f"{case_url}/v1/customers/{customer['id']}/identities",
+            json={"kind": "line_user_id", "value": "Usomeone-else"},
+            headers=auth,
+        )
+        assert other.status_code == 201
+        stranger = webhook("Ustranger" + uuid.uuid4().hex, "hi")
+        await client.post(
+            f"{chat}/v1/line/acme/webhook", content=stranger, headers=signed(stranger)
+        )
+        stranger_id = json.loads(stranger)["events"][0]["source"]["userId"]
+
+        async def stranger_customer() -> dict[str, Any] | None:
+            return await find_customer(client, case_url, agent, f"line_user_id:{stranger_id}")
+
+        await eventually(stranger_customer, what="another customer")
+        taken = await client.post(
+            f"{case_url}/v1/customers/{customer['id']}/identities",
+            json={"kind": "line_user_id", "value": stranger_id},
+            headers=auth,
+        )
+        assert taken.status_code == 409  # a merge, not a link

@@ -61,11 +61,13 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     authenticate = principal_dependency(settings.auth, roles=frozenset(Role))
-    app.include_router(
-        customer_routes.build_router(authenticate, page_max=settings.timeline_page_max)
-    )
     agents_only = principal_dependency(
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR})
+    )
+    app.include_router(
+        customer_routes.build_router(
+            authenticate, page_max=settings.timeline_page_max, link=agents_only
+        )
     )
     app.include_router(agent_routes.build_router(agents_only))
     app.include_router(case_routes.build_router(authenticate, agents_only))

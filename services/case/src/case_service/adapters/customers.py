@@ -82,6 +82,14 @@ class CustomerRepository:
             return str(doc["customer_id"])
         raise RuntimeError(f"identity {key!r} could not be claimed")
 
+    async def link(self, tenant_id: str, customer_id: str, key: str) -> str:
+        """Give an identity to a customer (an agent's link); returns its owner.
+
+        An identity already owned by another customer keeps its owner: joining two
+        customers is a merge, which must be explicit.
+        """
+        return await self._claim(key, tenant_id, customer_id)
+
     async def get(self, tenant_id: str, customer_id: str) -> dict[str, Any] | None:
         """One customer of the tenant with its identities, or None."""
         doc = await self._customers.find_one({"_id": customer_id, "tenant_id": tenant_id})

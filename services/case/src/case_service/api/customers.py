@@ -5,18 +5,26 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
 
 from case_service.api.deps import CasesDep, CustomersDep, TimelineDep
 from case_service.api.schemas import CaseRead, CustomerRead, TimelineEntryRead, TimelinePage
-from case_service.domain.identity import identity_key, parse_identity_query
+from case_service.domain.identity import identity_key, normalise_value, parse_identity_query
 from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
 from cc_common.auth import Principal
+from cc_common.events import Identity, IdentityKind
 
 
-def build_router(authenticate: Any, *, page_max: int) -> APIRouter:
+class IdentityLink(BaseModel):
+    kind: IdentityKind
+    value: str = Field(min_length=1, max_length=320)
+
+
+def build_router(authenticate: Any, *, page_max: int, link: Any) -> APIRouter:
     """Customer routes; every query is scoped to the caller's tenant."""
     router = APIRouter(prefix="/v1/customers", tags=["customers"])
     PrincipalDep = Annotated[Principal, Depends(authenticate)]
+    LinkerDep = Annotated[Principal, Depends(link)]
 
     @router.get("")
     async def find_customers(
@@ -46,6 +54,27 @@ def build_router(authenticate: Any, *, page_max: int) -> APIRouter:
         if found is None:
             raise HTTPException(404, "No such customer.")
         return _customer(found)
+
+    @router.post("/{customer_id}/identities", status_code=201)
+    async def link_identity(
+        customer_id: str, body: IdentityLink, principal: LinkerDep, customers: CustomersDep
+    ) -> CustomerRead:
+        """Link an identity to the customer (the visitor is the LINE user an agent knows)."""
+        found = await customers.get(principal.tenant_id, customer_id)
+        if found is None:
+            raise HTTPException(404, "No such customer.")
+        identity = Identity(kind=body.kind, value=body.value)
+        key = identity_key(principal.tenant_id, identity.kind, normalise_value(identity))
+        owner = await customers.link(principal.tenant_id, customer_id, key)
+        if owner != customer_id:
+            raise HTTPException(
+                409,
+                "That identity belongs to another customer; merging customers is not"
+                " supported yet.",
+            )
+        linked = await customers.get(principal.tenant_id, customer_id)
+        assert linked is not None
+        return _customer(linked)
 
     @router.get("/{customer_id}/cases")
     async def list_cases(
