@@ -12,28 +12,7 @@ from cc_common.settings import KafkaSettings
 
 async def read_events(settings: KafkaSettings, topic: str) -> list[Envelope[Any]]:
     """Every decodable event currently in ``topic`` (all partitions, in offset order)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-    )
-    await consumer.start()
-    try:
-        physical = topic + settings.topic_suffix
-        await consumer._client.force_metadata_update()
-        partitions = consumer.partitions_for_topic(physical) or set()
-        tps = [TopicPartition(physical, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        events: list[Envelope[Any]] = []
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                events.extend(decode_event(r.value) for r in records)
-        return events
-    finally:
-        await consumer.stop()
+    return [decode_event(value) for value, _ in await read_records(settings, topic)]
 
 
 async def read_records(

@@ -28,6 +28,7 @@ import httpx
 from websockets.asyncio.client import connect
 
 from cc_common.kafka.admin import ensure_topics
+from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
 from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
 from contactcenter_cli.stack import Stack, StackConfig
@@ -160,7 +161,7 @@ def run(
                 )
         finally:
             stack.stop()
-    return {"runs": results, "summary": _summary(results)}
+    return {"runs": results, "summary": summarise(results, ROWS)}
 
 
 ROWS = (
@@ -175,24 +176,12 @@ ROWS = (
 )
 
 
-def _summary(results: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    out = {}
-    for _, key in ROWS:
-        values = sorted(r[key] for r in results)
-        out[key] = {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}
-    return out
-
-
 def format_result(result: dict[str, Any]) -> str:
     s = result["summary"]
     ratio = s["webhooks_per_s"]["median"] / s["raw_produce_per_s"]["median"]
     return "\n".join(
         [
-            "                               median       min       max",
-            *(
-                f"{name:<28} {s[key]['median']:>9.1f} {s[key]['min']:>9.1f} {s[key]['max']:>9.1f}"
-                for name, key in ROWS
-            ),
+            *table(s, ROWS),
             f"webhooks/s are {ratio:.1%} of the raw produce rate (one uvicorn worker).",
         ]
     )

@@ -27,6 +27,7 @@ from cc_common.auth import Role, issue_token
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import AuthSettings
 from contactcenter_cli.bench_limits import mongo_rates
+from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
 from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
 from contactcenter_cli.stack import Stack, StackConfig
@@ -156,7 +157,7 @@ def run(*, seconds: int = 8, connections: int = 16, runs: int = 3) -> dict[str, 
                 )
         finally:
             stack.stop()
-    return {"runs": results, "summary": _summary(results)}
+    return {"runs": results, "summary": summarise(results, ROWS)}
 
 
 ROWS = (
@@ -171,24 +172,12 @@ ROWS = (
 )
 
 
-def _summary(results: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    out = {}
-    for _, key in ROWS:
-        values = sorted(r[key] for r in results)
-        out[key] = {"median": values[len(values) // 2], "min": values[0], "max": values[-1]}
-    return out
-
-
 def format_result(result: dict[str, Any]) -> str:
     s = result["summary"]
     produce = s["raw_produce_per_s"]["median"]
     return "\n".join(
         [
-            "                               median       min       max",
-            *(
-                f"{name:<28} {s[key]['median']:>9.1f} {s[key]['min']:>9.1f} {s[key]['max']:>9.1f}"
-                for name, key in ROWS
-            ),
+            *table(s, ROWS),
             f"upload is {s['upload_per_s']['median'] / produce:.1%} and SMTP"
             f" {s['smtp_messages_per_s']['median'] / produce:.1%} of the raw produce rate;"
             f" upload is {s['upload_per_s']['median'] / s['raw_insert_one_per_s']['median']:.1%}"

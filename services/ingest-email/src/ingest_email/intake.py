@@ -21,7 +21,8 @@ from ingest_email.domain.case_tokens import token_in
 from ingest_email.domain.events import Classification, classify, inbound_email
 from ingest_email.domain.mime import MimePart, ParsedEmail, parse_message
 from ingest_email.domain.tenants import TenantDirectory, TenantMail
-from ingest_email.domain.threading import KnownMessage, ThreadDecision, decide_thread
+from ingest_email.domain.threading import ThreadDecision, decide_thread
+from ingest_email.ports import Publisher, ThreadIndexPort
 
 log = get_logger(__name__)
 
@@ -48,25 +49,6 @@ class Accepted:
     event: Envelope[Interaction] | None = None
 
 
-class Index(Protocol):
-    async def find(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, KnownMessage]: ...
-
-    async def by_token(self, tenant_id: str, token: str) -> KnownMessage | None: ...
-
-    async def record(
-        self,
-        tenant_id: str,
-        *,
-        message_id: str,
-        conversation_key: str,
-        participants: Sequence[str],
-        references: tuple[str, ...],
-        direction: str,
-        at: datetime,
-        subject: str | None = None,
-    ) -> None: ...
-
-
 class Blobs(Protocol):
     async def put(
         self, tenant_id: str, data: bytes, *, filename: str, content_type: str
@@ -75,16 +57,12 @@ class Blobs(Protocol):
     async def put_part(self, tenant_id: str, part: MimePart) -> AttachmentRef: ...
 
 
-class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope[Interaction]) -> None: ...
-
-
 class EmailIntake:
     def __init__(
         self,
         *,
         directory: TenantDirectory,
-        index: Index,
+        index: ThreadIndexPort,
         blobs: Blobs,
         producer: Publisher,
         topic: str,

@@ -9,10 +9,9 @@ so it lands on the timeline exactly once; a relay's permanent refusal becomes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Protocol
 
 from cc_common.events import (
     OUTBOUND_REQUESTED,
@@ -40,6 +39,7 @@ from ingest_email.domain.replies import (
 )
 from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.threading import KnownMessage
+from ingest_email.ports import Publisher, ThreadIndexPort
 
 log = get_logger(__name__)
 SOURCE = "ingest-email"
@@ -49,37 +49,12 @@ class Sender(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
-class Index(Protocol):
-    async def find(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, KnownMessage]: ...
-
-    async def record(
-        self,
-        tenant_id: str,
-        *,
-        message_id: str,
-        conversation_key: str,
-        participants: Sequence[str],
-        references: tuple[str, ...],
-        direction: str,
-        at: datetime,
-        subject: str | None = None,
-    ) -> None: ...
-
-    async def record_token(
-        self, tenant_id: str, token: str, *, conversation_key: str, participants: Sequence[str]
-    ) -> None: ...
-
-
-class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope[Any]) -> None: ...
-
-
 class EmailReplyHandler:
     def __init__(
         self,
         *,
         directory: TenantDirectory,
-        index: Index,
+        index: ThreadIndexPort,
         relay: Sender,
         producer: Publisher,
         topic: str,
