@@ -374,8 +374,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``contactcenter`` command."""
     args = build_parser().parse_args(argv)
+    # SIGTERM (a timeout, a CI runner) unwinds like Ctrl-C, so commands that start
+    # servers stop them in their `finally` instead of leaving them behind.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     code: int = args.func(args)
     return code
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":
