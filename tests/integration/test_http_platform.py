@@ -10,10 +10,12 @@ import pytest
 import pytest_asyncio
 
 from cc_common.settings import KafkaSettings, MongoSettings
+from cc_common.topics import INTERACTIONS
 from contactcenter_cli.processes import ManagedProcess
 from ingest_chat.main import create_app
 from ingest_chat.settings import ChatSettings
 from tests.e2e.helpers import eventually
+from tests.e2e.kafka_reader import read_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -29,6 +31,7 @@ async def chat(
         mongo=mongo_settings,
         database=f"chat{unique}",
         max_body_bytes=4096,
+        max_upload_bytes=2048,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -156,3 +159,34 @@ async def test_the_index_job_creates_the_declared_indexes(
             assert spec.name in names, (spec.collection, spec.name)
     finally:
         await client.close()
+
+
+async def test_visitor_files_are_stored_by_reference_and_capped(
+    chat: httpx.AsyncClient, private_broker: tuple[ManagedProcess, KafkaSettings]
+) -> None:
+    token = await start(chat)
+    auth = {"Authorization": f"Bearer {token}"}
+    photo = bytes(range(250)) * 8  # 2,000 bytes, under the 2,048-byte limit
+    accepted = await chat.post(
+        "/v1/webchat/files",
+        data={"client_message_id": "f1"},
+        files={"file": ("broken.jpg", photo, "image/jpeg")},
+        headers=auth,
+    )
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    assert body["size"] == len(photo)
+    events = await read_events(private_broker[1], INTERACTIONS.name)
+    (event,) = [e for e in events if str(e.id) == body["event_id"]]
+    assert event.data.content.text == "[file] broken.jpg"
+    (attachment,) = event.data.content.attachments
+    assert (attachment.blob_id, attachment.content_type) == (body["blob_id"], "image/jpeg")
+    assert len(event.model_dump_json()) < len(photo)  # by reference
+    too_big = await chat.post(
+        "/v1/webchat/files",
+        data={"client_message_id": "f2"},
+        files={"file": ("big.bin", b"x" * 3000, "application/octet-stream")},
+        headers=auth,
+    )
+    assert_problem(too_big, 413)
+    assert_problem(await chat.post("/v1/webchat/files", headers=auth), 422)

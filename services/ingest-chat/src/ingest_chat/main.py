@@ -19,6 +19,7 @@ from ingest_chat.adapters.live import LiveConnections
 from ingest_chat.adapters.rate_limit import RateLimiter
 from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
+from ingest_chat.adapters.visitor_files import VisitorFiles
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
 from ingest_chat.api import line, providers, webchat
 from ingest_chat.consumers.outbound import MessagingReplyHandler, WebchatSender, channel_senders
@@ -40,6 +41,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
             await ensure_indexes(runtime.db, INDEXES)
             app.state.runtime = runtime
             app.state.agent_messages = AgentMessages(runtime.db)
+            app.state.visitor_files = VisitorFiles(runtime.db)
             async with httpx.AsyncClient(timeout=10) as http:
                 senders = channel_senders(
                     settings,
@@ -75,7 +77,8 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     app.state.ip_limit = RateLimiter(
         rate=settings.conversations_per_ip_per_second, burst=settings.conversation_burst_per_ip
     )
-    install_platform(app, max_body_bytes=settings.max_body_bytes)
+    # Uploads may be larger than other requests; /files checks its own limit.
+    install_platform(app, max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes))
     app.include_router(webchat.router)
     app.include_router(line.router)
     app.include_router(providers.router)

@@ -68,7 +68,10 @@ class ChatSettings(ServiceSettings):
         default=SecretStr("insecure-local-development-secret-change-me"),
         description="HMAC key of web-chat conversation tokens (required in production).",
     )
-    database: str = Field(default="cc_chat", description="Agents' web-chat messages.")
+    database: str = Field(default="cc_chat", description="Agents' web-chat messages, files.")
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest file a visitor may upload (413 above)."
+    )
     visitor_messages_per_second: float = Field(
         default=2.0, description="Average messages one visitor may send (bursts allowed)."
     )

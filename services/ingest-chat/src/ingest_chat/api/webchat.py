@@ -12,7 +12,17 @@ import math
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, WebSocket
+from fastapi import (
+    APIRouter,
+    Depends,
+    Form,
+    Header,
+    HTTPException,
+    Query,
+    Request,
+    UploadFile,
+    WebSocket,
+)
 from fastapi.websockets import WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
@@ -22,6 +32,7 @@ from cc_common.topics import INTERACTIONS
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.live import LiveConnections
 from ingest_chat.adapters.rate_limit import RateLimiter
+from ingest_chat.adapters.visitor_files import VisitorFiles
 from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
 from ingest_chat.domain.webchat import (
     VisitorConversation,
@@ -140,6 +151,52 @@ async def send_message(
     )
     await producer.publish(INTERACTIONS.name, event)
     return MessageAccepted(event_id=event.id, conversation_id=conversation.conversation_id)
+
+
+class FileAccepted(MessageAccepted):
+    blob_id: str
+    size: int
+
+
+@router.post("/files", status_code=202)
+async def upload_file(
+    conversation: ConversationDep,
+    producer: ProducerDep,
+    request: Request,
+    file: UploadFile,
+    client_message_id: Annotated[
+        str, Form(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    ],
+) -> FileAccepted:
+    """A file from the visitor: stored by reference, sent as a message with an attachment."""
+    _limit(request.app.state.visitor_limit, conversation.visitor_id)
+    limit: int = request.app.state.settings.max_upload_bytes
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"Files are limited to {limit} bytes.")
+    if not data:
+        raise HTTPException(422, "The file is empty.")
+    files: VisitorFiles = request.app.state.visitor_files
+    attachment = await files.put(
+        conversation.tenant_id,
+        data,
+        filename=(file.filename or "file")[:200],
+        content_type=file.content_type or "application/octet-stream",
+    )
+    event = visitor_message(
+        conversation,
+        client_message_id=client_message_id,
+        text=f"[file] {attachment.filename}",
+        sent_at=utc_now(),
+        attachments=(attachment,),
+    )
+    await producer.publish(INTERACTIONS.name, event)
+    return FileAccepted(
+        event_id=event.id,
+        conversation_id=conversation.conversation_id,
+        blob_id=attachment.blob_id,
+        size=attachment.size,
+    )
 
 
 class AgentMessageRead(BaseModel):

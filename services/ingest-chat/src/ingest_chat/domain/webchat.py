@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cc_common.events import (
     INTERACTION_RECEIVED,
+    AttachmentRef,
     Channel,
     Content,
     Direction,
@@ -67,7 +68,12 @@ def visitor_left(conversation: VisitorConversation, *, left_at: datetime) -> Env
 
 
 def visitor_message(
-    conversation: VisitorConversation, *, client_message_id: str, text: str, sent_at: datetime
+    conversation: VisitorConversation,
+    *,
+    client_message_id: str,
+    text: str,
+    sent_at: datetime,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> Envelope[Interaction]:
     """The event for a visitor's message; a resend of the same client id is the same event."""
     return _visitor_event(
@@ -77,6 +83,7 @@ def visitor_message(
         kind=InteractionKind.MESSAGE,
         text=text,
         hints=RoutingHints(),
+        attachments=attachments,
     )
 
 
@@ -88,6 +95,7 @@ def _visitor_event(
     kind: InteractionKind,
     text: str,
     hints: RoutingHints,
+    attachments: tuple[AttachmentRef, ...] = (),
 ) -> Envelope[Interaction]:
     provider_message_id = f"{conversation.conversation_id}:{message_key}"
     interaction = Interaction(
@@ -104,7 +112,7 @@ def _visitor_event(
                 identities=conversation.identities(),
             ),
         ),
-        content=Content(text=text),
+        content=Content(text=text, attachments=attachments),
         routing_hints=hints,
     )
     return Envelope[Interaction](
