@@ -10,14 +10,18 @@ import pytest
 import pytest_asyncio
 
 from cc_common.settings import KafkaSettings, MongoSettings
+from cc_common.signatures import twilio_signature
 from cc_common.topics import INTERACTIONS
 from contactcenter_cli.processes import ManagedProcess
 from ingest_chat.main import create_app
-from ingest_chat.settings import ChatSettings
+from ingest_chat.settings import ChatSettings, TwilioSms
 from tests.e2e.helpers import eventually
 from tests.e2e.kafka_reader import read_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+SMS_TOKEN = "twilio-sms-auth-token-0123456789"
 
 
 @pytest_asyncio.fixture
@@ -32,6 +36,7 @@ async def chat(
         database=f"chat{unique}",
         max_body_bytes=4096,
         max_upload_bytes=2048,
+        twilio_sms={"acme": TwilioSms(auth_tokens=[SMS_TOKEN])},
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -190,3 +195,24 @@ async def test_visitor_files_are_stored_by_reference_and_capped(
     )
     assert_problem(too_big, 413)
     assert_problem(await chat.post("/v1/webchat/files", headers=auth), 422)
+
+
+async def test_twilio_sms_is_published_only_when_signed(
+    chat: httpx.AsyncClient, private_broker: tuple[ManagedProcess, KafkaSettings]
+) -> None:
+    form = {
+        "MessageSid": "SM" + "1" * 32,
+        "From": "+819012345678",
+        "To": "+81312345678",
+        "Body": "予約の変更",
+    }
+    url = "http://chat/v1/twilio/acme/sms"
+    forged = await chat.post(url, data=form, headers={"X-Twilio-Signature": "AAAA"})
+    assert_problem(forged, 401)
+    signed = await chat.post(
+        url, data=form, headers={"X-Twilio-Signature": twilio_signature(SMS_TOKEN, url, form)}
+    )
+    assert signed.status_code == 200, signed.text
+    events = await read_events(private_broker[1], INTERACTIONS.name)
+    (event,) = [e for e in events if e.data.provider_message_id == form["MessageSid"]]
+    assert event.data.content.text == "予約の変更"

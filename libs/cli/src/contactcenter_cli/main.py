@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import os
 import signal
@@ -234,39 +235,31 @@ def cmd_config_doc(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_voice(args: argparse.Namespace) -> int:
-    """Status callbacks/s with durable 2xx, beside the raw produce rate."""
-    from contactcenter_cli import bench_voice
-
-    result = bench_voice.run(seconds=args.seconds, connections=args.connections, runs=args.runs)
-    print(bench_voice.format_result(result))
+def _bench(name: str, args: argparse.Namespace, **options: int) -> int:
+    """Run a ``bench_<name>`` module, print its table, and write its JSON when asked."""
+    module = importlib.import_module(f"contactcenter_cli.bench_{name}")
+    result = module.run(
+        seconds=args.seconds, connections=args.connections, runs=args.runs, **options
+    )
+    print(module.format_result(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0
+
+
+def cmd_bench_voice(args: argparse.Namespace) -> int:
+    """Status callbacks/s with durable 2xx, beside the raw produce rate."""
+    return _bench("voice", args)
 
 
 def cmd_bench_email(args: argparse.Namespace) -> int:
     """Emails/s accepted over SMTP and the upload endpoint, beside the raw produce rate."""
-    from contactcenter_cli import bench_email
-
-    result = bench_email.run(seconds=args.seconds, connections=args.connections, runs=args.runs)
-    print(bench_email.format_result(result))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
-    return 0
+    return _bench("email", args)
 
 
 def cmd_bench_chat(args: argparse.Namespace) -> int:
     """Signed LINE webhooks/s and WebSocket visitors, beside the raw produce rate."""
-    from contactcenter_cli import bench_chat
-
-    result = bench_chat.run(
-        seconds=args.seconds, connections=args.connections, runs=args.runs, visitors=args.visitors
-    )
-    print(bench_chat.format_result(result))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
-    return 0
+    return _bench("chat", args, visitors=args.visitors)
 
 
 def cmd_bench_limits(args: argparse.Namespace) -> int:

@@ -1,18 +1,16 @@
 """Meta (Messenger, Instagram, WhatsApp) and Telegram webhooks."""
 
 # No `from __future__ import annotations`: FastAPI resolves the annotations.
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
-from cc_common.http.public_url import public_url
+from cc_common.http.twilio_form import verified_twilio_form
 from cc_common.kafka.dead_letters import rejected_payload_headers
 from cc_common.kafka.producer import EventProducer
 from cc_common.logging import get_logger
 from cc_common.metrics import SIGNATURE_FAILURES
-from cc_common.signatures import valid_twilio_signature
 from cc_common.topics import INTERACTIONS
 from ingest_chat.domain import meta, sms, telegram
 from ingest_chat.domain.messaging import Inbound, interaction_event
@@ -119,18 +117,17 @@ async def twilio_sms(tenant_id: str, request: Request) -> Response:
     account = settings.twilio_sms.get(tenant_id)
     if account is None:
         raise HTTPException(404, "No Twilio messaging account for this tenant.")
-    body = (await request.body()).decode("utf-8", "replace")
-    fields = dict(parse_qsl(body, keep_blank_values=True))
-    url = public_url(request, settings.public_base_url)
-    tokens = [t.get_secret_value() for t in account.auth_tokens]
-    if not valid_twilio_signature(tokens, url, fields, request.headers.get("x-twilio-signature")):
-        SIGNATURE_FAILURES.labels("twilio-sms").inc()
-        raise HTTPException(401, "The X-Twilio-Signature does not match this request.")
+    fields = await verified_twilio_form(
+        request,
+        account.auth_tokens,
+        public_base_url=settings.public_base_url,
+        provider="twilio-sms",
+    )
     try:
         inbound = sms.sms_event(fields)
     except sms.InvalidSmsWebhook as exc:
         await dead_letter(
-            request, tenant_id, provider="twilio-sms", body=body.encode(), reason=str(exc)
+            request, tenant_id, provider="twilio-sms", body=await request.body(), reason=str(exc)
         )
         return Response(EMPTY_TWIML, media_type=XML)
     await publish_inbound(request, tenant_id, [inbound] if inbound else [])

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from cc_common.http.public_url import public_url
-from cc_common.metrics import SIGNATURE_FAILURES
-from cc_common.signatures import valid_twilio_signature
+from cc_common.http.twilio_form import verified_twilio_form
 from ingest_voice.api.publishing import publish_calls
 from ingest_voice.domain import twilio
 from ingest_voice.domain.calls import CallEvent
@@ -25,13 +22,9 @@ async def _verified(request: Request, tenant_id: str) -> tuple[twilio.Form, Twil
     account = settings.twilio.get(tenant_id)
     if account is None:
         raise HTTPException(404, "No Twilio account is configured for this tenant.")
-    body = (await request.body()).decode("utf-8", "replace")
-    fields = dict(parse_qsl(body, keep_blank_values=True))
-    url = public_url(request, settings.public_base_url)
-    tokens = [t.get_secret_value() for t in account.auth_tokens]
-    if not valid_twilio_signature(tokens, url, fields, request.headers.get("x-twilio-signature")):
-        SIGNATURE_FAILURES.labels("twilio").inc()
-        raise HTTPException(401, "The X-Twilio-Signature does not match this request.")
+    fields = await verified_twilio_form(
+        request, account.auth_tokens, public_base_url=settings.public_base_url, provider="twilio"
+    )
     return twilio.Form(fields), account
 
 
