@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -122,7 +122,9 @@ async def service_runtime(
         log.info("service.stopped")
 
 
-def install_platform(app: FastAPI, *, max_body_bytes: int) -> None:
+def install_platform(
+    app: FastAPI, *, max_body_bytes: int, larger_bodies: Mapping[str, int] | None = None
+) -> None:
     """Problem bodies, body cap, correlation ids, metrics and probes for ``app``.
 
     The probes read ``app.state.runtime``, which the lifespan sets.
@@ -131,7 +133,7 @@ def install_platform(app: FastAPI, *, max_body_bytes: int) -> None:
     register_problem(
         app, BrokerUnavailable, 503, problem="broker-unavailable", headers={"Retry-After": "5"}
     )
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(RequestContext)
 
     async def readiness() -> dict[str, bool]:

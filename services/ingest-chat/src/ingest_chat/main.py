@@ -77,8 +77,12 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     app.state.ip_limit = RateLimiter(
         rate=settings.conversations_per_ip_per_second, burst=settings.conversation_burst_per_ip
     )
-    # Uploads may be larger than other requests; /files checks its own limit.
-    install_platform(app, max_body_bytes=max(settings.max_body_bytes, settings.max_upload_bytes))
+    # Only the upload route takes large bodies (the file plus its multipart framing).
+    install_platform(
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        larger_bodies={"/v1/webchat/files": settings.max_upload_bytes + 64 * 1024},
+    )
     app.include_router(webchat.router)
     app.include_router(line.router)
     app.include_router(providers.router)

@@ -6,6 +6,7 @@ import contextlib
 import json
 import time
 import uuid
+from collections.abc import Mapping
 
 import structlog
 from opentelemetry.trace import SpanKind
@@ -43,19 +44,30 @@ _TRACER = tracer(__name__)
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed."""
+    """Refuse request bodies over ``max_bytes`` with 413, declared or streamed.
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    ``larger`` gives named paths (uploads) a limit of their own; every other route
+    keeps the small one.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.default_bytes)
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_problem(send, 413, "Content Too Large", self._detail())
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await _send_problem(send, 413, "Content Too Large", _detail(max_bytes))
             return
         received = 0
         started = False
@@ -70,11 +82,11 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     refused = True
                     if not started:
                         started = True
-                        await _send_problem(send, 413, "Content Too Large", self._detail())
+                        await _send_problem(send, 413, "Content Too Large", _detail(max_bytes))
                     return {"type": "http.disconnect"}
             return message
 
@@ -89,8 +101,9 @@ class BodySizeLimit:
         with contextlib.suppress(ClientDisconnect):
             await self.app(scope, limited_receive, guarded_send)
 
-    def _detail(self) -> str:
-        return f"The request body exceeds {self.max_bytes} bytes."
+
+def _detail(max_bytes: int) -> str:
+    return f"The request body exceeds {max_bytes} bytes."
 
 
 class RequestContext:
