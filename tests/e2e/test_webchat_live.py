@@ -128,8 +128,11 @@ async def test_live_web_chat_with_resume_and_receipts(limited_stack: Stack) -> N
             assert (resumed["seq"], resumed["text"]) == (2, "Are you still there?")
             assert resumed["reply_id"] == waiting["reply_id"]
 
-        replies = await entries("reply")
-        assert {r["reply"]["status"] for r in replies} == {"sent"}
+        async def all_sent() -> list[dict[str, Any]]:
+            replies = await entries("reply")
+            return replies if {r["reply"]["status"] for r in replies} == {"sent"} else []
+
+        assert len(await eventually(all_sent, what="both replies settled as sent")) == 2
 
         async def read() -> list[dict[str, Any]]:
             return [r for r in await entries("reply") if "read" in r["reply"].get("delivery", {})]
