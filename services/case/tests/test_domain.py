@@ -1,4 +1,4 @@
-"""Identity keys and timeline cursors (pure)."""
+"""Identity keys, phone numbers, merge decisions and timeline cursors (pure)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from case_service.domain.identity import keys_in_priority, parse_identity_query
+from case_service.domain.merging import Conflict, MergeAction, decide, explain, proposal_id
+from case_service.domain.phones import canonical_phone
 from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
 from cc_common.events import Identity, IdentityKind
 
@@ -47,3 +49,54 @@ def test_cursor_round_trip_and_tampering() -> None:
     assert decode_cursor(encode_cursor((when, 3, "e-1"))) == (when, 3, "e-1")
     with pytest.raises(InvalidCursor):
         decode_cursor("not-a-cursor")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "key"),
+    [
+        # Brazil: with and without the ninth digit are one mobile line.
+        ("+55 11 98765-4321", None, "+5511987654321"),
+        ("+55 11 8765-4321", None, "+5511987654321"),
+        ("551187654321", None, "+5511987654321"),
+        ("+55 11 3456-7890", None, "+551134567890"),  # a landline gains nothing
+        # Argentina: the international 9 and the domestic 15 name the same line.
+        ("+54 9 11 1234-5678", None, "+541112345678"),
+        ("5491112345678", None, "+541112345678"),
+        ("011 15 1234-5678", "AR", "+541112345678"),
+        ("+54 11 1234-5678", None, "+541112345678"),
+        # Japan: national format needs the tenant's region.
+        ("090-1234-5678", "JP", "+819012345678"),
+        ("+81 90 1234 5678", None, "+819012345678"),
+        ("not a number", None, None),
+        ("090-1234-5678", None, None),
+    ],
+)
+def test_phone_numbers_have_one_key_per_line(raw: str, region: str | None, key: str | None) -> None:
+    assert canonical_phone(raw, region) == key
+
+
+def test_phone_and_whatsapp_identities_are_keyed_canonically() -> None:
+    wa = Identity(kind=IdentityKind.WHATSAPP_ID, value="551187654321", verified=True)
+    phone = Identity(kind=IdentityKind.PHONE, value="090-1234-5678")
+    assert keys_in_priority("t", [wa, phone], "JP") == [
+        "t|whatsapp_id|5511987654321",
+        "t|phone|+819012345678",
+    ]
+    assert parse_identity_query("phone:+55 11 8765-4321") == (IdentityKind.PHONE, "+5511987654321")
+
+
+def test_only_verified_identities_merge_on_their_own() -> None:
+    conflict = Conflict("other", ("t|email|a@b.c",))
+    ours = ("t|line_user_id|U1",)
+    verified = frozenset({"t|email|a@b.c", "t|line_user_id|U1"})
+    assert decide(conflict, ours, verified_keys=verified, auto=True) is MergeAction.MERGE
+    assert decide(conflict, ours, verified_keys=frozenset(), auto=True) is MergeAction.PROPOSE
+    assert decide(conflict, ours, verified_keys=verified, auto=False) is MergeAction.PROPOSE
+    # The contact is tied to this customer only by a typed claim: propose.
+    claim_only = frozenset({"t|email|a@b.c"})
+    assert decide(conflict, ours, verified_keys=claim_only, auto=True) is MergeAction.PROPOSE
+    reason = explain(conflict, ours)
+    assert reason == (
+        "one contact carried line_user_id:U1 (this customer) and email:a@b.c (the other customer)"
+    )
+    assert proposal_id("t", "a", "b") == proposal_id("t", "b", "a")

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from case_service.consumers.timeline import TimelineHandler
+from case_service.domain.lifecycle import Assignment, Contact, ContactOutcome
+from case_service.domain.merging import Resolution
 from cc_common.events import (
     INTERACTION_RECEIVED,
     OUTBOUND_FAILED,
@@ -75,22 +77,13 @@ class FakeTimeline:
 class FakeCustomers:
     async def resolve(
         self, tenant_id: str, keys: list[str], *, display_name: str | None, seen_at: datetime
-    ) -> str:
-        return "cust-1"
+    ) -> Resolution:
+        return Resolution("cust-1")
 
 
 class FakeCases:
-    async def open_for_conversation(
-        self,
-        *,
-        tenant_id: str,
-        customer_id: str,
-        conversation_key: str,
-        channel: str,
-        subject: str | None,
-        opened_at: datetime,
-    ) -> str:
-        return "case-1"
+    async def assign(self, contact: Contact) -> Assignment:
+        return Assignment("case-1", ContactOutcome.JOIN)
 
     async def note_inbound(
         self,

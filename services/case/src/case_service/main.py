@@ -8,11 +8,13 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from case_service.adapters import cases, customers, timeline
+from case_service.adapters import cases, customers, merges, timeline
 from case_service.api import agents as agent_routes
 from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
+from case_service.api import merges as merge_routes
 from case_service.api import queues as queue_routes
+from case_service.api import replies as reply_routes
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.timeline import TimelineHandler, conversation_order
 from case_service.settings import CaseSettings
@@ -23,7 +25,7 @@ from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import INTERACTIONS, ROUTING
 
 SERVICE = "case"
-INDEXES = (*customers.INDEXES, *cases.INDEXES, *timeline.INDEXES)
+INDEXES = (*customers.INDEXES, *cases.INDEXES, *timeline.INDEXES, *merges.INDEXES)
 
 
 def create_app(settings: CaseSettings | None = None) -> FastAPI:
@@ -37,8 +39,12 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             app.state.runtime = rt
             app.state.router_client = httpx.AsyncClient(base_url=settings.router_url, timeout=5)
             app.state.customers = customers.CustomerRepository(rt.db)
-            app.state.cases = cases.CaseRepository(rt.db)
+            app.state.cases = cases.CaseRepository(
+                rt.db, lambda tenant: settings.rules_for(tenant).case_policy()
+            )
             app.state.timeline = timeline.TimelineRepository(rt.db)
+            app.state.merges = merges.MergeRepository(rt.db)
+            await app.state.merges.finish_applying()
             rt.add_consumer(
                 topics=[INTERACTIONS.name, ROUTING.name],
                 group_id=settings.consumer_group,
@@ -46,6 +52,8 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                     customers=app.state.customers,
                     cases=app.state.cases,
                     timeline=app.state.timeline,
+                    merges=app.state.merges,
+                    rules=lambda tenant: settings.rules_for(tenant).identity_rules(),
                     publish=rt.producer.publish,
                 ),
                 order_key=conversation_order,
@@ -66,10 +74,27 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     )
     app.include_router(
         customer_routes.build_router(
-            authenticate, page_max=settings.timeline_page_max, link=agents_only
+            authenticate,
+            page_max=settings.timeline_page_max,
+            link=agents_only,
+            phone_region=lambda tenant: settings.rules_for(tenant).phone_region,
         )
     )
     app.include_router(agent_routes.build_router(agents_only))
-    app.include_router(case_routes.build_router(authenticate, agents_only))
+    app.include_router(
+        case_routes.build_router(
+            authenticate,
+            agents_only,
+            csat=principal_dependency(
+                settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.INTEGRATION})
+            ),
+            page_max=settings.timeline_page_max,
+        )
+    )
+    app.include_router(reply_routes.build_router(agents_only))
+    supervisors = principal_dependency(
+        settings.auth, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})
+    )
+    app.include_router(merge_routes.build_router(agents_only, supervisors))
     app.include_router(queue_routes.build_router(authenticate))
     return app

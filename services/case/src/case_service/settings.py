@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
+from case_service.domain.identity import IdentityRules
+from case_service.domain.lifecycle import CasePolicy
 from cc_common.settings import ServiceSettings
+
+
+class MergePolicy(StrEnum):
+    AUTO = "auto"
+    """Verified identities of two customers on one contact merge them at once."""
+    PROPOSE = "propose"
+    """Every such contact proposes the merge to a supervisor."""
+
+
+class TenantCaseRules(BaseModel):
+    """One tenant's case rules (every field optional: the defaults apply)."""
+
+    reopen_window_hours: float = Field(
+        default=72, gt=0, description="A solved case reopens when the customer writes within it."
+    )
+    join_open_case_channels: list[str] = Field(
+        default_factory=lambda: ["voice", "sms"],
+        description="Channels whose new conversations join the customer's open case there.",
+    )
+    merge_policy: MergePolicy = MergePolicy.AUTO
+    phone_region: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Country of numbers written without a country code (ISO 3166, e.g. JP).",
+    )
+
+    def identity_rules(self) -> IdentityRules:
+        return IdentityRules(
+            phone_region=self.phone_region, auto_merge=self.merge_policy is MergePolicy.AUTO
+        )
+
+    def case_policy(self) -> CasePolicy:
+        return CasePolicy(
+            reopen_window=timedelta(hours=self.reopen_window_hours),
+            join_open_case_channels=frozenset(self.join_open_case_channels),
+        )
 
 
 class CaseSettings(ServiceSettings):
@@ -17,3 +58,16 @@ class CaseSettings(ServiceSettings):
     router_url: str = Field(
         default="http://127.0.0.1:8004", description="The router's HTTP API (queue figures)."
     )
+    default_rules: TenantCaseRules = Field(
+        default_factory=TenantCaseRules,
+        description='Case rules of tenants without their own, JSON: {"reopen_window_hours": 72}.',
+    )
+    tenant_rules: dict[str, TenantCaseRules] = Field(
+        default_factory=dict,
+        description='Per tenant, JSON: {"acme": {"reopen_window_hours": 24, '
+        '"join_open_case_channels": ["voice"], "merge_policy": "propose"}}.',
+    )
+
+    def rules_for(self, tenant_id: str) -> TenantCaseRules:
+        """The tenant's case rules."""
+        return self.tenant_rules.get(tenant_id, self.default_rules)

@@ -1,61 +1,152 @@
-"""Cases in MongoDB. The walking skeleton opens one case per conversation."""
+"""Cases in MongoDB, and which case each conversation's contacts currently join.
+
+A case's ``version`` counts changes to what agents edit (status, priority, queue,
+assignee, tags, custom fields, subject, CSAT): it is the case's ETag, so two agents
+editing one case cannot overwrite each other. Activity timestamps move without it,
+or a busy chat would refuse every edit.
+"""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from case_service.domain.lifecycle import (
+    ACTIVE,
+    Assignment,
+    CasePolicy,
+    CaseStatus,
+    Contact,
+    ContactOutcome,
+    customer_contact,
+    first_case_id,
+    follow_up_case_id,
+    status_fields,
+)
 from cc_common.mongo import Document, IndexSpec
 
 CASES = "cases"
-_CASE_NAMESPACE = uuid.UUID("0b8f1d0c-2f6c-4c39-a1c6-7f1f4c2f9b11")
+CONVERSATIONS = "conversations"
 
 INDEXES = (
     IndexSpec(CASES, [("tenant_id", 1), ("customer_id", 1), ("opened_at", -1)], "by_customer"),
+    IndexSpec(
+        CASES, [("tenant_id", 1), ("customer_id", 1), ("channel", 1), ("status", 1)], "open_cases"
+    ),
 )
 
 
-def case_id_for(tenant_id: str, conversation_key: str) -> str:
-    """The case a conversation belongs to (deterministic, so replays agree)."""
-    return str(uuid.uuid5(_CASE_NAMESPACE, f"{tenant_id}\x1f{conversation_key}"))
+class VersionConflict(Exception):
+    """The case changed since the caller read it (If-Match failed)."""
 
 
 class CaseRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._cases = db[CASES]
-
-    async def open_for_conversation(
+    def __init__(
         self,
-        *,
-        tenant_id: str,
-        customer_id: str,
-        conversation_key: str,
-        channel: str,
-        subject: str | None,
-        opened_at: datetime,
-    ) -> str:
-        """The conversation's case, opened if new."""
-        case_id = case_id_for(tenant_id, conversation_key)
+        db: AsyncDatabase[Document],
+        policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
+    ) -> None:
+        self._cases = db[CASES]
+        self._conversations = db[CONVERSATIONS]
+        self._policy_for = policy_for
+
+    async def assign(self, contact: Contact) -> Assignment:
+        """The case a contact joins: its conversation's, reopened, or a new one.
+
+        The consumer handles one conversation's events in order, so reading the
+        conversation's case and then writing is safe.
+        """
+        conversation_id = f"{contact.tenant_id}\x1f{contact.conversation_key}"
+        mapping = await self._conversations.find_one({"_id": conversation_id})
+        current = await self._cases.find_one({"_id": mapping["case_id"]}) if mapping else None
+        if current is None:
+            case_id = await self._open_case_to_join(contact) or first_case_id(
+                contact.tenant_id, contact.conversation_key
+            )
+            await self._create(case_id, contact)
+            await self._map(conversation_id, contact.tenant_id, case_id)
+            return Assignment(case_id, ContactOutcome.JOIN)
+        if not contact.from_customer:
+            await self._touch(current["_id"], contact.at)
+            return Assignment(current["_id"], ContactOutcome.JOIN)
+        outcome = customer_contact(current, contact.at, self._policy_for(contact.tenant_id))
+        if outcome is ContactOutcome.NEW_CASE:
+            if current["status"] == CaseStatus.SOLVED:
+                await self._set_status(current, CaseStatus.CLOSED, contact.at)
+            case_id = follow_up_case_id(
+                contact.tenant_id, contact.conversation_key, contact.event_id
+            )
+            await self._create(case_id, contact, follows=current["_id"])
+            await self._map(conversation_id, contact.tenant_id, case_id)
+            return Assignment(case_id, outcome, previous_case_id=current["_id"])
+        if outcome is not ContactOutcome.JOIN:
+            await self._set_status(current, CaseStatus.OPEN, contact.at)
+        await self._touch(current["_id"], contact.at)
+        return Assignment(current["_id"], outcome)
+
+    async def _open_case_to_join(self, contact: Contact) -> str | None:
+        """The customer's newest active case on the channel, where the tenant's rules join one."""
+        if contact.channel not in self._policy_for(contact.tenant_id).join_open_case_channels:
+            return None
+        cursor = (
+            self._cases.find(
+                {
+                    "tenant_id": contact.tenant_id,
+                    "customer_id": contact.customer_id,
+                    "channel": contact.channel,
+                    "status": {"$in": sorted(ACTIVE)},
+                },
+                projection={"_id": 1},
+            )
+            .sort("opened_at", -1)
+            .limit(1)
+        )
+        found = [doc["_id"] async for doc in cursor]
+        return str(found[0]) if found else None
+
+    async def _create(self, case_id: str, contact: Contact, follows: str | None = None) -> None:
         await self._cases.update_one(
             {"_id": case_id},
             {
                 "$setOnInsert": {
-                    "tenant_id": tenant_id,
-                    "customer_id": customer_id,
-                    "conversation_key": conversation_key,
-                    "channel": channel,
-                    "subject": subject,
-                    "status": "new",
-                    "opened_at": opened_at,
+                    "tenant_id": contact.tenant_id,
+                    "customer_id": contact.customer_id,
+                    "conversation_key": contact.conversation_key,
+                    "channel": contact.channel,
+                    "subject": contact.subject,
+                    "status": CaseStatus.NEW.value,
+                    "priority": "normal",
+                    "tags": [],
+                    "custom_fields": {},
+                    "opened_at": contact.at,
+                    "follows_case_id": follows,
+                    "version": 1,
                 },
-                "$max": {"last_activity_at": opened_at},
+                "$max": {"last_activity_at": contact.at},
             },
             upsert=True,
         )
-        return case_id
+
+    async def _map(self, conversation_id: str, tenant_id: str, case_id: str) -> None:
+        await self._conversations.update_one(
+            {"_id": conversation_id},
+            {"$set": {"tenant_id": tenant_id, "case_id": case_id}},
+            upsert=True,
+        )
+
+    async def _touch(self, case_id: str, at: datetime) -> None:
+        await self._cases.update_one({"_id": case_id}, {"$max": {"last_activity_at": at}})
+
+    async def _set_status(self, case: dict[str, Any], target: CaseStatus, at: datetime) -> None:
+        fields = status_fields(target, at, case)
+        update: dict[str, Any] = {"$set": fields, "$inc": {"version": 1}}
+        if "reopened_at" in fields:
+            update["$inc"]["reopen_count"] = 1
+        await self._cases.update_one({"_id": case["_id"]}, update)
 
     async def note_inbound(
         self,
@@ -86,6 +177,47 @@ class CaseRepository:
                 }
             },
         )
+
+    async def note_agent_reply(self, case: dict[str, Any], at: datetime) -> None:
+        """An agent answered: the first response is timed, and a new case is open."""
+        update: dict[str, Any] = {"$max": {"last_activity_at": at}}
+        if case.get("first_response_at") is None:
+            update["$min"] = {"first_response_at": at}
+        if case["status"] == CaseStatus.NEW:
+            update["$set"] = {"status": CaseStatus.OPEN.value}
+            update["$inc"] = {"version": 1}
+        await self._cases.update_one({"_id": case["_id"]}, update)
+
+    async def update(
+        self,
+        tenant_id: str,
+        case_id: str,
+        *,
+        expected_version: int | None,
+        fields: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """Apply an edit if the case is still at ``expected_version`` (None: whatever it is).
+
+        Returns the updated case, None if there is no such case; raises
+        VersionConflict if someone changed it meanwhile.
+        """
+        updated = await self._cases.find_one_and_update(
+            {
+                "_id": case_id,
+                "tenant_id": tenant_id,
+                **({"version": expected_version} if expected_version is not None else {}),
+            },
+            {
+                "$set": fields,
+                "$inc": {"version": 1, **({"reopen_count": 1} if "reopened_at" in fields else {})},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is not None:
+            return dict(updated)
+        if await self.get(tenant_id, case_id) is None:
+            return None
+        raise VersionConflict(case_id)
 
     async def get(self, tenant_id: str, case_id: str) -> dict[str, Any] | None:
         """One case of the tenant."""

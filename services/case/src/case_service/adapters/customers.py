@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from case_service.domain.merging import Conflict, Resolution
 from cc_common.mongo import Document, IndexSpec
 
 CUSTOMERS = "customers"
@@ -28,16 +29,18 @@ class CustomerRepository:
 
     async def resolve(
         self, tenant_id: str, keys: list[str], *, display_name: str | None, seen_at: datetime
-    ) -> str:
+    ) -> Resolution:
         """The customer owning these identity keys, created on first contact.
 
         The identity's ``_id`` is its key, so two concurrent first contacts race on
-        one unique key and both end with the winner's customer.
+        one unique key and both end with the winner's customer. When the keys belong
+        to several customers, the contact joins the one known longest; the others'
+        keys stay theirs and come back as conflicts (a merge decides them).
         """
         if not keys:
             raise ValueError("an interaction without identities cannot be resolved")
         owners = await self._owners(keys)
-        customer_id = next((owners[k] for k in keys if k in owners), None)
+        customer_id = await self._longest_known(set(owners.values()))
         if customer_id is None:
             customer_id = await self._claim(keys[0], tenant_id, str(uuid.uuid4()))
         for key in keys:
@@ -52,7 +55,27 @@ class CustomerRepository:
             },
             upsert=True,
         )
-        return customer_id
+        others: dict[str, list[str]] = {}
+        for key in keys:
+            owner = owners.get(key)
+            if owner is not None and owner != customer_id:
+                others.setdefault(owner, []).append(key)
+        conflicts = tuple(Conflict(owner, tuple(k)) for owner, k in others.items())
+        own = tuple(k for k in keys if owners.get(k) == customer_id)
+        return Resolution(customer_id, conflicts, own)
+
+    async def _longest_known(self, customer_ids: set[str]) -> str | None:
+        """Of several customers, the one created first: it keeps its id through a merge."""
+        if len(customer_ids) < 2:
+            return next(iter(customer_ids), None)
+        found = [
+            (doc.get("created_at"), doc["_id"])
+            async for doc in self._customers.find(
+                {"_id": {"$in": sorted(customer_ids)}}, projection={"created_at": 1}
+            )
+        ]
+        found.sort(key=lambda pair: (pair[0] is None, pair[0] or 0, pair[1]))
+        return str(found[0][1]) if found else min(customer_ids)
 
     async def _owners(self, keys: list[str]) -> dict[str, str]:
         cursor = self._identities.find({"_id": {"$in": keys}}, projection={"customer_id": 1})
@@ -61,7 +84,7 @@ class CustomerRepository:
     async def _claim(self, key: str, tenant_id: str, customer_id: str) -> str:
         """Give ``key`` to ``customer_id`` unless it has an owner; return the owner."""
         kind, value = key.split("|", 2)[1:]
-        for _ in range(2):
+        for _ in range(3):
             try:
                 doc = await self._identities.find_one_and_update(
                     {"_id": key},
@@ -78,8 +101,10 @@ class CustomerRepository:
                 )
             except DuplicateKeyError:
                 continue  # a concurrent upsert won; read its owner on the next pass
-            assert doc is not None
-            return str(doc["customer_id"])
+            # SecantusDB can answer a raced upsert with no document: read the winner's.
+            doc = doc or await self._identities.find_one({"_id": key})
+            if doc is not None:
+                return str(doc["customer_id"])
         raise RuntimeError(f"identity {key!r} could not be claimed")
 
     async def link(self, tenant_id: str, customer_id: str, key: str) -> str:

@@ -20,6 +20,11 @@ INDEXES = (
         [("tenant_id", 1), ("customer_id", 1), ("occurred_at", -1), ("order", -1), ("_id", -1)],
         "by_customer_time",
     ),
+    IndexSpec(
+        ENTRIES,
+        [("tenant_id", 1), ("case_id", 1), ("occurred_at", -1), ("order", -1), ("_id", -1)],
+        "by_case_time",
+    ),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("interaction_id", 1)], "by_interaction"),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("call_event_ids", 1)], "by_call_event"),
     IndexSpec(ENTRIES, [("outbox_pending", 1)], "outbox", options={"sparse": True}),
@@ -136,18 +141,28 @@ class TimelineRepository:
         self,
         *,
         tenant_id: str,
-        customer_id: str,
         limit: int,
         after: tuple[datetime, int, str] | None,
-        channel: str | None,
-        case_id: str | None,
+        customer_id: str | None = None,
+        case_id: str | None = None,
+        channel: str | None = None,
+        kind: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Up to ``limit`` entries, newest first, strictly after the cursor position."""
-        query: dict[str, Any] = {"tenant_id": tenant_id, "customer_id": customer_id}
-        if channel:
-            query["channel"] = channel
+        """Up to ``limit`` entries of a customer or a case, newest first, after the cursor.
+
+        A ``kind`` ending in a dot (``case.``, ``task.``) matches every kind it begins.
+        """
+        if customer_id is None and case_id is None:
+            raise ValueError("a timeline page needs a customer or a case")
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if customer_id:
+            query["customer_id"] = customer_id
         if case_id:
             query["case_id"] = case_id
+        if channel:
+            query["channel"] = channel
+        if kind:
+            query["kind"] = {"$regex": "^" + re.escape(kind)} if kind.endswith(".") else kind
         if after is not None:
             when, order, entry_id = after
             query["$or"] = [

@@ -1,124 +1,182 @@
-"""Case routes: read a case, and reply to its customer on the case's channel."""
+"""Case routes: read a case and its timeline, edit it (If-Match), add notes, record CSAT."""
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 
+from case_service.adapters.cases import VersionConflict
 from case_service.api.deps import CasesDep, TimelineDep
-from case_service.api.schemas import CaseRead
-from case_service.domain.replies import (
-    NoReplyAddress,
-    TemplateRequired,
-    fingerprint,
-    reply_entry,
-    reply_id_for,
-    reply_request,
+from case_service.api.paging import timeline_page
+from case_service.api.schemas import (
+    CaseRead,
+    CaseUpdate,
+    CsatCreate,
+    NoteCreate,
+    TimelineEntryRead,
+    TimelinePage,
 )
+from case_service.domain.edits import EditRefused, plan_edit
+from case_service.domain.notes import note_entry
+from case_service.domain.timeline import case_entry
 from cc_common.auth import Principal
-from cc_common.events import Content, MessageTemplate, utc_now
-from cc_common.kafka.producer import BrokerUnavailable, EventProducer
-from cc_common.logging import get_logger
-from cc_common.topics import OUTBOUND
-
-log = get_logger(__name__)
+from cc_common.events import utc_now
 
 
-class ReplyCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=100_000)
-    template: MessageTemplate | None = Field(
-        default=None, description="WhatsApp: an approved template, required after 24 hours."
-    )
-    html: str | None = Field(default=None, max_length=500_000)
-    subject: str | None = Field(default=None, max_length=500)
+def etag(case: dict[str, Any]) -> str:
+    return f'"{case.get("version", 1)}"'
 
 
-class ReplyRead(BaseModel):
-    reply_id: uuid.UUID
-    case_id: str
-    channel: str
-    status: str = Field(description="pending until the channel confirms; then sent or failed.")
-    recipient: dict[str, Any]
+def expected_version(if_match: str | None) -> int:
+    """The version an If-Match names; 428 without one, 412 if it is not one of ours."""
+    if if_match is None:
+        raise HTTPException(
+            428, "Send If-Match with the case's ETag, so a colleague's edit is not overwritten."
+        )
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise HTTPException(412, "If-Match does not name a version of this case.")
+    return int(tag)
 
 
-def build_router(read: Any, write: Any) -> APIRouter:
+def case_read(doc: dict[str, Any]) -> CaseRead:
+    return CaseRead(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRouter:
     router = APIRouter(prefix="/v1/cases", tags=["cases"])
     Reader = Annotated[Principal, Depends(read)]
     Writer = Annotated[Principal, Depends(write)]
-    IdempotencyKey = Annotated[
-        str | None,
-        Header(
-            max_length=128,
-            description="Send the same key when retrying: the reply is sent once.",
-        ),
+    CsatWriter = Annotated[Principal, Depends(csat)]
+    IfMatch = Annotated[
+        str | None, Header(description="The ETag of the case as read; required to edit.")
     ]
 
-    @router.get("/{case_id}")
-    async def get_case(case_id: str, principal: Reader, cases: CasesDep) -> CaseRead:
-        """One case of the caller's tenant."""
-        doc = await cases.get(principal.tenant_id, case_id)
+    async def case_of(principal: Principal, case_id: str, cases: Any) -> dict[str, Any]:
+        doc: dict[str, Any] | None = await cases.get(principal.tenant_id, case_id)
         if doc is None:
             raise HTTPException(404, "No such case.")
-        return CaseRead(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+        return doc
 
-    @router.post("/{case_id}/replies", status_code=202)
-    async def reply(
+    @router.get("/{case_id}")
+    async def get_case(
+        case_id: str, principal: Reader, cases: CasesDep, response: Response
+    ) -> CaseRead:
+        """One case of the caller's tenant; its ETag is what an edit must send in If-Match."""
+        doc = await case_of(principal, case_id, cases)
+        response.headers["ETag"] = etag(doc)
+        return case_read(doc)
+
+    @router.patch("/{case_id}", responses={412: {}, 428: {}})
+    async def edit_case(
         case_id: str,
-        body: ReplyCreate,
-        request: Request,
+        body: CaseUpdate,
         principal: Writer,
         cases: CasesDep,
         timeline: TimelineDep,
-        idempotency_key: IdempotencyKey = None,
-    ) -> ReplyRead:
-        """Answer the customer on the case's channel; pending until the channel sends it."""
-        case = await cases.get(principal.tenant_id, case_id)
-        if case is None:
-            raise HTTPException(404, "No such case.")
-        content = Content(subject=body.subject, text=body.text, html=body.html)
-        reply_id = reply_id_for(principal.tenant_id, principal.subject, idempotency_key)
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> CaseRead:
+        """Change status, priority, queue, assignee, tags, custom fields or subject."""
+        version = expected_version(if_match)
+        current = await case_of(principal, case_id, cases)
+        now = utc_now()
         try:
-            event = reply_request(
-                case,
-                tenant_id=principal.tenant_id,
-                agent_id=principal.subject,
-                reply_id=reply_id,
-                content=content,
-                at=utc_now(),
-                template=body.template,
-            )
-        except NoReplyAddress as exc:
-            raise HTTPException(409, str(exc)) from exc
-        except TemplateRequired as exc:
+            plan = plan_edit(current, body.model_dump(exclude_unset=True), at=now)
+        except EditRefused as exc:
             raise HTTPException(422, str(exc)) from exc
-        content_hash = fingerprint(content)
-        stored = await timeline.create_reply(
-            reply_entry(event, customer_id=case["customer_id"], content_hash=content_hash)
+        if not plan.changes:
+            response.headers["ETag"] = etag(current)
+            return case_read(current)
+        try:
+            updated = await cases.update(
+                principal.tenant_id, case_id, expected_version=version, fields=plan.fields
+            )
+        except VersionConflict as exc:
+            raise HTTPException(
+                412, "The case changed since you read it: read it again, then edit."
+            ) from exc
+        if updated is None:
+            raise HTTPException(404, "No such case.")
+        await timeline.add(
+            case_entry(
+                updated,
+                entry_id=str(uuid.uuid4()),
+                kind=plan.kind,
+                at=now,
+                summary=plan.summary,
+                details={"changes": plan.changes, "version": updated["version"]},
+                actor=principal.subject,
+            )
         )
-        if stored["reply"]["content_hash"] != content_hash:
-            raise HTTPException(409, "This Idempotency-Key was used for a different reply.")
-        if stored.get("outbox_pending"):
-            await _announce(request, event, timeline)
-        return ReplyRead(
-            reply_id=reply_id,
+        response.headers["ETag"] = etag(updated)
+        return case_read(updated)
+
+    @router.post("/{case_id}/notes", status_code=201)
+    async def add_note(
+        case_id: str, body: NoteCreate, principal: Writer, cases: CasesDep, timeline: TimelineDep
+    ) -> TimelineEntryRead:
+        """An internal note on the case (never sent to the customer); @agent-id mentions."""
+        case = await case_of(principal, case_id, cases)
+        entry = note_entry(
+            case, note_id=uuid.uuid4(), author=principal.subject, text=body.text, at=utc_now()
+        )
+        await timeline.add(entry)
+        return TimelineEntryRead(id=entry["_id"], **entry)
+
+    @router.put("/{case_id}/csat")
+    async def record_csat(
+        case_id: str,
+        body: CsatCreate,
+        principal: CsatWriter,
+        cases: CasesDep,
+        timeline: TimelineDep,
+        response: Response,
+    ) -> CaseRead:
+        """The customer's satisfaction rating (from a survey integration); the last one counts."""
+        await case_of(principal, case_id, cases)
+        now = utc_now()
+        rating = {**body.model_dump(), "rated_at": now, "recorded_by": principal.subject}
+        updated = await cases.update(
+            principal.tenant_id, case_id, expected_version=None, fields={"csat": rating}
+        )
+        if updated is None:
+            raise HTTPException(404, "No such case.")
+        await timeline.add(
+            case_entry(
+                updated,
+                entry_id=str(uuid.uuid4()),
+                kind="case.csat",
+                at=now,
+                summary=f"CSAT {body.score}/5",
+                details={"csat": rating},
+                actor=principal.subject,
+            )
+        )
+        response.headers["ETag"] = etag(updated)
+        return case_read(updated)
+
+    @router.get("/{case_id}/timeline")
+    async def read_case_timeline(
+        case_id: str,
+        principal: Reader,
+        cases: CasesDep,
+        timeline: TimelineDep,
+        limit: Annotated[int, Query(ge=1, le=page_max)] = 50,
+        cursor: str | None = None,
+        kind: str | None = Query(default=None, max_length=64),
+    ) -> TimelinePage:
+        """One case's entries, newest first, with a cursor."""
+        await case_of(principal, case_id, cases)
+        return await timeline_page(
+            timeline,
+            tenant_id=principal.tenant_id,
+            limit=limit,
+            cursor=cursor,
             case_id=case_id,
-            channel=stored["channel"],
-            status=stored["reply"]["status"],
-            recipient=stored["reply"]["recipient"],
+            kind=kind,
         )
 
     return router
-
-
-async def _announce(request: Request, event: Any, timeline: Any) -> None:
-    """Publish now; when the broker is down the outbox relay publishes it later."""
-    producer: EventProducer = request.app.state.runtime.producer
-    try:
-        await producer.publish(OUTBOUND.name, event)
-    except BrokerUnavailable:
-        log.warning("reply.announce_deferred", reply_id=str(event.id))
-        return
-    await timeline.outbox_sent(str(event.id))

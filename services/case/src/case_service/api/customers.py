@@ -2,15 +2,17 @@
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from case_service.api.cases import case_read
 from case_service.api.deps import CasesDep, CustomersDep, TimelineDep
-from case_service.api.schemas import CaseRead, CustomerRead, TimelineEntryRead, TimelinePage
+from case_service.api.paging import timeline_page
+from case_service.api.schemas import CaseRead, CustomerRead, TimelinePage
 from case_service.domain.identity import identity_key, normalise_value, parse_identity_query
-from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
 from cc_common.auth import Principal
 from cc_common.events import Identity, IdentityKind
 
@@ -20,7 +22,9 @@ class IdentityLink(BaseModel):
     value: str = Field(min_length=1, max_length=320)
 
 
-def build_router(authenticate: Any, *, page_max: int, link: Any) -> APIRouter:
+def build_router(
+    authenticate: Any, *, page_max: int, link: Any, phone_region: Callable[[str], str | None]
+) -> APIRouter:
     """Customer routes; every query is scoped to the caller's tenant."""
     router = APIRouter(prefix="/v1/customers", tags=["customers"])
     PrincipalDep = Annotated[Principal, Depends(authenticate)]
@@ -34,7 +38,7 @@ def build_router(authenticate: Any, *, page_max: int, link: Any) -> APIRouter:
     ) -> list[CustomerRead]:
         """Customers owning an identity (zero or one)."""
         try:
-            kind, value = parse_identity_query(identity)
+            kind, value = parse_identity_query(identity, phone_region(principal.tenant_id))
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from exc
         customer_id = await customers.find_by_identity(
@@ -64,13 +68,17 @@ def build_router(authenticate: Any, *, page_max: int, link: Any) -> APIRouter:
         if found is None:
             raise HTTPException(404, "No such customer.")
         identity = Identity(kind=body.kind, value=body.value)
-        key = identity_key(principal.tenant_id, identity.kind, normalise_value(identity))
+        key = identity_key(
+            principal.tenant_id,
+            identity.kind,
+            normalise_value(identity, phone_region(principal.tenant_id)),
+        )
         owner = await customers.link(principal.tenant_id, customer_id, key)
         if owner != customer_id:
             raise HTTPException(
                 409,
-                "That identity belongs to another customer; merging customers is not"
-                " supported yet.",
+                f"That identity belongs to customer {owner}: merge the two customers"
+                f" (POST /v1/customers/{customer_id}/merges) if they are one person.",
             )
         linked = await customers.get(principal.tenant_id, customer_id)
         assert linked is not None
@@ -82,7 +90,7 @@ def build_router(authenticate: Any, *, page_max: int, link: Any) -> APIRouter:
     ) -> list[CaseRead]:
         """The customer's cases, newest first."""
         docs = await cases.list_for_customer(principal.tenant_id, customer_id)
-        return [CaseRead(id=d["_id"], **{k: v for k, v in d.items() if k != "_id"}) for d in docs]
+        return [case_read(d) for d in docs]
 
     @router.get("/{customer_id}/timeline")
     async def read_timeline(
@@ -93,28 +101,21 @@ def build_router(authenticate: Any, *, page_max: int, link: Any) -> APIRouter:
         cursor: str | None = None,
         channel: str | None = None,
         case_id: str | None = None,
+        kind: str | None = Query(
+            default=None, max_length=64, description="e.g. message, call, note, or case. (prefix)"
+        ),
     ) -> TimelinePage:
         """Every channel's entries of one customer, newest first, with a cursor."""
-        try:
-            after = decode_cursor(cursor) if cursor else None
-        except InvalidCursor as exc:
-            raise HTTPException(400, str(exc)) from exc
-        docs = await timeline.page(
+        return await timeline_page(
+            timeline,
             tenant_id=principal.tenant_id,
-            customer_id=customer_id,
             limit=limit,
-            after=after,
-            channel=channel,
+            cursor=cursor,
+            customer_id=customer_id,
             case_id=case_id,
+            channel=channel,
+            kind=kind,
         )
-        items = [TimelineEntryRead(id=d["_id"], **d) for d in docs]
-        last = docs[-1] if len(docs) == limit else None
-        next_cursor = (
-            encode_cursor((last["occurred_at"], last.get("order", 0), last["_id"]))
-            if last
-            else None
-        )
-        return TimelinePage(items=items, next_cursor=next_cursor)
 
     return router
 

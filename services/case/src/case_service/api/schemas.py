@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from case_service.domain.lifecycle import CaseStatus, Priority
 
 
 class IdentityRead(BaseModel):
@@ -19,6 +21,9 @@ class CustomerRead(BaseModel):
     created_at: datetime
     last_seen_at: datetime | None = None
     identities: list[IdentityRead]
+    merged_into: str | None = Field(
+        default=None, description="Set when this customer was merged into another."
+    )
 
 
 class CaseRead(BaseModel):
@@ -27,10 +32,57 @@ class CaseRead(BaseModel):
     channel: str
     subject: str | None = None
     status: str
+    priority: str = "normal"
+    queue: str | None = None
+    assignee_id: str | None = None
+    tags: list[str] = []
+    custom_fields: dict[str, Any] = {}
     opened_at: datetime
     conversation_key: str | None = None
     last_activity_at: datetime | None = None
+    first_response_at: datetime | None = None
+    solved_at: datetime | None = None
+    closed_at: datetime | None = None
+    reopened_at: datetime | None = None
+    reopen_count: int = 0
+    follows_case_id: str | None = Field(
+        default=None, description="The closed case of the same conversation this one follows."
+    )
+    csat: dict[str, Any] | None = None
     reply_to: dict[str, Any] | None = None
+    version: int = Field(default=1, description="Also the ETag; send it in If-Match to edit.")
+
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\s$.]+$")]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+FieldValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool | None
+
+
+class CaseUpdate(BaseModel):
+    """Only the fields sent change; ``custom_fields`` merge (null clears one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: CaseStatus | None = None
+    priority: Priority | None = None
+    queue: str | None = Field(default=None, max_length=63)
+    assignee_id: str | None = Field(default=None, max_length=128)
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+    custom_fields: dict[FieldName, FieldValue] | None = Field(default=None, max_length=100)
+    subject: str | None = Field(default=None, max_length=500)
+
+
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class CsatCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5, description="1 (very dissatisfied) to 5 (very satisfied).")
+    comment: str | None = Field(default=None, max_length=5000)
 
 
 class TimelineEntryRead(BaseModel):
@@ -39,7 +91,8 @@ class TimelineEntryRead(BaseModel):
     kind: str
     channel: str
     direction: str | None = None
-    case_id: str
+    case_id: str | None = None
+    customer_id: str | None = None
     conversation_key: str
     occurred_at: datetime
     summary: str | None = None
@@ -49,6 +102,9 @@ class TimelineEntryRead(BaseModel):
     call: dict[str, Any] | None = None
     callback: dict[str, Any] | None = None
     reply: dict[str, Any] | None = None
+    note: dict[str, Any] | None = None
+    case_change: dict[str, Any] | None = None
+    merge: dict[str, Any] | None = None
 
 
 class TimelinePage(BaseModel):

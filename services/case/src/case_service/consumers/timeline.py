@@ -8,12 +8,22 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from case_service.domain.calls import CALLBACK_DISPOSITIONS, call_fact, merge
-from case_service.domain.identity import keys_in_priority
+from case_service.domain.identity import IdentityRules, keys_in_priority, verified_keys
+from case_service.domain.lifecycle import Assignment, Contact, ContactOutcome
+from case_service.domain.merging import (
+    MergeAction,
+    Resolution,
+    automatic_merge_id,
+    decide,
+    explain,
+    proposal_id,
+)
 from case_service.domain.replies import reply_target
 from case_service.domain.timeline import (
     call_entry,
     call_entry_id,
     callback_entry,
+    contact_outcome_entry,
     interaction_entry,
     routing_entry,
 )
@@ -39,20 +49,35 @@ from cc_common.tracing import current_trace_id
 class Customers(Protocol):
     async def resolve(
         self, tenant_id: str, keys: list[str], *, display_name: str | None, seen_at: datetime
-    ) -> str: ...
+    ) -> Resolution: ...
+
+
+class Merges(Protocol):
+    async def merge(
+        self,
+        tenant_id: str,
+        *,
+        source: str,
+        target: str,
+        reason: str,
+        actor: str,
+        at: datetime,
+        merge_id: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    async def propose(
+        self,
+        tenant_id: str,
+        *,
+        proposal_id: str,
+        customer_ids: list[str],
+        reason: str,
+        at: datetime,
+    ) -> None: ...
 
 
 class Cases(Protocol):
-    async def open_for_conversation(
-        self,
-        *,
-        tenant_id: str,
-        customer_id: str,
-        conversation_key: str,
-        channel: str,
-        subject: str | None,
-        opened_at: datetime,
-    ) -> str: ...
+    async def assign(self, contact: Contact) -> Assignment: ...
 
     async def note_inbound(
         self,
@@ -104,11 +129,15 @@ class TimelineHandler:
         customers: Customers,
         cases: Cases,
         timeline: Timeline,
+        merges: Merges | None = None,
+        rules: Callable[[str], IdentityRules] = lambda tenant_id: IdentityRules(),
         publish: Publish | None = None,
     ) -> None:
         self._customers = customers
         self._cases = cases
         self._timeline = timeline
+        self._merges = merges
+        self._rules = rules
         self._publish = publish
 
     async def __call__(self, delivery: Delivery) -> None:
@@ -140,24 +169,7 @@ class TimelineHandler:
             return
         if await self._settled_reply(event):
             return
-        customer = interaction.customer()
-        keys = keys_in_priority(event.tenant_id, customer.identities if customer else ())
-        if not keys:
-            raise PermanentError("the interaction names no customer identity")
-        customer_id = await self._customers.resolve(
-            event.tenant_id,
-            keys,
-            display_name=customer.display_name if customer else None,
-            seen_at=event.occurred_at,
-        )
-        case_id = await self._cases.open_for_conversation(
-            tenant_id=event.tenant_id,
-            customer_id=customer_id,
-            conversation_key=interaction.conversation_key,
-            channel=interaction.channel.value,
-            subject=interaction.content.subject if interaction.content else None,
-            opened_at=event.occurred_at,
-        )
+        customer_id, case_id = await self._placement(event)
         if interaction.kind is InteractionKind.CALL and interaction.voice is not None:
             await self._store_call(event, customer_id=customer_id, case_id=case_id)
         else:
@@ -181,6 +193,88 @@ class TimelineHandler:
                 message_id=interaction.provider_message_id,
                 at=event.occurred_at,
             )
+
+    async def _placement(self, event: Envelope[Interaction]) -> tuple[str, str]:
+        """(customer, case) of an interaction: as first decided on a replay, else resolved.
+
+        A call's later events stay on the case its first event joined.
+        """
+        interaction = event.data
+        known = await self._timeline.owner_of(event.tenant_id, str(event.id))
+        if known is None and interaction.kind is InteractionKind.CALL:
+            call = await self._timeline.get(
+                event.tenant_id, call_entry_id(event.tenant_id, interaction.conversation_key)
+            )
+            known = (call["customer_id"], call["case_id"]) if call else None
+        if known is not None:
+            return known
+        customer = interaction.customer()
+        identities = customer.identities if customer else ()
+        rules = self._rules(event.tenant_id)
+        keys = keys_in_priority(event.tenant_id, identities, rules.phone_region)
+        if not keys:
+            raise PermanentError("the interaction names no customer identity")
+        resolution = await self._customers.resolve(
+            event.tenant_id,
+            keys,
+            display_name=customer.display_name if customer else None,
+            seen_at=event.occurred_at,
+        )
+        customer_id = resolution.customer_id
+        if resolution.conflicts:
+            verified = verified_keys(event.tenant_id, identities, rules.phone_region)
+            await self._settle(event, resolution, verified, auto=rules.auto_merge)
+        contact = Contact(
+            tenant_id=event.tenant_id,
+            customer_id=customer_id,
+            conversation_key=interaction.conversation_key,
+            channel=interaction.channel.value,
+            subject=interaction.content.subject if interaction.content else None,
+            at=event.occurred_at,
+            event_id=str(event.id),
+            from_customer=interaction.direction is Direction.INBOUND
+            and interaction.kind in (InteractionKind.MESSAGE, InteractionKind.CALL),
+        )
+        assignment = await self._cases.assign(contact)
+        if assignment.outcome is not ContactOutcome.JOIN:
+            await self._timeline.add(contact_outcome_entry(contact, assignment))
+        return customer_id, assignment.case_id
+
+    async def _settle(
+        self,
+        event: Envelope[Interaction],
+        resolution: Resolution,
+        verified: frozenset[str],
+        *,
+        auto: bool,
+    ) -> None:
+        """Merge (or propose merging) the other customers this contact's identities name."""
+        if self._merges is None:
+            return
+        target, own_keys = resolution.customer_id, resolution.own_keys
+        for conflict in resolution.conflicts:
+            reason = explain(conflict, own_keys)
+            action = decide(conflict, own_keys, verified_keys=verified, auto=auto)
+            if action is MergeAction.MERGE:
+                await self._merges.merge(
+                    event.tenant_id,
+                    source=conflict.other_customer_id,
+                    target=target,
+                    reason=reason,
+                    actor="system",
+                    at=event.occurred_at,
+                    merge_id=automatic_merge_id(
+                        event.tenant_id, conflict.other_customer_id, target, str(event.id)
+                    ),
+                )
+            else:
+                await self._merges.propose(
+                    event.tenant_id,
+                    proposal_id=proposal_id(event.tenant_id, target, conflict.other_customer_id),
+                    customer_ids=[target, conflict.other_customer_id],
+                    reason=reason,
+                    at=event.occurred_at,
+                )
 
     async def _settled_reply(self, event: Envelope[Interaction]) -> bool:
         """An agent's reply the channel sent settles its pending entry (no second entry)."""

@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from case_service.domain.phones import canonical_phone
 from cc_common.events import Identity, IdentityKind
 
 
-def normalise_value(identity: Identity) -> str:
-    """The comparable form: emails lower-cased, other ids as given (trimmed)."""
-    value = identity.value.strip()
-    return value.lower() if identity.kind is IdentityKind.EMAIL else value
+@dataclass(frozen=True, slots=True)
+class IdentityRules:
+    """A tenant's identity rules."""
+
+    phone_region: str | None = None
+    """Where numbers written without a country code are (ISO 3166, e.g. "JP")."""
+    auto_merge: bool = True
+    """Verified identities of two customers on one contact merge them (else: propose)."""
+
+
+def normalise_value(identity: Identity, phone_region: str | None = None) -> str:
+    """The comparable form: emails lower-cased, phone numbers and WhatsApp ids in their
+    canonical E.164 form (see phones.py), other ids as given (trimmed)."""
+    return normalise(identity.kind, identity.value, phone_region)
+
+
+def normalise(kind: IdentityKind, value: str, phone_region: str | None = None) -> str:
+    value = value.strip()
+    if kind is IdentityKind.EMAIL:
+        return value.lower()
+    if kind is IdentityKind.PHONE:
+        return canonical_phone(value, phone_region) or value
+    if kind is IdentityKind.WHATSAPP_ID:
+        phone = canonical_phone(value)
+        return phone.removeprefix("+") if phone else value
+    return value
 
 
 def identity_key(tenant_id: str, kind: IdentityKind | str, value: str) -> str:
@@ -18,7 +42,9 @@ def identity_key(tenant_id: str, kind: IdentityKind | str, value: str) -> str:
     return f"{tenant_id}|{IdentityKind(kind).value}|{value}"
 
 
-def keys_in_priority(tenant_id: str, identities: Iterable[Identity]) -> list[str]:
+def keys_in_priority(
+    tenant_id: str, identities: Iterable[Identity], phone_region: str | None = None
+) -> list[str]:
     """Identity keys, verified ones first, without duplicates.
 
     The first key decides which customer a brand-new contact becomes, so two
@@ -27,17 +53,27 @@ def keys_in_priority(tenant_id: str, identities: Iterable[Identity]) -> list[str
     ordered = sorted(identities, key=lambda i: (not i.verified, i.kind.value))
     keys: list[str] = []
     for identity in ordered:
-        key = identity_key(tenant_id, identity.kind, normalise_value(identity))
+        key = identity_key(tenant_id, identity.kind, normalise_value(identity, phone_region))
         if key not in keys:
             keys.append(key)
     return keys
 
 
-def parse_identity_query(text: str) -> tuple[IdentityKind, str]:
-    """Parse ``kind:value`` (as in ``email:ana@example.com``)."""
+def parse_identity_query(text: str, phone_region: str | None = None) -> tuple[IdentityKind, str]:
+    """Parse ``kind:value`` (as in ``email:ana@example.com``), the value normalised."""
     kind, sep, value = text.partition(":")
-    if not sep or not value:
+    if not sep or not value.strip():
         raise ValueError("identity must look like kind:value, e.g. email:ana@example.com")
     parsed = IdentityKind(kind)
-    value = value.strip()
-    return parsed, value.lower() if parsed is IdentityKind.EMAIL else value
+    return parsed, normalise(parsed, value, phone_region)
+
+
+def verified_keys(
+    tenant_id: str, identities: Iterable[Identity], phone_region: str | None = None
+) -> frozenset[str]:
+    """The keys of the identities the channel verified."""
+    return frozenset(
+        identity_key(tenant_id, i.kind, normalise_value(i, phone_region))
+        for i in identities
+        if i.verified
+    )

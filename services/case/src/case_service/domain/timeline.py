@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from case_service.domain.calls import call_summary_text, summarise
+from case_service.domain.lifecycle import Assignment, Contact, ContactOutcome
 from cc_common.events import CallbackRequested, Envelope, Interaction, RoutingChange
 
 SUMMARY_CHARS = 280
@@ -169,3 +170,98 @@ def decode_cursor(cursor: str) -> Position:
         return datetime.fromisoformat(when), int(order), str(entry_id)
     except (ValueError, TypeError) as exc:
         raise InvalidCursor("the cursor is not valid") from exc
+
+
+def case_entry(
+    case: dict[str, Any],
+    *,
+    entry_id: str,
+    kind: str,
+    at: datetime,
+    summary: str,
+    details: dict[str, Any],
+    actor: str | None = None,
+    order: int = 2,
+) -> dict[str, Any]:
+    """The timeline document of something that happened to a case (status, edit, merge).
+
+    ``order`` places it among entries of the same instant: a contact's reopening
+    (-1) reads before the message that caused it.
+    """
+    return {
+        "_id": entry_id,
+        "tenant_id": case["tenant_id"],
+        "customer_id": case["customer_id"],
+        "case_id": case["_id"],
+        "occurred_at": at,
+        "recorded_at": at,
+        "order": order,
+        "entry_type": "case",
+        "kind": kind,
+        "channel": case["channel"],
+        "conversation_key": case.get("conversation_key") or "",
+        "summary": summary,
+        "case_change": {"actor": actor, **details},
+    }
+
+
+def case_change_id(case_id: str, cause: str) -> str:
+    """The entry of a change a consumed event caused (deterministic: replays agree)."""
+    return str(uuid.uuid5(_CALL_NAMESPACE, f"case-change\x1f{case_id}\x1f{cause}"))
+
+
+def contact_outcome_entry(contact: Contact, assignment: Assignment) -> dict[str, Any]:
+    """The timeline note that a customer's contact reopened a case or started a new one."""
+    case = {
+        "_id": assignment.case_id,
+        "tenant_id": contact.tenant_id,
+        "customer_id": contact.customer_id,
+        "channel": contact.channel,
+        "conversation_key": contact.conversation_key,
+    }
+    outcome = assignment.outcome
+    summary = {
+        ContactOutcome.REOPEN: "case reopened: the customer wrote after it was solved",
+        ContactOutcome.ANSWERED: "case open again: the customer answered",
+        ContactOutcome.NEW_CASE: "new case: the customer wrote after the last one was closed",
+    }.get(outcome, f"case {outcome.value}")
+    return case_entry(
+        case,
+        entry_id=case_change_id(assignment.case_id, contact.event_id),
+        kind=f"case.{outcome.value}",
+        at=contact.at,
+        summary=summary,
+        details={
+            "cause_event_id": contact.event_id,
+            "previous_case_id": assignment.previous_case_id,
+        },
+        order=-1,
+    )
+
+
+def merge_entry(record: dict[str, Any], *, customer_id: str, undone: bool) -> dict[str, Any]:
+    """The timeline document of a customer merge (or its undoing) on one of the two."""
+    verb = "unmerged" if undone else "merged"
+    at = record["undone_at"] if undone else record["at"]
+    other = record["source"] if customer_id == record["target"] else record["target"]
+    return {
+        "_id": f"{verb}:{record['_id']}:{customer_id}",
+        "tenant_id": record["tenant_id"],
+        "customer_id": customer_id,
+        "case_id": None,
+        "occurred_at": at,
+        "recorded_at": at,
+        "order": 2,
+        "entry_type": "customer",
+        "kind": f"customer.{verb}",
+        "channel": "system",
+        "conversation_key": "",
+        "summary": f"{verb} with customer {other}: {record['reason']}",
+        "merge": {
+            "merge_id": record["_id"],
+            "source": record["source"],
+            "target": record["target"],
+            "reason": record["reason"],
+            "actor": record["undone_by"] if undone else record["actor"],
+        },
+    }

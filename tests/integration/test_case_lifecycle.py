@@ -1,0 +1,199 @@
+"""Cases through the HTTP API, on the real broker and database: status moves with
+If-Match, reopen inside the window and a new case after it, pending answered by the
+customer, notes with mentions, CSAT, and the case timeline with its filters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from case_service.settings import TenantCaseRules
+from cc_common.auth import Role
+from cc_common.events import Channel, utc_now
+from cc_common.settings import KafkaSettings, MongoSettings
+from tests.e2e.helpers import eventually
+from tests.integration.case_api import CaseApi, case_api, email_identity, message
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest_asyncio.fixture
+async def api(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> AsyncIterator[CaseApi]:
+    async with case_api(
+        kafka_settings,
+        mongo_settings,
+        unique,
+        tenant_rules={"brief": TenantCaseRules(reopen_window_hours=1)},
+    ) as running:
+        yield running
+
+
+async def first_case(api: CaseApi, tenant: str, address: str) -> dict[str, Any]:
+    customer = await api.customer_of(tenant, f"email:{address}")
+    cases: list[dict[str, Any]] = await api.get(f"/v1/customers/{customer['id']}/cases", tenant)
+    return cases[0]
+
+
+async def edit(
+    api: CaseApi, tenant: str, case_id: str, body: dict[str, Any], etag: str | None
+) -> Any:
+    headers = api.auth(tenant)
+    if etag is not None:
+        headers["If-Match"] = etag
+    return await api.client.patch(f"/v1/cases/{case_id}", json=body, headers=headers)
+
+
+async def read(api: CaseApi, tenant: str, case_id: str) -> tuple[dict[str, Any], str]:
+    response = await api.client.get(f"/v1/cases/{case_id}", headers=api.auth(tenant))
+    assert response.status_code == 200, response.text
+    return response.json(), response.headers["ETag"]
+
+
+async def test_two_agents_editing_one_case_cannot_overwrite_each_other(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    await api.publish(message("acme", f"chat:{address}", [email_identity(address)]))
+    case = await first_case(api, "acme", address)
+    assert case["status"] == "new"
+    _, etag = await read(api, "acme", case["id"])
+
+    first = await edit(api, "acme", case["id"], {"priority": "high", "tags": ["vip"]}, etag)
+    assert first.status_code == 200, first.text
+    assert first.json()["priority"] == "high"
+    assert first.headers["ETag"] != etag
+    stale = await edit(api, "acme", case["id"], {"priority": "low"}, etag)
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == "application/problem+json"
+    missing = await edit(api, "acme", case["id"], {"priority": "low"}, None)
+    assert missing.status_code == 428
+    refused = await edit(api, "acme", case["id"], {"status": "closed"}, first.headers["ETag"])
+    assert refused.status_code == 422
+    assert "cannot become closed" in refused.json()["detail"]
+    unknown = await edit(api, "acme", case["id"], {"colour": "red"}, first.headers["ETag"])
+    assert unknown.status_code == 422
+
+    current, _ = await read(api, "acme", case["id"])
+    assert (current["priority"], current["tags"]) == ("high", ["vip"])
+    changes = await api.get(f"/v1/cases/{case['id']}/timeline", "acme", kind="case.")
+    assert [e["kind"] for e in changes["items"]] == ["case.updated"]
+    assert changes["items"][0]["case_change"]["changes"]["priority"] == ["normal", "high"]
+    assert changes["items"][0]["case_change"]["actor"] == "agent-1"
+
+
+async def test_the_customer_writing_after_solve_reopens_within_the_window(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    conversation = f"chat:{address}"
+    await api.publish(message("acme", conversation, [email_identity(address)], text="broken"))
+    case = await first_case(api, "acme", address)
+    _, etag = await read(api, "acme", case["id"])
+    solved = await edit(api, "acme", case["id"], {"status": "solved"}, etag)
+    assert solved.status_code == 200, solved.text
+    assert solved.json()["solved_at"] is not None
+
+    await api.publish(message("acme", conversation, [email_identity(address)], text="still broken"))
+
+    async def reopened() -> dict[str, Any] | None:
+        current, _ = await read(api, "acme", case["id"])
+        return current if current["status"] == "open" else None
+
+    current = await eventually(reopened, timeout=20, what="the case reopened")
+    assert current["reopen_count"] == 1
+    assert current["reopened_at"] is not None
+    entries = await api.timeline("acme", case["customer_id"], until=4)
+    kinds = [e["kind"] for e in entries]
+    assert kinds.count("message") == 2
+    assert "case.solved" in kinds
+    assert "case.reopen" in kinds
+    assert {e["case_id"] for e in entries} == {case["id"]}
+
+
+async def test_after_the_window_the_customer_starts_a_new_case(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    conversation = f"chat:{address}"
+    earlier = utc_now() - timedelta(hours=3)
+    await api.publish(message("brief", conversation, [email_identity(address)], at=earlier))
+    case = await first_case(api, "brief", address)
+    _, etag = await read(api, "brief", case["id"])
+    assert (await edit(api, "brief", case["id"], {"status": "solved"}, etag)).status_code == 200
+    # The brief tenant's window is one hour: two hours after solving, it is a new matter.
+    later = utc_now() + timedelta(hours=2)
+    await api.publish(
+        message("brief", conversation, [email_identity(address)], text="new issue", at=later)
+    )
+
+    async def two_cases() -> list[dict[str, Any]] | None:
+        cases: list[dict[str, Any]] = await api.get(
+            f"/v1/customers/{case['customer_id']}/cases", "brief"
+        )
+        return cases if len(cases) == 2 else None
+
+    newest, oldest = await eventually(two_cases, timeout=20, what="a second case")
+    assert oldest["id"] == case["id"]
+    assert oldest["status"] == "closed"
+    assert newest["status"] == "new"
+    assert newest["follows_case_id"] == case["id"]
+    assert newest["conversation_key"] == conversation
+    on_new = await api.get(f"/v1/cases/{newest['id']}/timeline", "brief")
+    assert [e["kind"] for e in on_new["items"]] == ["message", "case.new_case"]
+    assert on_new["items"][0]["summary"] == "new issue"
+
+
+async def test_a_pending_case_opens_when_the_customer_answers(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    conversation = f"mail:{address}"
+    await api.publish(
+        message("acme", conversation, [email_identity(address)], channel=Channel.EMAIL)
+    )
+    case = await first_case(api, "acme", address)
+    _, etag = await read(api, "acme", case["id"])
+    assert (await edit(api, "acme", case["id"], {"status": "pending"}, etag)).status_code == 200
+    await api.publish(
+        message("acme", conversation, [email_identity(address)], channel=Channel.EMAIL)
+    )
+
+    async def answered() -> bool:
+        current, _ = await read(api, "acme", case["id"])
+        return bool(current["status"] == "open")
+
+    await eventually(answered, timeout=20, what="the pending case open again")
+
+
+async def test_notes_mentions_and_csat_land_on_the_case_timeline(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    await api.publish(message("acme", f"chat:{address}", [email_identity(address)]))
+    case = await first_case(api, "acme", address)
+
+    note = await api.client.post(
+        f"/v1/cases/{case['id']}/notes",
+        json={"text": "@ana.sato can you check the refund? cc @lead-2"},
+        headers=api.auth("acme", subject="agent-7"),
+    )
+    assert note.status_code == 201, note.text
+    assert note.json()["note"]["mentions"] == ["ana.sato", "lead-2"]
+    survey = api.auth("acme", Role.INTEGRATION, subject="survey-bot")
+    rated = await api.client.put(
+        f"/v1/cases/{case['id']}/csat", json={"score": 4, "comment": "quick"}, headers=survey
+    )
+    assert rated.status_code == 200, rated.text
+    assert rated.json()["csat"]["score"] == 4
+    bad = await api.client.put(f"/v1/cases/{case['id']}/csat", json={"score": 6}, headers=survey)
+    assert bad.status_code == 422
+    # The survey integration may rate, not write notes.
+    forbidden = await api.client.post(
+        f"/v1/cases/{case['id']}/notes", json={"text": "x"}, headers=survey
+    )
+    assert forbidden.status_code == 403
+
+    notes = await api.get(f"/v1/cases/{case['id']}/timeline", "acme", kind="note")
+    assert [e["note"]["author"] for e in notes["items"]] == ["agent-7"]
+    everything = await api.get(f"/v1/cases/{case['id']}/timeline", "acme")
+    assert [e["kind"] for e in everything["items"]] == ["case.csat", "note", "message"]
+    # Another tenant sees none of it.
+    other = await api.client.get(f"/v1/cases/{case['id']}/timeline", headers=api.auth("other"))
+    assert other.status_code == 404

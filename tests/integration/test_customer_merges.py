@@ -1,0 +1,234 @@
+"""Identity resolution through the HTTP API, on the real broker and database: one person
+across channels, automatic merges of verified identities and their undoing, proposals
+for typed ones, concurrent first contacts, and phone numbers written every which way."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from pymongo import AsyncMongoClient
+
+from case_service.adapters.customers import CustomerRepository
+from case_service.domain.identity import keys_in_priority
+from case_service.settings import MergePolicy, TenantCaseRules
+from cc_common.auth import Role
+from cc_common.events import Channel, IdentityKind, utc_now
+from cc_common.mongo import Document
+from cc_common.settings import KafkaSettings, MongoSettings
+from tests.e2e.helpers import eventually
+from tests.integration.case_api import CaseApi, case_api, email_identity, identity, message
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+@pytest_asyncio.fixture
+async def api(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> AsyncIterator[CaseApi]:
+    async with case_api(
+        kafka_settings,
+        mongo_settings,
+        unique,
+        tenant_rules={
+            "careful": TenantCaseRules(merge_policy=MergePolicy.PROPOSE),
+            "br": TenantCaseRules(phone_region="BR"),
+        },
+    ) as running:
+        yield running
+
+
+async def customer_count(api: CaseApi, tenant: str, *identities: str) -> set[str]:
+    found: set[str] = set()
+    for text in identities:
+        customers: list[dict[str, Any]] = await api.get("/v1/customers", tenant, identity=text)
+        found.update(c["id"] for c in customers)
+    return found
+
+
+async def test_verified_identities_of_two_customers_merge_and_the_merge_can_be_undone(
+    api: CaseApi,
+) -> None:
+    line_id = f"U{uuid.uuid4().hex}"
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    line = identity(IdentityKind.LINE_USER_ID, line_id)
+    await api.publish(message("acme", f"line:{line_id}", [line], channel=Channel.LINE, text="hi"))
+    on_line = await api.customer_of("acme", f"line_user_id:{line_id}")
+    await api.publish(message("acme", f"mail:{address}", [email_identity(address)], text="mail"))
+    by_mail = await api.customer_of("acme", f"email:{address}")
+    assert on_line["id"] != by_mail["id"]
+
+    # A LINE contact whose verified profile carries the same email: one person.
+    await api.publish(
+        message(
+            "acme",
+            f"line:{line_id}",
+            [line, email_identity(address)],
+            channel=Channel.LINE,
+            text="it's me",
+        )
+    )
+
+    async def merged() -> dict[str, Any] | None:
+        found = await api.get(f"/v1/customers/{by_mail['id']}", "acme")
+        return found if found.get("merged_into") else None
+
+    source = await eventually(merged, timeout=20, what="the automatic merge")
+    assert source["merged_into"] == on_line["id"]
+    assert await customer_count(api, "acme", f"line_user_id:{line_id}", f"email:{address}") == {
+        on_line["id"]
+    }
+    entries = await api.timeline("acme", on_line["id"], until=4)
+    assert sorted(e["summary"] for e in entries if e["kind"] == "message") == [
+        "hi",
+        "it's me",
+        "mail",
+    ]
+    (merge,) = await api.get(f"/v1/customers/{on_line['id']}/merges", "acme")
+    assert merge["actor"] == "system"
+    assert f"email:{address}" in merge["reason"]
+    assert f"line_user_id:{line_id}" in merge["reason"]
+
+    # Agents cannot undo; supervisors can.
+    refused = await api.client.post(f"/v1/merges/{merge['id']}/undo", headers=api.auth("acme"))
+    assert refused.status_code == 403
+    undone = await api.client.post(
+        f"/v1/merges/{merge['id']}/undo", headers=api.auth("acme", Role.SUPERVISOR)
+    )
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["state"] == "undone"
+    restored = await api.get(f"/v1/customers/{by_mail['id']}", "acme")
+    assert restored["merged_into"] is None
+    assert [i["value"] for i in restored["identities"]] == [address]
+    mail_entries = await api.get(f"/v1/customers/{by_mail['id']}/timeline", "acme")
+    assert [e["kind"] for e in mail_entries["items"]] == ["customer.unmerged", "message"]
+    line_entries = await api.get(f"/v1/customers/{on_line['id']}/timeline", "acme", kind="message")
+    assert sorted(e["summary"] for e in line_entries["items"]) == ["hi", "it's me"]
+    # Another tenant can neither see nor undo it.
+    foreign = await api.client.post(
+        f"/v1/merges/{merge['id']}/undo", headers=api.auth("other", Role.SUPERVISOR)
+    )
+    assert foreign.status_code == 404
+
+
+async def test_a_typed_identity_only_proposes_a_merge_which_a_supervisor_accepts(
+    api: CaseApi,
+) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    visitor = f"v-{uuid.uuid4().hex[:8]}"
+    await api.publish(message("acme", f"mail:{address}", [email_identity(address)]))
+    await api.customer_of("acme", f"email:{address}")
+    chat_visitor = identity(IdentityKind.WEBCHAT_VISITOR_ID, visitor)
+    await api.publish(message("acme", f"chat:{visitor}", [chat_visitor]))
+    await api.customer_of("acme", f"webchat_visitor_id:{visitor}")
+    # Later in the chat the visitor types that email: a claim, not proof.
+    await api.publish(
+        message(
+            "acme",
+            f"chat:{visitor}",
+            [chat_visitor, email_identity(address, verified=False)],
+        )
+    )
+    supervisor = api.auth("acme", Role.SUPERVISOR)
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        response = await api.client.get("/v1/merge-proposals", headers=supervisor)
+        assert response.status_code == 200, response.text
+        mine = [p for p in response.json() if f"email:{address}" in p["reason"]]
+        return mine or None
+
+    (proposal,) = await eventually(proposed, timeout=20, what="a merge proposal")
+    assert (
+        len(await customer_count(api, "acme", f"email:{address}", f"webchat_visitor_id:{visitor}"))
+        == 2
+    )
+    accepted = await api.client.post(
+        f"/v1/merge-proposals/{proposal['id']}/accept", headers=supervisor
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert (
+        len(await customer_count(api, "acme", f"email:{address}", f"webchat_visitor_id:{visitor}"))
+        == 1
+    )
+    again = await api.client.post(
+        f"/v1/merge-proposals/{proposal['id']}/accept", headers=supervisor
+    )
+    assert again.status_code == 409
+
+
+async def test_a_tenant_that_wants_proposals_gets_no_automatic_merge(api: CaseApi) -> None:
+    line_id = f"U{uuid.uuid4().hex}"
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    line = identity(IdentityKind.LINE_USER_ID, line_id)
+    await api.publish(message("careful", f"line:{line_id}", [line], channel=Channel.LINE))
+    await api.publish(message("careful", f"mail:{address}", [email_identity(address)]))
+    await api.customer_of("careful", f"email:{address}")
+    await api.customer_of("careful", f"line_user_id:{line_id}")
+    await api.publish(
+        message("careful", f"line:{line_id}", [line, email_identity(address)], channel=Channel.LINE)
+    )
+    supervisor = api.auth("careful", Role.SUPERVISOR)
+
+    async def proposed() -> list[dict[str, Any]] | None:
+        response = await api.client.get("/v1/merge-proposals", headers=supervisor)
+        return response.json() or None
+
+    await eventually(proposed, timeout=20, what="a merge proposal")
+    assert (
+        len(await customer_count(api, "careful", f"email:{address}", f"line_user_id:{line_id}"))
+        == 2
+    )
+
+
+async def test_an_agent_merges_by_hand_and_bad_merges_are_refused(api: CaseApi) -> None:
+    one, two = (f"{uuid.uuid4().hex[:8]}@example.org" for _ in range(2))
+    for address in (one, two):
+        await api.publish(message("acme", f"mail:{address}", [email_identity(address)]))
+    first = await api.customer_of("acme", f"email:{one}")
+    second = await api.customer_of("acme", f"email:{two}")
+    url = f"/v1/customers/{first['id']}/merges"
+    body = {"source_customer_id": second["id"], "reason": "same person, confirmed by phone"}
+    done = await api.client.post(url, json=body, headers=api.auth("acme"))
+    assert done.status_code == 201, done.text
+    twice = await api.client.post(url, json=body, headers=api.auth("acme"))
+    assert twice.status_code == 409
+    itself = await api.client.post(
+        url, json={"source_customer_id": first["id"], "reason": "x"}, headers=api.auth("acme")
+    )
+    assert itself.status_code == 409
+    foreign = await api.client.post(
+        f"/v1/customers/{first['id']}/merges", json=body, headers=api.auth("other")
+    )
+    assert foreign.status_code == 404
+    assert await customer_count(api, "acme", f"email:{one}", f"email:{two}") == {first["id"]}
+
+
+async def test_phone_numbers_written_differently_are_one_customer(api: CaseApi) -> None:
+    suffix = f"{uuid.uuid4().int % 10_000:04d}"
+    # WhatsApp reports the Brazilian mobile without its ninth digit; the SMS has it;
+    # the agent types it in national format.
+    whatsapp = [
+        identity(IdentityKind.WHATSAPP_ID, f"55118765{suffix}"),
+        identity(IdentityKind.PHONE, f"+55118765{suffix}"),
+    ]
+    await api.publish(message("br", f"wa:{suffix}", whatsapp, channel=Channel.WHATSAPP))
+    sms = [identity(IdentityKind.PHONE, f"+551198765{suffix}")]
+    await api.publish(message("br", f"sms:{suffix}", sms, channel=Channel.SMS))
+    customer = await api.customer_of("br", f"phone:(11) 98765-{suffix}")
+    entries = await api.timeline("br", customer["id"], until=2)
+    assert {e["channel"] for e in entries} == {"whatsapp", "sms"}
+
+
+async def test_concurrent_first_contacts_of_one_identity_make_one_customer(
+    mongo: AsyncMongoClient[Document], unique: str
+) -> None:
+    repository = CustomerRepository(mongo[f"race{unique}"])
+    keys = keys_in_priority("acme", [email_identity("race@example.org")])
+    results = await asyncio.gather(
+        *(repository.resolve("acme", keys, display_name=None, seen_at=utc_now()) for _ in range(20))
+    )
+    assert len({r.customer_id for r in results}) == 1
