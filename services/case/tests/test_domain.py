@@ -9,6 +9,7 @@ import pytest
 from case_service.domain.identity import keys_in_priority, parse_identity_query
 from case_service.domain.merging import Conflict, MergeAction, decide, explain, proposal_id
 from case_service.domain.phones import canonical_phone
+from case_service.domain.search import QueryTooShort, normalise, query_grams, searchable
 from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
 from cc_common.events import Identity, IdentityKind
 
@@ -100,3 +101,19 @@ def test_only_verified_identities_merge_on_their_own() -> None:
         "one contact carried line_user_id:U1 (this customer) and email:a@b.c (the other customer)"
     )
     assert proposal_id("t", "a", "b") == proposal_id("t", "b", "a")
+
+
+def test_bigrams_index_japanese_without_word_boundaries() -> None:
+    fields = searchable(["ご注文の商品が まだ届きません"])
+    assert fields["search_text"] == "ご注文の商品が まだ届きません"
+    assert "商品" in fields["grams"]
+    assert "が " not in fields["grams"]  # pairs stay within a run of characters
+    text, grams = query_grams("届き")
+    assert (text, grams) == ("届き", ["届き"])
+
+
+def test_queries_are_normalised_like_documents() -> None:
+    assert normalise("ＡＢＣ  ｶﾀｶﾅ") == "abc カタカナ"
+    assert query_grams("Refund")[1] == ["re", "ef", "fu", "un", "nd"]
+    with pytest.raises(QueryTooShort):
+        query_grams("a")

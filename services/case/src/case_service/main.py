@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from case_service.adapters import cases, customers, merges, timeline
+from case_service.adapters import cases, customers, merges, search, timeline
 from case_service.api import agents as agent_routes
 from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
 from case_service.api import merges as merge_routes
 from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
+from case_service.api import search as search_routes
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.timeline import TimelineHandler, conversation_order
 from case_service.settings import CaseSettings
@@ -43,7 +44,8 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 rt.db, lambda tenant: settings.rules_for(tenant).case_policy()
             )
             app.state.timeline = timeline.TimelineRepository(rt.db)
-            app.state.merges = merges.MergeRepository(rt.db)
+            app.state.search = search.SearchRepository(rt.db)
+            app.state.merges = merges.MergeRepository(rt.db, app.state.customers.refresh_search)
             await app.state.merges.finish_applying()
             rt.add_consumer(
                 topics=[INTERACTIONS.name, ROUTING.name],
@@ -97,4 +99,5 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     )
     app.include_router(merge_routes.build_router(agents_only, supervisors))
     app.include_router(queue_routes.build_router(authenticate))
+    app.include_router(search_routes.build_router(agents_only))
     return app

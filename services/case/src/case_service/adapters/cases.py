@@ -27,6 +27,7 @@ from case_service.domain.lifecycle import (
     follow_up_case_id,
     status_fields,
 )
+from case_service.domain.search import searchable
 from cc_common.mongo import Document, IndexSpec
 
 CASES = "cases"
@@ -37,6 +38,7 @@ INDEXES = (
     IndexSpec(
         CASES, [("tenant_id", 1), ("customer_id", 1), ("channel", 1), ("status", 1)], "open_cases"
     ),
+    IndexSpec(CASES, [("tenant_id", 1), ("grams", 1)], "search"),
 )
 
 
@@ -125,6 +127,7 @@ class CaseRepository:
                     "opened_at": contact.at,
                     "follows_case_id": follows,
                     "version": 1,
+                    **searchable([contact.subject]),
                 },
                 "$max": {"last_activity_at": contact.at},
             },

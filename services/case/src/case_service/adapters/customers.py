@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from case_service.domain.merging import Conflict, Resolution
+from case_service.domain.search import searchable
 from cc_common.mongo import Document, IndexSpec
 
 CUSTOMERS = "customers"
@@ -19,6 +20,7 @@ IDENTITIES = "identities"
 INDEXES = (
     IndexSpec(IDENTITIES, [("customer_id", 1)], "by_customer"),
     IndexSpec(CUSTOMERS, [("tenant_id", 1), ("created_at", 1)], "by_tenant"),
+    IndexSpec(CUSTOMERS, [("tenant_id", 1), ("grams", 1)], "search"),
 )
 
 
@@ -46,15 +48,20 @@ class CustomerRepository:
         for key in keys:
             if key not in owners:
                 await self._claim(key, tenant_id, customer_id)
-        await self._customers.update_one(
+        before = await self._customers.find_one_and_update(
             {"_id": customer_id},
             {
                 "$setOnInsert": {"tenant_id": tenant_id, "created_at": seen_at},
                 "$max": {"last_seen_at": seen_at},
                 **({"$set": {"display_name": display_name}} if display_name else {}),
             },
+            projection={"display_name": 1},
             upsert=True,
+            return_document=ReturnDocument.BEFORE,
         )
+        renamed = bool(display_name) and (before or {}).get("display_name") != display_name
+        if before is None or renamed or any(key not in owners for key in keys):
+            await self.refresh_search(customer_id)
         others: dict[str, list[str]] = {}
         for key in keys:
             owner = owners.get(key)
@@ -63,6 +70,15 @@ class CustomerRepository:
         conflicts = tuple(Conflict(owner, tuple(k)) for owner, k in others.items())
         own = tuple(k for k in keys if owners.get(k) == customer_id)
         return Resolution(customer_id, conflicts, own)
+
+    async def refresh_search(self, customer_id: str) -> None:
+        """Make the customer findable by name and by every identity it owns now."""
+        doc = await self._customers.find_one({"_id": customer_id}, projection={"display_name": 1})
+        if doc is None:
+            return
+        values = [i["value"] async for i in self._identities.find({"customer_id": customer_id})]
+        fields = searchable([doc.get("display_name"), *values])
+        await self._customers.update_one({"_id": customer_id}, {"$set": fields})
 
     async def _longest_known(self, customer_ids: set[str]) -> str | None:
         """Of several customers, the one created first: it keeps its id through a merge."""
@@ -113,7 +129,10 @@ class CustomerRepository:
         An identity already owned by another customer keeps its owner: joining two
         customers is a merge, which must be explicit.
         """
-        return await self._claim(key, tenant_id, customer_id)
+        owner = await self._claim(key, tenant_id, customer_id)
+        if owner == customer_id:
+            await self.refresh_search(customer_id)
+        return owner
 
     async def get(self, tenant_id: str, customer_id: str) -> dict[str, Any] | None:
         """One customer of the tenant with its identities, or None."""

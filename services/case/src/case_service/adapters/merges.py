@@ -11,6 +11,7 @@ applying (a crash) is finished at startup.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -41,8 +42,11 @@ class MergeRefused(ValueError):
 
 
 class MergeRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], refresh_search: Callable[[str], Awaitable[None]]
+    ) -> None:
         self._db = db
+        self._refresh_search = refresh_search
         self._customers = db[CUSTOMERS]
         self._merges = db[MERGES]
         self._proposals = db[PROPOSALS]
@@ -120,6 +124,8 @@ class MergeRepository:
             {"tenant_id": record["tenant_id"], "customer_ids": {"$all": [source, target]}},
             {"$set": {"status": "merged", "merge_id": merge_id}},
         )
+        for customer_id in (source, target):
+            await self._refresh_search(customer_id)
         await self._record(merge_entry(record, customer_id=target, undone=False))
         await self._merges.update_one({"_id": merge_id}, {"$set": {"state": "active"}})
         return {**record, "state": "active"}
@@ -153,6 +159,7 @@ class MergeRepository:
         undone = {"state": "undone", "undone_at": at, "undone_by": actor}
         record = {**record, **undone}
         for customer_id in (record["source"], record["target"]):
+            await self._refresh_search(customer_id)
             await self._record(merge_entry(record, customer_id=customer_id, undone=True))
         await self._merges.update_one({"_id": merge_id}, {"$set": undone})
         return record

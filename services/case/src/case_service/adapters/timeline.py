@@ -26,6 +26,7 @@ INDEXES = (
         "by_case_time",
     ),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("interaction_id", 1)], "by_interaction"),
+    IndexSpec(ENTRIES, [("tenant_id", 1), ("grams", 1)], "search"),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("call_event_ids", 1)], "by_call_event"),
     IndexSpec(ENTRIES, [("outbox_pending", 1)], "outbox", options={"sparse": True}),
     IndexSpec(

@@ -12,6 +12,7 @@ from case_service.domain.lifecycle import (
     check_transition,
     status_fields,
 )
+from case_service.domain.search import searchable
 
 EDITABLE = ("status", "priority", "queue", "assignee_id", "tags", "subject")
 
@@ -55,6 +56,8 @@ def plan_edit(case: dict[str, Any], patch: dict[str, Any], *, at: datetime) -> E
             continue
         fields[f"custom_fields.{name}"] = value
         changes[f"custom_fields.{name}"] = [before, value]
+    if "subject" in changes:
+        fields.update(searchable([fields["subject"]]))
     if "status" in changes:
         target = CaseStatus(fields["status"])
         try:

@@ -7,6 +7,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from case_service.domain.search import searchable
+
 SUMMARY_CHARS = 280
 # An agent id after "@" at a word start: letters, digits and . _ - (e.g. @ana.sato, @agent-7).
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9][A-Za-z0-9._-]{0,63})")
@@ -40,4 +42,5 @@ def note_entry(
         "conversation_key": case.get("conversation_key") or "",
         "summary": text[:SUMMARY_CHARS],
         "note": {"author": author, "text": text, "mentions": mentions(text)},
+        **searchable([text]),
     }

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from case_service.domain.search import searchable
 from cc_common.channels import needs_template
 from cc_common.events import (
     OUTBOUND_REQUESTED,
@@ -133,4 +134,5 @@ def reply_entry(
         },
         "outbox": event.model_dump(mode="json"),
         "outbox_pending": True,
+        **searchable([request.content.subject, text]),
     }

@@ -10,6 +10,7 @@ from typing import Any
 
 from case_service.domain.calls import call_summary_text, summarise
 from case_service.domain.lifecycle import Assignment, Contact, ContactOutcome
+from case_service.domain.search import searchable
 from cc_common.events import CallbackRequested, Envelope, Interaction, RoutingChange
 
 SUMMARY_CHARS = 280
@@ -41,6 +42,9 @@ def interaction_entry(
         "summary": _interaction_summary(interaction),
         "interaction": interaction.model_dump(mode="json"),
         "trace_id": trace_id,
+        **searchable(
+            [interaction.content.subject, interaction.content.text] if interaction.content else []
+        ),
     }
 
 
@@ -105,6 +109,7 @@ def call_entry(
         "direction": summary["direction"],
         "conversation_key": first.data.conversation_key,
         "summary": call_summary_text(summary),
+        **searchable([call_summary_text(summary)]),
         "interaction": first.data.model_dump(mode="json", exclude={"voice"}),
         "call": summary,
         "call_events": events,
