@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 SEARCH_TEXT_CHARS = 2000
 """How much of a document is searchable (a message's first 2,000 characters)."""
@@ -38,7 +39,7 @@ def bigrams(text: str) -> list[str]:
     return list(seen)
 
 
-def searchable(parts: Iterable[str | None]) -> dict[str, object]:
+def searchable(parts: Iterable[str | None]) -> dict[str, Any]:
     """The fields a document stores to be found: its normalised text and its bigrams."""
     text = normalise(" ".join(p for p in parts if p))[:SEARCH_TEXT_CHARS]
     return {"search_text": text, "grams": bigrams(text)}
