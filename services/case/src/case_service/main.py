@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from case_service.adapters import cases, customers, merges, search, timeline
+from case_service.adapters import audit, cases, customers, merges, search, timeline
 from case_service.api import agents as agent_routes
+from case_service.api import audit as audit_routes
 from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
 from case_service.api import merges as merge_routes
@@ -26,7 +27,13 @@ from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import INTERACTIONS, ROUTING
 
 SERVICE = "case"
-INDEXES = (*customers.INDEXES, *cases.INDEXES, *timeline.INDEXES, *merges.INDEXES)
+INDEXES = (
+    *customers.INDEXES,
+    *cases.INDEXES,
+    *timeline.INDEXES,
+    *merges.INDEXES,
+    *audit.INDEXES,
+)
 
 
 def create_app(settings: CaseSettings | None = None) -> FastAPI:
@@ -45,6 +52,8 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             )
             app.state.timeline = timeline.TimelineRepository(rt.db)
             app.state.search = search.SearchRepository(rt.db)
+            app.state.audit = audit.AuditLog(rt.db)
+            rt.tasks.start("audit-writer", app.state.audit.run())
             app.state.merges = merges.MergeRepository(rt.db, app.state.customers.refresh_search)
             await app.state.merges.finish_applying()
             rt.add_consumer(
@@ -66,6 +75,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 yield
             finally:
                 relay.stop()
+                await app.state.audit.stop()
                 await app.state.router_client.aclose()
 
     app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
@@ -98,6 +108,8 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
         settings.auth, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})
     )
     app.include_router(merge_routes.build_router(agents_only, supervisors))
+    app.include_router(audit_routes.build_router(supervisors))
+    app.add_middleware(audit_routes.AuditMiddleware)
     app.include_router(queue_routes.build_router(authenticate))
     app.include_router(search_routes.build_router(agents_only))
     return app

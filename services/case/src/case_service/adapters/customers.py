@@ -147,6 +147,12 @@ class CustomerRepository:
         ]
         return {**doc, "identities": identities}
 
+    async def exists(self, tenant_id: str, customer_id: str) -> bool:
+        doc = await self._customers.find_one(
+            {"_id": customer_id, "tenant_id": tenant_id}, projection={"_id": 1}
+        )
+        return doc is not None
+
     async def find_by_identity(self, key: str, tenant_id: str) -> str | None:
         """The customer owning one identity key in the tenant."""
         doc = await self._identities.find_one({"_id": key, "tenant_id": tenant_id})

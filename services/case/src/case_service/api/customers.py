@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from case_service.adapters.customers import CustomerRepository
 from case_service.api.cases import case_read
 from case_service.api.deps import CasesDep, CustomersDep, TimelineDep
 from case_service.api.paging import timeline_page
@@ -86,9 +87,10 @@ def build_router(
 
     @router.get("/{customer_id}/cases")
     async def list_cases(
-        customer_id: str, principal: PrincipalDep, cases: CasesDep
+        customer_id: str, principal: PrincipalDep, cases: CasesDep, customers: CustomersDep
     ) -> list[CaseRead]:
         """The customer's cases, newest first."""
+        await known(customers, principal, customer_id)
         docs = await cases.list_for_customer(principal.tenant_id, customer_id)
         return [case_read(d) for d in docs]
 
@@ -97,6 +99,7 @@ def build_router(
         customer_id: str,
         principal: PrincipalDep,
         timeline: TimelineDep,
+        customers: CustomersDep,
         limit: Annotated[int, Query(ge=1, le=page_max)] = 50,
         cursor: str | None = None,
         channel: str | None = None,
@@ -106,6 +109,7 @@ def build_router(
         ),
     ) -> TimelinePage:
         """Every channel's entries of one customer, newest first, with a cursor."""
+        await known(customers, principal, customer_id)
         return await timeline_page(
             timeline,
             tenant_id=principal.tenant_id,
@@ -118,6 +122,12 @@ def build_router(
         )
 
     return router
+
+
+async def known(customers: CustomerRepository, principal: Principal, customer_id: str) -> None:
+    """404 unless the customer is one of the caller's tenant."""
+    if not await customers.exists(principal.tenant_id, customer_id):
+        raise HTTPException(404, "No such customer.")
 
 
 def _customer(doc: dict[str, Any]) -> CustomerRead:

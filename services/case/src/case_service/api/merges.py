@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from case_service.adapters.merges import MergeRefused, MergeRepository
+from case_service.api.customers import known
+from case_service.api.deps import CustomersDep
 from cc_common.auth import Principal
 from cc_common.events import utc_now
 
@@ -85,8 +87,11 @@ def build_router(agents: Any, supervisors: Any) -> APIRouter:
         )
 
     @router.get("/customers/{customer_id}/merges")
-    async def merges_of(customer_id: str, principal: Agent, merges: MergesDep) -> list[MergeRead]:
+    async def merges_of(
+        customer_id: str, principal: Agent, merges: MergesDep, customers: CustomersDep
+    ) -> list[MergeRead]:
         """Merges the customer took part in, newest first, with their reasons."""
+        await known(customers, principal, customer_id)
         return [_merge(d) for d in await merges.of_customer(principal.tenant_id, customer_id)]
 
     @router.post("/merges/{merge_id}/undo")
