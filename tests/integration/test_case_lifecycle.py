@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from case_service.settings import TenantCaseRules
+from case_service.settings import SlaRules, TenantCaseRules
 from cc_common.auth import Role
-from cc_common.events import Channel, utc_now
+from cc_common.events import CASE_SLA_BREACHED, BusinessHours, Channel, utc_now
 from cc_common.settings import KafkaSettings, MongoSettings
+from cc_common.topics import CASES
 from tests.e2e.helpers import eventually
+from tests.e2e.kafka_reader import read_events
 from tests.integration.case_api import CaseApi, case_api, email_identity, message
+
+ALWAYS_OPEN = BusinessHours(days=tuple(range(7)), opens=time(0), closes=time(23, 59, 59))
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -30,7 +34,11 @@ async def api(
         kafka_settings,
         mongo_settings,
         unique,
-        tenant_rules={"brief": TenantCaseRules(reopen_window_hours=1)},
+        tenant_rules={
+            "brief": TenantCaseRules(reopen_window_hours=1),
+            "always": TenantCaseRules(sla=SlaRules(hours=ALWAYS_OPEN)),
+        },
+        sla_check_seconds=0.2,
     ) as running:
         yield running
 
@@ -197,3 +205,41 @@ async def test_notes_mentions_and_csat_land_on_the_case_timeline(api: CaseApi) -
     # Another tenant sees none of it.
     other = await api.client.get(f"/v1/cases/{case['id']}/timeline", headers=api.auth("other"))
     assert other.status_code == 404
+
+
+async def test_a_missed_first_response_is_a_breach_on_the_case_and_an_event(
+    api: CaseApi,
+) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    opened = utc_now() - timedelta(hours=2)
+    await api.publish(message("always", f"chat:{address}", [email_identity(address)], at=opened))
+    case = await first_case(api, "always", address)
+    # Normal priority: a first response is due in four hours; not missed yet.
+    assert "first_response_breached_at" not in case["sla"]
+    due = datetime_of(case["sla"]["first_response_due_at"])
+    assert abs((due - opened) - timedelta(hours=4)) < timedelta(seconds=1)
+    # Urgent: due thirty minutes after opening, an hour and a half ago.
+    _, etag = await read(api, "always", case["id"])
+    urgent = await edit(api, "always", case["id"], {"priority": "urgent"}, etag)
+    assert urgent.status_code == 200, urgent.text
+
+    async def breached() -> dict[str, Any] | None:
+        current, _ = await read(api, "always", case["id"])
+        return current if current["sla"].get("first_response_breached_at") else None
+
+    current = await eventually(breached, timeout=20, what="the breach recorded")
+    breached_at = datetime_of(current["sla"]["first_response_breached_at"])
+    # Recorded at the due time (MongoDB keeps milliseconds).
+    assert abs(breached_at - (opened + timedelta(minutes=30))) < timedelta(milliseconds=1)
+    entries = await api.get(f"/v1/cases/{case['id']}/timeline", "always", kind="case.sla_breached")
+    assert [e["case_change"]["target"] for e in entries["items"]] == ["first_response"]
+    events = [
+        e
+        for e in await read_events(api.settings.kafka, CASES.name)
+        if e.type == CASE_SLA_BREACHED and e.data.case_id == case["id"]
+    ]
+    assert [(e.data.target, e.data.priority) for e in events] == [("first_response", "urgent")]
+
+
+def datetime_of(text: str) -> datetime:
+    return datetime.fromisoformat(text)

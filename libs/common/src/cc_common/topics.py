@@ -43,7 +43,13 @@ OUTBOUND: Final = Topic(
     description="Agent replies for the channel services to send.",
 )
 
-ALL_TOPICS: Final[tuple[Topic, ...]] = (INTERACTIONS, ROUTING, AGENTS, OUTBOUND)
+CASES: Final = Topic(
+    "cc.cases.v1",
+    key="tenant_id",
+    description="Case lifecycle events published by the case service (SLA breaches).",
+)
+
+ALL_TOPICS: Final[tuple[Topic, ...]] = (INTERACTIONS, ROUTING, AGENTS, OUTBOUND, CASES)
 
 
 def all_topic_names() -> list[str]:

@@ -18,6 +18,7 @@ from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
 from case_service.api import search as search_routes
 from case_service.consumers.outbox import OutboxRelay
+from case_service.consumers.sla import SlaWatcher
 from case_service.consumers.timeline import TimelineHandler, conversation_order
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
@@ -71,10 +72,18 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             )
             relay = OutboxRelay(outbox=app.state.timeline, producer=rt.producer)
             rt.tasks.start("outbox-relay", relay.run())
+            watcher = SlaWatcher(
+                cases=app.state.cases,
+                add_entry=app.state.timeline.add,
+                publish=rt.producer.publish,
+                interval_seconds=settings.sla_check_seconds,
+            )
+            rt.tasks.start("sla-watcher", watcher.run())
             try:
                 yield
             finally:
                 relay.stop()
+                watcher.stop()
                 await app.state.audit.stop()
                 await app.state.router_client.aclose()
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from case_service.domain.identity import IdentityRules
-from case_service.domain.lifecycle import CasePolicy
+from case_service.domain.lifecycle import CasePolicy, Priority
+from case_service.domain.sla import BusinessCalendar, SlaPolicy
+from cc_common.events import BusinessHours
 from cc_common.settings import ServiceSettings
 
 
@@ -18,6 +20,44 @@ class MergePolicy(StrEnum):
     """Verified identities of two customers on one contact merge them at once."""
     PROPOSE = "propose"
     """Every such contact proposes the merge to a supervisor."""
+
+
+class SlaRules(BaseModel):
+    """A tenant's service-level targets, in business minutes, by case priority."""
+
+    hours: BusinessHours = Field(
+        default_factory=BusinessHours, description="Business hours the clock runs in."
+    )
+    holidays: list[date] = Field(default_factory=list, description="Whole days off.")
+    first_response_minutes: dict[Priority, float] = Field(
+        default_factory=lambda: {
+            Priority.URGENT: 30.0,
+            Priority.HIGH: 60.0,
+            Priority.NORMAL: 240.0,
+            Priority.LOW: 480.0,
+        }
+    )
+    resolution_minutes: dict[Priority, float] = Field(
+        default_factory=lambda: {
+            Priority.URGENT: 240.0,
+            Priority.HIGH: 480.0,
+            Priority.NORMAL: 1440.0,
+            Priority.LOW: 2880.0,
+        }
+    )
+
+    def policy(self) -> SlaPolicy:
+        window = (self.hours.opens, self.hours.closes)
+        calendar = BusinessCalendar(
+            timezone=self.hours.timezone,
+            hours={day: (window,) for day in self.hours.days},
+            holidays=frozenset(self.holidays),
+        )
+        return SlaPolicy(
+            calendar=calendar,
+            first_response_minutes={k.value: v for k, v in self.first_response_minutes.items()},
+            resolution_minutes={k.value: v for k, v in self.resolution_minutes.items()},
+        )
 
 
 class TenantCaseRules(BaseModel):
@@ -42,10 +82,15 @@ class TenantCaseRules(BaseModel):
             phone_region=self.phone_region, auto_merge=self.merge_policy is MergePolicy.AUTO
         )
 
+    sla: SlaRules | None = Field(
+        default_factory=SlaRules, description="Service-level targets; null: none."
+    )
+
     def case_policy(self) -> CasePolicy:
         return CasePolicy(
             reopen_window=timedelta(hours=self.reopen_window_hours),
             join_open_case_channels=frozenset(self.join_open_case_channels),
+            sla=self.sla.policy() if self.sla is not None else None,
         )
 
 
@@ -66,6 +111,10 @@ class CaseSettings(ServiceSettings):
         default_factory=dict,
         description='Per tenant, JSON: {"acme": {"reopen_window_hours": 24, '
         '"join_open_case_channels": ["voice"], "merge_policy": "propose"}}.',
+    )
+
+    sla_check_seconds: float = Field(
+        default=15, gt=0, description="How often SLA due times are checked for breaches."
     )
 
     def rules_for(self, tenant_id: str) -> TenantCaseRules:

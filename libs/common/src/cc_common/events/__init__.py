@@ -12,6 +12,7 @@ from cc_common.events.agents import (
     RoutingPolicyConfigured,
     TaskAction,
 )
+from cc_common.events.cases import CaseSlaBreached
 from cc_common.events.envelope import (
     Envelope,
     derived_event_id,
@@ -47,6 +48,7 @@ from cc_common.events.registry import (
     AGENT_PRESENCE_CHANGED,
     AGENT_TASK_ACTED,
     CALLBACK_REQUESTED,
+    CASE_SLA_BREACHED,
     EVENT_TYPES,
     INTERACTION_RECEIVED,
     INTERACTION_UPDATED,
@@ -66,6 +68,7 @@ __all__ = [
     "AGENT_PRESENCE_CHANGED",
     "AGENT_TASK_ACTED",
     "CALLBACK_REQUESTED",
+    "CASE_SLA_BREACHED",
     "EVENT_TYPES",
     "INTERACTION_RECEIVED",
     "INTERACTION_UPDATED",
@@ -80,6 +83,7 @@ __all__ = [
     "BusinessHours",
     "CallStatus",
     "CallbackRequested",
+    "CaseSlaBreached",
     "Channel",
     "ChannelClass",
     "Content",

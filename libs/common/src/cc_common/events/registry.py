@@ -13,6 +13,7 @@ from cc_common.events.agents import (
     QueueConfigured,
     RoutingPolicyConfigured,
 )
+from cc_common.events.cases import CaseSlaBreached
 from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Interaction
 from cc_common.events.outbound import CallbackRequested, OutboundFailed, OutboundRequested
@@ -28,6 +29,7 @@ ROUTING_POLICY_CONFIGURED: Final = "routing_policy.configured"
 OUTBOUND_REQUESTED: Final = "outbound.requested"
 OUTBOUND_FAILED: Final = "outbound.failed"
 CALLBACK_REQUESTED: Final = "callback.requested"
+CASE_SLA_BREACHED: Final = "case.sla_breached"
 
 
 def routing_event_type(state: TaskState) -> str:
@@ -46,6 +48,7 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     OUTBOUND_REQUESTED: OutboundRequested,
     OUTBOUND_FAILED: OutboundFailed,
     CALLBACK_REQUESTED: CallbackRequested,
+    CASE_SLA_BREACHED: CaseSlaBreached,
     **{routing_event_type(state): RoutingChange for state in TaskState},
 }
 

@@ -28,6 +28,7 @@ from case_service.domain.lifecycle import (
     status_fields,
 )
 from case_service.domain.search import searchable
+from case_service.domain.sla import sla_fields
 from cc_common.mongo import Document, IndexSpec
 
 CASES = "cases"
@@ -39,6 +40,7 @@ INDEXES = (
         CASES, [("tenant_id", 1), ("customer_id", 1), ("channel", 1), ("status", 1)], "open_cases"
     ),
     IndexSpec(CASES, [("tenant_id", 1), ("grams", 1)], "search"),
+    IndexSpec(CASES, [("sla_check_at", 1)], "sla_watch", options={"sparse": True}),
 )
 
 
@@ -128,6 +130,7 @@ class CaseRepository:
                     "follows_case_id": follows,
                     "version": 1,
                     **searchable([contact.subject]),
+                    **sla_fields(self._policy_for(contact.tenant_id).sla, contact.at, "normal"),
                 },
                 "$max": {"last_activity_at": contact.at},
             },
@@ -221,6 +224,33 @@ class CaseRepository:
         if await self.get(tenant_id, case_id) is None:
             return None
         raise VersionConflict(case_id)
+
+    def sla_for_priority(self, case: dict[str, Any], priority: str) -> dict[str, Any]:
+        """The due-time fields a priority change sets (the clock still starts at opening)."""
+        fields = sla_fields(self._policy_for(case["tenant_id"]).sla, case["opened_at"], priority)
+        if not fields:
+            return {}
+        dotted = {f"sla.{name}": due for name, due in fields["sla"].items()}
+        return {**dotted, "sla_check_at": fields["sla_check_at"]}
+
+    async def due_for_sla_check(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
+        """Cases with a due time passed since they were last checked."""
+        cursor = self._cases.find({"sla_check_at": {"$lte": now}}).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def record_sla_check(
+        self, case_id: str, *, breached: dict[str, datetime], next_check: datetime | None
+    ) -> None:
+        """Mark breaches (at their due time) and when to look at the case next."""
+        fields: dict[str, Any] = {f"sla.{t}_breached_at": due for t, due in breached.items()}
+        update: dict[str, Any] = {"$set": {**fields, "sla_check_at": next_check}}
+        if next_check is None:
+            update = (
+                {"$set": fields, "$unset": {"sla_check_at": ""}}
+                if fields
+                else {"$unset": {"sla_check_at": ""}}
+            )
+        await self._cases.update_one({"_id": case_id}, update)
 
     async def get(self, tenant_id: str, case_id: str) -> dict[str, Any] | None:
         """One case of the tenant."""

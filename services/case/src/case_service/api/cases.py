@@ -90,9 +90,12 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
         if not plan.changes:
             response.headers["ETag"] = etag(current)
             return case_read(current)
+        fields = dict(plan.fields)
+        if "priority" in fields:
+            fields.update(cases.sla_for_priority(current, fields["priority"]))
         try:
             updated = await cases.update(
-                principal.tenant_id, case_id, expected_version=version, fields=plan.fields
+                principal.tenant_id, case_id, expected_version=version, fields=fields
             )
         except VersionConflict as exc:
             raise HTTPException(

@@ -49,6 +49,10 @@ class CaseRead(BaseModel):
         default=None, description="The closed case of the same conversation this one follows."
     )
     csat: dict[str, Any] | None = None
+    sla: dict[str, Any] | None = Field(
+        default=None,
+        description="first_response/resolution due times and, once missed, breached_at.",
+    )
     reply_to: dict[str, Any] | None = None
     version: int = Field(default=1, description="Also the ETag; send it in If-Match to edit.")
 

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from case_service.domain.sla import SlaPolicy
+
 
 class CaseStatus(StrEnum):
     NEW = "new"
@@ -96,6 +98,7 @@ class CasePolicy:
     """Channels whose contacts join the customer's open case on that channel when
     their conversation has none (a call back about the same matter), instead of
     opening a new one."""
+    sla: SlaPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

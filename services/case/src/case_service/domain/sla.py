@@ -1,0 +1,144 @@
+"""Service-level targets in business hours: due times and breaches (pure).
+
+A target is a number of business minutes: a first response due in 60 minutes on a
+case opened at 17:30 on Friday, with hours 09:00-18:00 on weekdays, is due at 09:30
+on Monday. Holidays are whole days off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+_MAX_DAYS_AHEAD = 400
+"""A target cannot reach further than this (a calendar with no open hours at all)."""
+
+
+class SlaTarget(StrEnum):
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessCalendar:
+    timezone: str = "UTC"
+    hours: dict[int, tuple[tuple[time, time], ...]] = field(
+        default_factory=lambda: {d: ((time(0), time(23, 59, 59, 999999)),) for d in range(7)}
+    )
+    """Weekday (Monday 0) -> open intervals, local time. Default: always open."""
+    holidays: frozenset[date] = frozenset()
+
+    def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:
+        if day in self.holidays:
+            return []
+        zone = ZoneInfo(self.timezone)
+        return [
+            (datetime.combine(day, start, zone), datetime.combine(day, end, zone))
+            for start, end in self.hours.get(day.weekday(), ())
+        ]
+
+    def add(self, start: datetime, minutes: float) -> datetime:
+        """The instant ``minutes`` business minutes after ``start``."""
+        remaining = timedelta(minutes=minutes)
+        day = start.astimezone(ZoneInfo(self.timezone)).date()
+        for _ in range(_MAX_DAYS_AHEAD):
+            for opens, closes in self._intervals(day):
+                begin = max(opens, start)
+                if begin >= closes:
+                    continue
+                if begin + remaining <= closes:
+                    return (begin + remaining).astimezone(start.tzinfo)
+                remaining -= closes - begin
+            day += timedelta(days=1)
+        raise ValueError("the calendar has no business hours within a year")
+
+    def minutes_between(self, start: datetime, end: datetime) -> float:
+        """Business minutes from ``start`` to ``end`` (0 if end is not later)."""
+        if end <= start:
+            return 0.0
+        total = timedelta()
+        zone = ZoneInfo(self.timezone)
+        day = start.astimezone(zone).date()
+        last = end.astimezone(zone).date()
+        while day <= last:
+            for opens, closes in self._intervals(day):
+                overlap = min(closes, end) - max(opens, start)
+                if overlap > timedelta():
+                    total += overlap
+            day += timedelta(days=1)
+        return total.total_seconds() / 60
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    calendar: BusinessCalendar
+    first_response_minutes: dict[str, float]
+    """Priority -> business minutes to the first agent response."""
+    resolution_minutes: dict[str, float]
+    """Priority -> business minutes to solved."""
+
+    def due_times(self, opened_at: datetime, priority: str) -> dict[str, datetime | None]:
+        """When the case's first response and resolution are due (None: no target)."""
+        due: dict[str, datetime | None] = {}
+        for target, table in (
+            (SlaTarget.FIRST_RESPONSE, self.first_response_minutes),
+            (SlaTarget.RESOLUTION, self.resolution_minutes),
+        ):
+            minutes = table.get(priority)
+            due[f"{target.value}_due_at"] = (
+                self.calendar.add(opened_at, minutes) if minutes is not None else None
+            )
+        return due
+
+
+def sla_fields(policy: SlaPolicy | None, opened_at: datetime, priority: str) -> dict[str, Any]:
+    """The case fields a policy sets: due times, and when the breach checker looks next."""
+    if policy is None:
+        return {}
+    due = policy.due_times(opened_at, priority)
+    pending = [d for d in due.values() if d is not None]
+    return {"sla": due, "sla_check_at": min(pending) if pending else None}
+
+
+def _achieved(case: dict[str, Any]) -> dict[SlaTarget, datetime | None]:
+    solved = case.get("status") in ("solved", "closed")
+    return {
+        SlaTarget.FIRST_RESPONSE: case.get("first_response_at"),
+        SlaTarget.RESOLUTION: case.get("solved_at") if solved else None,
+    }
+
+
+def breaches(case: dict[str, Any], now: datetime) -> list[tuple[SlaTarget, datetime]]:
+    """Targets the case has missed by ``now`` and that are not recorded yet."""
+    sla = case.get("sla") or {}
+    achieved = _achieved(case)
+    found: list[tuple[SlaTarget, datetime]] = []
+    for target in SlaTarget:
+        due = sla.get(f"{target.value}_due_at")
+        if due is None or sla.get(f"{target.value}_breached_at") is not None or due > now:
+            continue
+        done = achieved[target]
+        if done is None or done > due:
+            found.append((target, due))
+    return found
+
+
+def next_check(case: dict[str, Any], now: datetime) -> datetime | None:
+    """When the checker should look at the case again: the earliest due time of a
+    target not yet met and not yet breached (None: nothing left to watch)."""
+    sla = case.get("sla") or {}
+    achieved = _achieved(case)
+    breached = {t for t, _ in breaches(case, now)}
+    pending = [
+        due
+        for target in SlaTarget
+        if (due := sla.get(f"{target.value}_due_at")) is not None
+        and target not in breached
+        and sla.get(f"{target.value}_breached_at") is None
+        and achieved[target] is None
+        and due > now
+    ]
+    return min(pending) if pending else None
