@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from cc_common.auth import Role
-from cc_common.events import IdentityKind
+from cc_common.events import IdentityKind, utc_now
 from cc_common.settings import KafkaSettings, MongoSettings
 from tests.e2e.helpers import eventually
 from tests.integration.case_api import CaseApi, case_api, email_identity, identity, message
@@ -56,6 +57,7 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/search"): (None, 200),
     ("get", "/v1/merge-proposals"): (None, 200),
     ("get", "/v1/audit"): (None, 200),
+    ("get", "/v1/kpis"): (None, 200),
     ("get", "/v1/queues"): (None, 503),  # no router in this test; the router scopes it
 }
 
@@ -126,6 +128,8 @@ async def test_no_endpoint_lets_another_tenant_read_or_change_anything(api: Case
         "identity": f"email:{world['email']}",
         "q": "機密",
         "scope": "messages",
+        "from": "2000-01-01T00:00:00Z",
+        "to": "2000-03-01T00:00:00Z",
     }
     for (method, template), (body, expected) in OPERATIONS.items():
         path = template.format(**world)
@@ -145,6 +149,17 @@ async def test_no_endpoint_lets_another_tenant_read_or_change_anything(api: Case
 
     search = await api.client.get("/v1/search", params={"q": "機密"}, headers=intruder)
     assert search.json()["hits"] == []
+    now = utc_now()
+    period = {
+        "from": (now - timedelta(days=1)).isoformat(),
+        "to": (now + timedelta(days=1)).isoformat(),
+    }
+    figures = (await api.client.get("/v1/kpis", params=period, headers=intruder)).json()
+    assert figures["cases"]["backlog"] == 0
+    acme = api.auth("acme", Role.SUPERVISOR)
+    assert (await api.client.get("/v1/kpis", params=period, headers=acme)).json()["cases"][
+        "backlog"
+    ] > 0
     # Nothing of acme changed.
     case_after = (
         await api.client.get(f"/v1/cases/{world['case_id']}", headers=api.auth("acme"))

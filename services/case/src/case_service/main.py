@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from case_service.adapters import audit, cases, customers, merges, search, timeline
+from case_service.adapters import audit, cases, customers, kpis, merges, search, timeline
 from case_service.api import agents as agent_routes
 from case_service.api import audit as audit_routes
 from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
+from case_service.api import kpis as kpi_routes
 from case_service.api import merges as merge_routes
 from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
@@ -34,6 +35,7 @@ INDEXES = (
     *timeline.INDEXES,
     *merges.INDEXES,
     *audit.INDEXES,
+    *kpis.INDEXES,
 )
 
 
@@ -53,6 +55,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             )
             app.state.timeline = timeline.TimelineRepository(rt.db)
             app.state.search = search.SearchRepository(rt.db)
+            app.state.kpis = kpis.KpiRepository(rt.db)
             app.state.audit = audit.AuditLog(rt.db)
             rt.tasks.start("audit-writer", app.state.audit.run())
             app.state.merges = merges.MergeRepository(rt.db, app.state.customers.refresh_search)
@@ -118,6 +121,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     )
     app.include_router(merge_routes.build_router(agents_only, supervisors))
     app.include_router(audit_routes.build_router(supervisors))
+    app.include_router(kpi_routes.build_router(supervisors))
     app.add_middleware(audit_routes.AuditMiddleware)
     app.include_router(queue_routes.build_router(authenticate))
     app.include_router(search_routes.build_router(agents_only))

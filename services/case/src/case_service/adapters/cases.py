@@ -68,10 +68,11 @@ class CaseRepository:
         mapping = await self._conversations.find_one({"_id": conversation_id})
         current = await self._cases.find_one({"_id": mapping["case_id"]}) if mapping else None
         if current is None:
-            case_id = await self._open_case_to_join(contact) or first_case_id(
-                contact.tenant_id, contact.conversation_key
-            )
+            joined = await self._open_case_to_join(contact)
+            case_id = joined or first_case_id(contact.tenant_id, contact.conversation_key)
             await self._create(case_id, contact)
+            if joined:
+                await self._touch(joined, contact.at, returned=True)
             await self._map(conversation_id, contact.tenant_id, case_id)
             return Assignment(case_id, ContactOutcome.JOIN)
         if not contact.from_customer:
@@ -89,7 +90,7 @@ class CaseRepository:
             return Assignment(case_id, outcome, previous_case_id=current["_id"])
         if outcome is not ContactOutcome.JOIN:
             await self._set_status(current, CaseStatus.OPEN, contact.at)
-        await self._touch(current["_id"], contact.at)
+        await self._touch(current["_id"], contact.at, returned=outcome is not ContactOutcome.JOIN)
         return Assignment(current["_id"], outcome)
 
     async def _open_case_to_join(self, contact: Contact) -> str | None:
@@ -144,8 +145,13 @@ class CaseRepository:
             upsert=True,
         )
 
-    async def _touch(self, case_id: str, at: datetime) -> None:
-        await self._cases.update_one({"_id": case_id}, {"$max": {"last_activity_at": at}})
+    async def _touch(self, case_id: str, at: datetime, *, returned: bool = False) -> None:
+        """Note activity; ``returned``: the customer had to come back (no first-contact
+        resolution): they answered a pending case, reopened it, or called again."""
+        update: dict[str, Any] = {"$max": {"last_activity_at": at}}
+        if returned:
+            update["$inc"] = {"customer_returns": 1}
+        await self._cases.update_one({"_id": case_id}, update)
 
     async def _set_status(self, case: dict[str, Any], target: CaseStatus, at: datetime) -> None:
         fields = status_fields(target, at, case)
