@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from case_service.domain.kpis import KpiFilter, case_kpis, routing_kpis
 from tests.kpi_day import ANA, BILLING, CHANGES, DAY_END, DAY_START, WEBCHAT, WHOLE_DAY
 
@@ -28,7 +30,7 @@ def test_an_empty_period_has_no_rates() -> None:
 
 
 def test_case_figures() -> None:
-    solved = [
+    solved: list[dict[str, Any]] = [
         {"_id": "C1"},
         {"_id": "C2", "reopen_count": 1},
         {"_id": "C3", "customer_returns": 1},
