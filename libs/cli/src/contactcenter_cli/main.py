@@ -262,6 +262,11 @@ def cmd_bench_chat(args: argparse.Namespace) -> int:
     return _bench("chat", args, visitors=args.visitors)
 
 
+def cmd_bench_case(args: argparse.Namespace) -> int:
+    """Interactions/s the case consumer stores; timeline pages and searches, 5,000 deep."""
+    return _bench("case", args, interactions=args.interactions)
+
+
 def cmd_bench_limits(args: argparse.Namespace) -> int:
     """The raw broker, database and HTTP limits on this machine."""
     from contactcenter_cli import bench_limits
@@ -335,6 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     email.add_argument("--runs", type=int, default=3)
     email.add_argument("--json", help="also write the result to this file")
     email.set_defaults(func=cmd_bench_email)
+
+    case = sub.add_parser("bench-case", help="timeline reads and stored interactions/s")
+    case.add_argument("--interactions", type=int, default=5000)
+    case.add_argument("--connections", type=int, default=4, help="concurrent readers")
+    case.add_argument("--runs", type=int, default=3)
+    case.add_argument("--seconds", type=int, default=0, help=argparse.SUPPRESS)
+    case.add_argument("--json", help="also write the result to this file")
+    case.set_defaults(func=cmd_bench_case)
 
     chat = sub.add_parser("bench-chat", help="LINE webhooks/s and WebSocket visitors")
     chat.add_argument("--seconds", type=int, default=8)

