@@ -68,8 +68,13 @@ class Runtime:
         group_handler: GroupHandler | None = None,
         order_key: OrderKey = by_tenant,
         retry: RetryPolicy | None = None,
+        start_at: str = "earliest",
     ) -> ConsumerRunner:
-        """Start a watched consumer loop for ``topics``."""
+        """Start a watched consumer loop for ``topics``.
+
+        ``start_at="latest"``: a new group skips what was published before it (live
+        fan-out groups, one per process, that only forward what happens from now on).
+        """
         runner = ConsumerRunner(
             settings=self.settings.kafka,
             topics=topics,
@@ -79,6 +84,7 @@ class Runtime:
             producer=self.producer,
             order_key=order_key,
             retry=retry,
+            start_at=start_at,
         )
         self.consumers.append(runner)
         self.tasks.start(f"consumer:{group_id}", runner.run())

@@ -46,7 +46,7 @@ OUTBOUND: Final = Topic(
 CASES: Final = Topic(
     "cc.cases.v1",
     key="tenant_id",
-    description="Case lifecycle events published by the case service (SLA breaches).",
+    description="What changes on cases (case.changed) and SLA breaches, from the case service.",
 )
 
 ALL_TOPICS: Final[tuple[Topic, ...]] = (INTERACTIONS, ROUTING, AGENTS, OUTBOUND, CASES)

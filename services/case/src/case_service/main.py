@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,15 +19,17 @@ from case_service.api import merges as merge_routes
 from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
 from case_service.api import search as search_routes
+from case_service.api import stream as stream_routes
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
 from case_service.consumers.timeline import TimelineHandler, conversation_order
+from case_service.live import LiveHub
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
-from cc_common.topics import INTERACTIONS, ROUTING
+from cc_common.topics import CASES, INTERACTIONS, ROUTING
 
 SERVICE = "case"
 INDEXES = (
@@ -72,6 +75,13 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                     publish=rt.producer.publish,
                 ),
                 order_key=conversation_order,
+            )
+            app.state.live = LiveHub(settings.live_queue_size)
+            rt.add_consumer(
+                topics=[CASES.name, ROUTING.name],
+                group_id=f"{settings.consumer_group}-live-{uuid.uuid4().hex[:12]}",
+                handler=app.state.live,
+                start_at="latest",
             )
             relay = OutboxRelay(outbox=app.state.timeline, producer=rt.producer)
             rt.tasks.start("outbox-relay", relay.run())
@@ -119,9 +129,15 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     supervisors = principal_dependency(
         settings.auth, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})
     )
+    agents_or_watchers = principal_dependency(
+        settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+    )
     app.include_router(merge_routes.build_router(agents_only, supervisors))
     app.include_router(audit_routes.build_router(supervisors))
     app.include_router(kpi_routes.build_router(supervisors))
+    app.include_router(
+        stream_routes.build_router(agents_or_watchers, queue_seconds=settings.live_queue_seconds)
+    )
     app.add_middleware(audit_routes.AuditMiddleware)
     app.include_router(queue_routes.build_router(authenticate))
     app.include_router(search_routes.build_router(agents_only))

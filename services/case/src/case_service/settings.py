@@ -117,6 +117,13 @@ class CaseSettings(ServiceSettings):
         default=15, gt=0, description="How often SLA due times are checked for breaches."
     )
 
+    live_queue_seconds: float = Field(
+        default=10, gt=0, description="How often supervisors' live streams get queue figures."
+    )
+    live_queue_size: int = Field(
+        default=1000, ge=10, description="Events a live subscriber may lag before it is dropped."
+    )
+
     def rules_for(self, tenant_id: str) -> TenantCaseRules:
         """The tenant's case rules."""
         return self.tenant_rules.get(tenant_id, self.default_rules)

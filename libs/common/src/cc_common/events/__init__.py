@@ -12,7 +12,7 @@ from cc_common.events.agents import (
     RoutingPolicyConfigured,
     TaskAction,
 )
-from cc_common.events.cases import CaseSlaBreached
+from cc_common.events.cases import CaseChanged, CaseSlaBreached
 from cc_common.events.envelope import (
     Envelope,
     derived_event_id,
@@ -48,6 +48,7 @@ from cc_common.events.registry import (
     AGENT_PRESENCE_CHANGED,
     AGENT_TASK_ACTED,
     CALLBACK_REQUESTED,
+    CASE_CHANGED,
     CASE_SLA_BREACHED,
     EVENT_TYPES,
     INTERACTION_RECEIVED,
@@ -68,6 +69,7 @@ __all__ = [
     "AGENT_PRESENCE_CHANGED",
     "AGENT_TASK_ACTED",
     "CALLBACK_REQUESTED",
+    "CASE_CHANGED",
     "CASE_SLA_BREACHED",
     "EVENT_TYPES",
     "INTERACTION_RECEIVED",
@@ -83,6 +85,7 @@ __all__ = [
     "BusinessHours",
     "CallStatus",
     "CallbackRequested",
+    "CaseChanged",
     "CaseSlaBreached",
     "Channel",
     "ChannelClass",

@@ -13,7 +13,7 @@ from cc_common.events.agents import (
     QueueConfigured,
     RoutingPolicyConfigured,
 )
-from cc_common.events.cases import CaseSlaBreached
+from cc_common.events.cases import CaseChanged, CaseSlaBreached
 from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Interaction
 from cc_common.events.outbound import CallbackRequested, OutboundFailed, OutboundRequested
@@ -30,6 +30,7 @@ OUTBOUND_REQUESTED: Final = "outbound.requested"
 OUTBOUND_FAILED: Final = "outbound.failed"
 CALLBACK_REQUESTED: Final = "callback.requested"
 CASE_SLA_BREACHED: Final = "case.sla_breached"
+CASE_CHANGED: Final = "case.changed"
 
 
 def routing_event_type(state: TaskState) -> str:
@@ -49,6 +50,7 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     OUTBOUND_FAILED: OutboundFailed,
     CALLBACK_REQUESTED: CallbackRequested,
     CASE_SLA_BREACHED: CaseSlaBreached,
+    CASE_CHANGED: CaseChanged,
     **{routing_event_type(state): RoutingChange for state in TaskState},
 }
 

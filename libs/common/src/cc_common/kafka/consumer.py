@@ -111,8 +111,10 @@ class ConsumerRunner:
         producer: EventProducer,
         order_key: OrderKey = by_tenant,
         retry: RetryPolicy | None = None,
+        start_at: str = "earliest",
     ) -> None:
         self._settings = settings
+        self._start_at = start_at
         self._topics = list(topics)
         self.group_id = group_id
         if (handler is None) == (group_handler is None):
@@ -139,7 +141,7 @@ class ConsumerRunner:
             client_id=f"{self._settings.client_id}-{self.group_id}",
             group_id=self.group_id,
             enable_auto_commit=False,
-            auto_offset_reset="earliest",
+            auto_offset_reset=self._start_at,
             fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
             max_poll_records=self._settings.max_poll_records,
             session_timeout_ms=self._settings.session_timeout_ms,

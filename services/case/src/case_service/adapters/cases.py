@@ -44,6 +44,17 @@ INDEXES = (
 )
 
 
+def _seen(case: dict[str, Any] | None) -> dict[str, Any]:
+    """What a contact's assignment reports of the case it joined (for live views)."""
+    if case is None:
+        return {}
+    return {
+        "status": case["status"],
+        "assignee_id": case.get("assignee_id"),
+        "queue": case.get("queue"),
+    }
+
+
 class VersionConflict(Exception):
     """The case changed since the caller read it (If-Match failed)."""
 
@@ -69,15 +80,19 @@ class CaseRepository:
         current = await self._cases.find_one({"_id": mapping["case_id"]}) if mapping else None
         if current is None:
             joined = await self._open_case_to_join(contact)
-            case_id = joined or first_case_id(contact.tenant_id, contact.conversation_key)
+            case_id = (
+                joined["_id"]
+                if joined
+                else first_case_id(contact.tenant_id, contact.conversation_key)
+            )
             await self._create(case_id, contact)
             if joined:
-                await self._touch(joined, contact.at, returned=True)
+                await self._touch(case_id, contact.at, returned=True)
             await self._map(conversation_id, contact.tenant_id, case_id)
-            return Assignment(case_id, ContactOutcome.JOIN)
+            return Assignment(case_id, ContactOutcome.JOIN, **_seen(joined))
         if not contact.from_customer:
             await self._touch(current["_id"], contact.at)
-            return Assignment(current["_id"], ContactOutcome.JOIN)
+            return Assignment(current["_id"], ContactOutcome.JOIN, **_seen(current))
         outcome = customer_contact(current, contact.at, self._policy_for(contact.tenant_id))
         if outcome is ContactOutcome.NEW_CASE:
             if current["status"] == CaseStatus.SOLVED:
@@ -88,12 +103,14 @@ class CaseRepository:
             await self._create(case_id, contact, follows=current["_id"])
             await self._map(conversation_id, contact.tenant_id, case_id)
             return Assignment(case_id, outcome, previous_case_id=current["_id"])
+        seen = _seen(current)
         if outcome is not ContactOutcome.JOIN:
             await self._set_status(current, CaseStatus.OPEN, contact.at)
+            seen["status"] = CaseStatus.OPEN.value
         await self._touch(current["_id"], contact.at, returned=outcome is not ContactOutcome.JOIN)
-        return Assignment(current["_id"], outcome)
+        return Assignment(current["_id"], outcome, **seen)
 
-    async def _open_case_to_join(self, contact: Contact) -> str | None:
+    async def _open_case_to_join(self, contact: Contact) -> dict[str, Any] | None:
         """The customer's newest active case on the channel, where the tenant's rules join one."""
         if contact.channel not in self._policy_for(contact.tenant_id).join_open_case_channels:
             return None
@@ -105,13 +122,13 @@ class CaseRepository:
                     "channel": contact.channel,
                     "status": {"$in": sorted(ACTIVE)},
                 },
-                projection={"_id": 1},
+                projection={"status": 1, "assignee_id": 1, "queue": 1},
             )
             .sort("opened_at", -1)
             .limit(1)
         )
-        found = [doc["_id"] async for doc in cursor]
-        return str(found[0]) if found else None
+        found = [doc async for doc in cursor]
+        return found[0] if found else None
 
     async def _create(self, case_id: str, contact: Contact, follows: str | None = None) -> None:
         await self._cases.update_one(

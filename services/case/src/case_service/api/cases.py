@@ -5,9 +5,10 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
 from case_service.adapters.cases import VersionConflict
+from case_service.api.announce import announce
 from case_service.api.deps import CasesDep, TimelineDep
 from case_service.api.paging import timeline_page
 from case_service.api.schemas import (
@@ -73,6 +74,7 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
     async def edit_case(
         case_id: str,
         body: CaseUpdate,
+        request: Request,
         principal: Writer,
         cases: CasesDep,
         timeline: TimelineDep,
@@ -103,23 +105,28 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
             ) from exc
         if updated is None:
             raise HTTPException(404, "No such case.")
-        await timeline.add(
-            case_entry(
-                updated,
-                entry_id=str(uuid.uuid4()),
-                kind=plan.kind,
-                at=now,
-                summary=plan.summary,
-                details={"changes": plan.changes, "version": updated["version"]},
-                actor=principal.subject,
-            )
+        entry = case_entry(
+            updated,
+            entry_id=str(uuid.uuid4()),
+            kind=plan.kind,
+            at=now,
+            summary=plan.summary,
+            details={"changes": plan.changes, "version": updated["version"]},
+            actor=principal.subject,
         )
+        await timeline.add(entry)
+        await announce(request, updated, entry, principal.subject)
         response.headers["ETag"] = etag(updated)
         return case_read(updated)
 
     @router.post("/{case_id}/notes", status_code=201)
     async def add_note(
-        case_id: str, body: NoteCreate, principal: Writer, cases: CasesDep, timeline: TimelineDep
+        case_id: str,
+        body: NoteCreate,
+        request: Request,
+        principal: Writer,
+        cases: CasesDep,
+        timeline: TimelineDep,
     ) -> TimelineEntryRead:
         """An internal note on the case (never sent to the customer); @agent-id mentions."""
         case = await case_of(principal, case_id, cases)
@@ -127,12 +134,14 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
             case, note_id=uuid.uuid4(), author=principal.subject, text=body.text, at=utc_now()
         )
         await timeline.add(entry)
+        await announce(request, case, entry, principal.subject)
         return TimelineEntryRead(id=entry["_id"], **entry)
 
     @router.put("/{case_id}/csat")
     async def record_csat(
         case_id: str,
         body: CsatCreate,
+        request: Request,
         principal: CsatWriter,
         cases: CasesDep,
         timeline: TimelineDep,
@@ -147,17 +156,17 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
         )
         if updated is None:
             raise HTTPException(404, "No such case.")
-        await timeline.add(
-            case_entry(
-                updated,
-                entry_id=str(uuid.uuid4()),
-                kind="case.csat",
-                at=now,
-                summary=f"CSAT {body.score}/5",
-                details={"csat": rating},
-                actor=principal.subject,
-            )
+        entry = case_entry(
+            updated,
+            entry_id=str(uuid.uuid4()),
+            kind="case.csat",
+            at=now,
+            summary=f"CSAT {body.score}/5",
+            details={"csat": rating},
+            actor=principal.subject,
         )
+        await timeline.add(entry)
+        await announce(request, updated, entry, principal.subject)
         response.headers["ETag"] = etag(updated)
         return case_read(updated)
 

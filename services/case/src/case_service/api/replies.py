@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from case_service.api.announce import announce
 from case_service.api.deps import CasesDep, TimelineDep
 from case_service.domain.replies import (
     NoReplyAddress,
@@ -93,6 +94,7 @@ def build_router(write: Any) -> APIRouter:
         if stored.get("outbox_pending"):
             await _announce(request, event, timeline)
             await cases.note_agent_reply(case, stored["occurred_at"])
+            await announce(request, case, stored, principal.subject)
         return ReplyRead(
             reply_id=reply_id,
             case_id=case_id,

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from case_service.domain.calls import CALLBACK_DISPOSITIONS, call_fact, merge
 from case_service.domain.identity import IdentityRules, keys_in_priority, verified_keys
 from case_service.domain.lifecycle import Assignment, Contact, ContactOutcome
+from case_service.domain.live import case_changed
 from case_service.domain.merging import (
     MergeAction,
     Resolution,
@@ -42,7 +43,7 @@ from cc_common.events import (
     derived_event_id,
 )
 from cc_common.kafka.consumer import Delivery
-from cc_common.topics import INTERACTIONS
+from cc_common.topics import CASES, INTERACTIONS
 from cc_common.tracing import current_trace_id
 
 
@@ -169,15 +170,17 @@ class TimelineHandler:
             return
         if await self._settled_reply(event):
             return
-        customer_id, case_id = await self._placement(event)
+        customer_id, case_id, case = await self._placement(event)
         if interaction.kind is InteractionKind.CALL and interaction.voice is not None:
             await self._store_call(event, customer_id=customer_id, case_id=case_id)
         else:
-            await self._timeline.add(
-                interaction_entry(
-                    event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
-                )
+            entry = interaction_entry(
+                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
             )
+            await self._timeline.add(entry)
+            if case is not None and self._publish is not None:
+                # For live views; a replay (case None) announced it the first time.
+                await self._publish(CASES.name, case_changed(case, entry, actor=None))
         # Routing changes that overtook their interaction (another topic) join now.
         await self._timeline.adopt_pending(
             event.tenant_id, str(event.id), customer_id=customer_id, case_id=case_id
@@ -194,8 +197,11 @@ class TimelineHandler:
                 at=event.occurred_at,
             )
 
-    async def _placement(self, event: Envelope[Interaction]) -> tuple[str, str]:
-        """(customer, case) of an interaction: as first decided on a replay, else resolved.
+    async def _placement(
+        self, event: Envelope[Interaction]
+    ) -> tuple[str, str, dict[str, Any] | None]:
+        """(customer, case, the case as seen) of an interaction: as first decided on a
+        replay (then the case is None), else resolved.
 
         A call's later events stay on the case its first event joined.
         """
@@ -207,7 +213,7 @@ class TimelineHandler:
             )
             known = (call["customer_id"], call["case_id"]) if call else None
         if known is not None:
-            return known
+            return known[0], known[1], None
         customer = interaction.customer()
         identities = customer.identities if customer else ()
         rules = self._rules(event.tenant_id)
@@ -238,7 +244,17 @@ class TimelineHandler:
         assignment = await self._cases.assign(contact)
         if assignment.outcome is not ContactOutcome.JOIN:
             await self._timeline.add(contact_outcome_entry(contact, assignment))
-        return customer_id, assignment.case_id
+        seen = {
+            "_id": assignment.case_id,
+            "tenant_id": event.tenant_id,
+            "customer_id": customer_id,
+            "channel": contact.channel,
+            "conversation_key": contact.conversation_key,
+            "status": assignment.status,
+            "assignee_id": assignment.assignee_id,
+            "queue": assignment.queue,
+        }
+        return customer_id, assignment.case_id, seen
 
     async def _settle(
         self,

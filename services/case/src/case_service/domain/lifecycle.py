@@ -122,6 +122,9 @@ class Assignment:
     outcome: ContactOutcome
     previous_case_id: str | None = None
     """With NEW_CASE on a conversation that had one: the case it followed."""
+    status: str = "new"
+    assignee_id: str | None = None
+    queue: str | None = None
 
 
 def customer_contact(case: dict[str, Any], at: datetime, policy: CasePolicy) -> ContactOutcome:

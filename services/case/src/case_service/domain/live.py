@@ -1,0 +1,67 @@
+"""Live updates: what changed on a case, as an event, and who gets to see it (pure).
+
+Agents follow their own work: offers and tasks the router gives them, and changes
+on the cases assigned to them. Supervisors and admins follow the whole tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cc_common.auth import Principal, Role
+from cc_common.events import (
+    CASE_CHANGED,
+    CaseChanged,
+    CaseSlaBreached,
+    Envelope,
+    RoutingChange,
+    utc_now,
+)
+from cc_common.events.envelope import EVENT_ID_NAMESPACE
+
+WATCH_ALL = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+
+def case_changed(
+    case: dict[str, Any], entry: dict[str, Any], *, actor: str | None
+) -> Envelope[CaseChanged]:
+    """The event announcing a new timeline entry on a case (its id follows the entry's)."""
+    return Envelope[CaseChanged](
+        id=uuid.uuid5(EVENT_ID_NAMESPACE, f"case-changed|{entry['_id']}"),
+        type=CASE_CHANGED,
+        tenant_id=case["tenant_id"],
+        occurred_at=utc_now(),
+        source="case",
+        correlation_id=case.get("conversation_key"),
+        data=CaseChanged(
+            case_id=case["_id"],
+            customer_id=case["customer_id"],
+            entry_id=entry["_id"],
+            change=entry["kind"],
+            summary=(entry.get("summary") or "")[:300] or None,
+            channel=case["channel"],
+            status=case["status"],
+            assignee_id=case.get("assignee_id"),
+            queue=case.get("queue"),
+            actor=actor,
+        ),
+    )
+
+
+def audience(principal: Principal, event: Envelope[Any]) -> bool:
+    """True when the event is for this subscriber."""
+    if event.tenant_id != principal.tenant_id:
+        return False
+    if principal.has_any(WATCH_ALL):
+        return True
+    data = event.data
+    if isinstance(data, RoutingChange | CaseChanged | CaseSlaBreached):
+        agent = data.agent_id if isinstance(data, RoutingChange) else data.assignee_id
+        return agent == principal.subject
+    return False
+
+
+def event_name(event: Envelope[Any]) -> str:
+    """The SSE event name: the event type, with task states as ``task``."""
+    return "task" if isinstance(event.data, RoutingChange) else event.type
