@@ -60,6 +60,12 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/audit"): (None, 200),
     ("get", "/v1/kpis"): (None, 200),
     ("get", "/v1/queues"): (None, 503),  # no router in this test; the router scopes it
+    ("post", "/v1/webhooks"): ({"url": "https://hooks.example.com/x", "events": ["*"]}, 201),
+    ("get", "/v1/webhooks"): (None, 200),
+    ("post", "/v1/webhooks/{webhook_id}/rotate-secret"): (None, 404),
+    ("delete", "/v1/webhooks/{webhook_id}"): (None, 404),
+    ("get", "/v1/webhooks/{webhook_id}/deliveries"): (None, 404),
+    ("post", "/v1/webhooks/deliveries/{delivery_id}/redrive"): (None, 404),
     # An endless stream: test_case_live.py shows another tenant receives nothing.
     ("get", "/v1/events"): (None, STREAM),
 }
@@ -103,7 +109,15 @@ async def acme_world(api: CaseApi) -> dict[str, str]:
         found = (await api.client.get("/v1/merge-proposals", headers=supervisor)).json()
         return str(found[0]["id"]) if found else None
 
+    hook = await api.client.post(
+        "/v1/webhooks",
+        json={"url": "https://hooks.example.com/acme", "events": ["case.changed"]},
+        headers=api.auth("acme", Role.ADMIN),
+    )
+    assert hook.status_code == 201, hook.text
     return {
+        "webhook_id": hook.json()["id"],
+        "delivery_id": str(uuid.uuid4()),
         "customer_id": customer["id"],
         "other_customer_id": other["id"],
         "case_id": cases[0]["id"],
@@ -179,6 +193,8 @@ async def test_no_endpoint_lets_another_tenant_read_or_change_anything(api: Case
     supervisor = api.auth("acme", Role.SUPERVISOR)
     proposals = (await api.client.get("/v1/merge-proposals", headers=supervisor)).json()
     assert [p["id"] for p in proposals] == [world["proposal_id"]]
+    hooks = (await api.client.get("/v1/webhooks", headers=api.auth("acme", Role.ADMIN))).json()
+    assert [h["url"] for h in hooks] == ["https://hooks.example.com/acme"]
 
     # The audit log: acme's records show acme's people; the intruder's attempts are
     # recorded under the intruder's tenant, every one refused.

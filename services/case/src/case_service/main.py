@@ -5,11 +5,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
 
-from case_service.adapters import audit, cases, customers, kpis, merges, search, timeline
+from case_service.adapters import (
+    audit,
+    cases,
+    customers,
+    kpis,
+    merges,
+    search,
+    timeline,
+    webhooks,
+)
 from case_service.api import agents as agent_routes
 from case_service.api import audit as audit_routes
 from case_service.api import cases as case_routes
@@ -20,9 +30,11 @@ from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
 from case_service.api import search as search_routes
 from case_service.api import stream as stream_routes
+from case_service.api import webhooks as webhook_routes
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
 from case_service.consumers.timeline import TimelineHandler, conversation_order
+from case_service.consumers.webhooks import WebhookFanout, WebhookSender
 from case_service.live import LiveHub
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
@@ -39,6 +51,7 @@ INDEXES = (
     *merges.INDEXES,
     *audit.INDEXES,
     *kpis.INDEXES,
+    *webhooks.INDEXES,
 )
 
 
@@ -83,6 +96,21 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 handler=app.state.live,
                 start_at="latest",
             )
+            app.state.webhooks = webhooks.WebhookRepository(rt.db)
+            rt.add_consumer(
+                topics=[CASES.name, ROUTING.name],
+                group_id=f"{settings.consumer_group}-webhooks",
+                handler=WebhookFanout(app.state.webhooks),
+            )
+            sender = WebhookSender(
+                app.state.webhooks,
+                concurrency=settings.webhook_senders,
+                timeout_seconds=settings.webhook_timeout_seconds,
+                allow_private_targets=settings.webhook_allow_private_targets,
+                first_retry=timedelta(seconds=settings.webhook_first_retry_seconds),
+                retry_for=timedelta(hours=settings.webhook_retry_hours),
+            )
+            rt.tasks.start("webhook-sender", sender.run())
             relay = OutboxRelay(outbox=app.state.timeline, producer=rt.producer)
             rt.tasks.start("outbox-relay", relay.run())
             watcher = SlaWatcher(
@@ -97,6 +125,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             finally:
                 relay.stop()
                 watcher.stop()
+                sender.stop()
                 await app.state.audit.stop()
                 await app.state.router_client.aclose()
 
@@ -135,6 +164,16 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     app.include_router(merge_routes.build_router(agents_only, supervisors))
     app.include_router(audit_routes.build_router(supervisors))
     app.include_router(kpi_routes.build_router(supervisors))
+    integrators = principal_dependency(
+        settings.auth, roles=frozenset({Role.ADMIN, Role.INTEGRATION})
+    )
+    app.include_router(
+        webhook_routes.build_router(
+            integrators,
+            allow_insecure=settings.webhook_allow_private_targets,
+            rotation_overlap=timedelta(hours=settings.webhook_secret_overlap_hours),
+        )
+    )
     app.include_router(
         stream_routes.build_router(agents_or_watchers, queue_seconds=settings.live_queue_seconds)
     )

@@ -124,6 +124,22 @@ class CaseSettings(ServiceSettings):
         default=1000, ge=10, description="Events a live subscriber may lag before it is dropped."
     )
 
+    webhook_senders: int = Field(default=8, ge=1, description="Webhook deliveries in flight.")
+    webhook_timeout_seconds: float = Field(default=10, gt=0, description="Per delivery attempt.")
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow http and private or loopback addresses (local development, tests).",
+    )
+    webhook_first_retry_seconds: float = Field(
+        default=10, gt=0, description="Wait before a failed delivery's first retry (doubling)."
+    )
+    webhook_retry_hours: float = Field(
+        default=24, gt=0, description="How long failed deliveries are retried before failing."
+    )
+    webhook_secret_overlap_hours: float = Field(
+        default=24, gt=0, description="How long a rotated-out secret still signs deliveries."
+    )
+
     def rules_for(self, tenant_id: str) -> TenantCaseRules:
         """The tenant's case rules."""
         return self.tenant_rules.get(tenant_id, self.default_rules)

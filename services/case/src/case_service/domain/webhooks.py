@@ -1,0 +1,101 @@
+"""Outbound webhooks: which events a subscription gets, how deliveries are signed, and
+when a failed one is tried again (pure).
+
+Each delivery carries ``X-CC-Timestamp`` (Unix seconds) and
+``X-CC-Signature: t=<timestamp>,v1=<hex>[,v1=<hex>]``, where each ``v1`` is
+HMAC-SHA256 of ``"<timestamp>.<raw body>"`` under one of the subscription's valid
+secrets (two during a rotation). Receivers recompute it with their secret, compare in
+constant time, and refuse timestamps older than a few minutes (replays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
+from urllib.parse import urlsplit
+
+RETRY_FOR = timedelta(hours=24)
+FIRST_RETRY = timedelta(seconds=10)
+LONGEST_WAIT = timedelta(hours=1)
+EVENT_PATTERNS = ("case.changed", "case.sla_breached", "task.*", "*")
+
+
+class UnsafeUrl(ValueError):
+    """The URL is not one we deliver to."""
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def signature_header(secret_values: Iterable[str], timestamp: int, body: bytes) -> str:
+    """``t=<timestamp>,v1=<hex>`` with one ``v1`` per valid secret."""
+    signed = f"{timestamp}.".encode() + body
+    parts = [f"t={timestamp}"]
+    for secret in secret_values:
+        digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        parts.append(f"v1={digest}")
+    return ",".join(parts)
+
+
+def verify(header: str, secret: str, body: bytes, now: int, tolerance: int = 300) -> bool:
+    """What a receiver does (used by our tests and documented for integrators)."""
+    fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
+    timestamps = [v for k, v in fields if k == "t"]
+    if len(timestamps) != 1 or not timestamps[0].isdigit():
+        return False
+    timestamp = int(timestamps[0])
+    if abs(now - timestamp) > tolerance:
+        return False
+    expected = signature_header([secret], timestamp, body).split(",v1=")[1]
+    return any(hmac.compare_digest(v, expected) for k, v in fields if k == "v1")
+
+
+def wanted(patterns: Iterable[str], event_type: str) -> bool:
+    """True when one of the subscription's patterns (``task.*``, ``*``) names the type."""
+    return any(fnmatchcase(event_type, pattern) for pattern in patterns)
+
+
+def next_attempt(
+    since: datetime,
+    attempts: int,
+    now: datetime,
+    *,
+    first: timedelta = FIRST_RETRY,
+    retry_for: timedelta = RETRY_FOR,
+) -> datetime | None:
+    """When to try again after ``attempts`` failures (10 s, doubling, at most an hour
+    apart), or None once retrying has lasted a day since ``since``."""
+    wait = min(first * (2 ** max(0, attempts - 1)), LONGEST_WAIT)
+    at = now + wait
+    return at if at <= since + retry_for else None
+
+
+def check_url(url: str, *, allow_insecure: bool) -> None:
+    """https only (http when allowed, for local development), no credentials in it, and
+    no literal private, loopback or link-local address unless insecure targets are
+    allowed. Host names are checked again when resolved, at delivery."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" and not (allow_insecure and parts.scheme == "http"):
+        raise UnsafeUrl("webhook URLs must use https")
+    if not parts.hostname:
+        raise UnsafeUrl("the URL has no host")
+    if parts.username or parts.password:
+        raise UnsafeUrl("put no credentials in the URL; verify our signature instead")
+    if not allow_insecure:
+        check_address(parts.hostname)
+
+
+def check_address(host: str) -> None:
+    """Refuse addresses inside private networks (server-side request forgery)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return  # a name: its resolved addresses are checked at delivery
+    if not address.is_global:
+        raise UnsafeUrl(f"{host} is not a public address")
