@@ -45,6 +45,11 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("post", "/v1/cases/{case_id}/notes"): (NOTE, 404),
     ("put", "/v1/cases/{case_id}/csat"): ({"score": 1}, 404),
     ("get", "/v1/cases/{case_id}/timeline"): (None, 404),
+    ("post", "/v1/cases/{case_id}/merges"): (
+        {"source_case_id": "{case_id}", "reason": "r"},
+        404,
+    ),
+    ("post", "/v1/cases/{case_id}/split"): ({"entry_ids": ["{case_id}"]}, 404),
     ("post", "/v1/cases/{case_id}/replies"): ({"text": "x"}, 404),
     ("post", "/v1/merges/{merge_id}/undo"): (None, 404),
     ("post", "/v1/merge-proposals/{proposal_id}/accept"): (None, 404),
@@ -152,11 +157,7 @@ async def test_no_endpoint_lets_another_tenant_read_or_change_anything(api: Case
         if expected == STREAM:
             continue
         path = template.format(**world)
-        filled = (
-            {k: (v.format(**world) if isinstance(v, str) else v) for k, v in body.items()}
-            if body is not None
-            else None
-        )
+        filled = {k: _filled(v, world) for k, v in body.items()} if body is not None else None
         response = await api.client.request(
             method.upper(), path, json=filled, headers=intruder_with_etag, params=params
         )
@@ -218,3 +219,11 @@ async def test_no_endpoint_lets_another_tenant_read_or_change_anything(api: Case
     assert attempts
     assert {r["status"] for r in attempts} == {404}
     assert {r["action"] for r in attempts} == {"read", "change"}
+
+
+def _filled(value: Any, world: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**world)
+    if isinstance(value, list):
+        return [_filled(v, world) for v in value]
+    return value

@@ -243,3 +243,65 @@ async def test_a_missed_first_response_is_a_breach_on_the_case_and_an_event(
 
 def datetime_of(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+async def test_an_agent_merges_two_cases_of_a_customer_and_splits_one(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    identities = [email_identity(address)]
+    await api.publish(message("acme", f"mail:{address}:1", identities, text="order late"))
+    await api.publish(message("acme", f"mail:{address}:2", identities, text="order late?"))
+    customer = await api.customer_of("acme", f"email:{address}")
+
+    async def two_cases() -> list[dict[str, Any]] | None:
+        found: list[dict[str, Any]] = await api.get(f"/v1/customers/{customer['id']}/cases", "acme")
+        return found if len(found) == 2 else None
+
+    newer, older = await eventually(two_cases, timeout=20, what="two cases")
+    merged = await api.client.post(
+        f"/v1/cases/{older['id']}/merges",
+        json={"source_case_id": newer["id"], "reason": "same late order"},
+        headers=api.auth("acme"),
+    )
+    assert merged.status_code == 200, merged.text
+    on_older = await api.get(f"/v1/cases/{older['id']}/timeline", "acme", kind="message")
+    assert sorted(e["summary"] for e in on_older["items"]) == ["order late", "order late?"]
+    closed, _ = await read(api, "acme", newer["id"])
+    assert (closed["status"], closed["merged_into"]) == ("closed", older["id"])
+    # The merged case's conversation now joins the surviving case.
+    await api.publish(message("acme", f"mail:{address}:2", identities, text="any news?"))
+
+    async def joined() -> bool:
+        page = await api.get(f"/v1/cases/{older['id']}/timeline", "acme", kind="message")
+        return len(page["items"]) == 3
+
+    await eventually(joined, timeout=20, what="the next message on the surviving case")
+    again = await api.client.post(
+        f"/v1/cases/{older['id']}/merges",
+        json={"source_case_id": newer["id"], "reason": "again"},
+        headers=api.auth("acme"),
+    )
+    assert again.status_code == 409  # closed
+
+    # Split the question that is a different matter into a case of its own.
+    messages = (await api.get(f"/v1/cases/{older['id']}/timeline", "acme", kind="message"))["items"]
+    question = next(e for e in messages if e["summary"] == "any news?")
+    split = await api.client.post(
+        f"/v1/cases/{older['id']}/split",
+        json={"entry_ids": [question["id"]], "subject": "delivery news"},
+        headers=api.auth("acme"),
+    )
+    assert split.status_code == 201, split.text
+    created = split.json()
+    assert (created["split_from"], created["subject"], created["status"]) == (
+        older["id"],
+        "delivery news",
+        "open",
+    )
+    on_new = await api.get(f"/v1/cases/{created['id']}/timeline", "acme")
+    assert [e["kind"] for e in on_new["items"]] == ["case.split_from", "message"]
+    foreign = await api.client.post(
+        f"/v1/cases/{older['id']}/split",
+        json={"entry_ids": [on_new["items"][1]["id"]]},
+        headers=api.auth("acme"),
+    )
+    assert foreign.status_code == 409  # not on that case any more

@@ -20,6 +20,7 @@ from case_service.adapters import (
     timeline,
     webhooks,
 )
+from case_service.adapters.case_moves import CaseMoves
 from case_service.api import agents as agent_routes
 from case_service.api import audit as audit_routes
 from case_service.api import cases as case_routes
@@ -71,6 +72,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             )
             app.state.timeline = timeline.TimelineRepository(rt.db)
             app.state.search = search.SearchRepository(rt.db)
+            app.state.case_moves = CaseMoves(rt.db)
             app.state.kpis = kpis.KpiRepository(rt.db)
             app.state.audit = audit.AuditLog(rt.db)
             rt.tasks.start("audit-writer", app.state.audit.run())

@@ -7,12 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 
+from case_service.adapters.case_moves import CaseMoves, MoveRefused
 from case_service.adapters.cases import VersionConflict
 from case_service.api.announce import announce
 from case_service.api.deps import CasesDep, TimelineDep
 from case_service.api.paging import timeline_page
 from case_service.api.schemas import (
+    CaseMergeCreate,
     CaseRead,
+    CaseSplitCreate,
     CaseUpdate,
     CsatCreate,
     NoteCreate,
@@ -169,6 +172,48 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
         await announce(request, updated, entry, principal.subject)
         response.headers["ETag"] = etag(updated)
         return case_read(updated)
+
+    @router.post("/{case_id}/merges")
+    async def merge_case(
+        case_id: str, body: CaseMergeCreate, request: Request, principal: Writer
+    ) -> CaseRead:
+        """Merge another case of the same customer into this one (it is closed)."""
+        moves: CaseMoves = request.app.state.case_moves
+        try:
+            merged = await moves.merge(
+                principal.tenant_id,
+                source_id=body.source_case_id,
+                target_id=case_id,
+                actor=principal.subject,
+                reason=body.reason,
+                at=utc_now(),
+            )
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except MoveRefused as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return case_read(merged)
+
+    @router.post("/{case_id}/split", status_code=201)
+    async def split_case(
+        case_id: str, body: CaseSplitCreate, request: Request, principal: Writer
+    ) -> CaseRead:
+        """Move some entries into a new case (a second matter raised in one conversation)."""
+        moves: CaseMoves = request.app.state.case_moves
+        try:
+            created = await moves.split(
+                principal.tenant_id,
+                case_id,
+                entry_ids=body.entry_ids,
+                subject=body.subject,
+                actor=principal.subject,
+                at=utc_now(),
+            )
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except MoveRefused as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return case_read(created)
 
     @router.get("/{case_id}/timeline")
     async def read_case_timeline(

@@ -49,6 +49,8 @@ class CaseRead(BaseModel):
         default=None, description="The closed case of the same conversation this one follows."
     )
     csat: dict[str, Any] | None = None
+    merged_into: str | None = None
+    split_from: str | None = None
     sla: dict[str, Any] | None = Field(
         default=None,
         description="first_response/resolution due times and, once missed, breached_at.",
@@ -73,6 +75,22 @@ class CaseUpdate(BaseModel):
     assignee_id: str | None = Field(default=None, max_length=128)
     tags: list[Tag] | None = Field(default=None, max_length=50)
     custom_fields: dict[FieldName, FieldValue] | None = Field(default=None, max_length=100)
+    subject: str | None = Field(default=None, max_length=500)
+
+
+class CaseMergeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source_case_id: str = Field(max_length=64, description="The case that joins this one.")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class CaseSplitCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entry_ids: list[Annotated[str, StringConstraints(max_length=128)]] = Field(
+        min_length=1, max_length=500, description="Entries of this case to move."
+    )
     subject: str | None = Field(default=None, max_length=500)
 
 
