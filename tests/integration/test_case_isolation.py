@@ -28,6 +28,7 @@ NOTE = {"text": "x"}
 # (method, path template) -> (body, what another tenant gets)
 OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/customers/{customer_id}"): (None, 404),
+    ("patch", "/v1/customers/{customer_id}"): ({"tier": "x"}, 404),
     ("post", "/v1/customers/{customer_id}/identities"): (
         {"kind": "email", "value": "i@x.org"},
         404,

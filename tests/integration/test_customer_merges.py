@@ -232,3 +232,43 @@ async def test_concurrent_first_contacts_of_one_identity_make_one_customer(
         *(repository.resolve("acme", keys, display_name=None, seen_at=utc_now()) for _ in range(20))
     )
     assert len({r.customer_id for r in results}) == 1
+
+
+async def test_a_profile_is_edited_with_its_etag(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    await api.publish(message("acme", f"mail:{address}", [email_identity(address)]))
+    customer = await api.customer_of("acme", f"email:{address}")
+    url = f"/v1/customers/{customer['id']}"
+    etag = (await api.client.get(url, headers=api.auth("acme"))).headers["ETag"]
+    body = {
+        "display_name": "山田 太郎",
+        "language": "ja-JP",
+        "tier": "gold",
+        "vip": True,
+        "consent": {"marketing_email": False},
+        "attributes": {"crm_account": "A-1001"},
+    }
+    edited = await api.client.patch(url, json=body, headers={**api.auth("acme"), "If-Match": etag})
+    assert edited.status_code == 200, edited.text
+    profile = edited.json()
+    assert (profile["language"], profile["tier"], profile["vip"]) == ("ja-JP", "gold", True)
+    merged = await api.client.patch(
+        url,
+        json={"consent": {"marketing_sms": True}},
+        headers={**api.auth("acme"), "If-Match": edited.headers["ETag"]},
+    )
+    assert merged.json()["consent"] == {"marketing_email": False, "marketing_sms": True}
+    stale = await api.client.patch(
+        url, json={"tier": "silver"}, headers={**api.auth("acme"), "If-Match": etag}
+    )
+    assert stale.status_code == 412
+    bad = await api.client.patch(
+        url,
+        json={"language": "not a language"},
+        headers={**api.auth("acme"), "If-Match": merged.headers["ETag"]},
+    )
+    assert bad.status_code == 422
+    found = await api.client.get(
+        "/v1/search", params={"q": "太郎", "scope": "customers"}, headers=api.auth("acme")
+    )
+    assert [h["customer_id"] for h in found.json()["hits"]] == [customer["id"]]

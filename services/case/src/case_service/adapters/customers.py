@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from case_service.adapters.cases import VersionConflict
 from case_service.domain.merging import Conflict, Resolution
 from case_service.domain.search import searchable
 from cc_common.mongo import Document, IndexSpec
@@ -51,7 +52,7 @@ class CustomerRepository:
         before = await self._customers.find_one_and_update(
             {"_id": customer_id},
             {
-                "$setOnInsert": {"tenant_id": tenant_id, "created_at": seen_at},
+                "$setOnInsert": {"tenant_id": tenant_id, "created_at": seen_at, "version": 1},
                 "$max": {"last_seen_at": seen_at},
                 **({"$set": {"display_name": display_name}} if display_name else {}),
             },
@@ -146,6 +147,26 @@ class CustomerRepository:
             )
         ]
         return {**doc, "identities": identities}
+
+    async def update_profile(
+        self, tenant_id: str, customer_id: str, *, expected_version: int, fields: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Apply a profile edit if the customer is still at ``expected_version``.
+
+        Returns None if the customer is unknown; raises VersionConflict if it changed.
+        """
+        updated = await self._customers.find_one_and_update(
+            {"_id": customer_id, "tenant_id": tenant_id, "version": expected_version},
+            {"$set": fields, "$inc": {"version": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            if await self.exists(tenant_id, customer_id):
+                raise VersionConflict(customer_id)
+            return None
+        if "display_name" in fields:
+            await self.refresh_search(customer_id)
+        return await self.get(tenant_id, customer_id)
 
     async def exists(self, tenant_id: str, customer_id: str) -> bool:
         doc = await self._customers.find_one(

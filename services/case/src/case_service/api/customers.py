@@ -5,14 +5,15 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
+from case_service.adapters.cases import VersionConflict
 from case_service.adapters.customers import CustomerRepository
-from case_service.api.cases import case_read
+from case_service.api.cases import case_read, etag, expected_version
 from case_service.api.deps import CasesDep, CustomersDep, TimelineDep
 from case_service.api.paging import timeline_page
-from case_service.api.schemas import CaseRead, CustomerRead, TimelinePage
+from case_service.api.schemas import CaseRead, CustomerRead, CustomerUpdate, TimelinePage
 from case_service.domain.identity import identity_key, normalise_value, parse_identity_query
 from cc_common.auth import Principal
 from cc_common.events import Identity, IdentityKind
@@ -52,13 +53,45 @@ def build_router(
 
     @router.get("/{customer_id}")
     async def get_customer(
-        customer_id: str, principal: PrincipalDep, customers: CustomersDep
+        customer_id: str, principal: PrincipalDep, customers: CustomersDep, response: Response
     ) -> CustomerRead:
-        """One customer with every identity we know."""
+        """One customer with every identity we know; its ETag is what an edit sends."""
         found = await customers.get(principal.tenant_id, customer_id)
         if found is None:
             raise HTTPException(404, "No such customer.")
+        response.headers["ETag"] = etag(found)
         return _customer(found)
+
+    @router.patch("/{customer_id}", responses={412: {}, 428: {}})
+    async def edit_customer(
+        customer_id: str,
+        body: CustomerUpdate,
+        principal: LinkerDep,
+        customers: CustomersDep,
+        response: Response,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> CustomerRead:
+        """Name, language, tier, VIP, consent flags and custom attributes."""
+        version = expected_version(if_match)
+        patch = body.model_dump(exclude_unset=True)
+        fields = {k: v for k, v in patch.items() if k not in ("consent", "attributes")}
+        for group in ("consent", "attributes"):
+            for name, value in (patch.get(group) or {}).items():
+                fields[f"{group}.{name}"] = value
+        if not fields:
+            raise HTTPException(422, "Nothing to change.")
+        try:
+            updated = await customers.update_profile(
+                principal.tenant_id, customer_id, expected_version=version, fields=fields
+            )
+        except VersionConflict as exc:
+            raise HTTPException(
+                412, "The customer changed since you read it: read it again, then edit."
+            ) from exc
+        if updated is None:
+            raise HTTPException(404, "No such customer.")
+        response.headers["ETag"] = etag(updated)
+        return _customer(updated)
 
     @router.post("/{customer_id}/identities", status_code=201)
     async def link_identity(

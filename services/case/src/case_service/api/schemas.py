@@ -21,9 +21,15 @@ class CustomerRead(BaseModel):
     created_at: datetime
     last_seen_at: datetime | None = None
     identities: list[IdentityRead]
+    language: str | None = None
+    tier: str | None = None
+    vip: bool = False
+    consent: dict[str, bool] = {}
+    attributes: dict[str, Any] = {}
     merged_into: str | None = Field(
         default=None, description="Set when this customer was merged into another."
     )
+    version: int = Field(default=1, description="Also the ETag; send it in If-Match to edit.")
 
 
 class CaseRead(BaseModel):
@@ -62,6 +68,23 @@ class CaseRead(BaseModel):
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\s$.]+$")]
 FieldName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
 FieldValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool | None
+
+
+class CustomerUpdate(BaseModel):
+    """Only the fields sent change; ``consent`` and ``attributes`` merge (null clears one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(
+        default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="BCP 47."
+    )
+    tier: str | None = Field(default=None, max_length=32)
+    vip: bool | None = None
+    consent: dict[FieldName, bool | None] | None = Field(
+        default=None, max_length=50, description="e.g. marketing_email, marketing_sms."
+    )
+    attributes: dict[FieldName, FieldValue] | None = Field(default=None, max_length=100)
 
 
 class CaseUpdate(BaseModel):
