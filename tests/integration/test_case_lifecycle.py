@@ -14,9 +14,15 @@ import pytest_asyncio
 
 from case_service.settings import SlaRules, TenantCaseRules
 from cc_common.auth import Role
-from cc_common.events import CASE_SLA_BREACHED, BusinessHours, Channel, utc_now
+from cc_common.events import (
+    CASE_SLA_BREACHED,
+    BusinessHours,
+    Channel,
+    OutboundRequested,
+    utc_now,
+)
 from cc_common.settings import KafkaSettings, MongoSettings
-from cc_common.topics import CASES
+from cc_common.topics import CASES, OUTBOUND
 from tests.e2e.helpers import eventually
 from tests.e2e.kafka_reader import read_events
 from tests.integration.case_api import CaseApi, case_api, email_identity, message
@@ -305,3 +311,52 @@ async def test_an_agent_merges_two_cases_of_a_customer_and_splits_one(api: CaseA
         headers=api.auth("acme"),
     )
     assert foreign.status_code == 409  # not on that case any more
+
+
+async def test_an_agent_answers_a_chat_case_by_email(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    identities = [email_identity(address)]
+    await api.publish(
+        message(
+            "acme",
+            f"mail:{address}",
+            identities,
+            channel=Channel.EMAIL,
+            subject="Invoice 42",
+            text="by mail",
+        )
+    )
+    customer = await api.customer_of("acme", f"email:{address}")
+    await api.publish(message("acme", f"chat:{address}", identities, text="by chat"))
+
+    async def chat_case() -> dict[str, Any] | None:
+        cases: list[dict[str, Any]] = await api.get(f"/v1/customers/{customer['id']}/cases", "acme")
+        return next((c for c in cases if c["channel"] == "webchat" and c["reply_to"]), None)
+
+    chat = await eventually(chat_case, timeout=20, what="the chat case")
+    by_mail = await api.client.post(
+        f"/v1/cases/{chat['id']}/replies",
+        json={"text": "We sent the invoice by mail too.", "channel": "email"},
+        headers={**api.auth("acme"), "Idempotency-Key": "k1"},
+    )
+    assert by_mail.status_code == 202, by_mail.text
+    assert (by_mail.json()["channel"], by_mail.json()["recipient"]["value"]) == ("email", address)
+    requested = [
+        e
+        for e in await read_events(api.settings.kafka, OUTBOUND.name)
+        if isinstance(e.data, OutboundRequested) and e.data.case_id == chat["id"]
+    ]
+    assert [(e.data.channel, e.data.conversation_key) for e in requested] == [
+        (Channel.EMAIL, f"mail:{address}")
+    ]
+    assert requested[0].data.content.subject == "Invoice 42"
+    entries = await api.get(f"/v1/cases/{chat['id']}/timeline", "acme", kind="message")
+    assert [(e["channel"], e["reply"]["status"]) for e in entries["items"] if e["reply"]] == [
+        ("email", "pending")
+    ]
+    never = await api.client.post(
+        f"/v1/cases/{chat['id']}/replies",
+        json={"text": "hi", "channel": "line"},
+        headers=api.auth("acme"),
+    )
+    assert never.status_code == 409

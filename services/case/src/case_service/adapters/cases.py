@@ -275,6 +275,20 @@ class CaseRepository:
             )
         await self._cases.update_one({"_id": case_id}, update)
 
+    async def latest_reachable(
+        self, tenant_id: str, customer_id: str, channel: str
+    ) -> dict[str, Any] | None:
+        """The customer's newest case on ``channel`` they wrote on (it has a reply address)."""
+        cursor = (
+            self._cases.find({"tenant_id": tenant_id, "customer_id": customer_id})
+            .sort("opened_at", -1)
+            .limit(100)
+        )
+        async for doc in cursor:
+            if doc["channel"] == channel and doc.get("reply_to"):
+                return dict(doc)
+        return None
+
     async def get(self, tenant_id: str, case_id: str) -> dict[str, Any] | None:
         """One case of the tenant."""
         return await self._cases.find_one({"_id": case_id, "tenant_id": tenant_id})

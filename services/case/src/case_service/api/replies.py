@@ -19,7 +19,7 @@ from case_service.domain.replies import (
     reply_request,
 )
 from cc_common.auth import Principal
-from cc_common.events import Content, MessageTemplate, utc_now
+from cc_common.events import Channel, Content, MessageTemplate, utc_now
 from cc_common.kafka.producer import BrokerUnavailable, EventProducer
 from cc_common.logging import get_logger
 from cc_common.topics import OUTBOUND
@@ -34,6 +34,11 @@ class ReplyCreate(BaseModel):
     )
     html: str | None = Field(default=None, max_length=500_000)
     subject: str | None = Field(default=None, max_length=500)
+    channel: Channel | None = Field(
+        default=None,
+        description="Answer on another channel the customer has used (their latest"
+        " conversation there); default: the case's channel.",
+    )
 
 
 class ReplyRead(BaseModel):
@@ -69,11 +74,22 @@ def build_router(write: Any) -> APIRouter:
         case = await cases.get(principal.tenant_id, case_id)
         if case is None:
             raise HTTPException(404, "No such case.")
+        route = case
+        if body.channel is not None and body.channel.value != case["channel"]:
+            elsewhere = await cases.latest_reachable(
+                principal.tenant_id, case["customer_id"], body.channel.value
+            )
+            if elsewhere is None:
+                raise HTTPException(
+                    409, f"The customer has not written to us on {body.channel.value}."
+                )
+            # Their conversation there carries the reply; the entry stays on this case.
+            route = {**elsewhere, "_id": case["_id"]}
         content = Content(subject=body.subject, text=body.text, html=body.html)
         reply_id = reply_id_for(principal.tenant_id, principal.subject, idempotency_key)
         try:
             event = reply_request(
-                case,
+                route,
                 tenant_id=principal.tenant_id,
                 agent_id=principal.subject,
                 reply_id=reply_id,
