@@ -17,7 +17,14 @@ from case_service.adapters.customers import CustomerRepository
 from case_service.domain.identity import keys_in_priority
 from case_service.settings import MergePolicy, TenantCaseRules
 from cc_common.auth import Role
-from cc_common.events import Channel, IdentityKind, utc_now
+from cc_common.events import (
+    CallStatus,
+    Channel,
+    IdentityKind,
+    InteractionKind,
+    VoiceFacts,
+    utc_now,
+)
 from cc_common.mongo import Document
 from cc_common.settings import KafkaSettings, MongoSettings
 from tests.e2e.helpers import eventually
@@ -272,3 +279,74 @@ async def test_a_profile_is_edited_with_its_etag(api: CaseApi) -> None:
         "/v1/search", params={"q": "太郎", "scope": "customers"}, headers=api.auth("acme")
     )
     assert [h["customer_id"] for h in found.json()["hits"]] == [customer["id"]]
+
+
+async def test_one_person_across_email_chat_line_and_a_call_has_one_timeline(
+    api: CaseApi,
+) -> None:
+    """LINE first; the agent links the phone number the LINE user gave; a call from that
+    number joins; the person's email (and a chat where they typed it) is another
+    customer until an agent merges the two: then one timeline holds all four."""
+    line_id = f"U{uuid.uuid4().hex}"
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    phone = f"+8190{uuid.uuid4().int % 10**8:08d}"
+    line = identity(IdentityKind.LINE_USER_ID, line_id)
+    await api.publish(message("acme", f"line:{line_id}", [line], channel=Channel.LINE, text="LINE"))
+    on_line = await api.customer_of("acme", f"line_user_id:{line_id}")
+    linked = await api.client.post(
+        f"/v1/customers/{on_line['id']}/identities",
+        json={"kind": "phone", "value": phone},
+        headers=api.auth("acme"),
+    )
+    assert linked.status_code == 201, linked.text
+    call = message("acme", f"call:{uuid.uuid4().hex}", [identity(IdentityKind.PHONE, phone)])
+    call = call.model_copy(
+        update={
+            "data": call.data.model_copy(
+                update={
+                    "channel": Channel.VOICE,
+                    "kind": InteractionKind.CALL,
+                    "content": None,
+                    "voice": VoiceFacts(
+                        call_id="CA1", status=CallStatus.ENDED, duration_seconds=95
+                    ),
+                }
+            )
+        }
+    )
+    await api.publish(call)
+    await api.publish(
+        message(
+            "acme", f"mail:{address}", [email_identity(address)], channel=Channel.EMAIL, text="mail"
+        )
+    )
+    by_mail = await api.customer_of("acme", f"email:{address}")
+    visitor = identity(IdentityKind.WEBCHAT_VISITOR_ID, f"v-{uuid.uuid4().hex[:8]}")
+    await api.publish(
+        message(
+            "acme",
+            f"chat:{visitor.value}",
+            [visitor, email_identity(address, verified=False)],
+            text="chat",
+        )
+    )
+    await api.timeline("acme", by_mail["id"], until=2)
+    merged = await api.client.post(
+        f"/v1/customers/{on_line['id']}/merges",
+        json={"source_customer_id": by_mail["id"], "reason": "same person: confirmed on the call"},
+        headers=api.auth("acme"),
+    )
+    assert merged.status_code == 201, merged.text
+
+    entries = await api.timeline("acme", on_line["id"], until=5)
+    contacts = [e for e in entries if e["entry_type"] == "interaction"]
+    assert sorted(e["channel"] for e in contacts) == ["email", "line", "voice", "webchat"]
+    # An unanswered call: the call record, and the callback it asked for.
+    assert sorted(e["kind"] for e in entries if e["channel"] == "voice") == [
+        "call",
+        "callback.requested",
+    ]
+    assert "customer.merged" in [e["kind"] for e in entries]
+    # Newest first, across channels.
+    times = [e["occurred_at"] for e in entries]
+    assert times == sorted(times, reverse=True)
