@@ -267,6 +267,11 @@ def cmd_bench_case(args: argparse.Namespace) -> int:
     return _bench("case", args, interactions=args.interactions)
 
 
+def cmd_bench_e2e(args: argparse.Namespace) -> int:
+    """Open-loop LINE webhooks to the case service's live stream, at fixed rates."""
+    return _bench("e2e", args, rates=args.rates)
+
+
 def cmd_bench_limits(args: argparse.Namespace) -> int:
     """The raw broker, database and HTTP limits on this machine."""
     from contactcenter_cli import bench_limits
@@ -340,6 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
     email.add_argument("--runs", type=int, default=3)
     email.add_argument("--json", help="also write the result to this file")
     email.set_defaults(func=cmd_bench_email)
+
+    e2e = sub.add_parser("bench-e2e", help="webhook to stored, open loop at fixed rates")
+    e2e.add_argument("--rates", default="10,20,40,80", help="messages/s, comma separated")
+    e2e.add_argument("--seconds", type=int, default=10, help="per rate")
+    e2e.add_argument("--runs", type=int, default=1)
+    e2e.add_argument("--connections", type=int, default=0, help=argparse.SUPPRESS)
+    e2e.add_argument("--json", help="also write the result to this file")
+    e2e.set_defaults(func=cmd_bench_e2e)
 
     case = sub.add_parser("bench-case", help="timeline reads and stored interactions/s")
     case.add_argument("--interactions", type=int, default=5000)

@@ -1,0 +1,228 @@
+"""End to end: signed LINE webhooks offered at fixed rates (open loop: the generator
+never waits for the system), timed from the provider's POST until the case service
+announces the stored message on its live stream, beside the raw database write rate.
+
+Starts a private broker and database and all five services. A supervisor's
+``GET /v1/events`` stream observes ``case.changed`` for every stored message (each
+carries a unique token in its text); a message not announced within the grace period
+after its rate's run counts as lost. Each rate runs for ``seconds``; the highest rate
+whose messages all arrive with a p99 under a second is reported as sustained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cc_common.auth import Role, issue_token
+from cc_common.kafka.admin import ensure_topics
+from cc_common.settings import AuthSettings
+from contactcenter_cli.bench_chat import SECRET, TENANT
+from contactcenter_cli.bench_limits import mongo_rates
+from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
+from contactcenter_cli.stack import Stack, StackConfig
+
+USERS = 200
+GRACE_SECONDS = 30.0
+
+
+def _signed(token: str, user: int) -> tuple[bytes, str]:
+    event = {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": f"Ubench{user:027d}"},
+        "webhookEventId": uuid.uuid4().hex.upper()[:26],
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": uuid.uuid4().hex,
+        "message": {"id": str(uuid.uuid4().int)[:18], "type": "text", "text": f"e2e {token}"},
+    }
+    body = json.dumps({"destination": "U0", "events": [event]}).encode()
+    signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest())
+    return body, signature.decode()
+
+
+class Observer:
+    """A supervisor's live stream: when each token's message was announced."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, float] = {}
+        self.ready = asyncio.Event()
+
+    async def follow(self, client: httpx.AsyncClient, url: str, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with client.stream("GET", url, headers=headers, timeout=None) as response:
+            self.ready.set()
+            name = ""
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: ") and name == "case.changed":
+                    summary = json.loads(line[6:])["data"].get("summary") or ""
+                    if summary.startswith("e2e "):
+                        self.seen.setdefault(summary[4:], time.perf_counter())
+
+
+async def _offer(
+    client: httpx.AsyncClient, url: str, rate: float, seconds: float
+) -> tuple[dict[str, float], int]:
+    """Send at ``rate``/s for ``seconds``, each POST on its own; returns token -> send time."""
+    sent: dict[str, float] = {}
+    refused = 0
+    tasks: list[asyncio.Task[None]] = []
+
+    async def post(n: int) -> None:
+        nonlocal refused
+        token = uuid.uuid4().hex
+        body, signature = _signed(token, n % USERS)
+        started = time.perf_counter()
+        sent[token] = started
+        try:
+            response = await client.post(
+                url,
+                content=body,
+                headers={"Content-Type": "application/json", "X-Line-Signature": signature},
+            )
+            if response.status_code != 200:
+                refused += 1
+                del sent[token]
+        except httpx.HTTPError:
+            refused += 1
+            del sent[token]
+
+    begin = time.perf_counter()
+    total = int(rate * seconds)
+    for n in range(total):
+        await asyncio.sleep(max(0.0, begin + n / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(post(n)))
+    await asyncio.gather(*tasks)
+    return sent, refused
+
+
+async def _settle(observer: Observer, sent: dict[str, float]) -> None:
+    """Wait until every accepted message was announced, or the grace period ends."""
+    deadline = time.perf_counter() + GRACE_SECONDS
+    for _ in range(int(GRACE_SECONDS / 0.2)):
+        if time.perf_counter() > deadline or all(t in observer.seen for t in sent):
+            return
+        await asyncio.sleep(0.2)
+
+
+async def _measure(stack: Stack, rates: list[float], seconds: float) -> list[dict[str, float]]:
+    supervisor = issue_token(
+        AuthSettings(jwt_secret=stack.config.dev_secret()),
+        subject="bench",
+        tenant_id=TENANT,
+        roles=[Role.SUPERVISOR],
+    )
+    observer = Observer()
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    async with (
+        httpx.AsyncClient(timeout=60) as watcher,
+        httpx.AsyncClient(timeout=60, limits=limits) as sender,
+    ):
+        follow = asyncio.create_task(
+            observer.follow(watcher, f"{stack.url('case')}/v1/events", supervisor)
+        )
+        await observer.ready.wait()
+        webhook = f"{stack.url('ingest-chat')}/v1/line/{TENANT}/webhook"
+        # Warm up until the live stream carries messages (its consumer starts at latest).
+        while not observer.seen:
+            await _offer(sender, webhook, 5, 1)
+            await asyncio.sleep(1)
+        results = []
+        for rate in rates:
+            sent, refused = await _offer(sender, webhook, rate, seconds)
+            await _settle(observer, sent)
+            latencies = sorted(observer.seen[t] - s for t, s in sent.items() if t in observer.seen)
+            arrived = [observer.seen[t] for t in sent if t in observer.seen]
+            span = (max(arrived) - min(sent.values())) if arrived else 1.0
+            results.append(
+                {
+                    "offered_per_s": rate,
+                    "accepted": float(len(sent)),
+                    "refused": float(refused),
+                    "lost": float(len(sent) - len(latencies)),
+                    "stored_per_s": len(latencies) / span,
+                    "p50_ms": statistics.median(latencies) * 1000 if latencies else 0.0,
+                    "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+                    if latencies
+                    else 0.0,
+                }
+            )
+        follow.cancel()
+    return results
+
+
+def run(
+    *, seconds: int = 10, connections: int = 0, runs: int = 1, rates: str = "10,20,40,80"
+) -> dict[str, Any]:
+    """One pass over ``rates`` (messages/s) per run."""
+    del connections  # open loop: as many connections as the rate needs
+    offered = [float(r) for r in rates.split(",")]
+    with tempfile.TemporaryDirectory() as data:
+        kafka_port, mongo_port = free_ports(2)
+        line = {TENANT: {"channel_secrets": [SECRET], "access_token": "unused"}}
+        config = StackConfig(
+            data_dir=Path(data),
+            kafka_port=kafka_port,
+            mongo_port=mongo_port,
+            base_port=free_port_block(5),
+            extra_env={"CHAT_LINE": json.dumps(line), "CC_LOG_LEVEL": "WARNING"},
+        )
+        stack = Stack(config)
+        try:
+            stack.broker.start()
+            stack.database.start()
+            wait_for_port(stack.broker, config.kafka_port, 30)
+            wait_for_port(stack.database, config.mongo_port, 30)
+            asyncio.run(ensure_topics(config.kafka_settings()))
+            stack.start_services()
+            passes = []
+            for _ in range(runs):
+                raw = asyncio.run(mongo_rates(config, 3000))["insert_one_per_s"]
+                passes.append(
+                    {
+                        "raw_insert_one_per_s": raw,
+                        "rates": asyncio.run(_measure(stack, offered, seconds)),
+                    }
+                )
+        finally:
+            stack.stop()
+    return {"seconds": seconds, "runs": passes}
+
+
+def format_result(result: dict[str, Any]) -> str:
+    lines = [
+        f"open loop, {result['seconds']} s per rate; latency = LINE POST to the stored"
+        " message announced on the case service's live stream",
+        "run  offered/s  accepted  refused  lost  stored/s   p50 ms    p99 ms",
+    ]
+    for number, one in enumerate(result["runs"], start=1):
+        for row in one["rates"]:
+            lines.append(
+                f"{number:>3} {row['offered_per_s']:>10.0f} {row['accepted']:>9.0f}"
+                f" {row['refused']:>8.0f} {row['lost']:>5.0f} {row['stored_per_s']:>9.1f}"
+                f" {row['p50_ms']:>8.0f} {row['p99_ms']:>9.0f}"
+            )
+        sustained = [
+            r for r in one["rates"] if r["lost"] == 0 and r["refused"] == 0 and r["p99_ms"] < 1000
+        ]
+        best = max((r["stored_per_s"] for r in sustained), default=0.0)
+        lines.append(
+            f"run {number}: sustained {best:.1f} messages/s with p99 under 1 s, that is"
+            f" {best / one['raw_insert_one_per_s']:.1%} of one client's sequential MongoDB"
+            f" inserts ({one['raw_insert_one_per_s']:.0f}/s) in the same run"
+        )
+    return "\n".join(lines)
