@@ -267,6 +267,18 @@ def cmd_bench_case(args: argparse.Namespace) -> int:
     return _bench("case", args, interactions=args.interactions)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Every benchmark, each figure beside its limit and target; JSON and a PNG."""
+    from contactcenter_cli import bench_all
+
+    result = bench_all.run(quick=args.quick)
+    print(bench_all.format_result(result))
+    Path(args.json).write_text(json.dumps(result, indent=2, default=str))
+    bench_all.draw(result, Path(args.png))
+    print(f"wrote {args.json} and {args.png}")
+    return 0
+
+
 def cmd_bench_e2e(args: argparse.Namespace) -> int:
     """Open-loop LINE webhooks to the case service's live stream, at fixed rates."""
     return _bench("e2e", args, rates=args.rates)
@@ -345,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     email.add_argument("--runs", type=int, default=3)
     email.add_argument("--json", help="also write the result to this file")
     email.set_defaults(func=cmd_bench_email)
+
+    everything = sub.add_parser("bench", help="every benchmark against its limit and target")
+    everything.add_argument("--quick", action="store_true", help="one run each, smaller loads")
+    everything.add_argument("--json", default="bench.json", help="where the result goes")
+    everything.add_argument("--png", default="bench.png", help="where the chart goes")
+    everything.set_defaults(func=cmd_bench)
 
     e2e = sub.add_parser("bench-e2e", help="webhook to stored, open loop at fixed rates")
     e2e.add_argument("--rates", default="10,20,40,80", help="messages/s, comma separated")

@@ -1,0 +1,183 @@
+"""``contactcenter bench``: every benchmark in one run, judged against its limit.
+
+Runs the limits (raw produce and consume, MongoDB writes and reads, a bare FastAPI
+endpoint), the router core, each ingest service with durable 2xx, the open-loop end
+to end, and the case API; prints one table of figures, ratios and targets, writes the
+whole result as JSON and draws a PNG. Each part starts its own private broker and
+database, so the parts do not disturb each other (and take a while: about 15 minutes,
+5 with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+from contactcenter_cli import (
+    bench_case,
+    bench_chat,
+    bench_e2e,
+    bench_email,
+    bench_limits,
+    bench_voice,
+)
+from router_service import bench as router_bench
+
+INGEST_TARGET = 0.70
+E2E_TARGET = 0.70
+E2E_P99_TARGET_MS = 250.0
+ROUTER_TARGET = 20_000.0
+
+
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def run(*, quick: bool = False) -> dict[str, Any]:
+    runs = 1 if quick else 3
+    seconds = 5 if quick else 8
+    limits = bench_limits.run(runs=runs, seconds=seconds)["summary"]
+    router = [
+        router_bench.run(agents=1000, queues=50, waiting=10_000, decisions=20_000, seed=n)
+        for n in range(runs)
+    ]
+    voice = bench_voice.run(seconds=seconds, connections=32, runs=runs)["summary"]
+    email = bench_email.run(seconds=seconds, connections=16, runs=runs)["summary"]
+    chat = bench_chat.run(
+        seconds=seconds, connections=32, runs=runs, visitors=50 if quick else 200
+    )["summary"]
+    # Ten seconds a rate even when quick: shorter runs end before a queue builds up.
+    e2e = bench_e2e.run(seconds=10, runs=1, rates="10,20,30,40,60,80")["runs"][0]
+    case = bench_case.run(runs=runs, connections=4, interactions=1000 if quick else 5000)
+    return {
+        "quick": quick,
+        "limits": limits,
+        "router": router,
+        "ingest": {"voice": voice, "email": email, "chat": chat},
+        "e2e": e2e,
+        "case": case["summary"],
+        "judged": judge(limits, router, voice, email, chat, e2e),
+    }
+
+
+def judge(
+    limits: dict[str, Any],
+    router: list[dict[str, float]],
+    voice: dict[str, Any],
+    email: dict[str, Any],
+    chat: dict[str, Any],
+    e2e: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Each figure beside the limit it is judged by, its ratio and its target."""
+    bare = limits["bare_endpoint_per_s"]["median"]
+    produce = limits["kafka_produce_per_s"]["median"]
+    ingest_limit = min(bare, produce)
+    rows = [
+        _row(
+            "router decisions/s (1,000 agents, 10,000 waiting)",
+            _median([r["decisions_per_second"] for r in router]),
+            ROUTER_TARGET,
+            1.0,
+        ),
+        _row(
+            "Twilio status callbacks/s",
+            voice["requests_per_s"]["median"],
+            ingest_limit,
+            INGEST_TARGET,
+        ),
+        _row("email upload/s", email["upload_per_s"]["median"], ingest_limit, INGEST_TARGET),
+        _row(
+            "SMTP messages/s", email["smtp_messages_per_s"]["median"], ingest_limit, INGEST_TARGET
+        ),
+        _row("LINE webhooks/s", chat["webhooks_per_s"]["median"], ingest_limit, INGEST_TARGET),
+    ]
+    sustained = [
+        r for r in e2e["rates"] if r["lost"] == 0 and r["refused"] == 0 and r["p99_ms"] < 1000
+    ]
+    best = max((r["stored_per_s"] for r in sustained), default=0.0)
+    rows.append(_row("end to end, sustained msg/s", best, e2e["raw_insert_one_per_s"], E2E_TARGET))
+    saturation = max(r["stored_per_s"] for r in e2e["rates"])
+    half = min(e2e["rates"], key=lambda r: abs(r["offered_per_s"] - saturation / 2))
+    rows.append(
+        {
+            "figure": f"end to end p99 ms at {half['offered_per_s']:.0f}/s (half of saturation)",
+            "value": half["p99_ms"],
+            "limit": E2E_P99_TARGET_MS,
+            "ratio": half["p99_ms"] / E2E_P99_TARGET_MS,
+            "target": 1.0,
+            "met": half["p99_ms"] <= E2E_P99_TARGET_MS,
+            "lower_is_better": True,
+        }
+    )
+    return rows
+
+
+def _row(figure: str, value: float, limit: float, target: float) -> dict[str, Any]:
+    ratio = value / limit if limit else 0.0
+    return {
+        "figure": figure,
+        "value": value,
+        "limit": limit,
+        "ratio": ratio,
+        "target": target,
+        "met": ratio >= target,
+        "lower_is_better": False,
+    }
+
+
+def format_result(result: dict[str, Any]) -> str:
+    lines = [
+        f"{'figure':<58} {'value':>10} {'limit':>10} {'ratio':>7} {'target':>7}  met",
+    ]
+    for row in result["judged"]:
+        target = f"{'<=' if row['lower_is_better'] else '>='}{row['target']:.0%}"
+        lines.append(
+            f"{row['figure']:<58} {row['value']:>10.1f} {row['limit']:>10.1f}"
+            f" {row['ratio']:>7.1%} {target:>7}  {'yes' if row['met'] else 'NO'}"
+        )
+    case = result["case"]
+    lines.append(
+        f"case API: timeline page p50 {case['page_p50_ms']['median']:.0f} ms,"
+        f" p99 {case['page_p99_ms']['median']:.0f} ms; search p50"
+        f" {case['search_p50_ms']['median']:.0f} ms"
+    )
+    lines.append(
+        "limits are medians of the same run: ingest is judged by the lower of the bare"
+        " endpoint and raw produce, end to end by one client's MongoDB inserts."
+    )
+    return "\n".join(lines)
+
+
+def draw(result: dict[str, Any], path: Path) -> None:
+    """Ratios against their targets, and end-to-end latency against the offered rate."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    judged = [r for r in result["judged"] if not r["lower_is_better"]]
+    figure, (ratios, latency) = plt.subplots(1, 2, figsize=(13, 5))
+    names = [r["figure"].split(" (")[0] for r in judged]
+    ratios.barh(
+        names,
+        [r["ratio"] for r in judged],
+        color=["tab:green" if r["met"] else "tab:red" for r in judged],
+    )
+    for position, row in enumerate(judged):
+        ratios.plot([row["target"], row["target"]], [position - 0.4, position + 0.4], color="black")
+    ratios.set_xlabel("figure / its limit (black: target)")
+    ratios.set_title("ratios to the limits measured in the same run")
+    rates = result["e2e"]["rates"]
+    offered = [r["offered_per_s"] for r in rates]
+    latency.plot(offered, [r["p50_ms"] for r in rates], marker="o", label="p50")
+    latency.plot(offered, [r["p99_ms"] for r in rates], marker="o", label="p99")
+    latency.axhline(E2E_P99_TARGET_MS, color="black", linestyle="--", label="p99 target")
+    latency.set_yscale("log")
+    latency.set_xlabel("offered LINE webhooks/s (open loop)")
+    latency.set_ylabel("POST to stored and announced, ms")
+    latency.set_title("end to end")
+    latency.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,58 @@
+"""How ``contactcenter bench`` judges figures against their limits and targets (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contactcenter_cli.bench_all import judge
+
+
+def median(value: float) -> dict[str, float]:
+    return {"median": value, "min": value, "max": value}
+
+
+def rate(offered: float, stored: float, p99: float, lost: float = 0) -> dict[str, float]:
+    return {
+        "offered_per_s": offered,
+        "stored_per_s": stored,
+        "p50_ms": p99 / 2,
+        "p99_ms": p99,
+        "lost": lost,
+        "refused": 0,
+    }
+
+
+def test_each_figure_is_judged_by_its_own_limit() -> None:
+    limits = {"bare_endpoint_per_s": median(5000), "kafka_produce_per_s": median(20000)}
+    router = [
+        {"decisions_per_second": 30000.0},
+        {"decisions_per_second": 10000.0},
+        {"decisions_per_second": 25000.0},
+    ]
+    voice = {"requests_per_s": median(4000)}
+    email = {"upload_per_s": median(100), "smtp_messages_per_s": median(3600)}
+    chat = {"webhooks_per_s": median(3400)}
+    e2e: dict[str, Any] = {
+        "raw_insert_one_per_s": 1000.0,
+        "rates": [
+            rate(20, 20, 80),
+            rate(40, 40, 300),
+            rate(80, 60, 2000),
+            rate(100, 80, 500, lost=3),
+        ],
+    }
+    rows = {r["figure"].split(" (")[0]: r for r in judge(limits, router, voice, email, chat, e2e)}
+    assert rows["router decisions/s"]["value"] == 25000  # the median of three
+    assert rows["router decisions/s"]["met"]
+    # Ingest is judged by the lower of the bare endpoint and raw produce.
+    assert rows["Twilio status callbacks/s"]["ratio"] == 0.8
+    assert rows["Twilio status callbacks/s"]["met"]
+    assert not rows["email upload/s"]["met"]
+    assert not rows["LINE webhooks/s"]["met"]  # 68%, under 70%
+    # Sustained: the best rate with nothing lost and p99 under a second (40/s).
+    assert rows["end to end, sustained msg/s"]["value"] == 40
+    assert rows["end to end, sustained msg/s"]["ratio"] == 0.04
+    # Half of saturation (80 stored/s) is 40/s: its p99 is over 250 ms.
+    (latency,) = [r for r in rows.values() if r["lower_is_better"]]
+    assert latency["figure"].startswith("end to end p99 ms at 40/s")
+    assert (latency["value"], latency["met"]) == (300, False)
