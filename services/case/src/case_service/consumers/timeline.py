@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -43,8 +44,11 @@ from cc_common.events import (
     derived_event_id,
 )
 from cc_common.kafka.consumer import Delivery
+from cc_common.logging import get_logger
 from cc_common.topics import CASES, INTERACTIONS
 from cc_common.tracing import current_trace_id
+
+log = get_logger(__name__)
 
 
 class Customers(Protocol):
@@ -140,6 +144,7 @@ class TimelineHandler:
         self._merges = merges
         self._rules = rules
         self._publish = publish
+        self._announcing: set[asyncio.Task[None]] = set()
 
     async def __call__(self, delivery: Delivery) -> None:
         """Store the event's timeline entry (idempotent: its id is the event id)."""
@@ -178,9 +183,9 @@ class TimelineHandler:
                 event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
             )
             await self._timeline.add(entry)
-            if case is not None and self._publish is not None:
+            if case is not None:
                 # For live views; a replay (case None) announced it the first time.
-                await self._publish(CASES.name, case_changed(case, entry, actor=None))
+                self._announce(case_changed(case, entry, actor=None))
         # Routing changes that overtook their interaction (another topic) join now.
         await self._timeline.adopt_pending(
             event.tenant_id, str(event.id), customer_id=customer_id, case_id=case_id
@@ -196,6 +201,28 @@ class TimelineHandler:
                 message_id=interaction.provider_message_id,
                 at=event.occurred_at,
             )
+
+    def _announce(self, event: Envelope[Any]) -> None:
+        """Publish a live announcement without holding the batch on the broker's ack.
+
+        The entry is stored already; an announcement lost to a crash or an outage
+        costs a live view one update, not data (views re-read the API).
+        """
+        publish = self._publish
+        if publish is None:
+            return
+
+        async def send() -> None:
+            await publish(CASES.name, event)
+
+        task = asyncio.create_task(send())
+        self._announcing.add(task)
+        task.add_done_callback(self._announced)
+
+    def _announced(self, task: asyncio.Task[None]) -> None:
+        self._announcing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("case.change_not_announced", error=type(task.exception()).__name__)
 
     async def _placement(
         self, event: Envelope[Interaction]
