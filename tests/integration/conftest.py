@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest_asyncio
 
 from cc_common.kafka.admin import ensure_topics
-from cc_common.settings import KafkaSettings
+from cc_common.settings import KafkaSettings, MongoSettings
 from contactcenter_cli.processes import ManagedProcess, free_port, wait_for_port
 from contactcenter_cli.stack import StackConfig, broker_process
+from tests.integration.case_api import CaseApi, case_api
 
 
 @pytest_asyncio.fixture
@@ -24,3 +25,12 @@ async def private_broker(tmp_path: Path) -> AsyncIterator[tuple[ManagedProcess, 
     await ensure_topics(settings)
     yield broker, settings
     broker.stop()
+
+
+@pytest_asyncio.fixture
+async def api(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> AsyncIterator[CaseApi]:
+    """The case service with default settings (modules needing other rules override it)."""
+    async with case_api(kafka_settings, mongo_settings, unique) as running:
+        yield running

@@ -7,18 +7,15 @@ without a row here fails the test until someone decides what isolation means for
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from cc_common.auth import Role
 from cc_common.events import IdentityKind, utc_now
-from cc_common.settings import KafkaSettings, MongoSettings
 from tests.e2e.helpers import eventually
-from tests.integration.case_api import CaseApi, case_api, email_identity, identity, message
+from tests.integration.case_api import CaseApi, email_identity, identity, message
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -75,14 +72,6 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     # An endless stream: test_case_live.py shows another tenant receives nothing.
     ("get", "/v1/events"): (None, STREAM),
 }
-
-
-@pytest_asyncio.fixture
-async def api(
-    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
-) -> AsyncIterator[CaseApi]:
-    async with case_api(kafka_settings, mongo_settings, unique) as running:
-        yield running
 
 
 async def acme_world(api: CaseApi) -> dict[str, str]:

@@ -5,12 +5,10 @@ solved, reopened and rated, each figure worked out by hand."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from cc_common.auth import Role
 from cc_common.events import (
@@ -21,21 +19,12 @@ from cc_common.events import (
     routing_event_type,
     utc_now,
 )
-from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import ROUTING
 from tests.e2e.helpers import eventually
-from tests.integration.case_api import CaseApi, case_api, email_identity, message
+from tests.integration.case_api import CaseApi, email_identity, message
 from tests.kpi_day import ANA, BILLING, CHANGES, DAY_END, DAY_START, WEBCHAT, WHOLE_DAY
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
-
-
-@pytest_asyncio.fixture
-async def api(
-    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
-) -> AsyncIterator[CaseApi]:
-    async with case_api(kafka_settings, mongo_settings, unique) as running:
-        yield running
 
 
 async def kpis(api: CaseApi, start: Any, end: Any, **filters: str) -> dict[str, Any]:

@@ -7,11 +7,9 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from cc_common.auth import Role
 from cc_common.events import (
@@ -22,20 +20,11 @@ from cc_common.events import (
     routing_event_type,
     utc_now,
 )
-from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import ROUTING
 from tests.e2e.helpers import eventually
-from tests.integration.case_api import CaseApi, case_api, email_identity, message
+from tests.integration.case_api import CaseApi, email_identity, message
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
-
-
-@pytest_asyncio.fixture
-async def api(
-    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
-) -> AsyncIterator[CaseApi]:
-    async with case_api(kafka_settings, mongo_settings, unique) as running:
-        yield running
 
 
 class Listener:

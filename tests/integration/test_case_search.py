@@ -4,26 +4,15 @@ forms, customers by name and identity, cases by subject, and tenant isolation.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from cc_common.events import Channel
-from cc_common.settings import KafkaSettings, MongoSettings
 from tests.e2e.helpers import eventually
-from tests.integration.case_api import CaseApi, case_api, email_identity, message
+from tests.integration.case_api import CaseApi, email_identity, message
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
-
-
-@pytest_asyncio.fixture
-async def api(
-    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
-) -> AsyncIterator[CaseApi]:
-    async with case_api(kafka_settings, mongo_settings, unique) as running:
-        yield running
 
 
 async def search(api: CaseApi, tenant: str, q: str, scope: str = "messages") -> list[str]:

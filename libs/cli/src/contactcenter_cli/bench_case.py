@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,14 +33,12 @@ from cc_common.events import (
     PartyRole,
     utc_now,
 )
-from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.producer import EventProducer
 from cc_common.settings import AuthSettings
 from cc_common.topics import INTERACTIONS
 from contactcenter_cli.bench_limits import mongo_rates
 from contactcenter_cli.bench_table import summarise, table
-from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
-from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.stack import Stack, private_stack
 
 TENANT = "bench"
 CONVERSATIONS = 100
@@ -192,26 +188,8 @@ def run(
 ) -> dict[str, Any]:
     """Measure ``runs`` times (a new customer each run); figures as median, min and max."""
     del seconds  # the work is fixed: ``interactions`` per run
-    with tempfile.TemporaryDirectory() as data:
-        kafka_port, mongo_port = free_ports(2)
-        config = StackConfig(
-            data_dir=Path(data),
-            kafka_port=kafka_port,
-            mongo_port=mongo_port,
-            base_port=free_port_block(5),
-            extra_env={"CC_LOG_LEVEL": "WARNING"},
-        )
-        stack = Stack(config)
-        try:
-            stack.broker.start()
-            stack.database.start()
-            wait_for_port(stack.broker, config.kafka_port, 30)
-            wait_for_port(stack.database, config.mongo_port, 30)
-            asyncio.run(ensure_topics(config.kafka_settings()))
-            stack.start_service("case")
-            results = [asyncio.run(_one_run(stack, interactions, connections)) for _ in range(runs)]
-        finally:
-            stack.stop()
+    with private_stack("case") as stack:
+        results = [asyncio.run(_one_run(stack, interactions, connections)) for _ in range(runs)]
     return {
         "interactions": interactions,
         "readers": connections,

@@ -19,7 +19,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,11 +26,9 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from cc_common.kafka.admin import ensure_topics
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
-from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
-from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.stack import private_stack
 
 TENANT = "bench"
 SECRET = "bench-line-channel-secret-0123456789"  # noqa: S105  (a throwaway local channel)
@@ -108,59 +105,43 @@ def run(
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as data:
-        kafka_port, mongo_port = free_ports(2)
-        line = {TENANT: {"channel_secrets": [SECRET], "access_token": "unused"}}
-        config = StackConfig(
-            data_dir=Path(data),
-            kafka_port=kafka_port,
-            mongo_port=mongo_port,
-            base_port=free_port_block(5),
-            extra_env={
-                "CHAT_LINE": json.dumps(line),
-                "CC_LOG_LEVEL": "WARNING",
-                # The load comes from one address and a few visitors: lift the limits.
-                "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "100000",
-                "CHAT_CONVERSATION_BURST_PER_IP": "100000",
-                "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
-                "CHAT_VISITOR_MESSAGE_BURST": "100000",
-            },
-        )
-        stack = Stack(config)
-        try:
-            stack.broker.start()
-            stack.database.start()
-            wait_for_port(stack.broker, kafka_port, 30)
-            wait_for_port(stack.database, mongo_port, 30)
-            asyncio.run(ensure_topics(config.kafka_settings()))
-            stack.start_service("ingest-chat")
-            base = stack.url("ingest-chat")
-            script = Path(data) / "line.lua"
-            _wrk_script(script, line_body())
-            results = []
-            for _ in range(runs):
-                produce = asyncio.run(raw_produce_rate(stack))
-                command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-                out = subprocess.run(
-                    [*command, "-s", str(script), f"{base}/v1/line/{TENANT}/webhook"],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env={**os.environ},
-                )
-                hooks = _parse_wrk(out.stdout)
-                sockets = asyncio.run(websocket_load(base, visitors=visitors, messages=10))
-                results.append(
-                    {
-                        "raw_produce_per_s": produce,
-                        "webhooks_per_s": hooks["requests_per_s"],
-                        "webhook_p50_ms": hooks["p50_ms"],
-                        "webhook_p99_ms": hooks["p99_ms"],
-                        **sockets,
-                    }
-                )
-        finally:
-            stack.stop()
+    line = {TENANT: {"channel_secrets": [SECRET], "access_token": "unused"}}
+    with private_stack(
+        "ingest-chat",
+        extra_env={
+            "CHAT_LINE": json.dumps(line),
+            # The load comes from one address and a few visitors: lift the limits.
+            "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "100000",
+            "CHAT_CONVERSATION_BURST_PER_IP": "100000",
+            "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
+            "CHAT_VISITOR_MESSAGE_BURST": "100000",
+        },
+    ) as stack:
+        base = stack.url("ingest-chat")
+        script = stack.config.data_dir / "line.lua"
+        _wrk_script(script, line_body())
+        results = []
+        for _ in range(runs):
+            produce = asyncio.run(raw_produce_rate(stack))
+            command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+            out = subprocess.run(
+                [*command, "-s", str(script), f"{base}/v1/line/{TENANT}/webhook"],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ},
+            )
+            hooks = _parse_wrk(out.stdout)
+            sockets = asyncio.run(websocket_load(base, visitors=visitors, messages=10))
+            results.append(
+                {
+                    "raw_produce_per_s": produce,
+                    "webhooks_per_s": hooks["requests_per_s"],
+                    "webhook_p50_ms": hooks["p50_ms"],
+                    "webhook_p99_ms": hooks["p99_ms"],
+                    **sockets,
+                }
+            )
     return {"runs": results, "summary": summarise(results, ROWS)}
 
 

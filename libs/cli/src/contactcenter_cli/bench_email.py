@@ -15,7 +15,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -24,13 +23,12 @@ from typing import Any
 import aiosmtplib
 
 from cc_common.auth import Role, issue_token
-from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import AuthSettings
 from contactcenter_cli.bench_limits import mongo_rates
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
-from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
-from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.processes import free_port
+from contactcenter_cli.stack import private_stack
 
 TENANT = "bench"
 ADDRESS = "support@bench.example"
@@ -98,65 +96,47 @@ def run(*, seconds: int = 8, connections: int = 16, runs: int = 3) -> dict[str, 
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as data:
-        kafka_port, mongo_port, smtp_port = free_ports(3)
-        config = StackConfig(
-            data_dir=Path(data),
-            kafka_port=kafka_port,
-            mongo_port=mongo_port,
-            base_port=free_port_block(5),
-            smtp_port=smtp_port,
-            extra_env={
-                "EMAIL_TENANTS": json.dumps({TENANT: {"addresses": [ADDRESS]}}),
-                "CC_LOG_LEVEL": "WARNING",
-            },
+    with private_stack(
+        "ingest-email",
+        extra_env={"EMAIL_TENANTS": json.dumps({TENANT: {"addresses": [ADDRESS]}})},
+        smtp_port=free_port(),
+    ) as stack:
+        token = issue_token(
+            AuthSettings(jwt_secret=stack.config.dev_secret()),
+            subject="bench",
+            tenant_id=TENANT,
+            roles=[Role.INTEGRATION],
         )
-        stack = Stack(config)
-        try:
-            stack.broker.start()
-            stack.database.start()
-            wait_for_port(stack.broker, config.kafka_port, 30)
-            wait_for_port(stack.database, config.mongo_port, 30)
-            asyncio.run(ensure_topics(config.kafka_settings()))
-            stack.start_service("ingest-email")
-            token = issue_token(
-                AuthSettings(jwt_secret=config.dev_secret()),
-                subject="bench",
-                tenant_id=TENANT,
-                roles=[Role.INTEGRATION],
+        script = stack.config.data_dir / "upload.lua"
+        _wrk_script(script, token)
+        url = f"{stack.url('ingest-email')}/v1/messages"
+        results = []
+        for _ in range(runs):
+            produce = asyncio.run(raw_produce_rate(stack))
+            mongo = asyncio.run(mongo_rates(stack.config, 3000))["insert_one_per_s"]
+            command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+            out = subprocess.run(
+                [*command, "-s", str(script), url],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ},
             )
-            script = Path(data) / "upload.lua"
-            _wrk_script(script, token)
-            url = f"{stack.url('ingest-email')}/v1/messages"
-            results = []
-            for _ in range(runs):
-                produce = asyncio.run(raw_produce_rate(stack))
-                mongo = asyncio.run(mongo_rates(config, 3000))["insert_one_per_s"]
-                command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-                out = subprocess.run(
-                    [*command, "-s", str(script), url],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env={**os.environ},
-                )
-                upload = _parse_wrk(out.stdout)
-                smtp = asyncio.run(
-                    smtp_rate(config.smtp_port, seconds=seconds, sessions=connections)
-                )
-                results.append(
-                    {
-                        "raw_produce_per_s": produce,
-                        "raw_insert_one_per_s": mongo,
-                        "upload_per_s": upload["requests_per_s"],
-                        "upload_p50_ms": upload["p50_ms"],
-                        "upload_p99_ms": upload["p99_ms"],
-                        "upload_non_2xx": upload["non_2xx"],
-                        **smtp,
-                    }
-                )
-        finally:
-            stack.stop()
+            upload = _parse_wrk(out.stdout)
+            smtp = asyncio.run(
+                smtp_rate(stack.config.smtp_port, seconds=seconds, sessions=connections)
+            )
+            results.append(
+                {
+                    "raw_produce_per_s": produce,
+                    "raw_insert_one_per_s": mongo,
+                    "upload_per_s": upload["requests_per_s"],
+                    "upload_p50_ms": upload["p50_ms"],
+                    "upload_p99_ms": upload["p99_ms"],
+                    "upload_non_2xx": upload["non_2xx"],
+                    **smtp,
+                }
+            )
     return {"runs": results, "summary": summarise(results, ROWS)}
 
 

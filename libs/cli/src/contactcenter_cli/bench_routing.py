@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -43,8 +41,7 @@ from cc_common.events import (
 from cc_common.kafka.producer import EventProducer
 from cc_common.settings import KafkaSettings
 from cc_common.topics import AGENTS, INTERACTIONS, ROUTING
-from contactcenter_cli.processes import free_port_block, free_ports
-from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.stack import Stack, private_stack
 
 TENANT = "bench"
 
@@ -193,21 +190,8 @@ async def _run(stack: Stack, *, rate: float, seconds: float, agents: int) -> dic
 
 def run(*, rate: float = 100, seconds: float = 10, agents: int = 200) -> dict[str, Any]:
     """Start a private broker, database and router; measure; stop everything."""
-    with tempfile.TemporaryDirectory() as data:
-        kafka_port, mongo_port = free_ports(2)
-        config = StackConfig(
-            data_dir=Path(data),
-            kafka_port=kafka_port,
-            mongo_port=mongo_port,
-            base_port=free_port_block(5),
-        )
-        stack = Stack(config)
-        try:
-            stack.start_infrastructure()
-            stack.start_service("router")
-            return asyncio.run(_run(stack, rate=rate, seconds=seconds, agents=agents))
-        finally:
-            stack.stop()
+    with private_stack("router") as stack:
+        return asyncio.run(_run(stack, rate=rate, seconds=seconds, agents=agents))
 
 
 def format_result(result: dict[str, Any]) -> str:

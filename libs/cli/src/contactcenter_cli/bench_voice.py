@@ -14,17 +14,14 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.producer import EventProducer, Headers
 from cc_common.signatures import twilio_signature
-from contactcenter_cli.processes import free_port_block, free_ports, wait_for_port
-from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.stack import Stack, private_stack
 
 TENANT = "bench"
 TOKEN = "bench-twilio-auth-token-0123456789abcdef"  # noqa: S105  (a throwaway local account)
@@ -77,58 +74,41 @@ def run(*, seconds: int = 10, connections: int = 32, runs: int = 3) -> dict[str,
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    with tempfile.TemporaryDirectory() as data:
-        base = free_port_block(5)
-        twilio = {TENANT: {"auth_tokens": [TOKEN]}}
-        kafka_port, mongo_port = free_ports(2)
-        config = StackConfig(
-            data_dir=Path(data),
-            kafka_port=kafka_port,
-            mongo_port=mongo_port,
-            base_port=base,
-            extra_env={"VOICE_TWILIO": json.dumps(twilio), "CC_LOG_LEVEL": "WARNING"},
-        )
-        stack = Stack(config)
-        try:
-            stack.broker.start()
-            wait_for_port(stack.broker, config.kafka_port, 30)
-            asyncio.run(ensure_topics(config.kafka_settings()))
-            stack.start_service("ingest-voice")
-            url = f"{stack.url('ingest-voice')}/v1/twilio/{TENANT}/voice/status"
-            fields = {
-                "AccountSid": "AC" + "0" * 32,
-                "CallSid": "CA" + "1" * 32,
-                "From": "+819012345678",
-                "To": "+81312345678",
-                "Direction": "inbound",
-                "CallStatus": "ringing",
-                "CallDuration": "0",
-            }
-            body = urlencode(fields)
-            script = Path(data) / "status.lua"
-            _wrk_script(script, body, twilio_signature(TOKEN, url, fields))
-            results = []
-            for _ in range(runs):
-                produce = asyncio.run(raw_produce_rate(stack))
-                out = subprocess.run(
-                    [
-                        wrk,
-                        "-t2",
-                        f"-c{connections}",
-                        f"-d{seconds}s",
-                        "--latency",
-                        "-s",
-                        str(script),
-                        url,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env={**os.environ},
-                )
-                results.append({"raw_produce_per_s": produce, **_parse_wrk(out.stdout)})
-        finally:
-            stack.stop()
+    twilio = {TENANT: {"auth_tokens": [TOKEN]}}
+    with private_stack("ingest-voice", extra_env={"VOICE_TWILIO": json.dumps(twilio)}) as stack:
+        url = f"{stack.url('ingest-voice')}/v1/twilio/{TENANT}/voice/status"
+        fields = {
+            "AccountSid": "AC" + "0" * 32,
+            "CallSid": "CA" + "1" * 32,
+            "From": "+819012345678",
+            "To": "+81312345678",
+            "Direction": "inbound",
+            "CallStatus": "ringing",
+            "CallDuration": "0",
+        }
+        body = urlencode(fields)
+        script = stack.config.data_dir / "status.lua"
+        _wrk_script(script, body, twilio_signature(TOKEN, url, fields))
+        results = []
+        for _ in range(runs):
+            produce = asyncio.run(raw_produce_rate(stack))
+            out = subprocess.run(
+                [
+                    wrk,
+                    "-t2",
+                    f"-c{connections}",
+                    f"-d{seconds}s",
+                    "--latency",
+                    "-s",
+                    str(script),
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ},
+            )
+            results.append({"raw_produce_per_s": produce, **_parse_wrk(out.stdout)})
     return {"runs": results, "summary": _summary(results)}
 
 

@@ -6,13 +6,19 @@ import asyncio
 import json
 import secrets
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import KafkaSettings
 from contactcenter_cli.processes import (
     ManagedProcess,
+    free_port_block,
+    free_ports,
     wait_for_port,
     wait_for_ready,
 )
@@ -247,3 +253,33 @@ class Stack:
         self.database.stop()
         self.mail_sink.stop()
         self.broker.stop()
+
+
+@contextmanager
+def private_stack(
+    *services: str, extra_env: dict[str, str] | None = None, **options: Any
+) -> Iterator[Stack]:
+    """A throwaway system on free ports in a temporary folder (the benchmarks): the
+    broker, the database and ``services`` (all five when none are named)."""
+    with tempfile.TemporaryDirectory() as data:
+        kafka_port, mongo_port, sink_port = free_ports(3)
+        config = StackConfig(
+            data_dir=Path(data),
+            kafka_port=kafka_port,
+            mongo_port=mongo_port,
+            mail_sink_port=sink_port,
+            base_port=free_port_block(5),
+            extra_env={"CC_LOG_LEVEL": "WARNING", **(extra_env or {})},
+            **options,
+        )
+        stack = Stack(config)
+        try:
+            stack.start_infrastructure()
+            if services:
+                for name in services:
+                    stack.start_service(name)
+            else:
+                stack.start_services()
+            yield stack
+        finally:
+            stack.stop()

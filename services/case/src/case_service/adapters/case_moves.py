@@ -73,21 +73,15 @@ class CaseMoves:
             },
         )
         details = {"source_case_id": source_id, "target_case_id": target_id, "reason": reason}
-        for case, kind, summary in (
-            (target, "case.merged", f"case {source_id} merged into this one: {reason}"),
-            (source, "case.merged_away", f"merged into case {target_id}: {reason}"),
-        ):
-            await self._entries.insert_one(
-                case_entry(
-                    case,
-                    entry_id=str(uuid.uuid4()),
-                    kind=kind,
-                    at=at,
-                    summary=summary,
-                    details=details,
-                    actor=actor,
-                )
-            )
+        await self._record(
+            [
+                (target, "case.merged", f"case {source_id} merged into this one: {reason}"),
+                (source, "case.merged_away", f"merged into case {target_id}: {reason}"),
+            ],
+            details=details,
+            actor=actor,
+            at=at,
+        )
         await self._cases.update_one(
             {"_id": target_id}, {"$inc": {"version": 1}, "$max": {"last_activity_at": at}}
         )
@@ -147,13 +141,31 @@ class CaseMoves:
             {"$set": {"case_id": new_id}, "$addToSet": {"moved_from": case_id}},
         )
         details = {"source_case_id": case_id, "new_case_id": new_id, "entries": len(entry_ids)}
-        for owner, kind, summary in (
-            (case, "case.split", f"{len(entry_ids)} entries moved to new case {new_id}"),
-            (new_case, "case.split_from", f"split from case {case_id}"),
-        ):
+        await self._record(
+            [
+                (case, "case.split", f"{len(entry_ids)} entries moved to new case {new_id}"),
+                (new_case, "case.split_from", f"split from case {case_id}"),
+            ],
+            details=details,
+            actor=actor,
+            at=at,
+        )
+        await self._cases.update_one({"_id": case_id}, {"$inc": {"version": 1}})
+        return new_case
+
+    async def _record(
+        self,
+        changes: list[tuple[dict[str, Any], str, str]],
+        *,
+        details: dict[str, Any],
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """One timeline entry per (case, kind, summary): both sides of a move."""
+        for case, kind, summary in changes:
             await self._entries.insert_one(
                 case_entry(
-                    owner,
+                    case,
                     entry_id=str(uuid.uuid4()),
                     kind=kind,
                     at=at,
@@ -162,8 +174,6 @@ class CaseMoves:
                     actor=actor,
                 )
             )
-        await self._cases.update_one({"_id": case_id}, {"$inc": {"version": 1}})
-        return new_case
 
     async def _pair(
         self, tenant_id: str, source_id: str, target_id: str

@@ -3,6 +3,8 @@
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
@@ -43,6 +45,17 @@ def expected_version(if_match: str | None) -> int:
     if not tag.isdigit():
         raise HTTPException(412, "If-Match does not name a version of this case.")
     return int(tag)
+
+
+@contextmanager
+def refused_moves() -> Iterator[None]:
+    """A merge or split names an unknown case (404) or is not allowed (409)."""
+    try:
+        yield
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except MoveRefused as exc:
+        raise HTTPException(409, str(exc)) from exc
 
 
 def case_read(doc: dict[str, Any]) -> CaseRead:
@@ -179,7 +192,7 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
     ) -> CaseRead:
         """Merge another case of the same customer into this one (it is closed)."""
         moves: CaseMoves = request.app.state.case_moves
-        try:
+        with refused_moves():
             merged = await moves.merge(
                 principal.tenant_id,
                 source_id=body.source_case_id,
@@ -188,10 +201,6 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
                 reason=body.reason,
                 at=utc_now(),
             )
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except MoveRefused as exc:
-            raise HTTPException(409, str(exc)) from exc
         return case_read(merged)
 
     @router.post("/{case_id}/split", status_code=201)
@@ -200,7 +209,7 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
     ) -> CaseRead:
         """Move some entries into a new case (a second matter raised in one conversation)."""
         moves: CaseMoves = request.app.state.case_moves
-        try:
+        with refused_moves():
             created = await moves.split(
                 principal.tenant_id,
                 case_id,
@@ -209,10 +218,6 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
                 actor=principal.subject,
                 at=utc_now(),
             )
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except MoveRefused as exc:
-            raise HTTPException(409, str(exc)) from exc
         return case_read(created)
 
     @router.get("/{case_id}/timeline")
