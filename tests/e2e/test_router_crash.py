@@ -14,11 +14,11 @@ import pytest
 
 from cc_common.auth import Role
 from cc_common.events import RoutingChange, TaskState
+from cc_common.kafka.inspect import read_events
 from cc_common.topics import ROUTING
 from contactcenter_cli.stack import Stack
 from tests.e2e.conftest import token
 from tests.e2e.helpers import eventually
-from tests.e2e.kafka_reader import read_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 

@@ -21,10 +21,10 @@ from cc_common.events import (
     OutboundRequested,
     utc_now,
 )
+from cc_common.kafka.inspect import read_events
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import CASES, OUTBOUND
 from tests.e2e.helpers import eventually
-from tests.e2e.kafka_reader import read_events
 from tests.integration.case_api import CaseApi, case_api, email_identity, message
 
 ALWAYS_OPEN = BusinessHours(days=tuple(range(7)), opens=time(0), closes=time(23, 59, 59))

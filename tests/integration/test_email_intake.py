@@ -34,6 +34,7 @@ from cc_common.events import (
     OutboundRequested,
     ThreadMatch,
 )
+from cc_common.kafka.inspect import read_events
 from cc_common.kafka.producer import EventProducer
 from cc_common.mongo import Document
 from cc_common.settings import KafkaSettings, MongoSettings
@@ -43,7 +44,6 @@ from ingest_email.adapters.blobs import SMALL_LIMIT, BlobStore
 from ingest_email.main import create_app
 from ingest_email.settings import EmailSettings, SmtpRelay
 from tests.e2e.helpers import eventually
-from tests.e2e.kafka_reader import read_events
 from tests.integration.email_fixtures import Sink, start_sink, tenant_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from cc_common.events import Interaction
+from cc_common.kafka.inspect import read_events, read_records
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import INTERACTIONS
 from contactcenter_cli.processes import free_port
@@ -35,7 +36,6 @@ from ingest_email.domain.sns import parse_sns
 from ingest_email.main import create_app
 from ingest_email.settings import EmailSettings
 from tests.e2e.helpers import eventually
-from tests.e2e.kafka_reader import read_events, read_records
 from tests.integration.email_fixtures import tenant_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from cc_common.kafka.inspect import read_events
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.signatures import twilio_signature
 from cc_common.topics import INTERACTIONS
@@ -16,7 +17,6 @@ from contactcenter_cli.processes import ManagedProcess
 from ingest_chat.main import create_app
 from ingest_chat.settings import ChatSettings, TwilioSms
 from tests.e2e.helpers import eventually
-from tests.e2e.kafka_reader import read_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 

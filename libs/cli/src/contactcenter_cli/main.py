@@ -284,6 +284,24 @@ def cmd_bench_e2e(args: argparse.Namespace) -> int:
     return _bench("e2e", args, rates=args.rates)
 
 
+def cmd_chaos(args: argparse.Namespace) -> int:
+    """Mixed traffic while each service is killed in turn; every event accounted for."""
+    from contactcenter_cli import chaos
+
+    plan = chaos.Plan(
+        rate=args.rate,
+        warmup=args.warmup,
+        interval=args.interval,
+        customers=args.customers,
+        services=args.service or chaos.SERVICES,
+    )
+    report = chaos.run(plan)
+    print(chaos.format_report(report, plan))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_json(), indent=2))
+    return 0 if report.ok else 1
+
+
 def cmd_bench_limits(args: argparse.Namespace) -> int:
     """The raw broker, database and HTTP limits on this machine."""
     from contactcenter_cli import bench_limits
@@ -387,6 +405,17 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--visitors", type=int, default=200)
     chat.add_argument("--json", help="also write the result to this file")
     chat.set_defaults(func=cmd_bench_chat)
+
+    chaos = sub.add_parser("chaos", help="kill each service under load; account for every event")
+    chaos.add_argument("--rate", type=float, default=20, help="events per second, all channels")
+    chaos.add_argument("--warmup", type=float, default=10, help="seconds before the first kill")
+    chaos.add_argument("--interval", type=float, default=15, help="seconds between kills")
+    chaos.add_argument("--customers", type=int, default=10, help="customers per channel")
+    chaos.add_argument(
+        "--service", action="append", help="kill only these (repeatable; default: all five)"
+    )
+    chaos.add_argument("--json", help="also write the report to this file")
+    chaos.set_defaults(func=cmd_chaos)
 
     limits = sub.add_parser("bench-limits", help="raw Kafka, MongoDB and HTTP limits")
     limits.add_argument("--runs", type=int, default=3)

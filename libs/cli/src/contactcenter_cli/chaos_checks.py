@@ -1,0 +1,131 @@
+"""What a resilience run concludes (pure): events accepted against events found, tasks
+per conversation, agents' load replayed from the routing stream, recovery per kill."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from cc_common.events import Channel, ChannelClass, RoutingChange, TaskState
+
+HOLDING = frozenset({TaskState.OFFERED, TaskState.ACCEPTED})
+"""States in which a task counts against its agent's capacity."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One channel's accounting: every accepted event must be found exactly once."""
+
+    channel: str
+    accepted: int
+    found: int
+    duplicates: int
+    lost: int
+    unconfirmed: int
+    """Stored although the sender never saw a 2xx (it gave up retrying): allowed."""
+
+
+def tally(accepted: Mapping[str, str], seen: Iterable[str]) -> list[Tally]:
+    """``accepted`` maps each event's token to its channel; ``seen`` has one token per
+    timeline entry found (a token seen twice is a duplicate)."""
+    counts = Counter(seen)
+    channels = sorted(set(accepted.values()))
+    rows = []
+    for channel in channels:
+        tokens = [t for t, c in accepted.items() if c == channel]
+        found = [t for t in tokens if counts[t]]
+        rows.append(
+            Tally(
+                channel=channel,
+                accepted=len(tokens),
+                found=len(found),
+                duplicates=sum(counts[t] - 1 for t in found),
+                lost=len(tokens) - len(found),
+                unconfirmed=0,
+            )
+        )
+    strangers = [t for t in counts if t not in accepted]
+    if strangers:
+        rows.append(Tally("unconfirmed", 0, len(strangers), 0, 0, len(strangers)))
+    return rows
+
+
+def task_problems(
+    changes: Iterable[RoutingChange], conversations: Iterable[str]
+) -> tuple[list[str], list[str]]:
+    """Conversations that got no task (lost), and those that got more than one (doubled).
+
+    No agent completes work during the run, so each conversation keeps one task."""
+    tasks: defaultdict[str, set[str]] = defaultdict(set)
+    for change in changes:
+        tasks[change.conversation_key].add(str(change.task_id))
+    lost = sorted(c for c in set(conversations) if not tasks[c])
+    doubled = sorted(c for c, ids in tasks.items() if len(ids) > 1)
+    return lost, doubled
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    per_class: Mapping[ChannelClass, int]
+    total: int
+
+
+def _class_of(channel: Channel) -> ChannelClass:
+    if channel is Channel.VOICE:
+        return ChannelClass.VOICE
+    if channel is Channel.EMAIL:
+        return ChannelClass.EMAIL
+    return ChannelClass.CHAT
+
+
+def overbooked(changes: Sequence[RoutingChange], capacity: Mapping[str, Capacity]) -> list[str]:
+    """Every moment the routing stream shows an agent holding more than its capacity.
+
+    Replays the changes in order: a task is held by the agent it was last offered to or
+    accepted by, until any other state releases it. A voice task is exclusive."""
+    holder: dict[str, tuple[str, ChannelClass]] = {}
+    violations = []
+    for change in changes:
+        task = str(change.task_id)
+        if change.state in HOLDING and change.agent_id:
+            holder[task] = (change.agent_id, _class_of(change.channel))
+            agent = change.agent_id
+            held = Counter(k for a, k in holder.values() if a == agent)
+            limit = capacity.get(agent)
+            if limit is None:
+                continue
+            total = sum(held.values())
+            over = [k for k, n in held.items() if n > limit.per_class.get(k, 0)]
+            exclusive = held[ChannelClass.VOICE] and total > 1
+            if over or total > limit.total or exclusive:
+                violations.append(
+                    f"{agent} held {dict(held)} when offered task {task} ({change.channel})"
+                )
+        else:
+            holder.pop(task, None)
+    return violations
+
+
+@dataclass(frozen=True, slots=True)
+class LagSample:
+    at: float
+    lag: Mapping[str, int]
+    """Messages behind, per consumer group."""
+
+
+def recovery_seconds(
+    samples: Sequence[LagSample], killed_at: float, ready_at: float, *, slack: int
+) -> float | None:
+    """From the kill until the first sample, once the service is ready again, where every
+    group is no further behind than it was in the five seconds before the kill (plus
+    ``slack`` messages). None when that never happened."""
+    before = [s for s in samples if killed_at - 5 <= s.at < killed_at]
+    groups = {g for s in samples for g in s.lag}
+    baseline = {g: max((s.lag.get(g, 0) for s in before), default=0) for g in groups}
+    for sample in samples:
+        if sample.at < ready_at:
+            continue
+        if all(sample.lag.get(g, 0) <= baseline[g] + slack for g in groups):
+            return sample.at - killed_at
+    return None

@@ -1,0 +1,49 @@
+"""The resilience run in its short form: mixed traffic on all four channels while each
+service in turn is killed with SIGKILL and restarted; every accepted event is then on
+its customer's timeline exactly once, every conversation has one task, and no agent
+was offered more than its capacity (``contactcenter chaos`` is the long form)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contactcenter_cli.chaos import SERVICES, Plan, drive, format_report
+from contactcenter_cli.chaos_load import stack_env
+from contactcenter_cli.stack import Stack, StackConfig
+from tests.e2e.conftest import running_stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
+
+PLAN = Plan(rate=8, warmup=4, interval=5, customers=3, settle_timeout=120)
+
+
+@pytest.fixture(scope="module")
+def chaos_stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data: Path = tmp_path_factory.mktemp("chaos-stack")
+    with running_stack(infra, data, extra_env=stack_env()) as running:
+        yield running
+
+
+async def test_killing_each_service_under_load_loses_and_doubles_nothing(
+    chaos_stack: Stack,
+) -> None:
+    report = await drive(chaos_stack, PLAN)
+    summary = format_report(report, PLAN)
+
+    assert [k.service for k in report.kills] == list(SERVICES)
+    assert {t.channel for t in report.tallies} >= {"webchat", "line", "email", "voice"}
+    for row in report.tallies:
+        assert row.lost == 0, summary
+        assert row.duplicates == 0, summary
+    assert sum(t.accepted for t in report.tallies) >= PLAN.rate * 40, "the load kept flowing"
+    assert not any(report.given_up.values()), summary
+    assert sum(report.refusals.values()) > 0, "the ingest kills were felt by the senders"
+    assert report.task_states.get("offered", 0) > 0, "agents were offered work"
+    assert report.tasks_lost == [], summary
+    assert report.tasks_doubled == [], summary
+    assert report.overbooked == [], summary
+    assert all(k.caught_up_s is not None for k in report.kills), summary
+    assert report.max_lag, "consumer lag was sampled"
