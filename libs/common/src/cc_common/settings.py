@@ -78,6 +78,17 @@ class AuthSettings(BaseSettings):
     )
     jwt_issuer: str = Field(default="contactcenter", description="Expected `iss` claim.")
     jwt_audience: str = Field(default="contactcenter-api", description="Expected `aud` claim.")
+    principal_requests_per_second: float = Field(
+        default=100.0,
+        gt=0,
+        description="Requests per second one caller (tenant and token subject) may make on "
+        "average, per instance; beyond it, 429 with Retry-After.",
+    )
+    principal_burst: int = Field(
+        default=300,
+        ge=1,
+        description="Requests one caller may make at once before the rate applies.",
+    )
 
 
 class ServiceSettings(BaseSettings):

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from cc_common.http.rate_limit import RateLimiter
 from cc_common.kafka.consumer import RetryPolicy
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
@@ -16,7 +17,6 @@ from ingest_chat.adapters import agent_messages
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi
 from ingest_chat.adapters.live import LiveConnections
-from ingest_chat.adapters.rate_limit import RateLimiter
 from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
 from ingest_chat.adapters.visitor_files import VisitorFiles

@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cc_common.auth import InvalidToken, Principal, Role, verify_token
+from cc_common.http.rate_limit import RateLimiter, enforce
 from cc_common.settings import AuthSettings
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT issued for one tenant.")
@@ -33,6 +34,19 @@ def principal_dependency(
             wanted = ", ".join(sorted(r.value for r in roles))
             raise HTTPException(403, f"This operation needs one of the roles: {wanted}.")
         request.state.principal = principal
+        enforce(_limiter(request, settings), f"{principal.tenant_id}/{principal.subject}")
         return principal
 
     return authenticate
+
+
+def _limiter(request: Request, settings: AuthSettings) -> RateLimiter:
+    """One limiter per application, shared by every route's dependency: a runaway
+    script holding one token cannot starve the colleagues of its tenant."""
+    state = request.app.state
+    limiter: RateLimiter | None = getattr(state, "principal_limiter", None)
+    if limiter is None:
+        limiter = state.principal_limiter = RateLimiter(
+            rate=settings.principal_requests_per_second, burst=settings.principal_burst
+        )
+    return limiter

@@ -27,11 +27,11 @@ from fastapi.websockets import WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
 from cc_common.events.envelope import TENANT_ID_PATTERN, utc_now
+from cc_common.http.rate_limit import enforce
 from cc_common.kafka.producer import BrokerUnavailable, EventProducer
 from cc_common.topics import INTERACTIONS
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.live import LiveConnections
-from ingest_chat.adapters.rate_limit import RateLimiter
 from ingest_chat.adapters.visitor_files import VisitorFiles
 from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
 from ingest_chat.domain.webchat import (
@@ -101,20 +101,12 @@ def _conversation(
 ConversationDep = Annotated[VisitorConversation, Depends(_conversation)]
 
 
-def _limit(limiter: RateLimiter, key: str) -> None:
-    wait = limiter.allow(key)
-    if wait:
-        raise HTTPException(
-            429, "Too many requests; slow down.", headers={"Retry-After": str(math.ceil(wait))}
-        )
-
-
 @router.post("/conversations", status_code=201)
 async def start_conversation(
     body: ConversationCreate, tokens: TokensDep, request: Request
 ) -> ConversationRead:
     """Start a conversation; the token authorises the visitor's later messages."""
-    _limit(request.app.state.ip_limit, request.client.host if request.client else "unknown")
+    enforce(request.app.state.ip_limit, request.client.host if request.client else "unknown")
     conversation = VisitorConversation(
         tenant_id=body.tenant_id,
         conversation_id=str(uuid.uuid4()),
@@ -145,7 +137,7 @@ async def send_message(
     body: MessageCreate, conversation: ConversationDep, producer: ProducerDep, request: Request
 ) -> MessageAccepted:
     """Accept a visitor message once the broker has it; a resend is the same event."""
-    _limit(request.app.state.visitor_limit, conversation.visitor_id)
+    enforce(request.app.state.visitor_limit, conversation.visitor_id)
     event = visitor_message(
         conversation, client_message_id=body.client_message_id, text=body.text, sent_at=utc_now()
     )
@@ -169,7 +161,7 @@ async def upload_file(
     ],
 ) -> FileAccepted:
     """A file from the visitor: stored by reference, sent as a message with an attachment."""
-    _limit(request.app.state.visitor_limit, conversation.visitor_id)
+    enforce(request.app.state.visitor_limit, conversation.visitor_id)
     limit: int = request.app.state.settings.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:

@@ -1,9 +1,13 @@
-"""Token buckets per key (a visitor, an IP address), in memory per instance."""
+"""Token buckets per key (a visitor, an IP address, a token's subject), in memory per
+instance: a flood from one source is refused with 429 while others are served."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
+
+from fastapi import HTTPException
 
 
 @dataclass(slots=True)
@@ -35,3 +39,12 @@ class RateLimiter:
             bucket.tokens -= 1
             return 0.0
         return (1 - bucket.tokens) / self._rate
+
+
+def enforce(limiter: RateLimiter, key: str) -> None:
+    """Raise 429 with ``Retry-After`` when ``key`` is over its rate."""
+    wait = limiter.allow(key)
+    if wait:
+        raise HTTPException(
+            429, "Too many requests; slow down.", headers={"Retry-After": str(math.ceil(wait))}
+        )
