@@ -41,6 +41,7 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/cases/{case_id}"): (None, 404),
     ("patch", "/v1/cases/{case_id}"): ({"priority": "low"}, 404),
     ("post", "/v1/cases/{case_id}/notes"): (NOTE, 404),
+    ("post", "/v1/cases/{case_id}/typing"): ({"active": True}, 404),
     ("put", "/v1/cases/{case_id}/csat"): ({"score": 1}, 404),
     ("get", "/v1/cases/{case_id}/timeline"): (None, 404),
     ("post", "/v1/cases/{case_id}/merges"): (

@@ -21,9 +21,11 @@ from cc_common.events import (
     OutboundRequested,
     utc_now,
 )
+from cc_common.events.replies import reply_sent
 from cc_common.kafka.inspect import read_events
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import CASES, OUTBOUND
+from ingest_chat.domain.webchat import VisitorConversation, visitor_read
 from tests.e2e.helpers import eventually
 from tests.integration.case_api import CaseApi, case_api, email_identity, message
 
@@ -360,3 +362,50 @@ async def test_an_agent_answers_a_chat_case_by_email(api: CaseApi) -> None:
         headers=api.auth("acme"),
     )
     assert never.status_code == 409
+
+
+async def test_a_read_receipt_ahead_of_the_sent_confirmation_is_kept_for_it(
+    api: CaseApi,
+) -> None:
+    """The visitor's read receipt (published by the widget's instance) can reach the
+    case service before the reply's confirmation (published by the sending instance)."""
+    visitor = VisitorConversation(
+        tenant_id="acme",
+        conversation_id=uuid.uuid4().hex,
+        visitor_id=uuid.uuid4().hex,
+        email=f"{uuid.uuid4().hex[:8]}@example.org",
+    )
+    await api.publish(message("acme", visitor.conversation_key, visitor.identities()))
+    customer = await api.customer_of("acme", f"email:{visitor.email}")
+    (entry,) = await api.timeline("acme", customer["id"], until=1)
+    reply = await api.client.post(
+        f"/v1/cases/{entry['case_id']}/replies",
+        json={"text": "Hello!"},
+        headers={**api.auth("acme"), "Idempotency-Key": "early"},
+    )
+    assert reply.status_code == 202, reply.text
+    reply_id = reply.json()["reply_id"]
+    (requested,) = [
+        e
+        for e in await read_events(api.settings.kafka, OUTBOUND.name)
+        if isinstance(e.data, OutboundRequested) and str(e.data.reply_id) == reply_id
+    ]
+    # Same partition (keyed by tenant), so the consumer sees the receipt first.
+    await api.publish(visitor_read(visitor, reply_id=reply_id, read_at=utc_now()))
+    await api.publish(
+        reply_sent(
+            requested,
+            provider="webchat",
+            provider_message_id=reply_id,
+            sent_at=utc_now(),
+            source="test",
+        )
+    )
+
+    async def settled() -> dict[str, Any] | None:
+        page = await api.get(f"/v1/cases/{entry['case_id']}/timeline", "acme")
+        mine = [e for e in page["items"] if e["id"] == reply_id]
+        return mine[0] if mine and mine[0]["reply"]["status"] == "sent" else None
+
+    sent = await eventually(settled, timeout=20, what="the reply confirmed")
+    assert "read" in sent["reply"].get("delivery", {}), "the early receipt was applied"

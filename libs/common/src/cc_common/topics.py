@@ -49,7 +49,15 @@ CASES: Final = Topic(
     description="What changes on cases (case.changed) and SLA breaches, from the case service.",
 )
 
-ALL_TOPICS: Final[tuple[Topic, ...]] = (INTERACTIONS, ROUTING, AGENTS, OUTBOUND, CASES)
+SIGNALS: Final = Topic(
+    "cc.signals.v1",
+    key="tenant_id",
+    description="Ephemeral conversation signals (typing, a web-chat message stored) for"
+    " every instance holding live connections; never stored on a timeline.",
+    retention_ms=3600 * 1000,
+)
+
+ALL_TOPICS: Final[tuple[Topic, ...]] = (INTERACTIONS, ROUTING, AGENTS, OUTBOUND, CASES, SIGNALS)
 
 
 def all_topic_names() -> list[str]:

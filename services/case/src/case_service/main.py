@@ -42,7 +42,7 @@ from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
-from cc_common.topics import CASES, INTERACTIONS, ROUTING
+from cc_common.topics import CASES, INTERACTIONS, ROUTING, SIGNALS
 
 SERVICE = "case"
 INDEXES = (
@@ -91,9 +91,11 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 ),
                 order_key=conversation_order,
             )
-            app.state.live = LiveHub(settings.live_queue_size)
+            app.state.live = LiveHub(
+                settings.live_queue_size, holder=app.state.cases.assignee_of_conversation
+            )
             rt.add_consumer(
-                topics=[CASES.name, ROUTING.name],
+                topics=[CASES.name, ROUTING.name, SIGNALS.name],
                 group_id=f"{settings.consumer_group}-live-{uuid.uuid4().hex[:12]}",
                 handler=app.state.live,
                 start_at="latest",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,7 @@ from cc_common.http.rate_limit import RateLimiter
 from cc_common.kafka.consumer import RetryPolicy
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
-from cc_common.topics import INTERACTIONS, OUTBOUND
+from cc_common.topics import INTERACTIONS, OUTBOUND, SIGNALS
 from ingest_chat.adapters import agent_messages
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi
@@ -23,6 +24,7 @@ from ingest_chat.adapters.visitor_files import VisitorFiles
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
 from ingest_chat.api import line, providers, webchat
 from ingest_chat.consumers.outbound import MessagingReplyHandler, WebchatSender, channel_senders
+from ingest_chat.consumers.signals import VisitorSignals
 from ingest_chat.settings import ChatSettings
 
 SERVICE = "ingest-chat"
@@ -49,7 +51,9 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                     meta=MetaSender(http),
                     telegram=TelegramSender(http),
                     sms=TwilioSmsSender(http),
-                    webchat=WebchatSender(app.state.agent_messages, app.state.live),
+                    webchat=WebchatSender(
+                        app.state.agent_messages, app.state.live, runtime.producer
+                    ),
                     tokens=app.state.reply_tokens,
                 )
                 runtime.add_consumer(
@@ -60,6 +64,12 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                     ),
                     # Provider outages are retried for about two minutes, then dead-lettered.
                     retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
+                )
+                runtime.add_consumer(
+                    topics=[SIGNALS.name],
+                    group_id=f"{settings.outbound_consumer_group}-live-{uuid.uuid4().hex[:12]}",
+                    handler=VisitorSignals(app.state.live, app.state.agent_messages),
+                    start_at="latest",
                 )
                 yield
 
@@ -74,6 +84,8 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     app.state.visitor_limit = RateLimiter(
         rate=settings.visitor_messages_per_second, burst=settings.visitor_message_burst
     )
+    # One "typing" signal per conversation every two seconds; "stopped" always passes.
+    app.state.typing_limit = RateLimiter(rate=0.5, burst=1)
     app.state.ip_limit = RateLimiter(
         rate=settings.conversations_per_ip_per_second, burst=settings.conversation_burst_per_ip
     )

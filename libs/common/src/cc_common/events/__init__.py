@@ -63,6 +63,14 @@ from cc_common.events.registry import (
     routing_event_type,
 )
 from cc_common.events.routing import RoutingChange, TaskState
+from cc_common.events.signals import (
+    CONVERSATION_TYPING,
+    WEBCHAT_MESSAGE_STORED,
+    ConversationTyping,
+    WebchatMessageStored,
+    message_stored_signal,
+    typing_signal,
+)
 
 __all__ = [
     "AGENT_CONFIGURED",
@@ -71,6 +79,7 @@ __all__ = [
     "CALLBACK_REQUESTED",
     "CASE_CHANGED",
     "CASE_SLA_BREACHED",
+    "CONVERSATION_TYPING",
     "EVENT_TYPES",
     "INTERACTION_RECEIVED",
     "INTERACTION_UPDATED",
@@ -78,6 +87,7 @@ __all__ = [
     "OUTBOUND_REQUESTED",
     "QUEUE_CONFIGURED",
     "ROUTING_POLICY_CONFIGURED",
+    "WEBCHAT_MESSAGE_STORED",
     "AgentConfigured",
     "AgentPresenceChanged",
     "AgentTaskActed",
@@ -90,6 +100,7 @@ __all__ = [
     "Channel",
     "ChannelClass",
     "Content",
+    "ConversationTyping",
     "Direction",
     "EmailAddress",
     "EmailFacts",
@@ -114,10 +125,13 @@ __all__ = [
     "ThreadMatch",
     "UndecodableEvent",
     "VoiceFacts",
+    "WebchatMessageStored",
     "decode_event",
     "derived_event_id",
     "encode_event",
+    "message_stored_signal",
     "provider_event_id",
     "routing_event_type",
+    "typing_signal",
     "utc_now",
 ]

@@ -18,6 +18,12 @@ from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Interaction
 from cc_common.events.outbound import CallbackRequested, OutboundFailed, OutboundRequested
 from cc_common.events.routing import RoutingChange, TaskState
+from cc_common.events.signals import (
+    CONVERSATION_TYPING,
+    WEBCHAT_MESSAGE_STORED,
+    ConversationTyping,
+    WebchatMessageStored,
+)
 
 INTERACTION_RECEIVED: Final = "interaction.received"
 INTERACTION_UPDATED: Final = "interaction.updated"
@@ -51,6 +57,8 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     CALLBACK_REQUESTED: CallbackRequested,
     CASE_SLA_BREACHED: CaseSlaBreached,
     CASE_CHANGED: CaseChanged,
+    CONVERSATION_TYPING: ConversationTyping,
+    WEBCHAT_MESSAGE_STORED: WebchatMessageStored,
     **{routing_event_type(state): RoutingChange for state in TaskState},
 }
 

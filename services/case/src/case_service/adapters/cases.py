@@ -289,6 +289,16 @@ class CaseRepository:
                 return dict(doc)
         return None
 
+    async def assignee_of_conversation(self, tenant_id: str, conversation_key: str) -> str | None:
+        """The agent assigned to the case the conversation's contacts join now."""
+        mapping = await self._conversations.find_one({"_id": f"{tenant_id}\x1f{conversation_key}"})
+        if mapping is None:
+            return None
+        case = await self._cases.find_one(
+            {"_id": mapping["case_id"], "tenant_id": tenant_id}, {"assignee_id": 1}
+        )
+        return case.get("assignee_id") if case else None
+
     async def get(self, tenant_id: str, case_id: str) -> dict[str, Any] | None:
         """One case of the tenant."""
         return await self._cases.find_one({"_id": case_id, "tenant_id": tenant_id})

@@ -9,9 +9,14 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cc_common.events import utc_now
 from cc_common.mongo import Document, IndexSpec
 
 ENTRIES = "timeline"
+EARLY_RECEIPTS = "early_receipts"
+"""Delivery/read receipts that arrived before the reply they are about was confirmed
+sent (another process publishes each); applied when it is, dropped after a week."""
+EARLY_RECEIPT_SECONDS = 7 * 24 * 3600
 _STATUS_WORD = re.compile(r"[a-z_]{1,20}")
 _NOT_SERVED = {"grams": 0, "search_text": 0, "outbox": 0}
 """Fields a timeline page never shows: search index terms and the reply's outbox copy."""
@@ -37,12 +42,20 @@ INDEXES = (
         "by_sent_message",
         options={"sparse": True},
     ),
+    IndexSpec(EARLY_RECEIPTS, [("tenant_id", 1), ("provider_message_id", 1)], "by_message"),
+    IndexSpec(
+        EARLY_RECEIPTS,
+        [("received_at", 1)],
+        "expiry",
+        options={"expireAfterSeconds": EARLY_RECEIPT_SECONDS},
+    ),
 )
 
 
 class TimelineRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._entries = db[ENTRIES]
+        self._early_receipts = db[EARLY_RECEIPTS]
 
     async def add(self, entry: dict[str, Any]) -> None:
         """Store an entry; storing the same event again changes nothing."""
@@ -112,6 +125,12 @@ class TimelineRepository:
     ) -> bool:
         """Mark a reply sent or failed; False when no such reply is stored."""
         updates = {"reply.status": status, **{f"reply.{k}": v for k, v in details.items()}}
+        sent_as = details.get("provider_message_id")
+        if sent_as:
+            receipts = self._early_receipts.find(
+                {"tenant_id": tenant_id, "provider_message_id": sent_as}
+            )
+            updates |= {f"reply.delivery.{r['field']}": r["at"] async for r in receipts}
         result = await self._entries.update_one(
             {"_id": reply_id, "tenant_id": tenant_id, "entry_type": "reply"},
             {"$set": updates},
@@ -124,10 +143,25 @@ class TimelineRepository:
         """Record a delivery or read receipt on the reply it is about (if it is ours)."""
         # The status names a field: only plain words from a provider may do that.
         field = status if _STATUS_WORD.fullmatch(status) else "other"
-        await self._entries.update_one(
+        result = await self._entries.update_one(
             {"tenant_id": tenant_id, "reply.provider_message_id": provider_message_id},
             {"$set": {f"reply.delivery.{field}": at}},
         )
+        if result.matched_count == 0:
+            # Perhaps ahead of the reply's confirmation: kept until it comes (a week).
+            await self._early_receipts.update_one(
+                {"_id": f"{tenant_id}\x1f{provider_message_id}\x1f{field}"},
+                {
+                    "$setOnInsert": {
+                        "tenant_id": tenant_id,
+                        "provider_message_id": provider_message_id,
+                        "field": field,
+                        "at": at,
+                        "received_at": utc_now(),
+                    }
+                },
+                upsert=True,
+            )
 
     async def outbox_pending(self, older_than: datetime, limit: int = 100) -> list[dict[str, Any]]:
         """Replies whose announcement has not been confirmed yet."""

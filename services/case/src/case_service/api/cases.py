@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 
 from case_service.adapters.case_moves import CaseMoves, MoveRefused
 from case_service.adapters.cases import VersionConflict
-from case_service.api.announce import announce
+from case_service.api.announce import announce, announce_typing
 from case_service.api.deps import CasesDep, TimelineDep
 from case_service.api.paging import timeline_page
 from case_service.api.schemas import (
@@ -23,6 +23,7 @@ from case_service.api.schemas import (
     NoteCreate,
     TimelineEntryRead,
     TimelinePage,
+    TypingUpdate,
 )
 from case_service.domain.edits import EditRefused, plan_edit
 from case_service.domain.notes import note_entry
@@ -152,6 +153,15 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
         await timeline.add(entry)
         await announce(request, case, entry, principal.subject)
         return TimelineEntryRead(id=entry["_id"], **entry)
+
+    @router.post("/{case_id}/typing", status_code=204)
+    async def typing(
+        case_id: str, body: TypingUpdate, request: Request, principal: Writer, cases: CasesDep
+    ) -> None:
+        """The agent is typing a reply (or stopped): shown live to a web-chat visitor.
+        Best effort and never stored; channels without typing indicators ignore it."""
+        case = await case_of(principal, case_id, cases)
+        await announce_typing(request, case, agent=principal.subject, active=body.active)
 
     @router.put("/{case_id}/csat")
     async def record_csat(

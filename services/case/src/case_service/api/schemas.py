@@ -123,6 +123,12 @@ class NoteCreate(BaseModel):
     text: str = Field(min_length=1, max_length=20_000)
 
 
+class TypingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool = Field(default=True, description="False: stopped typing.")
+
+
 class CsatCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -32,8 +32,9 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
         """Live changes as server-sent events (send the bearer token as a header).
 
         Agents get ``task`` events for their offers and tasks, and ``case.changed`` and
-        ``case.sla_breached`` for cases assigned to them; supervisors get the whole
-        tenant's, and ``queues`` (the router's live figures) every few seconds. An
+        ``case.sla_breached`` for cases assigned to them, and ``conversation.typing``
+        when a web-chat customer of theirs types; supervisors get the whole tenant's,
+        and ``queues`` (the router's live figures) every few seconds. An
         ``overflow`` event means the client fell behind and missed some: reconnect and
         read the case API again. There is no replay (no ``Last-Event-ID``).
         """

@@ -14,6 +14,7 @@ from cc_common.events import (
     CASE_CHANGED,
     CaseChanged,
     CaseSlaBreached,
+    ConversationTyping,
     Envelope,
     RoutingChange,
     utc_now,
@@ -49,10 +50,14 @@ def case_changed(
     )
 
 
-def audience(principal: Principal, event: Envelope[Any]) -> bool:
-    """True when the event is for this subscriber."""
+def audience(principal: Principal, event: Envelope[Any], *, holder: str | None = None) -> bool:
+    """True when the event is for this subscriber. ``holder``: for a customer's typing,
+    the agent assigned to the conversation's case (who sees it besides supervisors)."""
     if event.tenant_id != principal.tenant_id:
         return False
+    if isinstance(event.data, ConversationTyping):
+        customer = event.data.party == "customer"
+        return customer and (principal.has_any(WATCH_ALL) or holder == principal.subject)
     if principal.has_any(WATCH_ALL):
         return True
     data = event.data
@@ -65,3 +70,11 @@ def audience(principal: Principal, event: Envelope[Any]) -> bool:
 def event_name(event: Envelope[Any]) -> str:
     """The SSE event name: the event type, with task states as ``task``."""
     return "task" if isinstance(event.data, RoutingChange) else event.type
+
+
+def needs_holder(event: Envelope[Any]) -> str | None:
+    """The conversation whose holder decides who sees ``event``, if any."""
+    data = event.data
+    if isinstance(data, ConversationTyping) and data.party == "customer":
+        return data.conversation_key
+    return None

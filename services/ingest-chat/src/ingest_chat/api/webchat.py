@@ -26,10 +26,11 @@ from fastapi import (
 from fastapi.websockets import WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
 
+from cc_common.events import Channel, ConversationTyping, typing_signal
 from cc_common.events.envelope import TENANT_ID_PATTERN, utc_now
 from cc_common.http.rate_limit import enforce
 from cc_common.kafka.producer import BrokerUnavailable, EventProducer
-from cc_common.topics import INTERACTIONS
+from cc_common.topics import INTERACTIONS, SIGNALS
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.live import LiveConnections
 from ingest_chat.adapters.visitor_files import VisitorFiles
@@ -40,9 +41,10 @@ from ingest_chat.domain.webchat import (
     visitor_message,
     visitor_read,
 )
-from ingest_chat.domain.webchat_wire import FRAMES, Read, Resume, SendMessage
+from ingest_chat.domain.webchat_wire import FRAMES, Read, Resume, SendMessage, Typing
 
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
+SOURCE = "ingest-chat"
 
 
 class ConversationCreate(BaseModel):
@@ -143,6 +145,19 @@ async def send_message(
     )
     await producer.publish(INTERACTIONS.name, event)
     return MessageAccepted(event_id=event.id, conversation_id=conversation.conversation_id)
+
+
+class TypingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool = True
+
+
+@router.post("/typing", status_code=204)
+async def typing(body: TypingUpdate, conversation: ConversationDep, request: Request) -> None:
+    """The visitor is typing (or stopped): shown to the agent handling the conversation.
+    The WebSocket's ``{"type": "typing", "active": ...}`` frame does the same."""
+    await _announce_typing(request.app, conversation, active=body.active)
 
 
 class FileAccepted(MessageAccepted):
@@ -280,18 +295,37 @@ async def _handle(websocket: WebSocket, conversation: VisitorConversation, frame
         )
     elif isinstance(frame, Resume):
         messages: AgentMessages = app.state.agent_messages
-        for message in await messages.since(
+        live: LiveConnections = app.state.live
+        missed = await messages.since(
             conversation.tenant_id, conversation.conversation_id, frame.after_seq
-        ):
-            await websocket.send_json(message.wire())
+        )
+        await live.push_messages(conversation.conversation_id, missed, only=websocket)
     elif isinstance(frame, Read):
         with contextlib.suppress(BrokerUnavailable):  # a lost receipt is not worth an error
             await producer.publish(
                 INTERACTIONS.name,
                 visitor_read(conversation, reply_id=frame.reply_id, read_at=utc_now()),
             )
-    # Typing indicators are accepted; forwarding them to agents needs the case API's
-    # realtime channel, which does not exist yet.
+    elif isinstance(frame, Typing):
+        await _announce_typing(app, conversation, active=frame.active)
+
+
+async def _announce_typing(app: Any, conversation: VisitorConversation, *, active: bool) -> None:
+    """Tell the agents (through ``cc.signals.v1``); throttled, and best effort."""
+    if active and app.state.typing_limit.allow(conversation.conversation_id):
+        return
+    signal = typing_signal(
+        conversation.tenant_id,
+        ConversationTyping(
+            conversation_key=f"webchat:{conversation.conversation_id}",
+            channel=Channel.WEBCHAT,
+            party="customer",
+            active=active,
+        ),
+        source=SOURCE,
+    )
+    with contextlib.suppress(BrokerUnavailable):  # a typing dot is not worth an error
+        await app.state.runtime.producer.publish(SIGNALS.name, signal)
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -13,8 +13,10 @@ from typing import Any, Protocol
 
 from cc_common.events import OUTBOUND_REQUESTED, Channel, Envelope, OutboundRequested, utc_now
 from cc_common.events.replies import reply_failed, reply_sent
+from cc_common.events.signals import message_stored_signal
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
+from cc_common.topics import SIGNALS
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi, PermanentSendFailure, Sent
 from ingest_chat.adapters.live import LiveConnections
@@ -87,11 +89,13 @@ def channel_senders(
 
 
 class WebchatSender:
-    """Keeps the reply for the visitor (numbered, for resume) and pushes it live."""
+    """Keeps the reply for the visitor (numbered, for resume), pushes it to the sockets
+    held here and announces it on ``cc.signals.v1`` for those held elsewhere."""
 
-    def __init__(self, messages: AgentMessages, live: LiveConnections) -> None:
+    def __init__(self, messages: AgentMessages, live: LiveConnections, producer: Publisher) -> None:
         self._messages = messages
         self._live = live
+        self._producer = producer
 
     async def send(self, tenant_id: str, request: OutboundRequested) -> Sent:
         conversation_id = request.conversation_key.removeprefix("webchat:")
@@ -103,7 +107,12 @@ class WebchatSender:
             agent=request.agent_id,
             at=utc_now(),
         )
-        delivered = await self._live.push(conversation_id, stored.wire())
+        delivered = await self._live.push_messages(conversation_id, [stored])
+        # The visitor's socket may be held by another instance: tell them all.
+        await self._producer.publish(
+            SIGNALS.name,
+            message_stored_signal(tenant_id, request.conversation_key, stored.seq, source=SOURCE),
+        )
         return Sent(stored.reply_id, "websocket" if delivered else "stored")
 
 

@@ -29,6 +29,8 @@ class Read(_Frame):
 
 class Typing(_Frame):
     type: Literal["typing"]
+    active: bool = True
+    """False: the visitor stopped typing (or cleared the box)."""
 
 
 Frame = Annotated[SendMessage | Resume | Read | Typing, Field(discriminator="type")]

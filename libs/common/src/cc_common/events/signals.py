@@ -1,0 +1,71 @@
+"""Conversation signals (``cc.signals.v1``): ephemeral news for live connections.
+
+Every instance of a service that holds live connections (visitors' WebSockets in
+ingest-chat, agents' event streams in the case service) reads this topic in a consumer
+group of its own from the latest offset, so whichever instance holds the person gets
+the signal. Nothing here is stored on a timeline: a signal missed is a typing dot not
+shown, or a message the visitor fetches with ``resume``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cc_common.events.envelope import Envelope, utc_now
+from cc_common.events.interaction import Channel
+
+CONVERSATION_TYPING: Final = "conversation.typing"
+WEBCHAT_MESSAGE_STORED: Final = "webchat.message_stored"
+
+
+class ConversationTyping(BaseModel):
+    """Someone started or stopped typing in a conversation."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    conversation_key: str
+    channel: Channel
+    party: Literal["customer", "agent"]
+    agent_id: str | None = Field(default=None, description="The agent typing, for agents.")
+    active: bool = Field(default=True, description="False: stopped typing.")
+
+
+class WebchatMessageStored(BaseModel):
+    """An agent's message for a web-chat visitor was stored as number ``seq``; every
+    instance holding the visitor's socket pushes what the socket has not had yet."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    conversation_key: str
+    seq: int = Field(ge=1)
+
+
+def typing_signal(
+    tenant_id: str, typing: ConversationTyping, *, source: str
+) -> Envelope[ConversationTyping]:
+    return Envelope[ConversationTyping](
+        id=uuid.uuid4(),
+        type=CONVERSATION_TYPING,
+        tenant_id=tenant_id,
+        occurred_at=utc_now(),
+        source=source,
+        correlation_id=typing.conversation_key,
+        data=typing,
+    )
+
+
+def message_stored_signal(
+    tenant_id: str, conversation_key: str, seq: int, *, source: str
+) -> Envelope[WebchatMessageStored]:
+    return Envelope[WebchatMessageStored](
+        id=uuid.uuid4(),
+        type=WEBCHAT_MESSAGE_STORED,
+        tenant_id=tenant_id,
+        occurred_at=utc_now(),
+        source=source,
+        correlation_id=conversation_key,
+        data=WebchatMessageStored(conversation_key=conversation_key, seq=seq),
+    )
