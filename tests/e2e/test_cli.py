@@ -1,4 +1,5 @@
-"""The `contactcenter` command as a newcomer runs it: `up --demo`, Ctrl-C, DLQ tools."""
+"""The `contactcenter` command as a newcomer runs it: `up --demo`, Ctrl-C, DLQ tools,
+benchmarks against a given broker and database."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.dead_letters import Failure, dead_letter_headers
 from cc_common.kafka.producer import EventProducer
 from cc_common.settings import KafkaSettings
+from contactcenter_cli.bench_limits import kafka_rates, mongo_rates
 from contactcenter_cli.processes import free_port, free_port_block
-from contactcenter_cli.stack import StackConfig
+from contactcenter_cli.stack import External, StackConfig, private_stack, use_external
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -137,3 +139,26 @@ def test_dlq_list_and_replay_from_the_command_line(infra: StackConfig, unique: s
         check=True,
     )
     assert "Replayed 1 message(s) to cc.interactions.v1." in replayed.stdout
+
+
+def test_benchmarks_run_against_a_broker_and_database_given_by_address(
+    infra: StackConfig,
+) -> None:
+    """``--kafka`` / ``--mongo``: no Tansu or SecantusDB is started; the run gets topics
+    and databases of its own on the given ones."""
+    use_external(External(infra.bootstrap_servers, infra.mongo_url))
+    try:
+        with private_stack(infrastructure_only=True) as stack:
+            assert not stack.broker.alive()
+            assert not stack.database.alive()
+            assert stack.config.bootstrap_servers == infra.bootstrap_servers
+            assert stack.config.topic_suffix.startswith(".run")
+            produce, consume = asyncio.run(kafka_rates(stack.config, 2_000))
+            mongo = asyncio.run(mongo_rates(stack.config, 200))
+    finally:
+        use_external(None)
+    assert produce > 0
+    assert consume > 0
+    assert mongo["insert_one_per_s"] > 0
+    with private_stack(infrastructure_only=True) as own:
+        assert own.broker.alive(), "without an address, the stack starts its own again"

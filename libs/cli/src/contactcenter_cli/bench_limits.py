@@ -23,16 +23,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
-from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.producer import EventProducer, Headers
 from contactcenter_cli.processes import (
     ManagedProcess,
     free_port,
-    free_ports,
-    wait_for_port,
     wait_for_ready,
 )
-from contactcenter_cli.stack import StackConfig, broker_process, database_process
+from contactcenter_cli.stack import StackConfig, private_stack
 
 PAYLOAD = b"x" * 1024
 TOPIC = "cc.agents.v1.dlq"  # an always-present topic nobody consumes in this run
@@ -189,31 +186,19 @@ def run(
     *, runs: int = 3, messages: int = 20_000, documents: int = 10_000, seconds: int = 5
 ) -> dict[str, Any]:
     """Start a private broker and database, measure every limit ``runs`` times."""
-    with tempfile.TemporaryDirectory() as data:
-        kafka_port, mongo_port = free_ports(2)
-        config = StackConfig(data_dir=Path(data), kafka_port=kafka_port, mongo_port=mongo_port)
-        broker, database = broker_process(config), database_process(config)
-        broker.start()
-        database.start()
-        try:
-            wait_for_port(broker, config.kafka_port, 30)
-            wait_for_port(database, config.mongo_port, 30)
-            asyncio.run(ensure_topics(config.kafka_settings()))
-            samples: list[dict[str, float]] = []
-            for _ in range(runs):
-                produce, consume = asyncio.run(kafka_rates(config, messages))
-                mongo = asyncio.run(mongo_rates(config, documents))
-                samples.append(
-                    {
-                        "kafka_produce_per_s": produce,
-                        "kafka_consume_per_s": consume,
-                        **mongo,
-                        "bare_endpoint_per_s": bare_endpoint_rate(seconds, 32),
-                    }
-                )
-        finally:
-            database.stop()
-            broker.stop()
+    samples: list[dict[str, float]] = []
+    with private_stack(infrastructure_only=True) as stack:
+        for _ in range(runs):
+            produce, consume = asyncio.run(kafka_rates(stack.config, messages))
+            mongo = asyncio.run(mongo_rates(stack.config, documents))
+            samples.append(
+                {
+                    "kafka_produce_per_s": produce,
+                    "kafka_consume_per_s": consume,
+                    **mongo,
+                    "bare_endpoint_per_s": bare_endpoint_rate(seconds, 32),
+                }
+            )
     return {"runs": samples, "summary": summarise(samples)}
 
 

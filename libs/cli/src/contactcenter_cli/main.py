@@ -20,7 +20,7 @@ from cc_common.schemas import stale_schemas, write_schemas
 from cc_common.settings import AuthSettings, KafkaSettings
 from cc_common.topics import all_topic_names
 from contactcenter_cli.demo import format_timeline, run_demo
-from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.stack import External, Stack, StackConfig, use_external
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 DEFAULT_DATA_DIR = Path(os.environ.get("CC_DATA_DIR", REPO_ROOT / ".data"))
@@ -317,6 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contactcenter", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def external_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--kafka", metavar="HOST:PORT", help="use this broker instead of starting Tansu"
+        )
+        p.add_argument(
+            "--mongo", metavar="URL", help="use this database instead of starting SecantusDB"
+        )
+
     def stack_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
         p.add_argument("--kafka-port", type=int, default=19092)
@@ -360,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, default=10)
     bench.add_argument("--agents", type=int, default=200)
     bench.add_argument("--json", help="also write the result to this file")
+    external_options(bench)
     bench.set_defaults(func=cmd_bench_routing)
 
     voice = sub.add_parser("bench-voice", help="Twilio status callbacks/s vs raw produce")
@@ -367,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     voice.add_argument("--connections", type=int, default=32)
     voice.add_argument("--runs", type=int, default=3)
     voice.add_argument("--json", help="also write the result to this file")
+    external_options(voice)
     voice.set_defaults(func=cmd_bench_voice)
 
     email = sub.add_parser("bench-email", help="emails/s over SMTP and upload vs raw produce")
@@ -374,12 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
     email.add_argument("--connections", type=int, default=16)
     email.add_argument("--runs", type=int, default=3)
     email.add_argument("--json", help="also write the result to this file")
+    external_options(email)
     email.set_defaults(func=cmd_bench_email)
 
     everything = sub.add_parser("bench", help="every benchmark against its limit and target")
     everything.add_argument("--quick", action="store_true", help="one run each, smaller loads")
     everything.add_argument("--json", default="bench.json", help="where the result goes")
     everything.add_argument("--png", default="bench.png", help="where the chart goes")
+    external_options(everything)
     everything.set_defaults(func=cmd_bench)
 
     e2e = sub.add_parser("bench-e2e", help="webhook to stored, open loop at fixed rates")
@@ -388,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.add_argument("--runs", type=int, default=1)
     e2e.add_argument("--connections", type=int, default=0, help=argparse.SUPPRESS)
     e2e.add_argument("--json", help="also write the result to this file")
+    external_options(e2e)
     e2e.set_defaults(func=cmd_bench_e2e)
 
     case = sub.add_parser("bench-case", help="timeline reads and stored interactions/s")
@@ -396,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     case.add_argument("--runs", type=int, default=3)
     case.add_argument("--seconds", type=int, default=0, help=argparse.SUPPRESS)
     case.add_argument("--json", help="also write the result to this file")
+    external_options(case)
     case.set_defaults(func=cmd_bench_case)
 
     chat = sub.add_parser("bench-chat", help="LINE webhooks/s and WebSocket visitors")
@@ -404,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--runs", type=int, default=3)
     chat.add_argument("--visitors", type=int, default=200)
     chat.add_argument("--json", help="also write the result to this file")
+    external_options(chat)
     chat.set_defaults(func=cmd_bench_chat)
 
     chaos = sub.add_parser("chaos", help="kill each service under load; account for every event")
@@ -415,11 +430,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--service", action="append", help="kill only these (repeatable; default: all five)"
     )
     chaos.add_argument("--json", help="also write the report to this file")
+    external_options(chaos)
     chaos.set_defaults(func=cmd_chaos)
 
     limits = sub.add_parser("bench-limits", help="raw Kafka, MongoDB and HTTP limits")
     limits.add_argument("--runs", type=int, default=3)
     limits.add_argument("--json", help="also write the result to this file")
+    external_options(limits)
     limits.set_defaults(func=cmd_bench_limits)
 
     defs = sub.add_parser("deploy-defs", help="write topic and index definitions into deploy/")
@@ -439,7 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``contactcenter`` command."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "kafka", None) or getattr(args, "mongo", None):
+        if not (args.kafka and args.mongo):
+            parser.error("--kafka and --mongo go together")
+        use_external(External(args.kafka, args.mongo))
     # SIGTERM (a timeout, a CI runner) unwinds like Ctrl-C, so commands that start
     # servers stop them in their `finally` instead of leaving them behind.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)

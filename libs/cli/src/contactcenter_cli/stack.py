@@ -7,6 +7,7 @@ import json
 import secrets
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,25 @@ def default_services(base_port: int = 8001) -> tuple[ServiceSpec, ...]:
     return tuple(ServiceSpec(name, app, base_port + i) for i, (name, app) in enumerate(apps))
 
 
+@dataclass(frozen=True, slots=True)
+class External:
+    """A Kafka-protocol broker and a MongoDB-protocol server someone else runs."""
+
+    bootstrap_servers: str
+    mongo_url: str
+
+
+_external: External | None = None
+
+
+def use_external(external: External | None) -> None:
+    """Make every private stack of this process (the benchmarks, the resilience run)
+    use this broker and database instead of starting its own (None: start them again).
+    Each stack still gets topics, consumer groups and databases of its own."""
+    global _external
+    _external = external
+
+
 @dataclass
 class StackConfig:
     data_dir: Path
@@ -68,13 +88,19 @@ class StackConfig:
     topic_suffix: str = ""
     database_prefix: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    external: External | None = None
+    """Use this broker and database instead of starting Tansu and SecantusDB."""
 
     @property
     def bootstrap_servers(self) -> str:
+        if self.external:
+            return self.external.bootstrap_servers
         return f"127.0.0.1:{self.kafka_port}"
 
     @property
     def mongo_url(self) -> str:
+        if self.external:
+            return self.external.mongo_url
         # retryWrites=false: SecantusDB slows to a crawl after ~10k retryable writes.
         return f"mongodb://127.0.0.1:{self.mongo_port}/?retryWrites=false"
 
@@ -224,12 +250,13 @@ class Stack:
         return f"http://127.0.0.1:{spec.port}"
 
     def start_infrastructure(self, timeout: float = 30.0) -> None:
-        """Start the broker and the database and create the topics."""
-        self.broker.start()
-        self.database.start()
+        """Start the broker and the database (unless external) and create the topics."""
+        if self.config.external is None:
+            self.broker.start()
+            self.database.start()
+            wait_for_port(self.broker, self.config.kafka_port, timeout)
+            wait_for_port(self.database, self.config.mongo_port, timeout)
         self.mail_sink.start()
-        wait_for_port(self.broker, self.config.kafka_port, timeout)
-        wait_for_port(self.database, self.config.mongo_port, timeout)
         wait_for_port(self.mail_sink, self.config.mail_sink_port, timeout)
         asyncio.run(ensure_topics(self.config.kafka_settings()))
 
@@ -257,10 +284,23 @@ class Stack:
 
 @contextmanager
 def private_stack(
-    *services: str, extra_env: dict[str, str] | None = None, **options: Any
+    *services: str,
+    extra_env: dict[str, str] | None = None,
+    infrastructure_only: bool = False,
+    **options: Any,
 ) -> Iterator[Stack]:
     """A throwaway system on free ports in a temporary folder (the benchmarks): the
-    broker, the database and ``services`` (all five when none are named)."""
+    broker, the database and ``services`` (all five when none are named, none with
+    ``infrastructure_only``). With :func:`use_external`, the broker and database are
+    the external ones and the stack gets its own topic suffix and database prefix."""
+    if _external is not None:
+        run = uuid.uuid4().hex[:8]
+        options = {
+            "external": _external,
+            "topic_suffix": f".run{run}",
+            "database_prefix": f"run{run}",
+            **options,
+        }
     with tempfile.TemporaryDirectory() as data:
         kafka_port, mongo_port, sink_port = free_ports(3)
         config = StackConfig(
@@ -275,7 +315,9 @@ def private_stack(
         stack = Stack(config)
         try:
             stack.start_infrastructure()
-            if services:
+            if infrastructure_only:
+                pass
+            elif services:
                 for name in services:
                     stack.start_service(name)
             else:
