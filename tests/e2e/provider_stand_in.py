@@ -1,4 +1,5 @@
-"""A local stand-in for a provider's send API: records every request, answers like it."""
+"""A local stand-in for a provider's API: records every request, answers sends like the
+provider, and serves the content (media) it is given."""
 
 from __future__ import annotations
 
@@ -17,9 +18,26 @@ Answer = Callable[[str, dict[str, Any]], dict[str, Any]]
 class ProviderStandIn:
     def __init__(self, answer: Answer) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.files: dict[str, tuple[bytes, str]] = {}
+        """GET path -> (bytes, content type): content the provider serves."""
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                stand_in.requests.append({"path": self.path, "headers": dict(self.headers)})
+                found = stand_in.files.get(self.path)
+                if found is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                data, content_type = found
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 if self.headers.get("Content-Type", "").startswith("application/x-www-form"):

@@ -42,6 +42,7 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("patch", "/v1/cases/{case_id}"): ({"priority": "low"}, 404),
     ("post", "/v1/cases/{case_id}/notes"): (NOTE, 404),
     ("post", "/v1/cases/{case_id}/typing"): ({"active": True}, 404),
+    ("get", "/v1/entries/{entry_id}/attachments/{n}"): (None, 404),
     ("put", "/v1/cases/{case_id}/csat"): ({"score": 1}, 404),
     ("get", "/v1/cases/{case_id}/timeline"): (None, 404),
     ("post", "/v1/cases/{case_id}/merges"): (
@@ -121,6 +122,10 @@ async def acme_world(api: CaseApi) -> dict[str, str]:
         "proposal_id": await eventually(proposal, timeout=20, what="a proposal"),
         "task_id": str(uuid.uuid4()),
         "email": first,
+        "entry_id": (await api.get(f"/v1/cases/{cases[0]['id']}/timeline", "acme"))["items"][0][
+            "id"
+        ],
+        "n": 0,
     }
 
 

@@ -140,8 +140,10 @@ class StackConfig:
             env["VOICE_OUTBOUND_CONSUMER_GROUP"] = f"ingest-voice-outbound{self.topic_suffix}"
             env["EMAIL_OUTBOUND_CONSUMER_GROUP"] = f"ingest-email-outbound{self.topic_suffix}"
             env["CHAT_OUTBOUND_CONSUMER_GROUP"] = f"ingest-chat-outbound{self.topic_suffix}"
-        router = next(s for s in default_services(self.base_port) if s.name == "router")
-        env["CASE_ROUTER_URL"] = f"http://127.0.0.1:{router.port}"
+        ports = {s.name: s.port for s in default_services(self.base_port)}
+        env["CASE_ROUTER_URL"] = f"http://127.0.0.1:{ports['router']}"
+        env["CASE_CHAT_URL"] = f"http://127.0.0.1:{ports['ingest-chat']}"
+        env["CASE_EMAIL_URL"] = f"http://127.0.0.1:{ports['ingest-email']}"
         return {**env, **self.extra_env}
 
     def kafka_settings(self) -> KafkaSettings:

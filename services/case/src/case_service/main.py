@@ -22,6 +22,7 @@ from case_service.adapters import (
 )
 from case_service.adapters.case_moves import CaseMoves
 from case_service.api import agents as agent_routes
+from case_service.api import attachments as attachment_routes
 from case_service.api import audit as audit_routes
 from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
@@ -66,6 +67,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             await ensure_indexes(rt.db, INDEXES)
             app.state.runtime = rt
             app.state.router_client = httpx.AsyncClient(base_url=settings.router_url, timeout=5)
+            app.state.attachment_client = httpx.AsyncClient(timeout=30)
             app.state.customers = customers.CustomerRepository(rt.db)
             app.state.cases = cases.CaseRepository(
                 rt.db, lambda tenant: settings.rules_for(tenant).case_policy()
@@ -132,6 +134,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 sender.stop()
                 await app.state.audit.stop()
                 await app.state.router_client.aclose()
+                await app.state.attachment_client.aclose()
 
     app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
@@ -184,4 +187,9 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     app.add_middleware(audit_routes.AuditMiddleware)
     app.include_router(queue_routes.build_router(authenticate))
     app.include_router(search_routes.build_router(agents_only))
+    app.include_router(
+        attachment_routes.build_router(
+            agents_only, chat_url=settings.chat_url, email_url=settings.email_url
+        )
+    )
     return app

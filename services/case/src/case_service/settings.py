@@ -103,6 +103,14 @@ class CaseSettings(ServiceSettings):
     router_url: str = Field(
         default="http://127.0.0.1:8004", description="The router's HTTP API (queue figures)."
     )
+    chat_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="ingest-chat's HTTP API (the bytes of chat attachments).",
+    )
+    email_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="ingest-email's HTTP API (the bytes of mail attachments).",
+    )
     default_rules: TenantCaseRules = Field(
         default_factory=TenantCaseRules,
         description='Case rules of tenants without their own, JSON: {"reopen_window_hours": 72}.',

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from cc_common.auth import Role
+from cc_common.http.auth import principal_dependency
 from cc_common.http.rate_limit import RateLimiter
 from cc_common.kafka.consumer import RetryPolicy
 from cc_common.mongo import ensure_indexes
@@ -22,7 +24,7 @@ from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
 from ingest_chat.adapters.visitor_files import VisitorFiles
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
-from ingest_chat.api import line, providers, webchat
+from ingest_chat.api import attachments, line, providers, webchat
 from ingest_chat.consumers.outbound import MessagingReplyHandler, WebchatSender, channel_senders
 from ingest_chat.consumers.signals import VisitorSignals
 from ingest_chat.settings import ChatSettings
@@ -45,9 +47,10 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
             app.state.agent_messages = AgentMessages(runtime.db)
             app.state.visitor_files = VisitorFiles(runtime.db)
             async with httpx.AsyncClient(timeout=10) as http:
+                app.state.line_api = LineApi(http)
                 senders = channel_senders(
                     settings,
-                    line=LineApi(http),
+                    line=app.state.line_api,
                     meta=MetaSender(http),
                     telegram=TelegramSender(http),
                     sms=TwilioSmsSender(http),
@@ -96,6 +99,14 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
         larger_bodies={"/v1/webchat/files": settings.max_upload_bytes + 64 * 1024},
     )
     app.include_router(webchat.router)
+    app.include_router(
+        attachments.build_router(
+            principal_dependency(
+                settings.auth,
+                roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION}),
+            )
+        )
+    )
     app.include_router(line.router)
     app.include_router(providers.router)
     return app

@@ -18,6 +18,10 @@ class LineChannel(BaseModel):
     api_base_url: str = Field(
         default="https://api.line.me", description="Point tests at a local stand-in."
     )
+    data_api_base_url: str = Field(
+        default="https://api-data.line.me",
+        description="Where LINE serves the content of customers' images, videos and files.",
+    )
 
 
 class MetaApp(BaseModel):

@@ -17,7 +17,7 @@ from cc_common.topics import INTERACTIONS, OUTBOUND
 from ingest_email.adapters import blobs, thread_index
 from ingest_email.adapters.relay import Relay
 from ingest_email.adapters.sns_certificates import SnsVerifier
-from ingest_email.api import messages, providers
+from ingest_email.api import attachments, messages, providers
 from ingest_email.consumers.outbound import EmailReplyHandler
 from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.webhook_auth import ReplayGuard
@@ -90,4 +90,12 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
     )
     app.include_router(messages.build_router(authenticate))
     app.include_router(providers.router)
+    app.include_router(
+        attachments.build_router(
+            principal_dependency(
+                settings.auth,
+                roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION}),
+            )
+        )
+    )
     return app

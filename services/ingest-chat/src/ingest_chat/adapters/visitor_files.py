@@ -11,6 +11,7 @@ from cc_common.events import AttachmentRef
 from cc_common.mongo import Document
 
 FILES = "webchat_files"
+BLOB_PREFIX = "webchat-file:"
 
 
 class VisitorFiles:
@@ -34,9 +35,17 @@ class VisitorFiles:
             upsert=True,
         )
         return AttachmentRef(
-            blob_id=f"webchat-file:{digest}",
+            blob_id=f"{BLOB_PREFIX}{digest}",
             filename=filename,
             content_type=content_type,
             size=len(data),
             sha256=digest,
         )
+
+    async def get(self, tenant_id: str, blob_id: str) -> tuple[bytes, str] | None:
+        """A tenant's file (bytes, content type), or None (another tenant's reads as missing)."""
+        digest = blob_id.removeprefix(BLOB_PREFIX)
+        doc = await self._files.find_one({"_id": f"{tenant_id}|{digest}"})
+        if doc is None:
+            return None
+        return bytes(doc["data"]), str(doc["content_type"])
