@@ -1,9 +1,12 @@
-"""Agents download what customers attached, through the case API: a web-chat upload, a
-LINE image (fetched from LINE's content API) and a mail attachment over SMTP; served
-as downloads, never to another tenant."""
+"""Agents download what customers attached, through the case API: a web-chat upload,
+LINE, WhatsApp and Telegram media (fetched from the provider with the tenant's
+credentials) and a mail attachment over SMTP; served as downloads, never to another
+tenant."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterator
@@ -29,10 +32,14 @@ SECRET = "attachments-line-secret-0123456789"
 LINE_TOKEN = "attachments-line-access-token"
 SUPPORT = "support@attachments.example"
 PNG = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes * 64
+APP_SECRET = "attachments-meta-app-secret-0123"
+WHATSAPP_TOKEN = "attachments-whatsapp-token"
+TELEGRAM_SECRET = "attachments-telegram-secret"
+BOT_TOKEN = "123456:attachments-bot-token"
 
 
 @pytest.fixture(scope="module")
-def att_stack(
+def att_stack(  # one stand-in plays LINE, the Graph API and Telegram
     infra: StackConfig, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Stack, ProviderStandIn]]:
     line = ProviderStandIn(lambda path, body: {"sentMessages": [{"id": "1"}]})
@@ -48,6 +55,26 @@ def att_stack(
             }
         ),
         "EMAIL_TENANTS": json.dumps({TENANT: {"addresses": [SUPPORT]}}),
+        "CHAT_META": json.dumps(
+            {
+                TENANT: {
+                    "app_secrets": [APP_SECRET],
+                    "verify_tokens": ["verify"],
+                    "whatsapp_token": WHATSAPP_TOKEN,
+                    "whatsapp_phone_number_id": "PNID1",
+                    "graph_base_url": line.url,
+                }
+            }
+        ),
+        "CHAT_TELEGRAM": json.dumps(
+            {
+                TENANT: {
+                    "secret_tokens": [TELEGRAM_SECRET],
+                    "bot_token": BOT_TOKEN,
+                    "api_base_url": line.url,
+                }
+            }
+        ),
     }
     try:
         with running_stack(infra, tmp_path_factory.mktemp("att"), extra_env=env) as stack:
@@ -177,3 +204,92 @@ async def test_a_mail_attachment_over_smtp_downloads_with_its_name(
         assert got.content == sheet
         assert got.headers["content-type"].startswith("text/csv")
         assert 'filename="invoice.csv"' in got.headers["content-disposition"]
+
+
+async def test_whatsapp_and_telegram_media_are_fetched_with_the_tenants_credentials(
+    att_stack: tuple[Stack, ProviderStandIn],
+) -> None:
+    stack, provider = att_stack
+    agent = token(stack, TENANT, Role.AGENT)
+    jpeg, document = b"\xff\xd8\xff" + uuid.uuid4().bytes * 50, b"%PDF-1.7 telegram"
+    media_id, file_id = f"MEDIA{uuid.uuid4().hex[:8]}", f"FILE{uuid.uuid4().hex[:8]}"
+    provider.files[f"/v21.0/{media_id}"] = (
+        json.dumps({"url": f"{provider.url}/whatsapp-cdn/{media_id}"}).encode(),
+        "application/json",
+    )
+    provider.files[f"/whatsapp-cdn/{media_id}"] = (jpeg, "image/jpeg")
+    provider.files[f"/bot{BOT_TOKEN}/getFile?file_id={file_id}"] = (
+        json.dumps({"ok": True, "result": {"file_path": f"documents/{file_id}.pdf"}}).encode(),
+        "application/json",
+    )
+    provider.files[f"/file/bot{BOT_TOKEN}/documents/{file_id}.pdf"] = (document, "application/pdf")
+    wa_id = f"55119{uuid.uuid4().int % 10**8:08d}"
+    whatsapp = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "WABA1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "1555",
+                                "phone_number_id": "PNID1",
+                            },
+                            "contacts": [{"profile": {"name": "Maria"}, "wa_id": wa_id}],
+                            "messages": [
+                                {
+                                    "from": wa_id,
+                                    "id": f"wamid.{uuid.uuid4().hex}",
+                                    "timestamp": "1795400001",
+                                    "type": "image",
+                                    "image": {"id": media_id, "mime_type": "image/jpeg"},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    user = uuid.uuid4().int % 10**9
+    telegram = {
+        "update_id": uuid.uuid4().int % 10**9,
+        "message": {
+            "message_id": 7,
+            "date": 1795400001,
+            "from": {"id": user, "first_name": "Yuki"},
+            "chat": {"id": user, "type": "private"},
+            "document": {"file_id": file_id, "file_name": "receipt.pdf", "file_size": 17},
+        },
+    }
+    async with httpx.AsyncClient(timeout=15) as client:
+        body = json.dumps(whatsapp).encode()
+        digest = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        accepted = await client.post(
+            f"{stack.url('ingest-chat')}/v1/meta/{TENANT}/webhook",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"},
+        )
+        assert accepted.status_code == 200, accepted.text
+        accepted = await client.post(
+            f"{stack.url('ingest-chat')}/v1/telegram/{TENANT}/webhook",
+            json=telegram,
+            headers={"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET},
+        )
+        assert accepted.status_code == 200, accepted.text
+
+        entry = await only_entry(client, stack, agent, f"whatsapp_id:{wa_id}")
+        got = await download(client, stack, agent, entry["id"])
+        assert got.status_code == 200, got.text
+        assert got.content == jpeg
+        fetched = [r for r in provider.requests if media_id in r["path"]]
+        assert {r["headers"]["Authorization"] for r in fetched} == {f"Bearer {WHATSAPP_TOKEN}"}
+
+        entry = await only_entry(client, stack, agent, f"telegram_user_id:{user}")
+        got = await download(client, stack, agent, entry["id"])
+        assert got.status_code == 200, got.text
+        assert got.content == document
+        assert 'filename="receipt.pdf"' in got.headers["content-disposition"]

@@ -20,6 +20,7 @@ from ingest_chat.adapters import agent_messages
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi
 from ingest_chat.adapters.live import LiveConnections
+from ingest_chat.adapters.media import ProviderMedia
 from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
 from ingest_chat.adapters.visitor_files import VisitorFiles
@@ -47,10 +48,10 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
             app.state.agent_messages = AgentMessages(runtime.db)
             app.state.visitor_files = VisitorFiles(runtime.db)
             async with httpx.AsyncClient(timeout=10) as http:
-                app.state.line_api = LineApi(http)
+                app.state.provider_media = ProviderMedia(http)
                 senders = channel_senders(
                     settings,
-                    line=app.state.line_api,
+                    line=LineApi(http),
                     meta=MetaSender(http),
                     telegram=TelegramSender(http),
                     sms=TwilioSmsSender(http),

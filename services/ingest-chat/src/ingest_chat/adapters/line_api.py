@@ -1,4 +1,4 @@
-"""LINE's send APIs (reply with a reply token, else push) and its content API, over httpx."""
+"""LINE's send APIs (reply with a reply token, else push) over httpx."""
 
 from __future__ import annotations
 
@@ -67,22 +67,6 @@ class LineApi:
         raise PermanentSendFailure(
             f"LINE refused the message: {response.status_code} {_why(response)}"
         )
-
-    async def content(self, channel: LineChannel, message_id: str) -> tuple[bytes, str] | None:
-        """The bytes of a customer's image, video, audio or file message (and its type);
-        None when LINE no longer has it (content is kept for a limited time)."""
-        url = f"{channel.data_api_base_url.rstrip('/')}/v2/bot/message/{message_id}/content"
-        try:
-            response = await self._http.get(
-                url, headers={"Authorization": f"Bearer {channel.access_token.get_secret_value()}"}
-            )
-        except httpx.HTTPError as exc:
-            raise TemporarySendFailure(f"LINE did not answer: {exc!r}") from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise TemporarySendFailure(f"LINE answered {response.status_code}")
-        return response.content, response.headers.get("content-type", "application/octet-stream")
 
     async def _post(
         self,

@@ -1,8 +1,9 @@
 """``GET /v1/attachments/{blob_id}``: the bytes behind an attachment of a chat message,
 for agents of the tenant (the case API's download proxies here).
 
-Web-chat files come from our store; LINE media from LINE's content API with the
-tenant's access token. Other providers' media ids are not fetched yet (404 says so).
+Web-chat files come from our store; LINE, WhatsApp and Telegram media from the
+provider with the tenant's credentials. Messenger, Instagram and Twilio name their
+media by URL (shown on the timeline as is); those are not fetched here (404).
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
@@ -12,10 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from cc_common.auth import Principal
-from ingest_chat.adapters.line_api import LineApi, TemporarySendFailure
+from ingest_chat.adapters.media import Media, MediaUnavailable, ProviderMedia
 from ingest_chat.adapters.visitor_files import BLOB_PREFIX, VisitorFiles
-
-LINE_PREFIX = "line-content:"
+from ingest_chat.settings import ChatSettings
 
 
 def build_router(read: Any) -> APIRouter:
@@ -40,18 +40,21 @@ def build_router(read: Any) -> APIRouter:
     return router
 
 
-async def _fetch(request: Request, tenant_id: str, blob_id: str) -> tuple[bytes, str] | None:
+async def _fetch(request: Request, tenant_id: str, blob_id: str) -> Media | None:
     state = request.app.state
-    if blob_id.startswith(BLOB_PREFIX):
-        files: VisitorFiles = state.visitor_files
-        return await files.get(tenant_id, blob_id)
-    if blob_id.startswith(LINE_PREFIX):
-        channel = state.settings.line.get(tenant_id)
-        if channel is None:
-            return None
-        line: LineApi = state.line_api
-        try:
-            return await line.content(channel, blob_id.removeprefix(LINE_PREFIX))
-        except TemporarySendFailure as exc:
-            raise HTTPException(502, f"LINE could not be asked for the content: {exc}") from exc
+    settings: ChatSettings = state.settings
+    media: ProviderMedia = state.provider_media
+    kind, _, key = blob_id.partition(":")
+    try:
+        if blob_id.startswith(BLOB_PREFIX):
+            files: VisitorFiles = state.visitor_files
+            return await files.get(tenant_id, blob_id)
+        if kind == "line-content" and (line := settings.line.get(tenant_id)):
+            return await media.line(line, key)
+        if kind == "whatsapp-media" and (app := settings.meta.get(tenant_id)):
+            return await media.whatsapp(app, key)
+        if kind == "telegram-file" and (bot := settings.telegram.get(tenant_id)):
+            return await media.telegram(bot, key)
+    except MediaUnavailable as exc:
+        raise HTTPException(502, f"The provider could not give the content: {exc}") from exc
     return None
