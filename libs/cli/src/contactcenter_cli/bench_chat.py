@@ -4,8 +4,9 @@ with messages flowing, beside the raw produce rate measured in the same run.
 Starts a private broker, database and ingest-chat. The webhook load is wrk posting one
 signed LINE request (one text event) over and over (wrk cannot sign per request, so
 the events repeat; ingest publishes each one, deduplication happens downstream). The
-WebSocket load opens ``visitors`` conversations, keeps every socket open, and has each
-send ``messages`` chat messages, timing each until its acknowledgement (durable).
+WebSocket load opens ``visitors`` conversations and keeps every socket open; then the
+visitors between them send ``ws_rate`` messages/s (open loop) for ``seconds``, each timed
+until its acknowledgement (durable); at the end every socket is pinged.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
@@ -58,8 +60,17 @@ def _wrk_script(path: Path, body: bytes) -> None:
     )
 
 
-async def websocket_load(base: str, *, visitors: int, messages: int) -> dict[str, float]:
-    """Acknowledged messages/s and latency with ``visitors`` sockets open at once."""
+OPENING_AT_ONCE = 50
+"""Handshakes in flight together while the visitors arrive."""
+
+
+async def websocket_load(
+    base: str, *, visitors: int, seconds: float, messages_per_s: float
+) -> dict[str, float]:
+    """Open ``visitors`` sockets (``OPENING_AT_ONCE`` handshakes at a time) and hold them
+    all; then, for ``seconds``, the visitors between them send ``messages_per_s``
+    messages (each visitor in turn, open loop), each timed to its acknowledgement
+    (durable). Reports how many sockets were still open and answering at the end."""
     async with httpx.AsyncClient(timeout=30) as client:
         tokens = []
         for _ in range(visitors):
@@ -67,40 +78,73 @@ async def websocket_load(base: str, *, visitors: int, messages: int) -> dict[str
                 f"{base}/v1/webchat/conversations", json={"tenant_id": TENANT}
             )
             tokens.append(response.raise_for_status().json()["token"])
-    latencies: list[float] = []
     ws = base.replace("http://", "ws://") + "/v1/webchat/ws?token="
-    opened = asyncio.Event()
-    connected = 0
+    gate = asyncio.Semaphore(OPENING_AT_ONCE)
 
-    async def visitor(token: str) -> None:
-        nonlocal connected
-        async with connect(ws + token, open_timeout=60) as socket:
-            connected += 1
-            if connected == visitors:
-                opened.set()
-            await opened.wait()
-            for n in range(messages):
-                started = time.perf_counter()
-                frame = {"type": "message", "client_message_id": f"m{n}", "text": "y" * 200}
-                await socket.send(json.dumps(frame))
+    async def open_one(token: str) -> ClientConnection:
+        async with gate:
+            return await connect(ws + token, open_timeout=60, max_queue=None)
+
+    opening = time.perf_counter()
+    sockets = await asyncio.gather(*(open_one(t) for t in tokens))
+    open_s = time.perf_counter() - opening
+
+    latencies: list[float] = []
+    failures = 0
+
+    async def send(socket: ClientConnection, n: int) -> None:
+        nonlocal failures
+        started = time.perf_counter()
+        try:
+            await socket.send(
+                json.dumps({"type": "message", "client_message_id": f"m{n}", "text": "y" * 200})
+            )
+            async with asyncio.timeout(30):
                 while json.loads(await socket.recv())["type"] != "ack":
                     pass
-                latencies.append(time.perf_counter() - started)
+            latencies.append(time.perf_counter() - started)
+        except (TimeoutError, ConnectionClosed):
+            failures += 1
 
-    started = time.perf_counter()
-    await asyncio.gather(*(visitor(t) for t in tokens))
-    elapsed = time.perf_counter() - started
+    total = int(seconds * messages_per_s)
+    flowing = time.perf_counter()
+    # One message in flight per socket at a time: visitor k sends messages k, k+V, ...
+    by_socket: list[list[int]] = [list(range(k, total, visitors)) for k in range(visitors)]
+
+    async def visitor(k: int) -> None:
+        for n in by_socket[k]:
+            await asyncio.sleep(max(0.0, flowing + n / messages_per_s - time.perf_counter()))
+            await send(sockets[k], n)
+
+    await asyncio.gather(*(visitor(k) for k in range(visitors)))
+    elapsed = time.perf_counter() - flowing
+    held = 0
+    for socket in sockets:
+        try:
+            await asyncio.wait_for(socket.ping(), 10)
+            held += 1
+        except (TimeoutError, ConnectionClosed):
+            pass
+    await asyncio.gather(*(socket.close() for socket in sockets))
     ordered = sorted(latencies)
     return {
         "ws_visitors": float(visitors),
+        "ws_held": float(held),
+        "ws_open_s": open_s,
         "ws_messages_per_s": len(ordered) / elapsed,
-        "ws_p50_ms": statistics.median(ordered) * 1000,
-        "ws_p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000,
+        "ws_failures": float(failures),
+        "ws_p50_ms": statistics.median(ordered) * 1000 if ordered else 0.0,
+        "ws_p99_ms": ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000 if ordered else 0.0,
     }
 
 
 def run(
-    *, seconds: int = 8, connections: int = 32, runs: int = 3, visitors: int = 200
+    *,
+    seconds: int = 8,
+    connections: int = 32,
+    runs: int = 3,
+    visitors: int = 200,
+    ws_rate: float = 200.0,
 ) -> dict[str, Any]:
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -132,7 +176,9 @@ def run(
                 env={**os.environ},
             )
             hooks = _parse_wrk(out.stdout)
-            sockets = asyncio.run(websocket_load(base, visitors=visitors, messages=10))
+            sockets = asyncio.run(
+                websocket_load(base, visitors=visitors, seconds=seconds, messages_per_s=ws_rate)
+            )
             results.append(
                 {
                     "raw_produce_per_s": produce,
@@ -150,8 +196,11 @@ ROWS = (
     ("LINE webhooks/s (200)", "webhooks_per_s"),
     ("webhook p50 ms", "webhook_p50_ms"),
     ("webhook p99 ms", "webhook_p99_ms"),
-    ("WebSocket visitors held", "ws_visitors"),
+    ("WebSocket visitors", "ws_visitors"),
+    ("WS sockets held to the end", "ws_held"),
+    ("WS seconds to open them all", "ws_open_s"),
     ("WS messages/s (acked)", "ws_messages_per_s"),
+    ("WS messages not acked", "ws_failures"),
     ("WS ack p50 ms", "ws_p50_ms"),
     ("WS ack p99 ms", "ws_p99_ms"),
 )

@@ -235,7 +235,7 @@ def cmd_config_doc(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(name: str, args: argparse.Namespace, **options: int) -> int:
+def _bench(name: str, args: argparse.Namespace, **options: float | str) -> int:
     """Run a ``bench_<name>`` module, print its table, and write its JSON when asked."""
     module = importlib.import_module(f"contactcenter_cli.bench_{name}")
     result = module.run(
@@ -259,7 +259,7 @@ def cmd_bench_email(args: argparse.Namespace) -> int:
 
 def cmd_bench_chat(args: argparse.Namespace) -> int:
     """Signed LINE webhooks/s and WebSocket visitors, beside the raw produce rate."""
-    return _bench("chat", args, visitors=args.visitors)
+    return _bench("chat", args, visitors=args.visitors, ws_rate=args.ws_rate)
 
 
 def cmd_bench_case(args: argparse.Namespace) -> int:
@@ -417,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--connections", type=int, default=32)
     chat.add_argument("--runs", type=int, default=3)
     chat.add_argument("--visitors", type=int, default=200)
+    chat.add_argument("--ws-rate", type=float, default=200, help="visitor messages/s, in all")
     chat.add_argument("--json", help="also write the result to this file")
     external_options(chat)
     chat.set_defaults(func=cmd_bench_chat)
