@@ -6,9 +6,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
 from cc_common.kafka.dead_letters import header_text, replay_headers
+from cc_common.kafka.inspect import read_topic
 from cc_common.kafka.producer import EventProducer, Headers
 from cc_common.settings import KafkaSettings
 from cc_common.topics import DLQ_SUFFIX
@@ -45,37 +44,8 @@ class DeadLetter:
 
 async def read_dead_letters(settings: KafkaSettings, topic: str) -> list[DeadLetter]:
     """Every message currently in ``topic``'s dead-letter twin, oldest first."""
-    dlq = topic.removesuffix(DLQ_SUFFIX) + DLQ_SUFFIX + settings.topic_suffix
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        enable_auto_commit=False,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-    )
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(dlq)
-        if partitions is None:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(dlq) or set()
-        tps = [TopicPartition(dlq, p) for p in sorted(partitions)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        letters: list[DeadLetter] = []
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, records in batch.items():
-                letters.extend(_to_dead_letter(r.partition, r.offset, r) for r in records)
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-            if not batch:
-                remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
-        return letters
-    finally:
-        await consumer.stop()
+    dlq = topic.removesuffix(DLQ_SUFFIX) + DLQ_SUFFIX
+    return [_to_dead_letter(r.partition, r.offset, r) for r in await read_topic(settings, dlq)]
 
 
 def _to_dead_letter(partition: int, offset: int, record: object) -> DeadLetter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from cc_common.events import Envelope, decode_event
 from cc_common.settings import KafkaSettings
@@ -23,6 +23,12 @@ async def read_records(
     settings: KafkaSettings, topic: str
 ) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
     """Every raw record (value, headers) in ``topic``: for dead-letter topics."""
+    return [(r.value, list(r.headers)) for r in await read_topic(settings, topic)]
+
+
+async def read_topic(settings: KafkaSettings, topic: str) -> list[ConsumerRecord[Any, Any]]:
+    """Every record now in ``topic`` (logical name; the settings' suffix is added), each
+    partition in offset order, without joining a consumer group."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         enable_auto_commit=False,
@@ -31,14 +37,21 @@ async def read_records(
     await consumer.start()
     try:
         tps = await _partitions(consumer, [topic + settings.topic_suffix])
+        if not tps:
+            return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        records: list[tuple[bytes, list[tuple[str, bytes]]]] = []
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=500)
-            for items in batch.values():
-                records.extend((r.value, list(r.headers)) for r in items)
+        records: list[ConsumerRecord[Any, Any]] = []
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, items in batch.items():
+                records.extend(items)
+                if items and items[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+            if not batch:
+                remaining = {tp for tp in remaining if await consumer.position(tp) < ends[tp]}
         return records
     finally:
         await consumer.stop()
