@@ -121,6 +121,8 @@ class StackConfig:
             "CC_KAFKA_TOPIC_SUFFIX": self.topic_suffix,
             "CC_KAFKA_SESSION_TIMEOUT_MS": str(EMBEDDED_SESSION_TIMEOUT_MS),
             "CC_KAFKA_HEARTBEAT_INTERVAL_MS": str(EMBEDDED_HEARTBEAT_MS),
+            # Tansu refuses idempotent producers; asking costs each start two seconds.
+            "CC_KAFKA_IDEMPOTENCE": "off" if self.external is None else "auto",
             "CC_MONGO_URL": self.mongo_url,
             "CC_AUTH_JWT_SECRET": secret,
             "CHAT_VISITOR_TOKEN_SECRET": secret + "-visitor",
@@ -230,7 +232,9 @@ def service_process(config: StackConfig, spec: ServiceSpec) -> ManagedProcess:
             "--timeout-graceful-shutdown",
             "20",
         ],
-        env=config.service_env(),
+        # Static group membership: a restarted service takes its partitions back
+        # without waiting out its old session (the name is unique within the stack).
+        env={**config.service_env(), "CC_KAFKA_GROUP_INSTANCE_ID": spec.name},
         log_path=config.data_dir / "logs" / f"{spec.name}.log",
     )
 

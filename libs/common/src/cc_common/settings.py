@@ -46,6 +46,12 @@ class KafkaSettings(BaseSettings):
     )
     heartbeat_interval_ms: int = Field(default=3_000, description="Consumer heartbeat interval.")
     topic_suffix: str = Field(default="", description="Appended to topic names (test isolation).")
+    group_instance_id: str | None = Field(
+        default=None,
+        description="A stable name for this process (its pod name): static group membership,"
+        " so a restarted process takes its partitions back without waiting out its old"
+        " session. Unique per process; unset: dynamic membership.",
+    )
 
 
 class MongoSettings(BaseSettings):

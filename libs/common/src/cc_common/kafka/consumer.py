@@ -146,6 +146,11 @@ class ConsumerRunner:
             max_poll_records=self._settings.max_poll_records,
             session_timeout_ms=self._settings.session_timeout_ms,
             heartbeat_interval_ms=self._settings.heartbeat_interval_ms,
+            group_instance_id=(
+                f"{self._settings.group_instance_id}/{self.group_id}"
+                if self._settings.group_instance_id
+                else None
+            ),
         )
         await consumer.start()
         self.running = True
