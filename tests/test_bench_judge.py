@@ -32,27 +32,41 @@ def test_each_figure_is_judged_by_its_own_limit() -> None:
     voice = {"requests_per_s": median(4000)}
     email = {"upload_per_s": median(100), "smtp_messages_per_s": median(3600)}
     chat = {"webhooks_per_s": median(3400)}
-    e2e: dict[str, Any] = {
-        "raw_insert_one_per_s": 1000.0,
-        "rates": [
-            rate(20, 20, 80),
-            rate(40, 40, 300),
-            rate(80, 60, 2000),
-            rate(100, 80, 500, lost=3),
-        ],
-    }
+    e2e: list[dict[str, Any]] = [
+        {
+            "raw_insert_one_per_s": 1000.0,
+            "rates": [
+                rate(20, 20, 80),
+                rate(40, 40, 300),
+                rate(80, 60, 2000),
+                rate(100, 80, 500, lost=3),
+            ],
+        },
+        {
+            "raw_insert_one_per_s": 1200.0,
+            "rates": [rate(20, 20, 60), rate(40, 38, 200), rate(80, 70, 900)],
+        },
+        {
+            "raw_insert_one_per_s": 800.0,
+            "rates": [rate(20, 20, 70), rate(40, 39, 240), rate(80, 50, 3000)],
+        },
+    ]
     rows = {r["figure"].split(" (")[0]: r for r in judge(limits, router, voice, email, chat, e2e)}
     assert rows["router decisions/s"]["value"] == 25000  # the median of three
+    assert (rows["router decisions/s"]["min"], rows["router decisions/s"]["max"]) == (10000, 30000)
     assert rows["router decisions/s"]["met"]
     # Ingest is judged by the lower of the bare endpoint and raw produce.
     assert rows["Twilio status callbacks/s"]["ratio"] == 0.8
     assert rows["Twilio status callbacks/s"]["met"]
     assert not rows["email upload/s"]["met"]
     assert not rows["LINE webhooks/s"]["met"]  # 68%, under 70%
-    # Sustained: the best rate with nothing lost and p99 under a second (40/s).
-    assert rows["end to end, sustained msg/s"]["value"] == 40
-    assert rows["end to end, sustained msg/s"]["ratio"] == 0.04
-    # Half of saturation (80 stored/s) is 40/s: its p99 is over 250 ms.
+    # Sustained, per run: the best rate with nothing lost and p99 under a second
+    # (40, 70, 39); judged by the median beside the median of the raw inserts (1,000).
+    sustained = rows["end to end, sustained msg/s"]
+    assert (sustained["value"], sustained["min"], sustained["max"]) == (40, 39, 70)
+    assert sustained["ratio"] == 0.04
+    # Half of saturation (80, 70, 50 stored/s) is 40/s, 40/s and 20/s: p99s 300, 200, 70.
     (latency,) = [r for r in rows.values() if r["lower_is_better"]]
-    assert latency["figure"].startswith("end to end p99 ms at 40/s")
-    assert (latency["value"], latency["met"]) == (300, False)
+    assert latency["figure"].startswith("end to end p99 ms at 20/40/s")
+    assert (latency["value"], latency["min"], latency["max"]) == (200, 70, 300)
+    assert latency["met"]
