@@ -15,14 +15,9 @@ from cc_common.auth import Role, issue_token
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import AuthSettings
 from contactcenter_cli.processes import free_port_block, free_ports
-from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, Stack, StackConfig
 
-UNLIMITED_VISITORS = {
-    "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
-    "CHAT_VISITOR_MESSAGE_BURST": "100000",
-    "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "100000",
-    "CHAT_CONVERSATION_BURST_PER_IP": "100000",
-}
+UNLIMITED_VISITORS = {k: v for k, v in ONE_SOURCE_FOR_MANY.items() if k.startswith("CHAT_")}
 
 
 @contextmanager
@@ -30,9 +25,9 @@ def running_stack(infra: StackConfig, data_dir: Path, **overrides: Any) -> Itera
     """The five services with their own topics, consumer groups and databases."""
     suffix = uuid.uuid4().hex[:8]
     smtp_port, mail_sink_port = free_ports(2)
-    # Load tests speak for many visitors from one address: lift the widget's limits
-    # (test_webchat_live.py runs with the production defaults).
-    overrides["extra_env"] = {**UNLIMITED_VISITORS, **overrides.get("extra_env", {})}
+    # Load tests speak for many visitors and agents from one address and token: lift
+    # the limits (test_webchat_live.py and test_hostile_http.py set their own).
+    overrides["extra_env"] = {**ONE_SOURCE_FOR_MANY, **overrides.get("extra_env", {})}
     options: dict[str, Any] = {
         "base_port": free_port_block(5),
         "smtp_port": smtp_port,

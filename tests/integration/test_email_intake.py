@@ -367,3 +367,43 @@ async def test_blobs_are_stored_once_per_tenant_in_either_tier(
         other = await blobs.put("globex", data, filename="f", content_type="application/pdf")
         assert await blobs.get("globex", other) == data
     assert await blobs.get("acme", "not-an-id") is None
+
+
+async def test_one_address_sending_too_fast_gets_451_while_others_are_served(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> None:
+    settings = EmailSettings(
+        kafka=kafka_settings,
+        mongo=mongo_settings,
+        database=f"email{unique}",
+        tenants={"acme": tenant_config()},
+        smtp_port=free_port(),
+        outbound_consumer_group=f"email-out{unique}",
+        smtp_messages_per_ip_per_second=0.5,
+        smtp_message_burst_per_ip=3,
+    )
+    app = create_app(settings)
+
+    refusals: list[str] = []
+
+    async def send(source: str) -> int:
+        message = mail()
+        try:
+            await aiosmtplib.send(
+                message,
+                sender="sam@example.org",
+                recipients=["support@acme.example"],
+                hostname="127.0.0.1",
+                port=settings.smtp_port,
+                source_address=(source, 0),
+            )
+        except aiosmtplib.SMTPSenderRefused as refused:
+            refusals.append(refused.message)
+            return refused.code
+        return 250
+
+    async with app.router.lifespan_context(app):
+        flood = [await send("127.0.0.1") for _ in range(5)]
+        assert flood == [250, 250, 250, 451, 451], "a burst of three, then 4xx: retry later"
+        assert all(r.startswith("4.7.1 Too many messages from 127.0.0.1") for r in refusals)
+        assert await send("127.0.0.2") == 250, "another sender is served meanwhile"

@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
-from contactcenter_cli.stack import private_stack
+from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
 
 TENANT = "bench"
 SECRET = "bench-line-channel-secret-0123456789"  # noqa: S105  (a throwaway local channel)
@@ -154,11 +154,7 @@ def run(
         "ingest-chat",
         extra_env={
             "CHAT_LINE": json.dumps(line),
-            # The load comes from one address and a few visitors: lift the limits.
-            "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "100000",
-            "CHAT_CONVERSATION_BURST_PER_IP": "100000",
-            "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
-            "CHAT_VISITOR_MESSAGE_BURST": "100000",
+            **ONE_SOURCE_FOR_MANY,
         },
     ) as stack:
         base = stack.url("ingest-chat")

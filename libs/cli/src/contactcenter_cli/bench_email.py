@@ -28,7 +28,7 @@ from contactcenter_cli.bench_limits import mongo_rates
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
 from contactcenter_cli.processes import free_port
-from contactcenter_cli.stack import private_stack
+from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
 
 TENANT = "bench"
 ADDRESS = "support@bench.example"
@@ -98,7 +98,10 @@ def run(*, seconds: int = 8, connections: int = 16, runs: int = 3) -> dict[str, 
         raise SystemExit("wrk is needed: apt-get install wrk")
     with private_stack(
         "ingest-email",
-        extra_env={"EMAIL_TENANTS": json.dumps({TENANT: {"addresses": [ADDRESS]}})},
+        extra_env={
+            "EMAIL_TENANTS": json.dumps({TENANT: {"addresses": [ADDRESS]}}),
+            **ONE_SOURCE_FOR_MANY,
+        },
         smtp_port=free_port(),
     ) as stack:
         token = issue_token(

@@ -24,7 +24,7 @@ import aiosmtplib
 import httpx
 
 from cc_common.signatures import twilio_signature
-from contactcenter_cli.stack import Stack
+from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, Stack
 
 TENANT = "chaos"
 LINE_SECRET = "chaos-line-channel-secret-0123456789"  # noqa: S105  (a throwaway local channel)
@@ -42,11 +42,7 @@ def stack_env() -> dict[str, str]:
         "EMAIL_TENANTS": json.dumps(
             {TENANT: {"addresses": [SUPPORT_ADDRESS], "from_name": "Chaos Support"}}
         ),
-        # One load generator speaks for every visitor from one address.
-        "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "100000",
-        "CHAT_CONVERSATION_BURST_PER_IP": "100000",
-        "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
-        "CHAT_VISITOR_MESSAGE_BURST": "100000",
+        **ONE_SOURCE_FOR_MANY,
     }
 
 

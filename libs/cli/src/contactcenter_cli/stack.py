@@ -39,6 +39,20 @@ DEMO_EMAIL_TENANTS = {
 """Mail to support@demo.example is the demo tenant's; colleagues write from demo.example."""
 
 
+ONE_SOURCE_FOR_MANY = {
+    "CC_AUTH_PRINCIPAL_REQUESTS_PER_SECOND": "100000",
+    "CC_AUTH_PRINCIPAL_BURST": "100000",
+    "EMAIL_SMTP_MESSAGES_PER_IP_PER_SECOND": "100000",
+    "EMAIL_SMTP_MESSAGE_BURST_PER_IP": "100000",
+    "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "100000",
+    "CHAT_CONVERSATION_BURST_PER_IP": "100000",
+    "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
+    "CHAT_VISITOR_MESSAGE_BURST": "100000",
+}
+"""Limits lifted for load generators and test suites: one process, one address and one
+token speak for a whole team of agents and crowds of customers."""
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceSpec:
     name: str

@@ -74,6 +74,15 @@ class EmailSettings(ServiceSettings):
         default=None, description="Inbound SMTP port (no SMTP listener when unset)."
     )
     smtp_hostname: str = Field(default="mx.contactcenter.local", description="Our SMTP banner.")
+    smtp_messages_per_ip_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        description="Messages one sending address may start per second on average; beyond"
+        " it MAIL FROM gets 451 4.7.1 (the sender retries). Mind a gateway that relays all.",
+    )
+    smtp_message_burst_per_ip: int = Field(
+        default=500, ge=1, description="Messages one sending address may start at once."
+    )
     smtp_tls_cert: str | None = Field(default=None, description="PEM certificate for STARTTLS.")
     smtp_tls_key: str | None = Field(default=None, description="PEM key for STARTTLS.")
     relay: SmtpRelay = Field(default_factory=SmtpRelay)

@@ -1,20 +1,22 @@
 """The inbound SMTP server (aiosmtpd), on the service's own event loop.
 
 It answers 250 only once the message is durable in Kafka, 451 while the broker
-or database is down (the sending server retries), 550 for recipients no tenant
-receives mail at, and 552 above the size limit (aiosmtpd enforces it while the
-data arrives).
+or database is down (the sending server retries), 451 4.7.1 at MAIL when one address
+sends faster than its limit, 550 for recipients no tenant receives mail at, and 552
+above the size limit (aiosmtpd enforces it while the data arrives).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from cc_common.errors import is_infrastructure_error
+from cc_common.http.rate_limit import RateLimiter
 from cc_common.logging import get_logger
 from ingest_email.domain.mime import UnreadableMessage
 from ingest_email.intake import EmailIntake, UnknownRecipient
@@ -24,10 +26,29 @@ log = get_logger(__name__)
 
 
 class IntakeHandler:
-    """aiosmtpd hooks: recipients are checked at RCPT, the message is taken at DATA."""
+    """aiosmtpd hooks: the sender's address is rate limited at MAIL, recipients are
+    checked at RCPT, the message is taken at DATA."""
 
-    def __init__(self, intake: EmailIntake) -> None:
+    def __init__(self, intake: EmailIntake, limiter: RateLimiter) -> None:
         self._intake = intake
+        self._limiter = limiter
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        wait = self._limiter.allow(peer)
+        if wait:
+            log.warning("smtp.rate_limited", peer=peer)
+            return f"451 4.7.1 Too many messages from {peer}; try again in {math.ceil(wait)} s"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
 
     async def handle_RCPT(
         self,
@@ -74,7 +95,10 @@ def tls_context(settings: EmailSettings) -> ssl.SSLContext | None:
 
 async def start_smtp_server(settings: EmailSettings, intake: EmailIntake) -> asyncio.Server:
     """Listen for SMTP on the running loop (the caller closes the server)."""
-    handler = IntakeHandler(intake)
+    limiter = RateLimiter(
+        rate=settings.smtp_messages_per_ip_per_second, burst=settings.smtp_message_burst_per_ip
+    )
+    handler = IntakeHandler(intake, limiter)
     context = tls_context(settings)
     options: dict[str, Any] = {}
     if context is not None:
