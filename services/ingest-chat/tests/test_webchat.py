@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cc_common.events import IdentityKind, PartyRole
+from cc_common.events import Channel, IdentityKind, PartyRole
+from ingest_chat.adapters.agent_messages import AgentMessage
 from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
+from ingest_chat.domain.email_fallback import fallback_request
 from ingest_chat.domain.webchat import VisitorConversation, visitor_left, visitor_message
 
 CONVERSATION = VisitorConversation(
@@ -64,3 +66,20 @@ def test_tokens_round_trip_and_refuse_tampering() -> None:
         VisitorTokens(SECRET, ttl_seconds=-1).verify(
             VisitorTokens(SECRET, ttl_seconds=-10).issue(CONVERSATION)
         )
+
+
+def test_unseen_messages_become_one_email_reply_on_the_chat_conversation() -> None:
+    at = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+    messages = [
+        AgentMessage("r2", 2, "It leaves today.", "emi", at),
+        AgentMessage("r1", 1, "Let me check.", "emi", at),
+    ]
+    first = fallback_request("acme", "c1", "Visitor@Example.com", messages)
+    again = fallback_request("acme", "c1", "visitor@example.com", list(reversed(messages)))
+    request = first.data
+    assert request.channel is Channel.EMAIL
+    assert request.conversation_key == "webchat:c1", "an answer by email joins the chat"
+    assert request.recipient.value == "visitor@example.com"
+    text = request.content.text or ""
+    assert text.index("Let me check.") < text.index("It leaves today."), "in order"
+    assert (first.id, request.reply_id) == (again.id, again.data.reply_id), "the same email"

@@ -186,11 +186,17 @@ def deploy_files() -> dict[Path, str]:
     from case_service.main import INDEXES as CASE_INDEXES
     from case_service.settings import CaseSettings
     from cc_common import deploy_defs
+    from ingest_chat.main import INDEXES as CHAT_INDEXES
+    from ingest_chat.settings import ChatSettings
     from ingest_email.main import INDEXES as EMAIL_INDEXES
     from ingest_email.settings import EmailSettings
 
     indexes = deploy_defs.index_definitions(
-        {CaseSettings().database: CASE_INDEXES, EmailSettings().database: EMAIL_INDEXES}
+        {
+            CaseSettings().database: CASE_INDEXES,
+            EmailSettings().database: EMAIL_INDEXES,
+            ChatSettings().database: CHAT_INDEXES,
+        }
     )
     return {
         REPO_ROOT / "deploy" / "kafka" / "topics.json": deploy_defs.render(

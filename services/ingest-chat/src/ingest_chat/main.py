@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -28,6 +29,7 @@ from ingest_chat.adapters.visitor_tokens import VisitorTokens
 from ingest_chat.api import attachments, line, providers, webchat
 from ingest_chat.consumers.outbound import MessagingReplyHandler, WebchatSender, channel_senders
 from ingest_chat.consumers.signals import VisitorSignals
+from ingest_chat.email_fallback import EmailFallback
 from ingest_chat.settings import ChatSettings
 
 SERVICE = "ingest-chat"
@@ -75,7 +77,18 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                     handler=VisitorSignals(app.state.live, app.state.agent_messages),
                     start_at="latest",
                 )
-                yield
+                fallback = EmailFallback(
+                    app.state.agent_messages,
+                    runtime.producer,
+                    after=timedelta(minutes=settings.email_fallback_minutes),
+                    interval_seconds=settings.email_fallback_check_seconds,
+                )
+                if settings.email_fallback_minutes > 0:
+                    runtime.tasks.start("webchat-email-fallback", fallback.run())
+                try:
+                    yield
+                finally:
+                    fallback.stop()
 
     app = FastAPI(title="ingest-chat", version="0.1.0", lifespan=lifespan)
     app.state.visitor_tokens = VisitorTokens(

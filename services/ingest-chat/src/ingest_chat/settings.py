@@ -84,6 +84,15 @@ class ChatSettings(ServiceSettings):
         default=0.5, description="New conversations one IP address may start (bursts allowed)."
     )
     conversation_burst_per_ip: int = Field(default=20)
+    email_fallback_minutes: float = Field(
+        default=15.0,
+        ge=0,
+        description="An agent's web-chat message the visitor has not seen this long is sent"
+        " to the email the visitor gave (0: never).",
+    )
+    email_fallback_check_seconds: float = Field(
+        default=30.0, gt=0, description="How often unseen messages are looked for."
+    )
     visitor_token_ttl_seconds: int = Field(
         default=24 * 3600, description="How long a conversation token is valid."
     )

@@ -117,6 +117,14 @@ async def start_conversation(
         email=str(body.email) if body.email else None,
         phone=body.phone,
     )
+    if conversation.email:  # for the email fallback, should the visitor leave
+        messages: AgentMessages = request.app.state.agent_messages
+        await messages.remember_visitor(
+            conversation.tenant_id,
+            conversation.conversation_id,
+            email=conversation.email,
+            name=conversation.name,
+        )
     return ConversationRead(
         conversation_id=conversation.conversation_id,
         visitor_id=conversation.visitor_id,
@@ -223,6 +231,10 @@ async def agent_messages_since(
     """Agents' messages after ``after_seq`` (the REST fallback of the WebSocket)."""
     messages: AgentMessages = request.app.state.agent_messages
     found = await messages.since(conversation.tenant_id, conversation.conversation_id, after_seq)
+    if found:
+        await messages.mark_seen(
+            conversation.tenant_id, conversation.conversation_id, max(m.seq for m in found)
+        )
     return [AgentMessageRead(**{k: v for k, v in m.wire().items() if k != "type"}) for m in found]
 
 
@@ -299,8 +311,14 @@ async def _handle(websocket: WebSocket, conversation: VisitorConversation, frame
         missed = await messages.since(
             conversation.tenant_id, conversation.conversation_id, frame.after_seq
         )
-        await live.push_messages(conversation.conversation_id, missed, only=websocket)
+        if missed and await live.push_messages(
+            conversation.conversation_id, missed, only=websocket
+        ):
+            await messages.mark_seen(
+                conversation.tenant_id, conversation.conversation_id, max(m.seq for m in missed)
+            )
     elif isinstance(frame, Read):
+        await app.state.agent_messages.mark_read(conversation.tenant_id, frame.reply_id)
         with contextlib.suppress(BrokerUnavailable):  # a lost receipt is not worth an error
             await producer.publish(
                 INTERACTIONS.name,

@@ -108,6 +108,8 @@ class WebchatSender:
             at=utc_now(),
         )
         delivered = await self._live.push_messages(conversation_id, [stored])
+        if delivered:
+            await self._messages.mark_seen(tenant_id, conversation_id, stored.seq)
         # The visitor's socket may be held by another instance: tell them all.
         await self._producer.publish(
             SIGNALS.name,

@@ -36,4 +36,7 @@ class VisitorSignals:
             if seen is None or seen >= data.seq:
                 return  # nobody here, or everybody here has it already
             fresh = await self._messages.since(event.tenant_id, conversation_id, seen)
-            await self._live.push_messages(conversation_id, fresh)
+            if fresh and await self._live.push_messages(conversation_id, fresh):
+                await self._messages.mark_seen(
+                    event.tenant_id, conversation_id, max(m.seq for m in fresh)
+                )
