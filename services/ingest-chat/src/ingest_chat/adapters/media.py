@@ -1,5 +1,6 @@
 """Customers' media that providers keep for us: fetched on demand with the tenant's
-credentials (LINE content API, WhatsApp media endpoint, Telegram getFile).
+credentials (LINE content API, WhatsApp media endpoint, Telegram getFile, Twilio MMS
+URLs) or, for Messenger and Instagram, from the CDN link in the webhook.
 
 Nothing is cached here: providers keep media for a limited time (LINE and WhatsApp
 about 30 days or less), after which the download is gone (None).
@@ -7,7 +8,7 @@ about 30 days or less), after which the download is gone (None).
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -59,6 +60,33 @@ class ProviderMedia:
             raise MediaUnavailable("getFile named no file path")
         return await self._download(f"{base}/file/bot{token}/{path}", None)
 
+    async def by_url(
+        self, url: str, *, hosts: tuple[str, ...], auth: tuple[str, str] | None = None
+    ) -> Media | None:
+        """Media a provider names by URL (Messenger and Instagram CDN links, Twilio MMS),
+        fetched only over https from the provider's own hosts (never an address a
+        payload could point at our network), following redirects only among them."""
+        for _ in range(4):
+            if not media_url_allowed(url, hosts):
+                return None
+            try:
+                response = await self._http.get(url, auth=auth, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                raise MediaUnavailable(
+                    f"the provider did not answer: {type(exc).__name__}"
+                ) from exc
+            if response.is_redirect and "location" in response.headers:
+                url, auth = str(response.next_request.url if response.next_request else ""), None
+                continue
+            if response.status_code in (400, 403, 404, 410):
+                return None
+            if response.status_code != 200:
+                raise MediaUnavailable(f"the provider answered {response.status_code}")
+            return response.content, response.headers.get(
+                "content-type", "application/octet-stream"
+            )
+        return None
+
     async def _download(self, url: str, token: str | None) -> Media | None:
         response = await self._get(url, token)
         if response is None:
@@ -84,3 +112,19 @@ def _json(response: httpx.Response) -> dict[str, object]:
     except ValueError as exc:
         raise MediaUnavailable("the provider's answer was not JSON") from exc
     return body if isinstance(body, dict) else {}
+
+
+META_MEDIA_HOSTS = ("fbcdn.net", "fbsbx.com", "cdninstagram.com")
+TWILIO_MEDIA_HOSTS = ("twilio.com", "twiliocdn.com", "s3-external-1.amazonaws.com")
+"""Twilio answers a media URL with a redirect to its CDN bucket."""
+
+
+def media_url_allowed(url: str, hosts: tuple[str, ...]) -> bool:
+    """https, no credentials or odd port, and the host is one of ``hosts`` or below one."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme != "https" or parts.username or parts.password:
+        return False
+    if parts.port not in (None, 443):
+        return False
+    return any(host == h or host.endswith("." + h) for h in hosts)

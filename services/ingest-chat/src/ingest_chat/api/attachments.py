@@ -1,9 +1,9 @@
 """``GET /v1/attachments/{blob_id}``: the bytes behind an attachment of a chat message,
 for agents of the tenant (the case API's download proxies here).
 
-Web-chat files come from our store; LINE, WhatsApp and Telegram media from the
-provider with the tenant's credentials. Messenger, Instagram and Twilio name their
-media by URL (shown on the timeline as is); those are not fetched here (404).
+Web-chat files come from our store; LINE, WhatsApp, Telegram and Twilio MMS media
+from the provider with the tenant's credentials; Messenger and Instagram media from
+the CDN link of the webhook (https, Meta's hosts only).
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
@@ -13,7 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from cc_common.auth import Principal
-from ingest_chat.adapters.media import Media, MediaUnavailable, ProviderMedia
+from ingest_chat.adapters.media import (
+    META_MEDIA_HOSTS,
+    TWILIO_MEDIA_HOSTS,
+    Media,
+    MediaUnavailable,
+    ProviderMedia,
+)
 from ingest_chat.adapters.visitor_files import BLOB_PREFIX, VisitorFiles
 from ingest_chat.settings import ChatSettings
 
@@ -55,6 +61,13 @@ async def _fetch(request: Request, tenant_id: str, blob_id: str) -> Media | None
             return await media.whatsapp(app, key)
         if kind == "telegram-file" and (bot := settings.telegram.get(tenant_id)):
             return await media.telegram(bot, key)
+        if kind == "https" and tenant_id in settings.meta:
+            found = await media.by_url(blob_id, hosts=META_MEDIA_HOSTS)
+            if found is not None:
+                return found
+        if kind == "https" and (sms := settings.twilio_sms.get(tenant_id)) and sms.account_sid:
+            auth = (sms.account_sid, sms.auth_tokens[0].get_secret_value())
+            return await media.by_url(blob_id, hosts=TWILIO_MEDIA_HOSTS, auth=auth)
     except MediaUnavailable as exc:
         raise HTTPException(502, f"The provider could not give the content: {exc}") from exc
     return None
