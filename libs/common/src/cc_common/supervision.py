@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
+from cc_common.errors import is_infrastructure_error
 from cc_common.logging import get_logger
 
 log = get_logger(__name__)
@@ -43,3 +45,34 @@ class TaskGroup:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+class Periodic:
+    """A job done every ``interval_seconds`` until stopped (outbox relays, watchers,
+    sweepers). A round that fails is logged (an outage quietly) and the next round
+    tries again; :meth:`stop` ends the wait at once."""
+
+    name = "periodic"
+
+    def __init__(self, interval_seconds: float) -> None:
+        self._interval = interval_seconds
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.round()
+            except Exception as exc:
+                if is_infrastructure_error(exc):
+                    log.warning("periodic.round_failed", job=self.name, error=repr(exc))
+                else:
+                    log.error("periodic.round_failed", job=self.name, error=repr(exc), exc_info=exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+    async def round(self) -> object:
+        """One round of the job."""
+        raise NotImplementedError

@@ -9,14 +9,13 @@ marked so and skipped.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import defaultdict
 from datetime import timedelta
 
 from cc_common.events import utc_now
 from cc_common.kafka.producer import BrokerUnavailable
 from cc_common.logging import get_logger
+from cc_common.supervision import Periodic
 from cc_common.topics import OUTBOUND
 from ingest_chat.adapters.agent_messages import AgentMessage, AgentMessages
 from ingest_chat.consumers.outbound import Publisher
@@ -25,7 +24,9 @@ from ingest_chat.domain.email_fallback import fallback_request
 log = get_logger(__name__)
 
 
-class EmailFallback:
+class EmailFallback(Periodic):
+    name = "webchat.email_fallback"
+
     def __init__(
         self,
         messages: AgentMessages,
@@ -34,23 +35,13 @@ class EmailFallback:
         after: timedelta,
         interval_seconds: float,
     ) -> None:
+        super().__init__(interval_seconds)
         self._messages = messages
         self._producer = producer
         self._after = after
-        self._interval = interval_seconds
-        self._stopping = asyncio.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.sweep()
-            except Exception as exc:
-                log.warning("webchat.email_fallback_failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
+    async def round(self) -> int:
+        return await self.sweep()
 
     async def sweep(self) -> int:
         """One round; returns how many emails were requested."""

@@ -8,14 +8,12 @@ publication is harmless: the channel sends a reply once per id.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
 from typing import Any, Protocol
 
-from cc_common.errors import is_infrastructure_error
 from cc_common.events import Envelope, OutboundRequested, utc_now
 from cc_common.logging import get_logger
+from cc_common.supervision import Periodic
 from cc_common.topics import OUTBOUND
 
 log = get_logger(__name__)
@@ -31,7 +29,9 @@ class Publisher(Protocol):
     async def publish(self, topic: str, event: Envelope[Any]) -> None: ...
 
 
-class OutboxRelay:
+class OutboxRelay(Periodic):
+    name = "outbox"
+
     def __init__(
         self,
         *,
@@ -40,24 +40,13 @@ class OutboxRelay:
         interval_seconds: float = 2.0,
         grace_seconds: float = 5.0,
     ) -> None:
+        super().__init__(interval_seconds)
         self._outbox = outbox
         self._producer = producer
-        self._interval = interval_seconds
         self._grace = timedelta(seconds=grace_seconds)
-        self._stopping = asyncio.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.relay_once()
-            except Exception as exc:
-                if not is_infrastructure_error(exc):
-                    log.error("outbox.relay_failed", error=repr(exc), exc_info=exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
+    async def round(self) -> int:
+        return await self.relay_once()
 
     async def relay_once(self) -> int:
         """Publish every reply pending longer than the grace period; return how many."""

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
-
-from pymongo.errors import PyMongoError
 
 from case_service.adapters.cases import CaseRepository
 from case_service.domain.sla import breaches, next_check
 from case_service.domain.timeline import case_change_id, case_entry
 from cc_common.events import CASE_SLA_BREACHED, CaseSlaBreached, Envelope, utc_now
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
-from cc_common.kafka.producer import BrokerUnavailable
 from cc_common.logging import get_logger
+from cc_common.supervision import Periodic
 from cc_common.topics import CASES
 
 log = get_logger(__name__)
@@ -26,7 +22,9 @@ Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
 AddEntry = Callable[[dict[str, Any]], Awaitable[None]]
 
 
-class SlaWatcher:
+class SlaWatcher(Periodic):
+    name = "sla"
+
     def __init__(
         self,
         *,
@@ -35,21 +33,13 @@ class SlaWatcher:
         publish: Publish,
         interval_seconds: float,
     ) -> None:
+        super().__init__(interval_seconds)
         self._cases = cases
         self._add_entry = add_entry
         self._publish = publish
-        self._interval = interval_seconds
-        self._stopping = asyncio.Event()
 
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            with contextlib.suppress(PyMongoError, BrokerUnavailable):  # next pass retries
-                await self.check(utc_now())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
-
-    def stop(self) -> None:
-        self._stopping.set()
+    async def round(self) -> int:
+        return await self.check(utc_now())
 
     async def check(self, now: datetime) -> int:
         """Record and announce every breach due by ``now``; returns how many."""
