@@ -1,0 +1,73 @@
+"""The outbox relay: a reply stored while the broker could not take its request is
+published later, once, by the relay (real broker and database)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from case_service.adapters.timeline import TimelineRepository
+from case_service.consumers.outbox import OutboxRelay
+from case_service.domain.replies import reply_entry, reply_request
+from cc_common.events import Content, OutboundRequested, utc_now
+from cc_common.kafka.inspect import read_events
+from cc_common.kafka.producer import EventProducer
+from cc_common.mongo import make_mongo_client
+from cc_common.settings import KafkaSettings, MongoSettings
+from cc_common.topics import OUTBOUND
+from tests.e2e.helpers import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def test_a_reply_held_back_by_an_outage_is_published_once_by_the_relay(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> None:
+    client = make_mongo_client(mongo_settings, app_name="outbox-test")
+    timeline = TimelineRepository(client[f"outbox{unique}"])
+    case = {
+        "_id": "case-1",
+        "channel": "email",
+        "conversation_key": "email:<q@example.org>",
+        "reply_to": {"kind": "email", "value": "sam@example.org"},
+    }
+    held, fresh = (
+        reply_request(
+            case,
+            tenant_id="acme",
+            agent_id="emi",
+            reply_id=uuid.uuid4(),
+            content=Content(text=text),
+            at=utc_now(),
+        )
+        for text in ("held back by an outage", "just stored")
+    )
+    old = reply_entry(held, customer_id="c1", content_hash="h1")
+    old["recorded_at"] = utc_now() - timedelta(minutes=1)
+    await timeline.create_reply(old)
+    await timeline.create_reply(reply_entry(fresh, customer_id="c1", content_hash="h2"))
+    producer = EventProducer(kafka_settings)
+    await producer.start()
+    relay = OutboxRelay(outbox=timeline, producer=producer, interval_seconds=0.2)
+    running = asyncio.create_task(relay.run())
+    try:
+
+        async def published() -> list[OutboundRequested]:
+            events = await read_events(kafka_settings, OUTBOUND.name)
+            return [e.data for e in events if e.id in (held.id, fresh.id)]
+
+        (sent,) = await eventually(published, what="the held-back reply on cc.outbound.v1")
+        assert sent.reply_id == held.data.reply_id, "only what waited past the grace period"
+        await asyncio.sleep(1)  # more rounds: nothing is published twice
+        assert len(await published()) == 1
+        assert await timeline.outbox_pending(utc_now()) == [
+            {"_id": str(fresh.data.reply_id), "outbox": fresh.model_dump(mode="json")}
+        ]
+    finally:
+        relay.stop()
+        await running
+        await producer.stop()
+        await client.close()
