@@ -71,9 +71,17 @@ async def case_of(client: httpx.AsyncClient, stack: Stack, agent: str, email: st
         if customer is None:
             return None
         entries = await full_timeline(client, stack.url("case"), agent, customer["id"])
-        return next((e["case_id"] for e in entries if e["entry_type"] == "interaction"), None)
+        case_id = next((e["case_id"] for e in entries if e["entry_type"] == "interaction"), None)
+        if case_id is None:
+            return None
+        # The message is on the timeline a moment before the case knows whom to answer.
+        case = await client.get(
+            f"{stack.url('case')}/v1/cases/{case_id}",
+            headers={"Authorization": f"Bearer {agent}"},
+        )
+        return case_id if case.json().get("reply_to") else None
 
-    return await eventually(probe, what=f"the case of {email}")
+    return await eventually(probe, what=f"the case of {email}, ready for a reply")
 
 
 async def test_an_unseen_reply_is_emailed_and_the_answer_joins_the_case(

@@ -87,9 +87,16 @@ async def open_case(
         if customer is None:
             return None
         entries = await full_timeline(client, case_url, agent, customer["id"])
-        return next((e["case_id"] for e in entries if e["entry_type"] == "interaction"), None)
+        found = next((e["case_id"] for e in entries if e["entry_type"] == "interaction"), None)
+        if found is None:
+            return None
+        # The message is on the timeline a moment before the case knows whom to answer.
+        case = await client.get(
+            f"{case_url}/v1/cases/{found}", headers={"Authorization": f"Bearer {agent}"}
+        )
+        return found if case.json().get("reply_to") else None
 
-    found = await eventually(case_id, what="the visitor's case")
+    found = await eventually(case_id, what="the visitor's case, ready for a reply")
     return visitor["token"], visitor["conversation_id"], found
 
 
