@@ -9,8 +9,8 @@ from typing import Any, cast
 import pytest
 from starlette.websockets import WebSocket
 
-from ingest_chat.adapters.agent_messages import AgentMessage
 from ingest_chat.adapters.live import LiveConnections
+from ingest_chat.domain.webchat_wire import AgentMessage
 
 
 class FakeSocket:

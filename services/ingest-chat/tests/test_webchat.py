@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from cc_common.events import Channel, IdentityKind, PartyRole
-from ingest_chat.adapters.agent_messages import AgentMessage
 from ingest_chat.adapters.visitor_tokens import InvalidVisitorToken, VisitorTokens
 from ingest_chat.domain.email_fallback import fallback_request
 from ingest_chat.domain.webchat import VisitorConversation, visitor_left, visitor_message
+from ingest_chat.domain.webchat_wire import AgentMessage
 
 CONVERSATION = VisitorConversation(
     tenant_id="acme", conversation_id="c1", visitor_id="v1", name="Ana", email="Ana@Example.com"

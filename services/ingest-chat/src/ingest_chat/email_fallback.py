@@ -17,9 +17,10 @@ from cc_common.kafka.producer import BrokerUnavailable
 from cc_common.logging import get_logger
 from cc_common.supervision import Periodic
 from cc_common.topics import OUTBOUND
-from ingest_chat.adapters.agent_messages import AgentMessage, AgentMessages
+from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.consumers.outbound import Publisher
 from ingest_chat.domain.email_fallback import fallback_request
+from ingest_chat.domain.webchat_wire import AgentMessage
 
 log = get_logger(__name__)
 

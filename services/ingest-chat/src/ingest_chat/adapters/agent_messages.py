@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 
 from cc_common.events import utc_now
 from cc_common.mongo import Document, IndexSpec
+from ingest_chat.domain.webchat_wire import AgentMessage
 
 MESSAGES = "webchat_agent_messages"
 COUNTERS = "webchat_conversations"
@@ -31,26 +31,6 @@ class Visitor:
 
     email: str | None
     name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AgentMessage:
-    reply_id: str
-    seq: int
-    text: str
-    agent: str
-    at: datetime
-
-    def wire(self) -> dict[str, Any]:
-        """The message as the widget receives it."""
-        return {
-            "type": "agent_message",
-            "seq": self.seq,
-            "reply_id": self.reply_id,
-            "text": self.text,
-            "agent": self.agent,
-            "at": self.at.isoformat(),
-        }
 
 
 class AgentMessages:

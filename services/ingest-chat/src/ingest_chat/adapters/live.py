@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from ingest_chat.adapters.agent_messages import AgentMessage
+from ingest_chat.domain.webchat_wire import AgentMessage
 
 
 class LiveConnections:

@@ -21,7 +21,7 @@ from cc_common.events import (
     utc_now,
 )
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
-from ingest_chat.adapters.agent_messages import AgentMessage
+from ingest_chat.domain.webchat_wire import AgentMessage
 
 SOURCE = "ingest-chat"
 

@@ -1,8 +1,11 @@
-"""What the web-chat widget sends over its WebSocket, validated (pure)."""
+"""What the web-chat widget sends over its WebSocket, validated, and the agents'
+messages it receives (pure)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -35,3 +38,23 @@ class Typing(_Frame):
 
 Frame = Annotated[SendMessage | Resume | Read | Typing, Field(discriminator="type")]
 FRAMES: TypeAdapter[SendMessage | Resume | Read | Typing] = TypeAdapter(Frame)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessage:
+    reply_id: str
+    seq: int
+    text: str
+    agent: str
+    at: datetime
+
+    def wire(self) -> dict[str, Any]:
+        """The message as the widget receives it."""
+        return {
+            "type": "agent_message",
+            "seq": self.seq,
+            "reply_id": self.reply_id,
+            "text": self.text,
+            "agent": self.agent,
+            "at": self.at.isoformat(),
+        }
