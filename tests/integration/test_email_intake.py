@@ -81,20 +81,32 @@ class Email:
         return await eventually(find, timeout=15, what=f"event of {message_id}")
 
 
+def acme_settings(
+    kafka: KafkaSettings, mongo: MongoSettings, unique: str, **overrides: Any
+) -> EmailSettings:
+    """ingest-email for tenant acme, on its own database, group and SMTP port."""
+    return EmailSettings(
+        kafka=kafka,
+        mongo=mongo,
+        database=f"email{unique}",
+        tenants={"acme": tenant_config()},
+        smtp_port=free_port(),
+        outbound_consumer_group=f"email-out{unique}",
+        **overrides,
+    )
+
+
 @pytest_asyncio.fixture
 async def email(
     kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
 ) -> AsyncIterator[Email]:
     sink_port = free_port()
     sink, controller = start_sink(sink_port)
-    settings = EmailSettings(
-        kafka=kafka_settings,
-        mongo=mongo_settings,
-        database=f"email{unique}",
-        tenants={"acme": tenant_config()},
-        smtp_port=free_port(),
+    settings = acme_settings(
+        kafka_settings,
+        mongo_settings,
+        unique,
         relay=SmtpRelay(port=sink_port),
-        outbound_consumer_group=f"email-out{unique}",
         max_body_bytes=200_000,
     )
     app = create_app(settings)
@@ -334,14 +346,7 @@ async def test_smtp_answers_451_while_the_broker_is_down(
     unique: str,
 ) -> None:
     broker, kafka = private_broker
-    settings = EmailSettings(
-        kafka=kafka,
-        mongo=mongo_settings,
-        database=f"email{unique}",
-        tenants={"acme": tenant_config()},
-        smtp_port=free_port(),
-        outbound_consumer_group=f"email-out{unique}",
-    )
+    settings = acme_settings(kafka, mongo_settings, unique)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         email = Email(app, settings, Sink())
@@ -372,13 +377,10 @@ async def test_blobs_are_stored_once_per_tenant_in_either_tier(
 async def test_one_address_sending_too_fast_gets_451_while_others_are_served(
     kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
 ) -> None:
-    settings = EmailSettings(
-        kafka=kafka_settings,
-        mongo=mongo_settings,
-        database=f"email{unique}",
-        tenants={"acme": tenant_config()},
-        smtp_port=free_port(),
-        outbound_consumer_group=f"email-out{unique}",
+    settings = acme_settings(
+        kafka_settings,
+        mongo_settings,
+        unique,
         smtp_messages_per_ip_per_second=0.5,
         smtp_message_burst_per_ip=3,
     )

@@ -16,10 +16,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from contactcenter_cli.bench_table import summarise, table
-from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
+from contactcenter_cli.bench_voice import raw_produce_rate, require_wrk, run_wrk
 from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
 
 TENANT = "bench"
@@ -146,9 +143,7 @@ def run(
     visitors: int = 200,
     ws_rate: float = 200.0,
 ) -> dict[str, Any]:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    require_wrk()
     line = {TENANT: {"channel_secrets": [SECRET], "access_token": "unused"}}
     with private_stack(
         "ingest-chat",
@@ -163,15 +158,12 @@ def run(
         results = []
         for _ in range(runs):
             produce = asyncio.run(raw_produce_rate(stack))
-            command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-            out = subprocess.run(
-                [*command, "-s", str(script), f"{base}/v1/line/{TENANT}/webhook"],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={**os.environ},
+            hooks = run_wrk(
+                script,
+                f"{base}/v1/line/{TENANT}/webhook",
+                seconds=seconds,
+                connections=connections,
             )
-            hooks = _parse_wrk(out.stdout)
             sockets = asyncio.run(
                 websocket_load(base, visitors=visitors, seconds=seconds, messages_per_s=ws_rate)
             )

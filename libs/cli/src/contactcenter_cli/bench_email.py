@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -26,7 +23,7 @@ from cc_common.auth import Role, issue_token
 from cc_common.settings import AuthSettings
 from contactcenter_cli.bench_limits import mongo_rates
 from contactcenter_cli.bench_table import summarise, table
-from contactcenter_cli.bench_voice import _parse_wrk, raw_produce_rate
+from contactcenter_cli.bench_voice import raw_produce_rate, require_wrk, run_wrk
 from contactcenter_cli.processes import free_port
 from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
 
@@ -93,9 +90,7 @@ async def smtp_rate(port: int, *, seconds: float, sessions: int) -> dict[str, fl
 
 def run(*, seconds: int = 8, connections: int = 16, runs: int = 3) -> dict[str, Any]:
     """Measure ``runs`` times; every figure is reported as median, min and max."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    require_wrk()
     with private_stack(
         "ingest-email",
         extra_env={
@@ -117,15 +112,7 @@ def run(*, seconds: int = 8, connections: int = 16, runs: int = 3) -> dict[str, 
         for _ in range(runs):
             produce = asyncio.run(raw_produce_rate(stack))
             mongo = asyncio.run(mongo_rates(stack.config, 3000))["insert_one_per_s"]
-            command = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-            out = subprocess.run(
-                [*command, "-s", str(script), url],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={**os.environ},
-            )
-            upload = _parse_wrk(out.stdout)
+            upload = run_wrk(script, url, seconds=seconds, connections=connections)
             smtp = asyncio.run(
                 smtp_rate(stack.config.smtp_port, seconds=seconds, sessions=connections)
             )

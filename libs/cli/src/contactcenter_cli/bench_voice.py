@@ -53,6 +53,28 @@ def _wrk_script(path: Path, body: str, signature: str) -> None:
     )
 
 
+def require_wrk() -> str:
+    """wrk's path; stops with how to install it (checked before a stack is started)."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    return wrk
+
+
+def run_wrk(script: Path, url: str, *, seconds: int, connections: int) -> dict[str, float]:
+    """wrk (two threads) against ``url`` with a Lua ``script``: requests/s, p50/p99 ms
+    and how many answers were not 2xx."""
+    wrk = require_wrk()
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ},
+    )
+    return _parse_wrk(out.stdout)
+
+
 def _parse_wrk(output: str) -> dict[str, float]:
     def ms(value: str) -> float:
         number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
@@ -71,9 +93,7 @@ def _parse_wrk(output: str) -> dict[str, float]:
 
 def run(*, seconds: int = 10, connections: int = 32, runs: int = 3) -> dict[str, Any]:
     """Measure ``runs`` times; every figure is reported as median, min and max."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    require_wrk()
     twilio = {TENANT: {"auth_tokens": [TOKEN]}}
     with private_stack("ingest-voice", extra_env={"VOICE_TWILIO": json.dumps(twilio)}) as stack:
         url = f"{stack.url('ingest-voice')}/v1/twilio/{TENANT}/voice/status"
@@ -92,23 +112,12 @@ def run(*, seconds: int = 10, connections: int = 32, runs: int = 3) -> dict[str,
         results = []
         for _ in range(runs):
             produce = asyncio.run(raw_produce_rate(stack))
-            out = subprocess.run(
-                [
-                    wrk,
-                    "-t2",
-                    f"-c{connections}",
-                    f"-d{seconds}s",
-                    "--latency",
-                    "-s",
-                    str(script),
-                    url,
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={**os.environ},
+            results.append(
+                {
+                    "raw_produce_per_s": produce,
+                    **run_wrk(script, url, seconds=seconds, connections=connections),
+                }
             )
-            results.append({"raw_produce_per_s": produce, **_parse_wrk(out.stdout)})
     return {"runs": results, "summary": _summary(results)}
 
 

@@ -10,7 +10,7 @@ shown, or a message the visitor fetches with ``resume``.
 from __future__ import annotations
 
 import uuid
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,26 +46,25 @@ class WebchatMessageStored(BaseModel):
 def typing_signal(
     tenant_id: str, typing: ConversationTyping, *, source: str
 ) -> Envelope[ConversationTyping]:
-    return Envelope[ConversationTyping](
-        id=uuid.uuid4(),
-        type=CONVERSATION_TYPING,
-        tenant_id=tenant_id,
-        occurred_at=utc_now(),
-        source=source,
-        correlation_id=typing.conversation_key,
-        data=typing,
-    )
+    head = _head(tenant_id, CONVERSATION_TYPING, typing.conversation_key, source)
+    return Envelope[ConversationTyping](**head, data=typing)
 
 
 def message_stored_signal(
     tenant_id: str, conversation_key: str, seq: int, *, source: str
 ) -> Envelope[WebchatMessageStored]:
-    return Envelope[WebchatMessageStored](
-        id=uuid.uuid4(),
-        type=WEBCHAT_MESSAGE_STORED,
-        tenant_id=tenant_id,
-        occurred_at=utc_now(),
-        source=source,
-        correlation_id=conversation_key,
-        data=WebchatMessageStored(conversation_key=conversation_key, seq=seq),
-    )
+    stored = WebchatMessageStored(conversation_key=conversation_key, seq=seq)
+    head = _head(tenant_id, WEBCHAT_MESSAGE_STORED, conversation_key, source)
+    return Envelope[WebchatMessageStored](**head, data=stored)
+
+
+def _head(tenant_id: str, event_type: str, conversation_key: str, source: str) -> dict[str, Any]:
+    """A signal's envelope fields: a fresh id (signals are never de-duplicated or stored)."""
+    return {
+        "id": uuid.uuid4(),
+        "type": event_type,
+        "tenant_id": tenant_id,
+        "occurred_at": utc_now(),
+        "source": source,
+        "correlation_id": conversation_key,
+    }
