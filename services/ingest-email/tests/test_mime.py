@@ -139,3 +139,70 @@ def test_huge_bodies_are_cut_on_the_event_with_a_defect() -> None:
     assert mail.text is not None
     assert len(mail.text) == 64 * 1024
     assert any("cut to" in d for d in mail.defects)
+
+
+def test_raw_non_utf8_bytes_in_an_address_header_drop_that_address_only() -> None:
+    # Edge case (invented): a To: written in Latin-1 without RFC 2047 encoding.
+    raw = (
+        b"From: Sam <sam@example.org>\r\n"
+        b"To: J\xf6rg <j\xf6rg@ex\xe4mple.com>, support@acme.example\r\n"
+        b"Subject: Gr\xfc\xdfe\r\nMessage-ID: <raw8bit@example.org>\r\n\r\nHello.\r\n"
+    )
+    mail = parse_message(raw)
+    assert [a.address for a in mail.to] == ["support@acme.example"]
+    assert mail.subject == "Grüße"
+    assert "invalid address in to dropped" in mail.defects
+    assert "raw non-UTF-8 bytes in to" in mail.defects
+    for value in (mail.subject or "", *(a.name or "" for a in mail.to)):
+        value.encode("utf-8")  # no lone surrogates left for BSON or pydantic
+
+
+def test_utf8_address_headers_are_kept_as_rfc_6532_allows() -> None:
+    raw = (
+        "From: Jörg <jörg@exämple.com>\r\nTo: support@acme.example\r\n"
+        "Subject: Grüße\r\nMessage-ID: <utf8hdr@example.org>\r\n\r\nHallo.\r\n"
+    ).encode()
+    mail = parse_message(raw)
+    assert (mail.sender.address, mail.sender.name) == ("jörg@exämple.com", "Jörg")
+    assert mail.defects == ()
+
+
+MULTIPART_BODY = (
+    b"This is a multi-part message in MIME format.\r\n"
+    b"--abc=def\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe parcel never came.\r\n"
+    b"--abc=def\r\nContent-Type: image/png\r\n"
+    b"Content-Disposition: attachment; filename=label.png\r\n\r\nPNG\r\n--abc=def--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        b"multipart/mixed; boundary=abc=def",  # unquoted, with '=' (not a token)
+        b"multipart/mixed",  # no boundary parameter at all
+        b'multipart/mixed; boundary="not-in-the-body"',  # a boundary that never occurs
+    ],
+)
+def test_a_multipart_without_a_usable_boundary_is_recovered_from_its_delimiter_lines(
+    content_type: bytes,
+) -> None:
+    raw = (
+        b"From: sam@example.org\r\nTo: support@acme.example\r\nSubject: parcel\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: " + content_type + b"\r\n\r\n" + MULTIPART_BODY
+    )
+    mail = parse_message(raw)
+    assert mail.text == "The parcel never came."
+    assert [(p.filename, p.content_type) for p in mail.parts] == [("label.png", "image/png")]
+    assert "multipart boundary recovered leniently" in mail.defects
+
+
+def test_a_multipart_with_no_delimiter_at_all_degrades_to_a_text_body() -> None:
+    raw = (
+        b"From: sam@example.org\r\nTo: support@acme.example\r\nSubject: parcel\r\n"
+        b"Content-Type: multipart/alternative; charset=iso-8859-1\r\n\r\n"
+        b"Caf\xe9 order 12 never arrived.\r\n"
+    )
+    mail = parse_message(raw)
+    assert mail.text == "Café order 12 never arrived."
+    assert mail.parts == ()
+    assert "multipart without a usable boundary read as text" in mail.defects

@@ -62,7 +62,7 @@ def decode_text(payload: bytes, charset: str | None, defects: list[str]) -> str:
         codecs.lookup(codec)
     except LookupError:
         defects.append(f"unknown charset {label!r}")
-        return _best_effort(payload, defects)
+        return decode_undeclared(payload, defects)
     if codecs.lookup(codec).name in _SINGLE_BYTE and _is_utf8(payload):
         # Mislabelled UTF-8 is the most common charset lie, and single-byte
         # codecs never fail, so it has to be checked first.
@@ -80,7 +80,7 @@ def decode_text(payload: bytes, charset: str | None, defects: list[str]) -> str:
         return payload.decode(codec, "replace")
 
 
-def _best_effort(payload: bytes, defects: list[str]) -> str:
+def decode_undeclared(payload: bytes, defects: list[str]) -> str:
     try:
         return payload.decode("utf-8")
     except UnicodeDecodeError:

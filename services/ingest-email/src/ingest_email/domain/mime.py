@@ -18,13 +18,16 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from cc_common.events import EmailAddress
+from ingest_email.domain import boundaries
 from ingest_email.domain import html as html_body
-from ingest_email.domain.charsets import decode_text
+from ingest_email.domain.charsets import decode_text, decode_undeclared
 from ingest_email.domain.forwards import is_forward
 from ingest_email.domain.noise import Bounce, auto_reply_reason, bounce_of
 from ingest_email.domain.quoting import split_quoted
 
 _MSG_ID = re.compile(r"<[^<>\s]+>")
+_BOUNDARY_DEFECTS = frozenset({"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect"})
+_ADDRESS_HEADERS = frozenset({"from", "sender", "to", "cc", "reply-to"})
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 TEXT_LIMIT = 64 * 1024
 HTML_LIMIT = 256 * 1024
@@ -89,10 +92,11 @@ class ParsedEmail:
 def parse_message(raw: bytes) -> ParsedEmail:
     """Extract what the timeline needs from raw RFC 5322 bytes."""
     repaired, defects = _drop_invalid_header_lines(raw)
-    message = BytesParser(policy=policy.default).parsebytes(repaired)
-    assert isinstance(message, EmailMessage)
+    message = _parse(repaired)
     defects.extend(_defect_name(d) for d in message.defects)
-    headers = _raw_headers(message)
+    if _broken_multipart(message):
+        message = recover_multipart(repaired, defects)
+    headers = _raw_headers(message, defects)
     sender = _first(_addresses(headers, "from", defects)) or _first(
         _addresses(headers, "sender", defects)
     )
@@ -152,12 +156,59 @@ def _split_head(raw: bytes) -> tuple[bytes, bytes, bytes]:
     return raw, b"", b""
 
 
-def _raw_headers(message: EmailMessage) -> dict[str, str]:
-    """First value of each header, undecoded (we decode charsets ourselves)."""
+def _parse(raw: bytes) -> EmailMessage:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _broken_multipart(message: EmailMessage) -> bool:
+    """Declared multipart, but the parser found no parts (no usable boundary)."""
+    if any(type(d).__name__ in _BOUNDARY_DEFECTS for d in message.defects):
+        return True
+    declared = message.get_content_maintype() == "multipart"
+    return declared and not isinstance(message.get_payload(), list)
+
+
+def recover_multipart(raw: bytes, defects: list[str]) -> EmailMessage:
+    """Re-read a multipart whose boundary failed; failing that, its body as text."""
+    for boundary in boundaries.boundary_candidates(raw):
+        message = _parse(boundaries.with_boundary(raw, boundary))
+        if isinstance(message.get_payload(), list) and message.get_payload():
+            defects.append("multipart boundary recovered leniently")
+            return message
+    defects.append("multipart without a usable boundary read as text")
+    return _parse(boundaries.as_text(raw))
+
+
+def _raw_headers(message: EmailMessage, defects: list[str]) -> dict[str, str]:
+    """First value of each header, undecoded (we decode charsets ourselves).
+
+    Raw 8-bit bytes in a header (not allowed, but sent) reach us as surrogate
+    escapes; they are decoded here like an undeclared body, so that nothing
+    downstream (pydantic, BSON) ever sees a lone surrogate.
+    """
     found: dict[str, str] = {}
     for name, value in message.raw_items():
-        found.setdefault(name.lower(), str(value))
+        found.setdefault(name.lower(), _without_raw_bytes(str(value), name.lower(), defects))
     return found
+
+
+def _without_raw_bytes(value: str, name: str, defects: list[str]) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("utf-8")  # RFC 6532: UTF-8 headers are allowed
+        except UnicodeDecodeError:
+            defects.append(f"raw non-UTF-8 bytes in {name}")
+        if name in _ADDRESS_HEADERS:
+            # A guessed charset would invent an address nobody owns: mark the
+            # bytes unreadable so the address is dropped (see _valid_address).
+            return raw.decode("utf-8", "replace")
+        return decode_undeclared(raw, defects)
+    return value
 
 
 def _decoded(raw: str | None, defects: list[str]) -> str | None:
@@ -185,13 +236,27 @@ def _addresses(headers: dict[str, str], name: str, defects: list[str]) -> tuple[
     found: dict[str, EmailAddress] = {}
     for display, address in getaddresses([raw]):
         address = address.strip().lower()
-        if "@" not in address or " " in address:
+        if not _valid_address(address):
             if address:
-                defects.append(f"invalid address in {name}")
+                defects.append(f"invalid address in {name} dropped")
             continue
         decoded = _decoded(display, defects) if display else None
         found.setdefault(address, EmailAddress(address=address, name=decoded or None))
     return tuple(found.values())
+
+
+def _valid_address(address: str) -> bool:
+    """An addr-spec we can store and answer: one @, no spaces or controls, no U+FFFD.
+
+    Non-ASCII is allowed (RFC 6532 addresses are UTF-8); bytes that were not UTF-8
+    decode with U+FFFD or as a guess, and a guessed address is not one anybody owns.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain or "@" in local.strip('"'):
+        return False
+    if any(c.isspace() or ord(c) < 32 or c in "\ufffd<>()[],;" for c in address):
+        return False
+    return len(address) <= 320
 
 
 def _first(addresses: tuple[EmailAddress, ...]) -> EmailAddress | None:
