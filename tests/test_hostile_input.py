@@ -128,7 +128,7 @@ def test_twilio_forms(fields: dict[str, str]) -> None:
     parsers: list[Callable[[], list[CallEvent | None]]] = [
         lambda: [twilio.incoming_call(form, NOW)],
         lambda: list(twilio.ivr_choice(form, twilio.IvrMenu(), NOW)[:2]),
-        lambda: [twilio.status_callback(form, NOW)],
+        lambda: twilio.status_callback(form, NOW),
         lambda: [twilio.queue_result(form, NOW)],
         lambda: [twilio.recording_callback(form, NOW)],
         lambda: [twilio.transcription_callback(form, NOW)],

@@ -84,6 +84,14 @@ def test_dispositions() -> None:
     assert disposition(CallStatus.STARTED, CallStatus.NO_ANSWER) == "missed"
     assert disposition(CallStatus.STARTED, CallStatus.QUEUED, CallStatus.VOICEMAIL) == "voicemail"
     assert disposition(CallStatus.STARTED, CallStatus.FAILED) == "failed"
+    # Picked up outside our queues (Twilio's completed call with a duration): handled.
+    assert disposition(CallStatus.STARTED, CallStatus.CONNECTED, CallStatus.ENDED) == "connected"
+    assert disposition(CallStatus.CONNECTED, CallStatus.ENDED, CallStatus.STARTED) == "connected"
+    # A caller picked up by our IVR who then hangs up in the queue did abandon.
+    assert (
+        disposition(CallStatus.CONNECTED, CallStatus.QUEUED, CallStatus.ENDED)
+        == "abandoned_in_queue"
+    )
     assert disposition(CallStatus.STARTED, CallStatus.QUEUED) is None, "not over yet"
 
 

@@ -29,7 +29,6 @@ def form(**fields: str) -> twilio.Form:
     ("raw", "status"),
     [
         ("ringing", CallStatus.RINGING),
-        ("completed", CallStatus.ENDED),
         ("busy", CallStatus.BUSY),
         ("no-answer", CallStatus.NO_ANSWER),
         ("failed", CallStatus.FAILED),
@@ -37,20 +36,66 @@ def form(**fields: str) -> twilio.Form:
     ],
 )
 def test_status_callbacks_map_to_call_statuses(raw: str, status: CallStatus) -> None:
-    event = twilio.status_callback(form(CallStatus=raw, CallDuration="42"), NOW)
-    assert event is not None
+    (event,) = twilio.status_callback(form(CallStatus=raw, CallDuration="0"), NOW)
     assert event.status is status
-    assert event.duration_seconds == 42
+    assert event.duration_seconds == 0
     assert event.call_id == CALL["CallSid"]
 
 
-def test_in_progress_means_answered_only_for_outbound_calls() -> None:
-    assert twilio.status_callback(form(CallStatus="in-progress"), NOW) is None
-    outbound = twilio.status_callback(form(CallStatus="in-progress", Direction="outbound-api"), NOW)
-    assert outbound is not None
+def test_a_completed_call_with_a_duration_was_picked_up_not_missed() -> None:
+    # Twilio sends only `completed` by default: the duration is the only sign.
+    connected, ended = twilio.status_callback(form(CallStatus="completed", CallDuration="242"), NOW)
+    assert (connected.status, ended.status) == (CallStatus.CONNECTED, CallStatus.ENDED)
+    assert ended.duration_seconds == 242
+    (never,) = twilio.status_callback(form(CallStatus="completed", CallDuration="0"), NOW)
+    assert never.status is CallStatus.ENDED
+
+
+def test_in_progress_is_a_pick_up_and_a_person_answering_our_outbound_call() -> None:
+    (inbound,) = twilio.status_callback(form(CallStatus="in-progress"), NOW)
+    assert inbound.status is CallStatus.CONNECTED
+    (outbound,) = twilio.status_callback(
+        form(CallStatus="in-progress", Direction="outbound-api"), NOW
+    )
     assert outbound.status is CallStatus.ANSWERED
     assert outbound.direction is Direction.OUTBOUND
     assert outbound.caller == CALL["To"], "the customer is the callee of an outbound call"
+    human, _ = twilio.status_callback(
+        form(
+            CallStatus="completed", CallDuration="61", Direction="outbound-api", AnsweredBy="human"
+        ),
+        NOW,
+    )
+    assert human.status is CallStatus.ANSWERED
+    assert human.provider_ids["answered_by"] == "human"
+    machine, _ = twilio.status_callback(
+        form(
+            CallStatus="completed",
+            CallDuration="20",
+            Direction="outbound-api",
+            AnsweredBy="machine_end_beep",
+        ),
+        NOW,
+    )
+    assert machine.status is CallStatus.CONNECTED
+
+
+def test_dial_action_records_whether_the_dialled_agent_answered() -> None:
+    answered = twilio.dial_result(
+        form(DialCallStatus="completed", DialCallSid="CA2", DialCallDuration="95"), "alice", NOW
+    )
+    assert answered is not None
+    assert (answered.status, answered.agent_id, answered.duration_seconds) == (
+        CallStatus.ANSWERED,
+        "alice",
+        95,
+    )
+    missed = twilio.dial_result(form(DialCallStatus="no-answer", DialCallSid="CA3"), "bob", NOW)
+    assert missed is not None
+    assert missed.status is CallStatus.DIAL_UNANSWERED
+    assert missed.provider_ids["dial_status"] == "no-answer"
+    with pytest.raises(twilio.InvalidWebhook):
+        twilio.dial_result(form(DialCallStatus="exploded"), None, NOW)
 
 
 def test_unknown_statuses_and_missing_fields_are_refused() -> None:

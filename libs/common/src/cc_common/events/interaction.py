@@ -101,7 +101,12 @@ class CallStatus(StrEnum):
     RINGING = "ringing"
     IVR_INPUT = "ivr_input"
     QUEUED = "queued"
+    CONNECTED = "connected"
+    """The line was picked up (our application for inbound, the callee for outbound),
+    not (yet) known to be a person of ours: never a missed call."""
     ANSWERED = "answered"
+    DIAL_UNANSWERED = "dial_unanswered"
+    """A leg we dialled (an agent's softphone) did not connect; the call goes on."""
     HELD = "held"
     RESUMED = "resumed"
     TRANSFERRED = "transferred"

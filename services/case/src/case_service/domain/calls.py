@@ -109,6 +109,11 @@ def summarise(events: list[dict[str, Any]]) -> dict[str, Any]:
         "transcript": "\n".join(transcripts) or None,
         "withheld": any(e["withheld"] for e in events),
         "transfers": [e["transfer_target"] for e in events if e["transfer_target"]],
+        "unanswered_dials": [
+            {"at": e["at"], "agent_id": e["agent_id"]}
+            for e in events
+            if e["status"] == CallStatus.DIAL_UNANSWERED.value
+        ],
     }
 
 
@@ -131,6 +136,7 @@ def _state(statuses: set[CallStatus]) -> str:
         ({CallStatus.ANSWERED}, "answered"),
         ({CallStatus.QUEUED}, "queued"),
         ({CallStatus.IVR_INPUT}, "in_ivr"),
+        ({CallStatus.CONNECTED}, "connected"),
     ):
         if statuses & status:
             return name
@@ -148,6 +154,8 @@ def _disposition(statuses: set[CallStatus]) -> str:
         return "abandoned_in_queue"
     if CallStatus.IVR_INPUT in statuses:
         return "abandoned_in_ivr"
+    if CallStatus.CONNECTED in statuses:
+        return "connected"  # picked up outside our queues: handled, never a callback
     return "missed"
 
 

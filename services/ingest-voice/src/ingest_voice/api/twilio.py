@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
@@ -79,21 +80,46 @@ async def queue_result(tenant_id: str, request: Request) -> Response:
 async def outbound_answer(tenant_id: str, agent: str, request: Request) -> Response:
     """The customer picked up a callback: connect the agent's softphone."""
     await _verified(request, tenant_id)
-    return Response(twilio.twiml_dial_agent(agent), media_type=XML)
+    action = _url(request, request.app.state.settings, tenant_id, "dial-result")
+    return Response(
+        twilio.twiml_dial_agent(agent, f"{action}?{urlencode({'agent': agent})}"), media_type=XML
+    )
+
+
+@router.post("/dial-result", response_class=Response, responses={200: {"content": {XML: {}}}})
+async def dial_result(tenant_id: str, request: Request, agent: str | None = None) -> Response:
+    """A ``<Dial action>``: the dialled leg answered or not; record it, then hang up."""
+    form, _ = await _verified(request, tenant_id)
+    try:
+        event = twilio.dial_result(form, agent, _now())
+    except twilio.InvalidWebhook as exc:
+        raise _refuse(exc) from exc
+    await publish_calls(request, tenant_id, [event] if event else [])
+    return Response(twilio.EMPTY_TWIML, media_type=XML)
+
+
+def _one(
+    parse: Callable[[twilio.Form, datetime], CallEvent | None],
+) -> Callable[[twilio.Form, datetime], list[CallEvent]]:
+    def parse_list(form: twilio.Form, at: datetime) -> list[CallEvent]:
+        event = parse(form, at)
+        return [event] if event else []
+
+    return parse_list
 
 
 async def _callback(
     request: Request,
     tenant_id: str,
-    parse: Callable[[twilio.Form, datetime], CallEvent | None],
+    parse: Callable[[twilio.Form, datetime], list[CallEvent]],
 ) -> Response:
     """Verify, normalise and publish one status-like callback; 204 once durable."""
     form, _ = await _verified(request, tenant_id)
     try:
-        event = parse(form, _now())
+        events = parse(form, _now())
     except twilio.InvalidWebhook as exc:
         raise _refuse(exc) from exc
-    await publish_calls(request, tenant_id, [event] if event else [])
+    await publish_calls(request, tenant_id, events)
     return Response(status_code=204)
 
 
@@ -106,10 +132,10 @@ async def status(tenant_id: str, request: Request) -> Response:
 @router.post("/recording", status_code=204)
 async def recording(tenant_id: str, request: Request) -> Response:
     """A recording is ready: attach it to the call by reference."""
-    return await _callback(request, tenant_id, twilio.recording_callback)
+    return await _callback(request, tenant_id, _one(twilio.recording_callback))
 
 
 @router.post("/transcription", status_code=204)
 async def transcription(tenant_id: str, request: Request) -> Response:
     """A transcription is ready: attach its text to the call."""
-    return await _callback(request, tenant_id, twilio.transcription_callback)
+    return await _callback(request, tenant_id, _one(twilio.transcription_callback))

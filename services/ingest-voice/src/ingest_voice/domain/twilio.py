@@ -14,6 +14,7 @@ from ingest_voice.domain.calls import CallEvent
 
 PROVIDER = "twilio"
 
+_MACHINE = ("machine", "fax")
 _CALL_STATUS = {
     "queued": CallStatus.STARTED,
     "initiated": CallStatus.STARTED,
@@ -84,7 +85,17 @@ class Form:
             else Direction.INBOUND
         )
 
-    def event(self, status: CallStatus, at: datetime, **facts: object) -> CallEvent:
+    def event(
+        self,
+        status: CallStatus,
+        at: datetime,
+        *,
+        provider_ids: Mapping[str, str] | None = None,
+        **facts: object,
+    ) -> CallEvent:
+        known = {"account_sid": self.fields.get("AccountSid", "")}
+        if self.fields.get("AnsweredBy"):
+            known["answered_by"] = self.fields["AnsweredBy"]
         return CallEvent(
             provider=PROVIDER,
             call_id=self.need("CallSid"),
@@ -94,7 +105,7 @@ class Form:
             if self.direction is Direction.INBOUND
             else self.fields.get("To"),
             direction=self.direction,
-            provider_ids={"account_sid": self.fields.get("AccountSid", "")},
+            provider_ids={**known, **(provider_ids or {})},
             **facts,  # type: ignore[arg-type]
         )
 
@@ -114,25 +125,59 @@ def ivr_choice(form: Form, menu: IvrMenu, at: datetime) -> tuple[CallEvent, Call
     return chose, queued, option
 
 
-def status_callback(form: Form, at: datetime) -> CallEvent | None:
-    """A call status callback; ``in-progress`` on an outbound call means it was answered."""
+def status_callback(form: Form, at: datetime) -> list[CallEvent]:
+    """A call status callback, folded with Twilio's own outcome fields.
+
+    Twilio sends only ``completed`` unless more events are subscribed, so the
+    outcome is read from every callback alike: ``in-progress``, a positive
+    ``CallDuration`` or ``AnsweredBy`` mean the line was picked up (never a missed
+    call); an outbound call picked up by a person is answered.
+    """
     raw = form.need("CallStatus")
     if raw not in _CALL_STATUS and raw != "in-progress":
         raise InvalidWebhook(f"unknown CallStatus {raw!r}")
-    if raw == "in-progress":
-        if form.direction is not Direction.OUTBOUND:
-            return None  # the caller reached our IVR: nothing new for the record
-        status = CallStatus.ANSWERED
-    elif raw in _CALL_STATUS:
-        status = _CALL_STATUS[raw]
-    else:
-        raise InvalidWebhook(f"unknown CallStatus {raw!r}")
-    return form.event(
-        status,
-        at,
-        duration_seconds=form.number("CallDuration"),
-        unique=form.fields.get("SequenceNumber", ""),
-    )
+    duration = form.number("CallDuration")
+    sequence = form.fields.get("SequenceNumber", "")
+    events: list[CallEvent] = []
+    picked_up = raw == "in-progress" or (raw == "completed" and bool(duration))
+    if picked_up:
+        events.append(form.event(_pick_up(form), at, unique=f"pickup-{raw}"))
+    if raw in _CALL_STATUS:
+        events.append(form.event(_CALL_STATUS[raw], at, duration_seconds=duration, unique=sequence))
+    return events
+
+
+def _pick_up(form: Form) -> CallStatus:
+    """Who picked up: for a call we placed, a person unless Twilio heard a machine."""
+    answered_by = form.fields.get("AnsweredBy", "")
+    if form.direction is Direction.OUTBOUND and not answered_by.startswith(_MACHINE):
+        return CallStatus.ANSWERED
+    return CallStatus.CONNECTED
+
+
+def dial_result(form: Form, agent: str | None, at: datetime) -> CallEvent | None:
+    """The ``<Dial action>`` request: the dialled leg's outcome is the attempt's outcome."""
+    status = form.fields.get("DialCallStatus", "")
+    leg = form.fields.get("DialCallSid", "") or status
+    if status in ("completed", "answered"):
+        return form.event(
+            CallStatus.ANSWERED,
+            at,
+            unique=f"dial-{leg}",
+            agent_id=agent,
+            duration_seconds=form.number("DialCallDuration"),
+        )
+    if status in ("busy", "no-answer", "failed", "canceled"):
+        return form.event(
+            CallStatus.DIAL_UNANSWERED,
+            at,
+            unique=f"dial-{leg}",
+            agent_id=agent,
+            provider_ids={"dial_status": status},
+        )
+    if status:
+        raise InvalidWebhook(f"unknown DialCallStatus {status!r}")
+    return None
 
 
 def queue_result(form: Form, at: datetime) -> CallEvent | None:
@@ -194,11 +239,12 @@ def twiml_enqueue(queue: str, action_url: str) -> str:
     )
 
 
-def twiml_dial_agent(agent_id: str) -> str:
-    """Connect the answered callback to the agent's Twilio Client."""
+def twiml_dial_agent(agent_id: str, action_url: str) -> str:
+    """Connect the answered callback to the agent's Twilio Client; the outcome comes back."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
-        f"<Dial><Client>{escape(agent_id)}</Client></Dial></Response>"
+        f'<Dial action={quoteattr(action_url)} method="POST">'
+        f"<Client>{escape(agent_id)}</Client></Dial></Response>"
     )
 
 
