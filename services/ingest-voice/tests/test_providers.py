@@ -8,6 +8,7 @@ import pytest
 
 from cc_common.events import CallStatus, Direction
 from ingest_voice.domain import connect, twilio
+from ingest_voice.domain.calls import call_interaction
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 CALL = {
@@ -199,6 +200,13 @@ def test_connect_contact_events_map_to_call_statuses() -> None:
     assert answered.agent_id == "ana"
     assert connect.contact_event(connect_event("QUEUED")).status is CallStatus.QUEUED
     assert connect.contact_event(connect_event("DISCONNECTED")).status is CallStatus.ENDED
+    # The data model's own example writes the channel "Voice".
+    assert connect.contact_event(connect_event("QUEUED", channel="Voice")).status is (
+        CallStatus.QUEUED
+    )
+    assert connect.contact_event(connect_event("CONNECTED_TO_SYSTEM")).status is (
+        CallStatus.CONNECTED
+    )
     with pytest.raises(connect.NotAVoiceContact):
         connect.contact_event(connect_event("CONTACT_DATA_UPDATED"))
     with pytest.raises(connect.NotAVoiceContact):
@@ -231,3 +239,18 @@ def test_a_contact_trace_record_gives_the_whole_call() -> None:
         CallStatus.RECORDING_AVAILABLE,
     ]
     assert events[2].agent_id == "bo"
+    # After the fact: the record never opens, answers or ends routed work.
+    hints = [call_interaction("acme", e, default_region="JP").data.routing_hints for e in events]
+    assert not any(h.needs_human or h.cancels_work or h.answered_by for h in hints)
+
+
+def test_a_connect_agent_answering_settles_waiting_work_as_answered() -> None:
+    answered = connect.contact_event(
+        connect_event(
+            "CONNECTED_TO_AGENT",
+            agentInfo={"agentArn": "arn:aws:connect:ap-northeast-1:1:instance/i/agent/ana"},
+            customerEndpoint={"address": "+81312345678", "type": "TELEPHONE_NUMBER"},
+        )
+    )
+    hints = call_interaction("acme", answered, default_region="JP").data.routing_hints
+    assert hints.answered_by == "ana"

@@ -476,3 +476,36 @@ def test_the_policy_can_change_and_survives_a_restart() -> None:
     work(restored, text="invoice question", now=T0 + 61)
     offered = [a for _, s, a in states(restored) if s is TaskState.OFFERED]
     assert offered == ["busy-expert"], "the most proficient, not the longest idle"
+
+
+def test_work_answered_outside_the_router_counts_as_answered_then_completes() -> None:
+    # Amazon Connect's own ACD answered the call our router had queued.
+    router = new_router()
+    task = work(router, channel=Channel.VOICE, conversation="call:connect:c1", now=T0)
+    queue = router.tasks[task].queue
+    router.drain()
+    router.answer_elsewhere("call:connect:c1", "ana-at-connect", T0 + 12)
+    [accepted] = router.drain()
+    assert (accepted.state, accepted.agent_id, accepted.wait_seconds) == (
+        TaskState.ACCEPTED,
+        "elsewhere:ana-at-connect",
+        12,
+    )
+    router.cancel_conversation("call:connect:c1", T0 + 300, "customer left")
+    [completed] = router.drain()
+    assert completed.state is TaskState.COMPLETED
+    assert task not in router.tasks
+    stats = {s["queue"]: s for s in router.queue_stats(T0 + 300)}
+    assert (stats[queue]["answered"], stats[queue]["abandoned"]) == (1, 0)
+
+
+def test_an_offered_task_answered_elsewhere_frees_the_agent_it_was_offered_to() -> None:
+    router = new_router()
+    agent(router, "bo")
+    first = work(router, channel=Channel.VOICE, conversation="call:c1")
+    second = work(router, channel=Channel.VOICE, conversation="call:c2")
+    assert (first, TaskState.OFFERED, "bo") in states(router)
+    router.answer_elsewhere("call:c1", "connect-agent", T0 + 3)
+    changes = states(router)
+    assert (first, TaskState.ACCEPTED, "elsewhere:connect-agent") in changes
+    assert (second, TaskState.OFFERED, "bo") in changes

@@ -183,6 +183,11 @@ class RoutingHints(_Frozen):
         default=False,
         description="The customer left (hung up, closed the chat): cancel waiting work.",
     )
+    answered_by: str | None = Field(
+        default=None,
+        description="An agent answered the conversation, perhaps outside our router (the "
+        "provider's own ACD): waiting work is settled as answered, not abandoned.",
+    )
     skills: tuple[str, ...] = ()
     priority: int = Field(default=0, ge=0, le=100)
     language: str | None = None

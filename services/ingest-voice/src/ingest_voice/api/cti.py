@@ -23,6 +23,7 @@ from ingest_voice.domain.cti import CtiEvent
 
 class CallEventAccepted(BaseModel):
     event_ids: list[uuid.UUID]
+    ignored: str | None = None
 
 
 def build_router(authenticate: Any) -> APIRouter:
@@ -60,7 +61,7 @@ def build_router(authenticate: Any) -> APIRouter:
         try:
             event = contact_event(body)
         except NotAVoiceContact as exc:
-            raise HTTPException(422, f"Not a voice contact event: {exc}") from exc
+            return CallEventAccepted(event_ids=[], ignored=f"not a voice call event: {exc}")
         return await accept(request, principal.tenant_id, [event])
 
     @router.post("/connect/trace-records", status_code=202)
@@ -71,7 +72,7 @@ def build_router(authenticate: Any) -> APIRouter:
         try:
             events = trace_record_events(body)
         except NotAVoiceContact as exc:
-            raise HTTPException(422, f"Not a voice contact trace record: {exc}") from exc
+            return CallEventAccepted(event_ids=[], ignored=f"not a voice call record: {exc}")
         return await accept(request, principal.tenant_id, events)
 
     return router

@@ -94,6 +94,8 @@ class CallEvent:
     recording_duration_seconds: int | None = None
     transcript: str | None = None
     provider_ids: dict[str, str] = field(default_factory=dict)
+    after_the_fact: bool = False
+    """Reported once the call is over (a contact trace record): never opens or ends work."""
 
     @property
     def conversation_key(self) -> str:
@@ -136,8 +138,11 @@ def call_interaction(
         ),
         routing_hints=RoutingHints(
             # Work for an agent exists once the caller waits in a queue.
-            needs_human=event.status is CallStatus.QUEUED,
-            cancels_work=event.status in ENDS_WAITING,
+            needs_human=event.status is CallStatus.QUEUED and not event.after_the_fact,
+            cancels_work=event.status in ENDS_WAITING and not event.after_the_fact,
+            answered_by=(event.agent_id or event.provider)
+            if event.status is CallStatus.ANSWERED and not event.after_the_fact
+            else None,
             skills=event.skills,
             priority=event.priority,
         ),

@@ -13,6 +13,7 @@ from ingest_voice.domain.calls import CallEvent
 PROVIDER = "amazon-connect"
 _EVENT_STATUS = {
     "INITIATED": CallStatus.STARTED,
+    "CONNECTED_TO_SYSTEM": CallStatus.CONNECTED,
     "QUEUED": CallStatus.QUEUED,
     "CONNECTED_TO_AGENT": CallStatus.ANSWERED,
     "DISCONNECTED": CallStatus.ENDED,
@@ -44,13 +45,14 @@ class ConnectEvent(BaseModel):
 
 
 class NotAVoiceContact(ValueError):
-    """A contact event we do not turn into a call (chat, task, data updates)."""
+    """A contact event we do not turn into a call (chat, task, data updates, event types
+    added after this was written): accepted and ignored, as Amazon asks of consumers."""
 
 
 def contact_event(event: ConnectEvent) -> CallEvent:
     """The call event an EventBridge contact event carries."""
     detail = event.detail
-    if event.source != "aws.connect" or detail.channel != "VOICE":
+    if event.source != "aws.connect" or detail.channel.upper() != "VOICE":
         raise NotAVoiceContact(f"{event.source} {detail.channel}")
     status = _EVENT_STATUS.get(detail.event_type)
     if status is None:
@@ -108,7 +110,7 @@ class TraceRecord(BaseModel):
 
 def trace_record_events(record: TraceRecord) -> list[CallEvent]:
     """The call events a contact trace record implies (each one idempotent)."""
-    if record.Channel != "VOICE":
+    if record.Channel.upper() != "VOICE":
         raise NotAVoiceContact("not a voice contact trace record")
     caller = record.CustomerEndpoint.Address if record.CustomerEndpoint else None
     agent = record.Agent or _Agent()
@@ -125,6 +127,7 @@ def trace_record_events(record: TraceRecord) -> list[CallEvent]:
             at=when,
             unique=f"ctr-{status.value}",
             caller=caller,
+            after_the_fact=True,
             **facts,
         )
 

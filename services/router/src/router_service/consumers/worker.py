@@ -47,7 +47,12 @@ from router_service.adapters.state_store import ConcurrentWriter, StateStore
 from router_service.domain import snapshot
 from router_service.domain.defaults import CALLBACK_QUEUE, RouterPolicy
 from router_service.domain.engine import InvalidAction, TenantRouter
-from router_service.domain.intake import cancelled_conversation, routing_event, work_request
+from router_service.domain.intake import (
+    answered_conversation,
+    cancelled_conversation,
+    routing_event,
+    work_request,
+)
 from router_service.domain.model import Change
 from router_service.domain.requirements import InvalidRequirement
 from router_service.metrics import (
@@ -72,6 +77,9 @@ def apply_event(engine: TenantRouter, event: Envelope[Any], now: float) -> None:
     """Feed one event to the engine; refused agent actions are logged, not errors."""
     data = event.data
     if event.type == INTERACTION_RECEIVED:
+        answered = answered_conversation(event)
+        if answered:
+            engine.answer_elsewhere(answered[0], answered[1], now)
         cancelled = cancelled_conversation(event)
         if cancelled:
             engine.cancel_conversation(cancelled, now, "customer left")

@@ -39,6 +39,7 @@ from router_service.domain.model import (
 )
 
 _SCAN = 8  # heap entries looked at past ones an agent already refused
+_ELSEWHERE = "elsewhere:"  # the agent_id prefix of work answered outside this router
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,9 +229,31 @@ class TenantRouter:
         self._dispatch_task(task, now)
         return task
 
-    def cancel_conversation(self, conversation_key: str, now: float, reason: str) -> None:
-        """The customer left: waiting or offered work of the conversation is abandoned."""
+    def answer_elsewhere(self, conversation_key: str, agent_ref: str, now: float) -> None:
+        """An agent answered the conversation outside this router (the provider's own ACD).
+
+        Waiting or offered work counts as answered, with its wait, not as abandoned. It
+        stays accepted under that agent, who is not ours and so holds no capacity here,
+        until the contact ends. Our own agent's acceptance (already accepted) is a no-op.
+        """
         task = self.tasks.get(self.by_conversation.get(conversation_key, ""))
+        if task is None or task.state not in (TaskState.QUEUED, TaskState.OFFERED):
+            return
+        offered_to = self.agents.get(task.agent_id or "")
+        self._leave_queue_or_agent(task, now)
+        task.agent_id = f"{_ELSEWHERE}{agent_ref}"
+        self._accept(task, now)
+        if offered_to is not None:
+            self._fill_agent(offered_to, now)
+
+    def cancel_conversation(self, conversation_key: str, now: float, reason: str) -> None:
+        """The customer left: waiting or offered work of the conversation is abandoned;
+        work answered elsewhere is complete."""
+        task = self.tasks.get(self.by_conversation.get(conversation_key, ""))
+        if task is not None and task.state is TaskState.ACCEPTED:
+            if (task.agent_id or "").startswith(_ELSEWHERE):
+                self._close(task, TaskState.COMPLETED, now, note=reason, agent_id=task.agent_id)
+            return
         if task is None or task.state not in (TaskState.QUEUED, TaskState.OFFERED):
             return
         agent = self.agents.get(task.agent_id or "")
@@ -657,7 +680,7 @@ class TenantRouter:
                 self._unreserve(task)
             else:
                 self.queues[task.queue].waiting -= 1
-        elif task.agent_id:
+        elif task.agent_id in self.agents:
             self._release(task, self.agents[task.agent_id], now)
 
     def _release(self, task: Task, agent: Agent, now: float) -> None:

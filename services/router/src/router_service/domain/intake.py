@@ -75,6 +75,14 @@ def cancelled_conversation(event: Envelope[Any]) -> str | None:
     return None
 
 
+def answered_conversation(event: Envelope[Any]) -> tuple[str, str] | None:
+    """(conversation, agent) when an agent, perhaps outside this router, answered it."""
+    data = event.data
+    if isinstance(data, Interaction) and data.routing_hints.answered_by:
+        return data.conversation_key, data.routing_hints.answered_by
+    return None
+
+
 def routing_event(
     tenant_id: str, change: Change, *, step: int, correlation_id: str | None
 ) -> Envelope[RoutingChange]:
