@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +39,7 @@ from ingest_email.settings import EmailSettings
 from tests.e2e.helpers import eventually
 from tests.integration.email_fixtures import tenant_config
 
+CORPUS = Path(__file__).parents[1] / "corpus"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:acme-inbound"
@@ -233,6 +235,43 @@ async def test_ses_mail_through_sns_is_verified_and_published(
         "/v1/providers/ses/acme", content=json.dumps(sns_notification(aws, again))
     )
     assert aws.certificate_fetches == fetches  # the certificate is cached
+
+
+async def test_ses_bounce_through_sns_becomes_a_failed_status_of_the_reply_it_concerns(
+    providers: Providers, aws: FakeAws
+) -> None:
+    bounce = (CORPUS / "ses" / "bounce-with-dsn.json").read_text()
+    signed = aws.sign(
+        {
+            "Type": "Notification",
+            "MessageId": make_msgid(),
+            "TopicArn": TOPIC,
+            "Message": bounce,
+            "Timestamp": "2026-11-23T01:00:00.000Z",
+        }
+    )
+    response = await providers.client.post("/v1/providers/ses/acme", content=json.dumps(signed))
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "recorded"
+
+    async def status_event() -> Interaction | None:
+        events = await read_events(providers.settings.kafka, INTERACTIONS.name)
+        return next(
+            (
+                e.data
+                for e in events
+                if isinstance(e.data, Interaction)
+                and e.data.provider_ids.get("status_of") == "<reply-ses-bounce@acme.example>"
+            ),
+            None,
+        )
+
+    event = await eventually(status_event, timeout=15, what="the bounce status")
+    assert event.provider_ids["delivery"] == "failed"
+    assert event.provider_ids["error_code"] == "5.0.0"
+    assert "550 user unknown" in event.provider_ids["error_reason"]
+    dead = await read_records(providers.settings.kafka, INTERACTIONS.dlq)
+    assert not any(b"reply-ses-bounce@" in value for value, _ in dead)
 
 
 async def test_sns_forgeries_are_refused(providers: Providers, aws: FakeAws) -> None:

@@ -58,11 +58,19 @@ class FakeTimeline:
                 entry.update(customer_id=customer_id, case_id=case_id)
 
     async def note_delivery(
-        self, tenant_id: str, provider_message_id: str, *, status: str, at: datetime
+        self,
+        tenant_id: str,
+        provider_message_id: str,
+        *,
+        status: str,
+        at: datetime,
+        error: dict[str, str] | None = None,
     ) -> None:
         for entry in self.entries.values():
             if entry.get("reply", {}).get("provider_message_id") == provider_message_id:
                 entry["reply"].setdefault("delivery", {})[status] = at
+                if error:
+                    entry["reply"]["delivery_error"] = error
 
     async def settle_reply(
         self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]

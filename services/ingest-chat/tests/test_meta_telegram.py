@@ -14,6 +14,7 @@ from ingest_chat.domain import meta, telegram
 from ingest_chat.domain.messaging import Inbound, interaction_event
 
 FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = Path(__file__).parents[3] / "tests" / "corpus"
 
 
 def load(name: str) -> bytes:
@@ -95,6 +96,15 @@ def test_whatsapp_messages_and_statuses() -> None:
     read = events["read:wamid.SENT1"]
     assert (read.direction, read.provider_ids["delivery"]) == (Direction.OUTBOUND, "read")
     assert events["delivered:wamid.SENT1"].provider_ids["status_of"] == "wamid.SENT1"
+
+
+def test_a_failed_whatsapp_status_keeps_the_error_code_and_reason() -> None:
+    body = (CORPUS / "whatsapp" / "status-failed-131047.json").read_bytes()
+    (failed,) = meta.meta_events(body)
+    assert failed.kind is InteractionKind.STATUS
+    assert failed.provider_ids["delivery"] == "failed"
+    assert failed.provider_ids["error_code"] == "131047"
+    assert failed.provider_ids["error_reason"].startswith("Re-engagement message - Message failed")
 
 
 def test_a_meta_retry_is_the_same_event() -> None:

@@ -48,6 +48,26 @@ def test_a_status_callback_updates_our_message() -> None:
     assert sms_event({**status, "MessageStatus": "queued"}) is None
 
 
+def test_an_undelivered_sms_keeps_twilios_error_code() -> None:
+    # Twilio's status callback for an undelivered message (ErrorCode 30003: unreachable).
+    update = sms_event(
+        {
+            "SmsSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9",
+            "SmsStatus": "undelivered",
+            "MessageStatus": "undelivered",
+            "ErrorCode": "30003",
+            "To": "+15558675310",
+            "MessageSid": "SM1342fe1b2c904d1ab04f0fc7a58abca9",
+            "AccountSid": "AC" + "1" * 32,
+            "From": "+15017122661",
+            "ApiVersion": "2010-04-01",
+        }
+    )
+    assert update is not None
+    assert update.provider_ids["delivery"] == "undelivered"
+    assert update.provider_ids["error_code"] == "30003"
+
+
 def test_forms_that_are_not_twilio_webhooks() -> None:
     with pytest.raises(InvalidSmsWebhook):
         sms_event({"Body": "hi"})

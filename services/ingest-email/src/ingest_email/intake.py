@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 
@@ -19,6 +19,7 @@ from cc_common.events import AttachmentRef, EmailAddress, Envelope, Interaction,
 from cc_common.logging import get_logger
 from ingest_email.domain.case_tokens import token_in
 from ingest_email.domain.events import Classification, classify, inbound_email
+from ingest_email.domain.feedback import DeliveryFeedback, feedback_event
 from ingest_email.domain.mime import MimePart, ParsedEmail, parse_message
 from ingest_email.domain.tenants import TenantDirectory, TenantMail
 from ingest_email.domain.threading import ThreadDecision, decide_thread
@@ -72,6 +73,32 @@ class EmailIntake:
         self._blobs = blobs
         self._producer = producer
         self._topic = topic
+
+    async def record_feedback(
+        self, tenant_id: str, feedback: DeliveryFeedback, *, provider: str = "ses"
+    ) -> Envelope[Any]:
+        """A provider's word on mail we sent (bounce, complaint, delivery), durable."""
+        known = await self._index.find(tenant_id, [feedback.message_id])
+        sent = known.get(feedback.message_id)
+        # Unknown to us (sent by another system of the tenant): kept, keyed by its id.
+        conversation = sent.conversation_key if sent else f"email-feedback:{feedback.message_id}"
+        event = feedback_event(
+            tenant_id,
+            feedback,
+            conversation_key=conversation,
+            received_at=utc_now(),
+            provider=provider,
+        )
+        await self._producer.publish(self._topic, event)
+        EMAILS.labels(provider, f"feedback_{feedback.status}").inc()
+        log.info(
+            "email.feedback_recorded",
+            tenant_id=tenant_id,
+            message_id=feedback.message_id,
+            status=feedback.status,
+            known=sent is not None,
+        )
+        return event
 
     def tenants_for(self, recipients: Sequence[str]) -> list[str]:
         """The tenants among envelope recipients (SMTP RCPT TO)."""
@@ -152,6 +179,20 @@ class EmailIntake:
             subject=parsed.subject,
         )
         await self._producer.publish(self._topic, event)
+        if parsed.bounce is not None and parsed.bounce.original_message_id:
+            # The reply it returns is marked failed with the remote server's status.
+            await self.record_feedback(
+                tenant,
+                DeliveryFeedback(
+                    message_id=parsed.bounce.original_message_id,
+                    status="failed",
+                    recipients=parsed.bounce.recipients,
+                    feedback_id=f"dsn:{parsed.message_id}",
+                    error_code=parsed.bounce.status,
+                    error_reason=parsed.subject,
+                ),
+                provider=provider,
+            )
         EMAILS.labels(provider, Outcome.PUBLISHED.value).inc()
         log.info(
             "email.accepted",

@@ -130,7 +130,10 @@ class TimelineRepository:
             receipts = self._early_receipts.find(
                 {"tenant_id": tenant_id, "provider_message_id": sent_as}
             )
-            updates |= {f"reply.delivery.{r['field']}": r["at"] async for r in receipts}
+            async for receipt in receipts:
+                updates[f"reply.delivery.{receipt['field']}"] = receipt["at"]
+                if receipt.get("error"):
+                    updates["reply.delivery_error"] = receipt["error"]
         result = await self._entries.update_one(
             {"_id": reply_id, "tenant_id": tenant_id, "entry_type": "reply"},
             {"$set": updates},
@@ -138,14 +141,24 @@ class TimelineRepository:
         return result.matched_count > 0
 
     async def note_delivery(
-        self, tenant_id: str, provider_message_id: str, *, status: str, at: datetime
+        self,
+        tenant_id: str,
+        provider_message_id: str,
+        *,
+        status: str,
+        at: datetime,
+        error: dict[str, str] | None = None,
     ) -> None:
-        """Record a delivery or read receipt on the reply it is about (if it is ours)."""
+        """Record a delivery or read receipt on the reply it is about (if it is ours);
+        a failure keeps the provider's error code and reason."""
         # The status names a field: only plain words from a provider may do that.
         field = status if _STATUS_WORD.fullmatch(status) else "other"
+        updates: dict[str, Any] = {f"reply.delivery.{field}": at}
+        if error:
+            updates["reply.delivery_error"] = {**error, "status": field, "at": at}
         result = await self._entries.update_one(
             {"tenant_id": tenant_id, "reply.provider_message_id": provider_message_id},
-            {"$set": {f"reply.delivery.{field}": at}},
+            {"$set": updates},
         )
         if result.matched_count == 0:
             # Perhaps ahead of the reply's confirmation: kept until it comes (a week).
@@ -157,6 +170,7 @@ class TimelineRepository:
                         "provider_message_id": provider_message_id,
                         "field": field,
                         "at": at,
+                        "error": {**error, "status": field, "at": at} if error else None,
                         "received_at": utc_now(),
                     }
                 },

@@ -114,11 +114,27 @@ class Timeline(Protocol):
     ) -> bool: ...
 
     async def note_delivery(
-        self, tenant_id: str, provider_message_id: str, *, status: str, at: datetime
+        self,
+        tenant_id: str,
+        provider_message_id: str,
+        *,
+        status: str,
+        at: datetime,
+        error: dict[str, str] | None = None,
     ) -> None: ...
 
 
 Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
+
+
+def delivery_error(provider_ids: dict[str, str]) -> dict[str, str] | None:
+    """The provider's error code and reason a failed-delivery status carries, if any."""
+    error = {
+        key: provider_ids[f"error_{key}"][:500]
+        for key in ("code", "reason")
+        if provider_ids.get(f"error_{key}")
+    }
+    return error or None
 
 
 def conversation_order(event: Envelope[Any]) -> str:
@@ -171,6 +187,7 @@ class TimelineHandler:
                 status_of,
                 status=interaction.provider_ids.get("delivery", "unknown"),
                 at=event.occurred_at,
+                error=delivery_error(interaction.provider_ids),
             )
             return
         if await self._settled_reply(event):

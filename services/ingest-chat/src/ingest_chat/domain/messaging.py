@@ -101,8 +101,14 @@ def status_update(
     of_message: str,
     status: str,
     at: datetime,
+    error_code: str | None = None,
+    error_reason: str | None = None,
 ) -> Inbound:
-    """A delivery or read status: it updates the message it is about, never opens work."""
+    """A delivery or read status: it updates the message it is about, never opens work.
+
+    A failure keeps the provider's error code and reason for the agent to read.
+    """
+    error = {"error_code": error_code, "error_reason": error_reason}
     return Inbound(
         channel=channel,
         provider=provider,
@@ -114,5 +120,9 @@ def status_update(
         at=at,
         hints=QUIET,
         direction=Direction.OUTBOUND,
-        provider_ids={"status_of": of_message, "delivery": status},
+        provider_ids={
+            "status_of": of_message,
+            "delivery": status,
+            **{key: value[:500] for key, value in error.items() if value},
+        },
     )

@@ -215,7 +215,25 @@ def _whatsapp(entries: list[Any]) -> Iterator[Inbound]:
                         of_message=str(status["id"]),
                         status=str(status.get("status", "unknown")),
                         at=from_epoch(status.get("timestamp")),
+                        **_whatsapp_error(status.get("errors")),
                     )
+
+
+def _whatsapp_error(errors: Any) -> dict[str, str | None]:
+    """The first error of a failed status: its code, and the title with the details."""
+    first = errors[0] if isinstance(errors, list) and errors else None
+    if not isinstance(first, dict):
+        return {}
+    details = (
+        (first.get("error_data") or {}).get("details")
+        if isinstance(first.get("error_data"), dict)
+        else None
+    )
+    reason = " - ".join(
+        str(part) for part in (first.get("title") or first.get("message"), details) if part
+    )
+    code = first.get("code")
+    return {"error_code": str(code) if code is not None else None, "error_reason": reason or None}
 
 
 def whatsapp_identities(wa_id: str) -> tuple[Identity, ...]:

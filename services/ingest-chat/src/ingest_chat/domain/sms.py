@@ -47,6 +47,8 @@ def sms_event(form: Mapping[str, str]) -> Inbound | None:
             of_message=sid,
             status=status,
             at=from_epoch(None),
+            error_code=form.get("ErrorCode") or None,
+            error_reason=form.get("ErrorMessage") or None,
         )
     media = []
     for index in range(min(_int(form.get("NumMedia")), 10)):

@@ -25,7 +25,7 @@ from ingest_email.adapters.sns_certificates import (
     SignatureRejected,
     SnsVerifier,
 )
-from ingest_email.domain import provider_forms, sns, webhook_auth
+from ingest_email.domain import feedback, provider_forms, sns, webhook_auth
 from ingest_email.domain.mime import UnreadableMessage
 from ingest_email.domain.tenants import TenantMail
 from ingest_email.intake import EmailIntake, UnknownRecipient
@@ -117,8 +117,14 @@ async def ses_via_sns(tenant_id: str, request: Request) -> ProviderAccepted:
     if message.type == sns.UNSUBSCRIBE_CONFIRMATION:
         log.warning("email.sns_unsubscribed", tenant_id=tenant_id, topic=message.topic_arn)
         return ProviderAccepted(status="unsubscribed")
+    notification = message.fields.get("Message", "")
+    feedback_on_sent_mail = feedback.ses_feedback(notification)
+    if feedback_on_sent_mail is not None:
+        intake: EmailIntake = request.app.state.intake
+        await intake.record_feedback(tenant_id, feedback_on_sent_mail)
+        return ProviderAccepted(status="recorded", message_ids=[feedback_on_sent_mail.message_id])
     try:
-        raw, _recipients = sns.ses_raw_email(message.fields.get("Message", ""))
+        raw, _recipients = sns.ses_raw_email(notification)
     except sns.InvalidSnsMessage as exc:
         await _dead_letter(request, body, provider="ses", tenant_id=tenant_id, reason=str(exc))
         return ProviderAccepted(status="dead_lettered")
