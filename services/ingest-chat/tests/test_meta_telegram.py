@@ -146,6 +146,37 @@ def test_telegram_updates() -> None:
     assert group is None  # group chats are not customer conversations
 
 
+def test_telegram_documented_updates_of_older_shape() -> None:
+    # The Bot API's own sample updates: no chat.type, and an inline button press.
+    def update(name: str) -> Inbound | None:
+        return telegram.telegram_update((CORPUS / "telegram" / name).read_bytes())
+
+    old = update("message-text-old-format.json")
+    assert content(old).text == "/start"
+    assert old is not None
+    assert (old.conversation_key, old.display_name) == ("telegram:1111111", "Test Test Lastname")
+    reply = update("message-reply-old-format.json")
+    assert content(reply).text == "/start"
+    pressed = update("callback-query-inline.json")
+    assert content(pressed).text == "[button] Data from button callback"
+    assert pressed is not None
+    assert pressed.conversation_key == "telegram:1111111"
+    assert pressed.identities[0].value == "1111111"
+    group_without_type = json.dumps(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 2,
+                "date": 1441645532,
+                "chat": {"id": -1001234, "title": "Team"},
+                "from": {"id": 5, "first_name": "A"},
+                "text": "hi",
+            },
+        }
+    ).encode()  # invented edge case: an old-format group message
+    assert telegram.telegram_update(group_without_type) is None
+
+
 def test_telegram_secret_token() -> None:
     assert telegram.secret_valid(["s3cret"], "s3cret")
     assert telegram.secret_valid(["new", "s3cret"], "s3cret")

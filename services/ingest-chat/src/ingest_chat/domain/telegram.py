@@ -44,10 +44,14 @@ def telegram_update(body: bytes) -> Inbound | None:
         return _message(key, update["message"])
     if isinstance(update.get("callback_query"), dict):
         query = update["callback_query"]
+        sender = query.get("from")
+        # A button under an inline-mode message has no message and no chat: the
+        # press is the user's, and their private chat with the bot has their id.
         chat = ((query.get("message") or {}).get("chat") or {}).get("id")
-        return _inbound(
-            key, query.get("from"), chat, Content(text=f"[button] {query.get('data', '')}")
-        )
+        if chat is None and isinstance(sender, dict):
+            chat = sender.get("id")
+        label = query.get("data") or query.get("game_short_name") or ""
+        return _inbound(key, sender, chat, Content(text=f"[button] {label}"))
     if isinstance(update.get("my_chat_member"), dict):
         member = update["my_chat_member"]
         status = (member.get("new_chat_member") or {}).get("status")
@@ -61,7 +65,7 @@ def telegram_update(body: bytes) -> Inbound | None:
 
 def _message(key: str, message: dict[str, Any]) -> Inbound | None:
     chat = (message.get("chat") or {}).get("id")
-    if (message.get("chat") or {}).get("type") != "private":
+    if not _private(message):
         return None  # groups and channels are not customer conversations
     content = _content(message)
     found = _inbound(key, message.get("from"), chat, content, at=message.get("date"))
@@ -70,6 +74,19 @@ def _message(key: str, message: dict[str, Any]) -> Inbound | None:
     return Inbound(
         **{**_fields(found), "message_id": f"{chat}:{message.get('message_id')}"},
     )
+
+
+def _private(message: dict[str, Any]) -> bool:
+    """A one-to-one chat with the bot. Older updates have no ``chat.type``: a private
+    chat's id is the user's (positive), groups and channels have negative ids and a title."""
+    chat = message.get("chat") or {}
+    if "type" in chat:
+        return chat["type"] == "private"
+    sender = message.get("from") or {}
+    chat_id = chat.get("id")
+    if isinstance(chat_id, int) and chat_id == sender.get("id"):
+        return True
+    return isinstance(chat_id, int) and chat_id > 0 and "title" not in chat
 
 
 def _content(message: dict[str, Any]) -> Content:
