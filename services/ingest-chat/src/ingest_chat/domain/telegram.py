@@ -81,7 +81,7 @@ def _private(message: dict[str, Any]) -> bool:
     chat's id is the user's (positive), groups and channels have negative ids and a title."""
     chat = message.get("chat") or {}
     if "type" in chat:
-        return chat["type"] == "private"
+        return bool(chat["type"] == "private")
     sender = message.get("from") or {}
     chat_id = chat.get("id")
     if isinstance(chat_id, int) and chat_id == sender.get("id"):
