@@ -164,6 +164,7 @@ async def _form(request: Request) -> tuple[dict[str, str], list[provider_forms.U
                     filename=value.filename,
                     content_type=value.content_type or "application/octet-stream",
                     data=await value.read(),
+                    field=name,
                 )
             )
         else:

@@ -12,10 +12,11 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import policy
 from email.message import EmailMessage
 from email.parser import HeaderParser
+from email.utils import formataddr
 from typing import Any
 
 
@@ -29,6 +30,9 @@ class UploadedFile:
     content_type: str
     data: bytes
     content_id: str | None = None
+    field: str | None = None
+    """The form field it came in (SendGrid's ``content-ids`` map names fields)."""
+    inline: bool = False
 
 
 _STRUCTURAL = {"content-type", "content-transfer-encoding", "mime-version"}
@@ -61,6 +65,7 @@ def rebuild_message(
             subtype=subtype or "octet-stream",
             filename=upload.filename or "attachment",
             cid=upload.content_id,
+            disposition="inline" if upload.inline else "attachment",
         )
     return message.as_bytes()
 
@@ -89,7 +94,23 @@ def sendgrid_message(form: Mapping[str, str], files: Sequence[UploadedFile]) -> 
         raise InvalidProviderPayload("neither email nor headers was sent")
     parsed = HeaderParser(policy=policy.compat32).parsestr(raw_headers)
     headers = [(k, str(v)) for k, v in parsed.items()]
+    inline = _sendgrid_content_ids(form.get("content-ids"))
+    files = [
+        replace(f, content_id=f"<{inline[f.field]}>", inline=True) if f.field in inline else f
+        for f in files
+    ]
     return rebuild_message(headers, text=form.get("text"), html=form.get("html"), files=files)
+
+
+def _sendgrid_content_ids(raw: str | None) -> dict[str | None, str]:
+    """``content-ids``: Content-ID → form field of each inline image (JSON), inverted."""
+    try:
+        mapping = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(mapping, dict):
+        return {}
+    return {str(field): str(cid).strip("<>") for cid, field in mapping.items() if cid and field}
 
 
 def postmark_message(document: Any) -> bytes:
@@ -98,17 +119,19 @@ def postmark_message(document: Any) -> bytes:
         raise InvalidProviderPayload("the body is not a JSON object")
     if isinstance(document.get("RawEmail"), str) and document["RawEmail"]:
         return str(document["RawEmail"]).encode("utf-8", "surrogateescape")
-    sender = document.get("From")
-    if not isinstance(sender, str) or not sender:
+    sender = _postmark_sender(document)
+    if not sender:
         raise InvalidProviderPayload("From is missing")
     headers: list[tuple[str, str]] = [("From", sender)]
-    for field, header in (
-        ("To", "To"),
-        ("Cc", "Cc"),
-        ("Subject", "Subject"),
-        ("Date", "Date"),
-        ("ReplyTo", "Reply-To"),
-    ):
+    for field, header in (("To", "To"), ("Cc", "Cc")):
+        # Postmark's parsed lists are cleaner than its header strings (its own
+        # example has "secondCc@postmarkapp.com>").
+        listed = _postmark_addresses(document.get(f"{field}Full"))
+        if listed:
+            headers.append((header, listed))
+        elif isinstance(document.get(field), str) and document[field]:
+            headers.append((header, document[field]))
+    for field, header in (("Subject", "Subject"), ("Date", "Date"), ("ReplyTo", "Reply-To")):
         if isinstance(document.get(field), str) and document[field]:
             headers.append((header, document[field]))
     for item in document.get("Headers") or []:
@@ -124,6 +147,31 @@ def postmark_message(document: Any) -> bytes:
         html=document.get("HtmlBody") if isinstance(document.get("HtmlBody"), str) else None,
         files=_postmark_files(document.get("Attachments") or []),
     )
+
+
+def _postmark_sender(document: dict[str, Any]) -> str | None:
+    """``From`` with the name Postmark parsed (``FromFull``, else ``FromName``)."""
+    full = document.get("FromFull")
+    address = full.get("Email") if isinstance(full, dict) else None
+    address = address or document.get("From")
+    if not isinstance(address, str) or not address:
+        return None
+    name = full.get("Name") if isinstance(full, dict) else None
+    name = name or document.get("FromName")
+    if "<" in address or not isinstance(name, str) or not name.strip():
+        return address
+    return formataddr((name.strip(), address))
+
+
+def _postmark_addresses(items: Any) -> str | None:
+    if not isinstance(items, list):
+        return None
+    found = [
+        formataddr((str(i.get("Name") or ""), i["Email"]))
+        for i in items
+        if isinstance(i, dict) and isinstance(i.get("Email"), str) and "@" in i["Email"]
+    ]
+    return ", ".join(found) or None
 
 
 def _postmark_files(items: Sequence[Any]) -> list[UploadedFile]:
