@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,46 @@ def test_a_multipart_with_no_delimiter_at_all_degrades_to_a_text_body() -> None:
     assert mail.text == "Café order 12 never arrived."
     assert mail.parts == ()
     assert "multipart without a usable boundary read as text" in mail.defects
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("AUTO: Jane Doe is out of the office (returning 12/07/2026)", "I am away."),
+        ("Automatic reply: Where is my order?", "Thanks for your mail."),
+        ("Automatische Antwort: Bestellung", "Ich bin nicht im Büro."),
+        ("Réponse automatique : commande", "Absent."),
+        ("自動応答: ご注文の件", "ただいま不在にしております。"),
+        ("【自動返信】お問い合わせありがとうございます", "担当者より折り返します。"),
+        ("不在通知", "12月7日まで休暇をいただいております。"),
+        ("Out of Office: Order 12", "Back Monday."),
+        ("Re: Order 12", "This is an automated response to let you know we got your mail."),
+        ("お問い合わせ", "このメールは自動送信されています。ご返信いただいても対応できません。"),
+    ],
+)
+def test_vendor_auto_reply_subjects_and_automated_bodies(subject: str, body: str) -> None:
+    # Subjects as Lotus Notes, Exchange/Outlook (several languages) and Japanese
+    # groupware write them; no Auto-Submitted header (invented mail around them).
+    message = EmailMessage()
+    message["From"] = "jane@example.org"
+    message["To"] = "support@acme.example"
+    message["Subject"] = subject
+    message.set_content(body)
+    assert parse_message(message.as_bytes()).auto_submitted is not None
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Auto: a question about my car insurance", "Does it cover hail?"),
+        ("Re: Automatic reply: Where is my order?", "A person answering the auto-reply."),
+        ("Order 12", "Hi,\n" + "x" * 700 + "\n> This is an automated response"),
+    ],
+)
+def test_people_writing_about_auto_replies_are_still_people(subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"] = "sam@example.org"
+    message["To"] = "support@acme.example"
+    message["Subject"] = subject
+    message.set_content(body)
+    assert parse_message(message.as_bytes()).auto_submitted is None

@@ -123,7 +123,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
         quoted_text=_cut(split.quoted if split else None, TEXT_LIMIT, "quoted text", defects),
         html=_cut(html, HTML_LIMIT, "html", defects),
         parts=tuple(_attachments(message, {id(b) for b in (plain, rich) if b}, defects)),
-        auto_submitted=auto_reply_reason(message, subject),
+        auto_submitted=auto_reply_reason(message, subject, text),
         bounce=bounce_of(message, sender.address),
         forwarded=forwarded,
         loop_markers=tuple(v.strip().lower() for v in message.get_all("x-loop", []) or []),

@@ -15,10 +15,26 @@ from email.message import EmailMessage, Message
 _MSG_ID = re.compile(r"<[^<>\s]+>")
 _NOISY_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[\s_-]?(reply|response|antwort)|out of (the )?office|"
-    r"abwesenheitsnotiz|réponse automatique|自動返信|自動応答|不在(通知|のお知らせ)?)",
+    r"^\s*[\[【(（]?\s*("
+    # Exchange / Outlook in several languages, and generic forms.
+    r"auto(matic|matische|matisch)?[\s_-]?(reply|response|antwort|responder)|"
+    r"out[\s-]of[\s-](the[\s-])?office|ooo\s*:|abwesenheitsnotiz|"
+    r"r[ée]ponse automatique|respuesta autom[áa]tica|risposta automatica|"
+    r"resposta autom[áa]tica|automatisch antwoord|自動(返信|応答|回答|送信)|"
+    r"不在(通知|連絡|のお知らせ)?|休暇(中|のお知らせ)|外出中|自动回复|자동\s*응답)",
     re.IGNORECASE,
 )
+_LOTUS_SUBJECT = re.compile(r"^\s*AUTO:\s")
+"""Lotus Notes / HCL Domino: "AUTO: Jane Doe is out of the office (returning ...)";
+upper case only, so "Auto: a question about my car" stays a person's mail."""
+_AUTO_BODY = re.compile(
+    r"(this is an? (automated|automatic|auto-generated) (response|reply|message)|"
+    r"(i am|i'm) (currently )?out of (the )?office|"
+    r"(このメール|本メール)は(自動(返信|送信|応答)|送信専用)|自動(返信|応答)(メール|メッセージ)です)",
+    re.IGNORECASE,
+)
+_BODY_HEAD = 600
+"""Only the opening of a body is read: a person quoting an auto-reply is not one."""
 _DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon)@", re.IGNORECASE)
 
 
@@ -29,7 +45,9 @@ class Bounce:
     original_message_id: str | None
 
 
-def auto_reply_reason(message: EmailMessage, subject: str | None) -> str | None:
+def auto_reply_reason(
+    message: EmailMessage, subject: str | None, text: str | None = None
+) -> str | None:
     """Why the message counts as automatically sent, or None for a person's mail."""
     auto_submitted = str(message.get("auto-submitted", "") or "").strip().lower()
     if auto_submitted and auto_submitted != "no":
@@ -42,8 +60,10 @@ def auto_reply_reason(message: EmailMessage, subject: str | None) -> str | None:
         return f"precedence: {precedence}"
     if message.get("list-id") is not None or message.get("list-unsubscribe") is not None:
         return "mailing list"
-    if subject and _AUTO_SUBJECT.match(subject):
-        return "out-of-office subject"
+    if subject and (_AUTO_SUBJECT.match(subject) or _LOTUS_SUBJECT.match(subject)):
+        return "auto-reply subject"
+    if text and _AUTO_BODY.search(text[:_BODY_HEAD]):
+        return "automated-response text"
     return None
 
 
