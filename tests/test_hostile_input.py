@@ -128,10 +128,11 @@ def test_twilio_forms(fields: dict[str, str]) -> None:
     parsers: list[Callable[[], list[CallEvent | None]]] = [
         lambda: [twilio.incoming_call(form, NOW)],
         lambda: list(twilio.ivr_choice(form, twilio.IvrMenu(), NOW)[:2]),
-        lambda: twilio.status_callback(form, NOW),
+        lambda: list[CallEvent | None](twilio.status_callback(form, NOW)),
         lambda: [twilio.queue_result(form, NOW)],
         lambda: [twilio.recording_callback(form, NOW)],
         lambda: [twilio.transcription_callback(form, NOW)],
+        lambda: [twilio.dial_result(form, fields.get("agent"), NOW)],
     ]
     for parse in parsers:
         try:

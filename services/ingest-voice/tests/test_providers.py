@@ -81,6 +81,17 @@ def test_in_progress_is_a_pick_up_and_a_person_answering_our_outbound_call() -> 
     assert machine.status is CallStatus.CONNECTED
 
 
+def test_twilios_timestamp_is_kept_as_the_provider_time() -> None:
+    (ringing,) = twilio.status_callback(
+        form(CallStatus="ringing", Timestamp="Wed, 02 Dec 2026 08:59:58 +0000"), NOW
+    )
+    assert ringing.provider_time == datetime(2026, 12, 2, 8, 59, 58, tzinfo=UTC)
+    event = call_interaction("acme", ringing, default_region="JP")
+    assert event.data.provider_time == ringing.provider_time
+    (undated,) = twilio.status_callback(form(CallStatus="ringing"), NOW)
+    assert undated.provider_time is None
+
+
 def test_dial_action_records_whether_the_dialled_agent_answered() -> None:
     answered = twilio.dial_result(
         form(DialCallStatus="completed", DialCallSid="CA2", DialCallDuration="95"), "alice", NOW

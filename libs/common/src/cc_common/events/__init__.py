@@ -71,6 +71,7 @@ from cc_common.events.signals import (
     message_stored_signal,
     typing_signal,
 )
+from cc_common.events.times import epoch_time, plausible_time
 
 __all__ = [
     "AGENT_CONFIGURED",
@@ -129,7 +130,9 @@ __all__ = [
     "decode_event",
     "derived_event_id",
     "encode_event",
+    "epoch_time",
     "message_stored_signal",
+    "plausible_time",
     "provider_event_id",
     "routing_event_type",
     "typing_signal",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -214,6 +215,11 @@ class Interaction(_Frozen):
     )
     routing_hints: RoutingHints = Field(default_factory=RoutingHints)
     parse_defects: tuple[str, ...] = ()
+    provider_time: datetime | None = Field(
+        default=None,
+        description="The event's time as the provider stated it. The envelope's "
+        "occurred_at is this when plausible, else when we received the event.",
+    )
 
     def customer(self) -> Party | None:
         """Return the customer party, if the interaction names one."""

@@ -99,7 +99,7 @@ def _interaction(tenant_id: str, raw: dict[str, Any]) -> Envelope[Interaction] |
             identities=(Identity(kind=IdentityKind.LINE_USER_ID, value=user_id, verified=True),),
             kind=kind,
             content=content,
-            at=from_epoch(raw.get("timestamp"), millis=True),
+            at=from_epoch(raw.get("timestamp")),
             hints=hints,
             provider_ids=provider_ids,
         ),

@@ -22,6 +22,8 @@ from cc_common.events import (
     Party,
     PartyRole,
     RoutingHints,
+    epoch_time,
+    plausible_time,
     provider_event_id,
 )
 
@@ -42,7 +44,8 @@ class Inbound:
     identities: tuple[Identity, ...]
     kind: InteractionKind
     content: Content | None
-    at: datetime
+    at: datetime | None
+    """The provider's time of the event (None when it states none)."""
     message_id: str | None = None
     display_name: str | None = None
     hints: RoutingHints = ROUTED
@@ -50,7 +53,10 @@ class Inbound:
     provider_ids: dict[str, str] = field(default_factory=dict)
 
 
-def interaction_event(tenant_id: str, inbound: Inbound) -> Envelope[Interaction]:
+def interaction_event(
+    tenant_id: str, inbound: Inbound, *, received_at: datetime | None = None
+) -> Envelope[Interaction]:
+    received_at = received_at or datetime.now(UTC)
     interaction = Interaction(
         channel=inbound.channel,
         direction=inbound.direction,
@@ -68,27 +74,22 @@ def interaction_event(tenant_id: str, inbound: Inbound) -> Envelope[Interaction]
         ),
         content=inbound.content,
         routing_hints=inbound.hints,
+        provider_time=inbound.at,
     )
     return Envelope[Interaction](
         id=provider_event_id(tenant_id, inbound.provider, inbound.event_key),
         type=INTERACTION_RECEIVED,
         tenant_id=tenant_id,
-        occurred_at=inbound.at,
+        occurred_at=plausible_time(inbound.at, received_at),
         source=SOURCE,
         correlation_id=inbound.conversation_key,
         data=interaction,
     )
 
 
-def from_epoch(seconds: object, *, millis: bool = False) -> datetime:
-    """A provider timestamp (seconds or milliseconds, number or digits) as UTC."""
-    try:
-        value = float(str(seconds))
-    except ValueError:
-        return datetime.now(UTC)
-    if value <= 0:
-        return datetime.now(UTC)
-    return datetime.fromtimestamp(value / 1000 if millis else value, tz=UTC)
+def from_epoch(value: object) -> datetime | None:
+    """A provider timestamp in seconds or milliseconds (number or digits), or None."""
+    return epoch_time(value)
 
 
 def status_update(
@@ -100,7 +101,7 @@ def status_update(
     identities: tuple[Identity, ...],
     of_message: str,
     status: str,
-    at: datetime,
+    at: datetime | None,
     error_code: str | None = None,
     error_reason: str | None = None,
 ) -> Inbound:

@@ -96,7 +96,7 @@ def _messaging(channel: Channel, entries: list[Any]) -> Iterator[Inbound]:
                 continue
             conversation = f"{provider}:{page}:{sender}"
             identities = (Identity(kind=identity_kind, value=sender, verified=True),)
-            at = from_epoch(item.get("timestamp"), millis=True)
+            at = from_epoch(item.get("timestamp"))
             message = item.get("message")
             if isinstance(message, dict):
                 if message.get("is_echo"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from cc_common.events import (
     INTERACTION_RECEIVED,
@@ -21,14 +21,13 @@ from cc_common.events import (
     Party,
     PartyRole,
     RoutingHints,
+    plausible_time,
     provider_event_id,
 )
 from ingest_email.domain.mime import ParsedEmail
 from ingest_email.domain.threading import ThreadDecision
 
 SOURCE = "ingest-email"
-_CLOCK_SKEW = timedelta(minutes=5)
-_OLDEST_PLAUSIBLE = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +110,7 @@ def inbound_email(
         reply_to=Identity(kind=IdentityKind.EMAIL, value=reply_to.address) if reply_to else None,
         routing_hints=RoutingHints(needs_human=routed, skills=skills, priority=priority),
         parse_defects=parsed.defects,
+        provider_time=parsed.date,
     )
     return Envelope[Interaction](
         id=provider_event_id(tenant_id, "email", parsed.message_id),
@@ -121,21 +121,6 @@ def inbound_email(
         correlation_id=interaction.conversation_key,
         data=interaction,
     )
-
-
-def plausible_time(stated: datetime | None, received_at: datetime) -> datetime:
-    """The Date header when believable, else when we received the mail.
-
-    A sender's clock (or a spammer) must not move mail to 1970 or next year on
-    the timeline.
-    """
-    if stated is None:
-        return received_at
-    if stated.tzinfo is None:
-        stated = stated.replace(tzinfo=received_at.tzinfo)
-    if received_at - _OLDEST_PLAUSIBLE <= stated <= received_at + _CLOCK_SKEW:
-        return stated
-    return received_at
 
 
 def _party(role: PartyRole, address: EmailAddress) -> Party:

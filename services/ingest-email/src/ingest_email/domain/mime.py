@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header
 from email.message import EmailMessage, Message
@@ -360,9 +360,11 @@ def _filename(part: Message, defects: list[str]) -> str | None:
 
 def _date(value: str | None) -> datetime | None:
     try:
-        return parsedate_to_datetime(value) if value else None
-    except (TypeError, ValueError, IndexError):
+        stated = parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    # "-0000" (RFC 5322: UTC, origin's zone unknown) parses without a zone.
+    return stated.replace(tzinfo=UTC) if stated and stated.tzinfo is None else stated
 
 
 def _cut(text: str | None, limit: int, what: str, defects: list[str]) -> str | None:

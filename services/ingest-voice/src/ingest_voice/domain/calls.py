@@ -21,6 +21,7 @@ from cc_common.events import (
     PartyRole,
     RoutingHints,
     VoiceFacts,
+    plausible_time,
     provider_event_id,
 )
 
@@ -94,6 +95,8 @@ class CallEvent:
     recording_duration_seconds: int | None = None
     transcript: str | None = None
     provider_ids: dict[str, str] = field(default_factory=dict)
+    provider_time: datetime | None = None
+    """The provider's stated time of the event; ``at`` is when we received it."""
     after_the_fact: bool = False
     """Reported once the call is over (a contact trace record): never opens or ends work."""
 
@@ -136,6 +139,7 @@ def call_interaction(
             transcript=event.transcript,
             caller_withheld=withheld,
         ),
+        provider_time=event.provider_time,
         routing_hints=RoutingHints(
             # Work for an agent exists once the caller waits in a queue.
             needs_human=event.status is CallStatus.QUEUED and not event.after_the_fact,
@@ -151,7 +155,9 @@ def call_interaction(
         id=provider_event_id(tenant_id, event.provider, message_id),
         type=INTERACTION_RECEIVED,
         tenant_id=tenant_id,
-        occurred_at=event.at,
+        occurred_at=plausible_time(event.provider_time, event.at)
+        if event.provider_time
+        else event.at,
         source=SOURCE,
         correlation_id=event.conversation_key,
         data=interaction,

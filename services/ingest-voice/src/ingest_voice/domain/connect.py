@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,7 +49,7 @@ class NotAVoiceContact(ValueError):
     added after this was written): accepted and ignored, as Amazon asks of consumers."""
 
 
-def contact_event(event: ConnectEvent) -> CallEvent:
+def contact_event(event: ConnectEvent, received_at: datetime | None = None) -> CallEvent:
     """The call event an EventBridge contact event carries."""
     detail = event.detail
     if event.source != "aws.connect" or detail.channel.upper() != "VOICE":
@@ -63,7 +63,8 @@ def contact_event(event: ConnectEvent) -> CallEvent:
         provider=PROVIDER,
         call_id=detail.contact_id,
         status=status,
-        at=event.time,
+        at=received_at or datetime.now(UTC),
+        provider_time=event.time,
         unique=event.id,
         caller=(detail.customer_endpoint or {}).get("address"),
         agent_id=agent_arn.rsplit("/", 1)[-1] if isinstance(agent_arn, str) else None,
@@ -108,8 +109,11 @@ class TraceRecord(BaseModel):
     Recording: _Recording | None = None
 
 
-def trace_record_events(record: TraceRecord) -> list[CallEvent]:
+def trace_record_events(
+    record: TraceRecord, received_at: datetime | None = None
+) -> list[CallEvent]:
     """The call events a contact trace record implies (each one idempotent)."""
+    received = received_at or datetime.now(UTC)
     if record.Channel.upper() != "VOICE":
         raise NotAVoiceContact("not a voice contact trace record")
     caller = record.CustomerEndpoint.Address if record.CustomerEndpoint else None
@@ -124,7 +128,8 @@ def trace_record_events(record: TraceRecord) -> list[CallEvent]:
             provider=PROVIDER,
             call_id=record.ContactId,
             status=status,
-            at=when,
+            at=received,
+            provider_time=when,
             unique=f"ctr-{status.value}",
             caller=caller,
             after_the_fact=True,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, Field
@@ -78,6 +79,15 @@ class Form:
         return int(value) if value and value.isdigit() else None
 
     @property
+    def stated_time(self) -> datetime | None:
+        """Twilio's ``Timestamp`` (RFC 2822) on status callbacks, when present."""
+        try:
+            stated = parsedate_to_datetime(self.fields.get("Timestamp") or "")
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        return stated.replace(tzinfo=UTC) if stated.tzinfo is None else stated
+
+    @property
     def direction(self) -> Direction:
         return (
             Direction.OUTBOUND
@@ -106,6 +116,7 @@ class Form:
             else self.fields.get("To"),
             direction=self.direction,
             provider_ids={**known, **(provider_ids or {})},
+            provider_time=self.stated_time,
             **facts,  # type: ignore[arg-type]
         )
 
