@@ -177,6 +177,19 @@ def test_telegram_documented_updates_of_older_shape() -> None:
     assert telegram.telegram_update(group_without_type) is None
 
 
+def test_telegram_language_code_is_kept_beside_what_the_text_says() -> None:
+    inbound = telegram.telegram_update(
+        (CORPUS / "telegram" / "message-private-current.json").read_bytes()
+    )
+    assert inbound is not None
+    event = interaction_event("acme", inbound)
+    assert event.data.content is not None
+    facts = event.data.content.language_facts
+    assert facts is not None
+    assert (facts.detected, facts.hinted, event.data.content.language) == ("ja", "ja", "ja")
+    assert event.data.routing_hints.language == "ja"
+
+
 def test_telegram_secret_token() -> None:
     assert telegram.secret_valid(["s3cret"], "s3cret")
     assert telegram.secret_valid(["new", "s3cret"], "s3cret")

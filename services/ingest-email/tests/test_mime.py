@@ -250,3 +250,13 @@ def test_people_writing_about_auto_replies_are_still_people(subject: str, body: 
     message["Subject"] = subject
     message.set_content(body)
     assert parse_message(message.as_bytes()).auto_submitted is None
+
+
+def test_content_language_is_read_as_the_senders_hint() -> None:
+    message = EmailMessage()
+    message["From"] = "sam@example.org"
+    message["To"] = "support@acme.example"
+    message["Subject"] = "Order"
+    message.set_content("ok")
+    message["Content-Language"] = "pt-BR, en"  # after set_content, which clears Content-*
+    assert parse_message(message.as_bytes()).content_language == "pt-BR"

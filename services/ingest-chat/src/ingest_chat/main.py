@@ -14,6 +14,7 @@ from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.http.rate_limit import RateLimiter
 from cc_common.kafka.consumer import RetryPolicy
+from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND, SIGNALS
@@ -46,6 +47,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
             settings, service=SERVICE, database=settings.database
         ) as runtime:
             await ensure_indexes(runtime.db, INDEXES)
+            warm_up_in_background()
             app.state.runtime = runtime
             app.state.agent_messages = AgentMessages(runtime.db)
             app.state.visitor_files = VisitorFiles(runtime.db)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.kafka.consumer import RetryPolicy
+from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
@@ -38,6 +39,7 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, service=SERVICE, database=settings.database) as rt:
             await ensure_indexes(rt.db, INDEXES)
+            warm_up_in_background()
             index = thread_index.ThreadIndex(rt.db)
             app.state.runtime = rt
             app.state.blobs = blobs.BlobStore(rt.db)

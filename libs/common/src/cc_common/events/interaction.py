@@ -87,11 +87,30 @@ class AttachmentRef(_Frozen):
     inline: bool = False
 
 
+class LanguageSource(StrEnum):
+    TEXT = "text"
+    PROVIDER = "provider"
+
+
+class LanguageFacts(_Frozen):
+    """How the content's language was decided: both witnesses, and which one won."""
+
+    detected: str | None = Field(default=None, description="From the text (ISO 639-1).")
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    hinted: str | None = Field(
+        default=None,
+        max_length=35,
+        description="The provider's hint as given (Telegram language_code, Content-Language).",
+    )
+    chosen_from: LanguageSource | None = None
+
+
 class Content(_Frozen):
     subject: str | None = None
     text: str | None = None
     html: str | None = Field(default=None, description="Sanitised HTML, for display only.")
-    language: str | None = None
+    language: str | None = Field(default=None, description="ISO 639-1, lower case.")
+    language_facts: LanguageFacts | None = None
     attachments: tuple[AttachmentRef, ...] = ()
 
 

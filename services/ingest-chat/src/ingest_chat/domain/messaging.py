@@ -26,6 +26,7 @@ from cc_common.events import (
     plausible_time,
     provider_event_id,
 )
+from cc_common.language import with_language
 
 SOURCE = "ingest-chat"
 ROUTED = RoutingHints()
@@ -51,12 +52,19 @@ class Inbound:
     hints: RoutingHints = ROUTED
     direction: Direction = Direction.INBOUND
     provider_ids: dict[str, str] = field(default_factory=dict)
+    language_hint: str | None = None
+    """The provider's word on the user's language (Telegram ``language_code``)."""
 
 
 def interaction_event(
     tenant_id: str, inbound: Inbound, *, received_at: datetime | None = None
 ) -> Envelope[Interaction]:
     received_at = received_at or datetime.now(UTC)
+    content, hints = inbound.content, inbound.hints
+    if inbound.kind is InteractionKind.MESSAGE and inbound.direction is Direction.INBOUND:
+        content = with_language(content, inbound.language_hint)
+        if content is not None and content.language:
+            hints = hints.model_copy(update={"language": content.language})
     interaction = Interaction(
         channel=inbound.channel,
         direction=inbound.direction,
@@ -72,8 +80,8 @@ def interaction_event(
                 identities=inbound.identities,
             ),
         ),
-        content=inbound.content,
-        routing_hints=inbound.hints,
+        content=content,
+        routing_hints=hints,
         provider_time=inbound.at,
     )
     return Envelope[Interaction](

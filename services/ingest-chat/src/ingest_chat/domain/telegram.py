@@ -146,6 +146,9 @@ def _inbound(
         kind=InteractionKind.MESSAGE,
         content=content,
         at=from_epoch(at),
+        language_hint=sender.get("language_code")
+        if isinstance(sender.get("language_code"), str)
+        else None,
     )
 
 

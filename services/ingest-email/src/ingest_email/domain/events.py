@@ -24,6 +24,7 @@ from cc_common.events import (
     plausible_time,
     provider_event_id,
 )
+from cc_common.language import with_language
 from ingest_email.domain.mime import ParsedEmail
 from ingest_email.domain.threading import ThreadDecision
 
@@ -79,6 +80,12 @@ def inbound_email(
     if classification.agent is not None:
         parties.append(_party(PartyRole.AGENT, classification.agent))
     reply_to = parsed.reply_to[0] if parsed.reply_to and routed else None
+    content = Content(
+        subject=parsed.subject, text=parsed.text, html=parsed.html, attachments=attachments
+    )
+    if routed:  # the language of a customer's own words picks the queue
+        content = with_language(content, parsed.content_language) or content
+    language = content.language
     interaction = Interaction(
         channel=Channel.EMAIL,
         direction=classification.direction,
@@ -87,9 +94,7 @@ def inbound_email(
         provider_message_id=parsed.message_id,
         conversation_key=thread.conversation_key,
         parties=tuple(parties),
-        content=Content(
-            subject=parsed.subject, text=parsed.text, html=parsed.html, attachments=attachments
-        ),
+        content=content,
         email=EmailFacts(
             message_id=parsed.message_id,
             in_reply_to=parsed.in_reply_to,
@@ -108,7 +113,9 @@ def inbound_email(
             sent_by_staff=classification.agent is not None,
         ),
         reply_to=Identity(kind=IdentityKind.EMAIL, value=reply_to.address) if reply_to else None,
-        routing_hints=RoutingHints(needs_human=routed, skills=skills, priority=priority),
+        routing_hints=RoutingHints(
+            needs_human=routed, skills=skills, priority=priority, language=language
+        ),
         parse_defects=parsed.defects,
         provider_time=parsed.date,
     )

@@ -73,6 +73,8 @@ class ParsedEmail:
     forwarded: bool
     loop_markers: tuple[str, ...]
     defects: tuple[str, ...] = field(default=())
+    content_language: str | None = None
+    """The sender's ``Content-Language`` header (a hint, e.g. ``ja-JP``)."""
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -128,6 +130,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
         forwarded=forwarded,
         loop_markers=tuple(v.strip().lower() for v in message.get_all("x-loop", []) or []),
         defects=tuple(dict.fromkeys(defects)),
+        content_language=_content_language(message, headers),
     )
 
 
@@ -356,6 +359,18 @@ def _filename(part: Message, defects: list[str]) -> str | None:
         return None
     # Names may still carry raw encoded words (some clients ignore RFC 2231).
     return _decoded(name, defects)
+
+
+def _content_language(message: EmailMessage, headers: dict[str, str]) -> str | None:
+    """Content-Language of the message, else of its chosen text part (first tag)."""
+    value = headers.get("content-language")
+    if value is None:
+        for part in message.walk():
+            if part.get_content_type() == "text/plain" and part.get("content-language"):
+                value = str(part.get("content-language"))
+                break
+    first = (value or "").split(",")[0].strip()
+    return first[:35] or None
 
 
 def _date(value: str | None) -> datetime | None:
