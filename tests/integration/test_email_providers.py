@@ -10,34 +10,27 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from cc_common.events import Interaction
 from cc_common.kafka.inspect import read_events, read_records
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import INTERACTIONS
-from contactcenter_cli.processes import free_port
-from ingest_email.domain.sns import parse_sns
 from ingest_email.main import create_app
 from ingest_email.settings import EmailSettings
 from tests.e2e.helpers import eventually
 from tests.integration.email_fixtures import tenant_config
+from tests.integration.fake_aws import FakeAws
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -45,63 +38,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:acme-inbound"
 MAILGUN_KEY = "key-mailgun-signing-0123456789"
 BASIC = "parse:s3cret-parse-password"
-
-
-class FakeAws:
-    """Serves the signing certificate and records subscription confirmations."""
-
-    def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-        now = datetime.now(UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-            .sign(self.key, hashes.SHA256())
-        )
-        self.pem = certificate.public_bytes(serialization.Encoding.PEM)
-        self.confirmations: list[str] = []
-        self.certificate_fetches = 0
-        aws = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.endswith(".pem"):
-                    aws.certificate_fetches += 1
-                    body = aws.pem
-                else:
-                    aws.confirmations.append(self.path)
-                    body = b"<ConfirmSubscriptionResponse/>"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def sign(self, fields: dict[str, str], *, version: str = "2") -> dict[str, str]:
-        document = {
-            **fields,
-            "SignatureVersion": version,
-            "SigningCertURL": f"{self.base}/SimpleNotificationService-test.pem",
-            "Signature": "",
-        }
-        # SignatureVersion 1 is SHA1 by the provider's definition.
-        digest = hashes.SHA256() if version == "2" else hashes.SHA1()  # noqa: S303
-        signed = parse_sns(json.dumps(document).encode()).string_to_sign()
-        signature = self.key.sign(signed, padding.PKCS1v15(), digest)
-        document["Signature"] = base64.b64encode(signature).decode()
-        return document
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,313 @@
+"""Providers' own payloads through the running system: every corpus sample with a door
+(tests/corpus/MANIFEST.json) is sent as its provider sends it, authenticated as its
+provider authenticates, and its facts are read back through the case API. Then the
+facts that need a conversation around them: an SES bounce of a reply we really sent,
+and a Twilio call answered outside our queues."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiosmtplib
+import httpx
+import pytest
+
+from cc_common.auth import Role
+from cc_common.signatures import twilio_signature
+from contactcenter_cli.processes import free_port
+from contactcenter_cli.stack import Stack, StackConfig
+from tests.e2e.conftest import running_stack, token
+from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.integration.email_fixtures import Sink, start_sink, tenant_config
+from tests.integration.fake_aws import FakeAws
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+CORPUS = Path(__file__).parents[1] / "corpus"
+MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text())["samples"]
+DOORS = {"telegram", "postmark", "sendgrid", "smtp"}
+TENANT = "acme"
+TELEGRAM_SECRET = "telegram-webhook-secret-for-tests"
+BASIC = "parse:s3cret-parse-password"
+TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:acme-mail"
+TWILIO_TOKEN = "twilio-auth-token-for-tests-0123456789"
+ACCOUNT = "AC" + "0" * 32
+
+
+class Corpus:
+    def __init__(self, stack: Stack, sink: Sink, aws: FakeAws) -> None:
+        self.stack, self.sink, self.aws = stack, sink, aws
+        self.agent = token(stack, TENANT, Role.AGENT, subject="alice")
+
+
+@pytest.fixture(scope="module")
+def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    aws = FakeAws()
+    sink_port = free_port()
+    sink, controller = start_sink(sink_port)
+    env = {
+        "CHAT_TELEGRAM": json.dumps(
+            {TENANT: {"secret_tokens": [TELEGRAM_SECRET], "bot_token": "123:test"}}
+        ),
+        "EMAIL_TENANTS": json.dumps(
+            {TENANT: tenant_config(inbound_basic_auth=[BASIC], sns_topic_arns=[TOPIC])}
+        ),
+        "EMAIL_SNS_CERTIFICATE_HOSTS": r"127\.0\.0\.1",
+        "EMAIL_SNS_CERTIFICATE_SCHEME": "http",
+        "VOICE_TWILIO": json.dumps(
+            {TENANT: {"auth_tokens": [TWILIO_TOKEN], "account_sid": ACCOUNT}}
+        ),
+    }
+    try:
+        with running_stack(
+            infra, tmp_path_factory.mktemp("corpus"), mail_sink_port=sink_port, extra_env=env
+        ) as stack:
+            yield Corpus(stack, sink, aws)
+    finally:
+        controller.stop()
+        aws.server.shutdown()
+
+
+def basic(credentials: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+
+
+async def send(client: httpx.AsyncClient, corpus: Corpus, sample: dict[str, Any]) -> None:
+    """Deliver one sample through its door, as its provider would."""
+    path = CORPUS / sample["file"]
+    door = sample["door"]
+    if door == "telegram":
+        response = await client.post(
+            f"{corpus.stack.url('ingest-chat')}/v1/telegram/{TENANT}/webhook",
+            content=path.read_bytes(),
+            headers={
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+            },
+        )
+    elif door == "postmark":
+        response = await client.post(
+            f"{corpus.stack.url('ingest-email')}/v1/providers/postmark/{TENANT}",
+            content=path.read_bytes(),
+            headers={"Content-Type": "application/json", **basic(BASIC)},
+        )
+    elif door == "sendgrid":
+        form = json.loads(path.read_text())
+        files = {
+            name: (f["filename"], base64.b64decode(f["base64"]), f["content_type"])
+            for name, f in form["files"].items()
+        }
+        response = await client.post(
+            f"{corpus.stack.url('ingest-email')}/v1/providers/sendgrid/{TENANT}",
+            data=form["fields"],
+            files=files,
+            headers=basic(BASIC),
+        )
+    else:
+        assert door == "smtp"
+        await aiosmtplib.send(
+            path.read_bytes(),
+            sender="mailer@example.org",
+            recipients=["support@acme.example"],
+            hostname="127.0.0.1",
+            port=corpus.stack.config.smtp_port,
+        )
+        return
+    assert response.status_code in (200, 202, 204), response.text
+    assert response.json().get("status") != "dead_lettered", response.text
+
+
+async def entries_of(
+    client: httpx.AsyncClient, corpus: Corpus, identity: str
+) -> list[dict[str, Any]] | None:
+    case_url = corpus.stack.url("case")
+    customer = await find_customer(client, case_url, corpus.agent, identity)
+    if customer is None:
+        return None
+    return await full_timeline(client, case_url, corpus.agent, customer["id"])
+
+
+@pytest.mark.parametrize(
+    "sample", [s for s in MANIFEST if s["door"] in DOORS], ids=lambda s: s["file"]
+)
+async def test_a_providers_own_payload_lands_on_the_timeline_with_its_facts(
+    corpus: Corpus, sample: dict[str, Any]
+) -> None:
+    expect = sample["expect"]
+    async with httpx.AsyncClient(timeout=10) as client:
+        await send(client, corpus, sample)
+
+        async def entry() -> dict[str, Any] | None:
+            for candidate in await entries_of(client, corpus, expect["identity"]) or []:
+                interaction = candidate.get("interaction") or {}
+                content = interaction.get("content") or {}
+                if candidate["entry_type"] != "interaction" or candidate["kind"] != expect["kind"]:
+                    continue
+                if "text" in expect and content.get("text") != expect["text"]:
+                    continue
+                wanted_id = expect.get("provider_message_id")
+                if wanted_id and interaction.get("provider_message_id") != wanted_id:
+                    continue
+                return candidate
+            return None
+
+        found = await eventually(entry, what=f"{sample['file']} on the timeline")
+        interaction = found["interaction"]
+        content = interaction.get("content") or {}
+        if "display_name" in expect:
+            customer = await find_customer(
+                client, corpus.stack.url("case"), corpus.agent, expect["identity"]
+            )
+            assert customer is not None
+            assert customer["display_name"] == expect["display_name"]
+        if "language" in expect:
+            assert content["language"] == expect["language"]
+            assert interaction["routing_hints"]["language"] == expect["language"]
+        if "language_hint" in expect:
+            assert content["language_facts"]["hinted"] == expect["language_hint"]
+        if "attachments" in expect:
+            got = [[a["filename"], a["inline"]] for a in content["attachments"]]
+            assert got == expect["attachments"]
+        if "defect" in expect:
+            assert expect["defect"] in interaction["parse_defects"]
+        if expect.get("routed") is False:
+            assert interaction["routing_hints"]["needs_human"] is False
+
+
+async def test_an_ses_bounce_marks_the_reply_we_sent_failed_with_the_smtp_status(
+    corpus: Corpus,
+) -> None:
+    address = f"sam-{uuid.uuid4().hex[:8]}@example.org"
+    mail = EmailMessage()
+    mail["From"] = f"Sam <{address}>"
+    mail["To"] = "support@acme.example"
+    mail["Subject"] = "Where is my order?"
+    mail["Message-ID"] = make_msgid(domain="example.org")
+    mail.set_content("It has not arrived.")
+    await aiosmtplib.send(mail, hostname="127.0.0.1", port=corpus.stack.config.smtp_port)
+    case_url = corpus.stack.url("case")
+    auth = {"Authorization": f"Bearer {corpus.agent}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def inbound() -> dict[str, Any] | None:
+            entries = await entries_of(client, corpus, f"email:{address}") or []
+            return next((e for e in entries if e["kind"] == "message"), None)
+
+        case_id = (await eventually(inbound, what="the customer's mail"))["case_id"]
+
+        async def replied() -> bool:
+            response = await client.post(
+                f"{case_url}/v1/cases/{case_id}/replies",
+                json={"text": "It is on its way."},
+                headers={**auth, "Idempotency-Key": f"bounce-{address}"},
+            )
+            return response.status_code == 202  # 409 until the case knows whom to answer
+
+        await eventually(replied, what="the reply accepted")
+        sent = await eventually(
+            lambda: _received(corpus.sink, address), what="the reply in the customer's mailbox"
+        )
+        bounce = json.loads((CORPUS / "ses" / "bounce-with-dsn.json").read_text())
+        bounce["mail"]["commonHeaders"]["messageId"] = sent
+        notification = corpus.aws.sign(
+            {
+                "Type": "Notification",
+                "MessageId": str(uuid.uuid4()),
+                "TopicArn": TOPIC,
+                "Message": json.dumps(bounce),
+                "Timestamp": "2026-12-02T00:00:00.000Z",
+            }
+        )
+        response = await client.post(
+            f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
+            content=json.dumps(notification),
+        )
+        assert response.status_code == 200, response.text
+
+        async def failed_reply() -> dict[str, Any] | None:
+            entries = await entries_of(client, corpus, f"email:{address}") or []
+            return next(
+                (
+                    e["reply"]
+                    for e in entries
+                    if e["entry_type"] == "reply" and (e["reply"] or {}).get("delivery_error")
+                ),
+                None,
+            )
+
+        reply = await eventually(failed_reply, what="the bounce on the reply")
+        assert reply["delivery_error"]["code"] == "5.0.0"
+        assert "550 user unknown" in reply["delivery_error"]["reason"]
+        assert reply["delivery_error"]["status"] == "failed"
+
+
+async def _received(sink: Sink, address: str) -> str | None:
+    with sink.lock:
+        for message in sink.messages:
+            if address in str(message.get("To", "")):
+                return str(message["Message-ID"])
+    return None
+
+
+async def test_a_twilio_call_answered_outside_our_queues_is_connected_not_missed(
+    corpus: Corpus,
+) -> None:
+    caller = f"+8190{uuid.uuid4().int % 10**8:08d}"
+    sid = f"CA{uuid.uuid4().hex}"
+    base = f"{corpus.stack.url('ingest-voice')}/v1/twilio/{TENANT}/voice"
+
+    async def post(client: httpx.AsyncClient, leaf: str, fields: dict[str, str]) -> None:
+        url = f"{base}/{leaf}"
+        response = await client.post(
+            url,
+            content=urlencode(fields),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, fields),
+            },
+        )
+        assert response.status_code in (200, 204), response.text
+
+    # The status callback as Twilio documents it (only `completed` is sent by default).
+    call = {
+        "AccountSid": ACCOUNT,
+        "CallSid": sid,
+        "From": caller,
+        "To": "+81312345678",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+        "CallbackSource": "call-progress-events",
+        "SequenceNumber": "0",
+    }
+    async with httpx.AsyncClient(timeout=10) as client:
+        await post(client, "incoming", {**call, "CallStatus": "ringing"})
+        await post(
+            client,
+            "status",
+            {
+                **call,
+                "CallStatus": "completed",
+                "CallDuration": "242",
+                "Duration": "5",
+                "Timestamp": "Wed, 02 Dec 2026 09:04:02 +0000",
+            },
+        )
+
+        async def call_entry() -> dict[str, Any] | None:
+            entries = await entries_of(client, corpus, f"phone:{caller}") or []
+            found = next((e for e in entries if e["kind"] == "call"), None)
+            return found if found and found["call"]["terminal"] else None
+
+        entry = await eventually(call_entry, what="the call record")
+        assert entry["call"]["disposition"] == "connected"
+        assert entry["call"]["duration_seconds"] == 242
+        entries = await entries_of(client, corpus, f"phone:{caller}") or []
+        assert not [e for e in entries if e["kind"] == "callback.requested"]
