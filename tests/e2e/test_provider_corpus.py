@@ -7,6 +7,8 @@ and a Twilio call answered outside our queues."""
 from __future__ import annotations
 
 import base64
+import copy
+import os
 import json
 import uuid
 from collections.abc import Iterator
@@ -19,6 +21,8 @@ from urllib.parse import urlencode
 import aiosmtplib
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cc_common.auth import Role
 from cc_common.signatures import twilio_signature
@@ -29,7 +33,8 @@ from tests.e2e.helpers import eventually, find_customer, full_timeline
 from tests.integration.email_fixtures import Sink, start_sink, tenant_config
 from tests.integration.fake_aws import FakeAws
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+pytestmark = [pytest.mark.e2e]
+on_the_session_loop = pytest.mark.asyncio(loop_scope="session")
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text())["samples"]
@@ -135,6 +140,7 @@ async def entries_of(
     return await full_timeline(client, case_url, corpus.agent, customer["id"])
 
 
+@on_the_session_loop
 @pytest.mark.parametrize(
     "sample", [s for s in MANIFEST if s["door"] in DOORS], ids=lambda s: s["file"]
 )
@@ -182,6 +188,7 @@ async def test_a_providers_own_payload_lands_on_the_timeline_with_its_facts(
             assert interaction["routing_hints"]["needs_human"] is False
 
 
+@on_the_session_loop
 async def test_an_ses_bounce_marks_the_reply_we_sent_failed_with_the_smtp_status(
     corpus: Corpus,
 ) -> None:
@@ -257,6 +264,7 @@ async def _received(sink: Sink, address: str) -> str | None:
     return None
 
 
+@on_the_session_loop
 async def test_a_twilio_call_answered_outside_our_queues_is_connected_not_missed(
     corpus: Corpus,
 ) -> None:
@@ -311,3 +319,143 @@ async def test_a_twilio_call_answered_outside_our_queues_is_connected_not_missed
         assert entry["call"]["duration_seconds"] == 242
         entries = await entries_of(client, corpus, f"phone:{caller}") or []
         assert not [e for e in entries if e["kind"] == "callback.requested"]
+
+
+# -- mutations of the real samples -------------------------------------------------------
+
+ACCEPTED = {"accepted", "dead_lettered", "duplicate", "recorded", "ignored", "published"}
+REFUSED = {400, 401, 404, 413, 415, 422}
+JUNK: st.SearchStrategy[Any] = st.sampled_from(
+    [None, 0, -1, 1.5e308, True, "", "\x00\ufffd", [], {}, "x" * 300]
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found.extend(_paths(child, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found.extend(_paths(child, (*prefix, index)))
+    return found
+
+
+@st.composite
+def mutated_json(draw: st.DrawFn, document: Any) -> Any:
+    """The document with up to three fields dropped or given a value of another type."""
+    mutated = copy.deepcopy(document)
+    for _ in range(draw(st.integers(1, 3))):
+        paths = _paths(mutated)
+        if not paths:
+            break
+        *parent_path, key = draw(st.sampled_from(paths))
+        parent = mutated
+        for step in parent_path:
+            parent = parent[step]
+        if draw(st.booleans()) and isinstance(parent, dict):
+            del parent[key]
+        else:
+            parent[key] = draw(JUNK)
+    return mutated
+
+
+@st.composite
+def mutated_mail(draw: st.DrawFn, raw: bytes) -> bytes:
+    """A mail with a wrong charset label, raw 8-bit header bytes, a cut, or a lost boundary."""
+    edits = [
+        lambda m: m.replace(b"charset=utf-8", b"charset=" + draw(CHARSETS), 1),
+        lambda m: m.replace(b"charset=UTF-8", b"charset=" + draw(CHARSETS), 1),
+        lambda m: m.replace(b"Subject: ", b"Subject: " + draw(st.binary(max_size=12)), 1),
+        lambda m: m[: draw(st.integers(0, len(m)))],
+        lambda m: m.replace(b"boundary=", b"boundry=", 1),
+        lambda m: m.replace(b"\r\n", b"\n"),
+    ]
+    for edit in draw(st.lists(st.sampled_from(edits), min_size=1, max_size=3)):
+        raw = edit(raw)
+    return raw
+
+
+CHARSETS = st.sampled_from([b"iso-2022-jp", b"shift_jis", b"no-such-charset", b"utf-16", b'"'])
+JSON_DOORS = [s for s in MANIFEST if s["door"] in {"telegram", "postmark"}]
+MAIL_SAMPLES = [s for s in MANIFEST if s["door"] == "smtp"]
+
+
+def _judge(response: httpx.Response) -> None:
+    """Stored, dead-lettered or refused for good with a problem body; never a 5xx."""
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.status_code in REFUSED, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["detail"]
+    elif response.content:
+        body = response.json()
+        assert body.get("status", body.get("outcome", "accepted")) in ACCEPTED, body
+
+
+MUTATIONS = settings(
+    max_examples=int(os.environ.get("CC_MUTATION_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@MUTATIONS
+@given(data=st.data())
+def test_mutated_provider_json_is_stored_dead_lettered_or_refused(
+    corpus: Corpus, data: st.DataObject
+) -> None:
+    sample = data.draw(st.sampled_from(JSON_DOORS), label="sample")
+    document = json.loads((CORPUS / sample["file"]).read_text())
+    body = json.dumps(data.draw(mutated_json(document), label="mutation")).encode()
+    if sample["door"] == "telegram":
+        url = f"{corpus.stack.url('ingest-chat')}/v1/telegram/{TENANT}/webhook"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
+    else:
+        url = f"{corpus.stack.url('ingest-email')}/v1/providers/postmark/{TENANT}"
+        headers = basic(BASIC)
+    with httpx.Client(timeout=15) as client:
+        _judge(
+            client.post(url, content=body, headers={"Content-Type": "application/json", **headers})
+        )
+
+
+@MUTATIONS
+@given(data=st.data())
+def test_mutated_mail_is_stored_or_refused_for_good(corpus: Corpus, data: st.DataObject) -> None:
+    sample = data.draw(st.sampled_from(MAIL_SAMPLES), label="sample")
+    raw = data.draw(mutated_mail((CORPUS / sample["file"]).read_bytes()), label="mutation")
+    integration = token(corpus.stack, TENANT, Role.INTEGRATION, subject="mail-importer")
+    with httpx.Client(timeout=15) as client:
+        response = client.post(
+            f"{corpus.stack.url('ingest-email')}/v1/messages",
+            content=raw,
+            headers={"Content-Type": "message/rfc822", "Authorization": f"Bearer {integration}"},
+        )
+    _judge(response)
+
+
+@MUTATIONS
+@given(data=st.data())
+def test_mutated_ses_notifications_are_recorded_dead_lettered_or_refused(
+    corpus: Corpus, data: st.DataObject
+) -> None:
+    sample = data.draw(st.sampled_from([s for s in MANIFEST if s["provider"] == "ses"]))
+    document = json.loads((CORPUS / sample["file"]).read_text())
+    mutated = data.draw(mutated_json(document), label="mutation")
+    signed = corpus.aws.sign(
+        {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": TOPIC,
+            "Message": json.dumps(mutated),
+            "Timestamp": "2026-12-02T00:00:00.000Z",
+        }
+    )
+    with httpx.Client(timeout=15) as client:
+        _judge(
+            client.post(
+                f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
+                content=json.dumps(signed),
+            )
+        )

@@ -28,6 +28,7 @@ from cc_common.events import (
     InteractionKind,
     RoutingHints,
 )
+from cc_common.shapes import malformed_as
 from ingest_chat.domain.messaging import QUIET, ROUTED, Inbound, from_epoch, interaction_event
 
 PROVIDER = "line"
@@ -57,6 +58,7 @@ def signature_valid(secrets: Sequence[str], body: bytes, signature: str | None) 
     )
 
 
+@malformed_as(InvalidLinePayload)
 def line_events(tenant_id: str, body: bytes) -> list[Envelope[Interaction]]:
     """The interactions of a webhook request (events that matter to a contact center)."""
     try:

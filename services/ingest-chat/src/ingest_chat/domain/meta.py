@@ -24,6 +24,7 @@ from cc_common.events import (
     IdentityKind,
     InteractionKind,
 )
+from cc_common.shapes import malformed_as
 from ingest_chat.domain.messaging import QUIET, ROUTED, Inbound, from_epoch, status_update
 
 _ATTACHMENT_TYPES = {
@@ -61,6 +62,7 @@ def challenge_answer(params: dict[str, str], verify_tokens: Sequence[str]) -> st
     return params.get("hub.challenge")
 
 
+@malformed_as(InvalidMetaPayload)
 def meta_events(body: bytes) -> list[Inbound]:
     """Every event of a notification that matters to a contact center."""
     try:

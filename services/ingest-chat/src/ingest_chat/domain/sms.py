@@ -19,6 +19,7 @@ from cc_common.events import (
     IdentityKind,
     InteractionKind,
 )
+from cc_common.shapes import malformed_as
 from ingest_chat.domain.messaging import Inbound, from_epoch, status_update
 
 _STATUSES = {"sent", "delivered", "undelivered", "failed", "read"}
@@ -28,6 +29,7 @@ class InvalidSmsWebhook(ValueError):
     """The form is not a Twilio messaging webhook."""
 
 
+@malformed_as(InvalidSmsWebhook)
 def sms_event(form: Mapping[str, str]) -> Inbound | None:
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid:

@@ -20,6 +20,7 @@ from cc_common.events import (
     IdentityKind,
     InteractionKind,
 )
+from cc_common.shapes import malformed_as
 from ingest_chat.domain.messaging import QUIET, Inbound, from_epoch
 
 
@@ -31,6 +32,7 @@ def secret_valid(secrets: Sequence[str], header: str | None) -> bool:
     return bool(header) and any(hmac.compare_digest(header or "", s) for s in secrets)
 
 
+@malformed_as(InvalidTelegramUpdate)
 def telegram_update(body: bytes) -> Inbound | None:
     """The update's interaction, or None for updates a contact center ignores."""
     try:

@@ -118,7 +118,11 @@ async def ses_via_sns(tenant_id: str, request: Request) -> ProviderAccepted:
         log.warning("email.sns_unsubscribed", tenant_id=tenant_id, topic=message.topic_arn)
         return ProviderAccepted(status="unsubscribed")
     notification = message.fields.get("Message", "")
-    feedback_on_sent_mail = feedback.ses_feedback(notification)
+    try:
+        feedback_on_sent_mail = feedback.ses_feedback(notification)
+    except feedback.InvalidFeedback as exc:
+        await _dead_letter(request, body, provider="ses", tenant_id=tenant_id, reason=str(exc))
+        return ProviderAccepted(status="dead_lettered")
     if feedback_on_sent_mail is not None:
         intake: EmailIntake = request.app.state.intake
         await intake.record_feedback(tenant_id, feedback_on_sent_mail)

@@ -28,9 +28,14 @@ from cc_common.events import (
     RoutingHints,
     provider_event_id,
 )
+from cc_common.shapes import malformed_as
 
 SOURCE = "ingest-email"
 _KINDS = {"bounce": "failed", "complaint": "complained", "delivery": "delivered"}
+
+
+class InvalidFeedback(ValueError):
+    """A bounce, complaint or delivery notification we cannot read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,7 @@ class DeliveryFeedback:
     error_reason: str | None = None
 
 
+@malformed_as(InvalidFeedback)
 def ses_feedback(message: str) -> DeliveryFeedback | None:
     """The feedback an SES notification carries, or None when it is not feedback
     (an inbound mail notification, or something else entirely)."""

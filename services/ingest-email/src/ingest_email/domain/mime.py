@@ -244,7 +244,7 @@ def _addresses(headers: dict[str, str], name: str, defects: list[str]) -> tuple[
                 defects.append(f"invalid address in {name} dropped")
             continue
         decoded = _decoded(display, defects) if display else None
-        found.setdefault(address, EmailAddress(address=address, name=decoded or None))
+        found.setdefault(address, EmailAddress(address=address, name=(decoded or "")[:200] or None))
     return tuple(found.values())
 
 

@@ -19,6 +19,8 @@ from email.parser import HeaderParser
 from email.utils import formataddr
 from typing import Any
 
+from cc_common.shapes import malformed_as
+
 
 class InvalidProviderPayload(ValueError):
     """The provider's payload lacks what a message needs."""
@@ -70,6 +72,7 @@ def rebuild_message(
     return message.as_bytes()
 
 
+@malformed_as(InvalidProviderPayload)
 def mailgun_message(form: Mapping[str, str], files: Sequence[UploadedFile]) -> bytes:
     """Mailgun route payload: ``body-mime`` (forward to a URL ending in /mime) or parsed."""
     if form.get("body-mime"):
@@ -85,6 +88,7 @@ def mailgun_message(form: Mapping[str, str], files: Sequence[UploadedFile]) -> b
     )
 
 
+@malformed_as(InvalidProviderPayload)
 def sendgrid_message(form: Mapping[str, str], files: Sequence[UploadedFile]) -> bytes:
     """SendGrid Inbound Parse: ``email`` (raw mode) or the parsed fields."""
     if form.get("email"):
@@ -113,6 +117,7 @@ def _sendgrid_content_ids(raw: str | None) -> dict[str | None, str]:
     return {str(field): str(cid).strip("<>") for cid, field in mapping.items() if cid and field}
 
 
+@malformed_as(InvalidProviderPayload)
 def postmark_message(document: Any) -> bytes:
     """Postmark inbound JSON: ``RawEmail`` when enabled, else rebuilt from the fields."""
     if not isinstance(document, dict):

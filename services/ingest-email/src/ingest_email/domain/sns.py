@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from cc_common.shapes import malformed_as
+
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
 UNSUBSCRIBE_CONFIRMATION = "UnsubscribeConfirmation"
@@ -104,6 +106,7 @@ def certificate_url_allowed(url: str, *, host_pattern: str, scheme: str) -> bool
     return on_provider_host(url, host_pattern=host_pattern, scheme=scheme) and path.endswith(".pem")
 
 
+@malformed_as(InvalidSnsMessage)
 def ses_raw_email(message: str) -> tuple[bytes, list[str]]:
     """The raw email and its recipients from an SES receipt notification (action SNS)."""
     try:
