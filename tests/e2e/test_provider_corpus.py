@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 import copy
-import os
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
