@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
+import hmac
 import json
 import os
 import uuid
@@ -38,12 +40,14 @@ on_the_session_loop = pytest.mark.asyncio(loop_scope="session")
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text())["samples"]
-DOORS = {"telegram", "postmark", "sendgrid", "smtp"}
+DOORS = {"telegram", "postmark", "sendgrid", "smtp", "line", "meta", "twilio-sms"}
 TENANT = "acme"
 TELEGRAM_SECRET = "telegram-webhook-secret-for-tests"
 BASIC = "parse:s3cret-parse-password"
 TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:acme-mail"
 TWILIO_TOKEN = "twilio-auth-token-for-tests-0123456789"
+LINE_SECRET = "line-channel-secret-for-tests"
+META_SECRET = "meta-app-secret-for-tests"
 ACCOUNT = "AC" + "0" * 32
 
 
@@ -61,6 +65,15 @@ def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iter
     env = {
         "CHAT_TELEGRAM": json.dumps(
             {TENANT: {"secret_tokens": [TELEGRAM_SECRET], "bot_token": "123:test"}}
+        ),
+        "CHAT_LINE": json.dumps(
+            {TENANT: {"channel_secrets": [LINE_SECRET], "access_token": "line-token"}}
+        ),
+        "CHAT_META": json.dumps(
+            {TENANT: {"app_secrets": [META_SECRET], "verify_tokens": ["verify-me"]}}
+        ),
+        "CHAT_TWILIO_SMS": json.dumps(
+            {TENANT: {"auth_tokens": [TWILIO_TOKEN], "account_sid": ACCOUNT}}
         ),
         "EMAIL_TENANTS": json.dumps(
             {TENANT: tenant_config(inbound_basic_auth=[BASIC], sns_topic_arns=[TOPIC])}
@@ -98,6 +111,37 @@ async def send(client: httpx.AsyncClient, corpus: Corpus, sample: dict[str, Any]
                 "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
             },
         )
+    elif door == "line":
+        body = path.read_bytes()
+        signature = base64.b64encode(
+            hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()
+        ).decode()
+        response = await client.post(
+            f"{corpus.stack.url('ingest-chat')}/v1/line/{TENANT}/webhook",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Line-Signature": signature},
+        )
+    elif door == "meta":
+        body = path.read_bytes()
+        signature = "sha256=" + hmac.new(META_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        response = await client.post(
+            f"{corpus.stack.url('ingest-chat')}/v1/meta/{TENANT}/webhook",
+            content=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        )
+    elif door == "twilio-sms":
+        fields = json.loads(path.read_text())
+        url = f"{corpus.stack.url('ingest-chat')}/v1/twilio/{TENANT}/sms"
+        response = await client.post(
+            url,
+            content=urlencode(fields),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, fields),
+            },
+        )
+        assert response.status_code == 200, response.text
+        return
     elif door == "postmark":
         response = await client.post(
             f"{corpus.stack.url('ingest-email')}/v1/providers/postmark/{TENANT}",
@@ -159,6 +203,11 @@ async def test_a_providers_own_payload_lands_on_the_timeline_with_its_facts(
                     continue
                 if "text" in expect and content.get("text") != expect["text"]:
                     continue
+                if expect.get("text_contains", "") not in (content.get("text") or ""):
+                    continue
+                blobs = [a["blob_id"] for a in content.get("attachments") or []]
+                if expect.get("attachment_ids", blobs) != blobs:
+                    continue
                 wanted_id = expect.get("provider_message_id")
                 if wanted_id and interaction.get("provider_message_id") != wanted_id:
                     continue
@@ -182,6 +231,8 @@ async def test_a_providers_own_payload_lands_on_the_timeline_with_its_facts(
         if "attachments" in expect:
             got = [[a["filename"], a["inline"]] for a in content["attachments"]]
             assert got == expect["attachments"]
+        if "attachment_ids" in expect:
+            assert [a["blob_id"] for a in content["attachments"]] == expect["attachment_ids"]
         if "defect" in expect:
             assert expect["defect"] in interaction["parse_defects"]
         if expect.get("routed") is False:
@@ -377,7 +428,7 @@ def mutated_mail(draw: st.DrawFn, raw: bytes) -> bytes:
 
 
 CHARSETS = st.sampled_from([b"iso-2022-jp", b"shift_jis", b"no-such-charset", b"utf-16", b'"'])
-JSON_DOORS = [s for s in MANIFEST if s["door"] in {"telegram", "postmark"}]
+JSON_DOORS = [s for s in MANIFEST if s["door"] in {"telegram", "postmark", "line", "meta"}]
 MAIL_SAMPLES = [s for s in MANIFEST if s["door"] == "smtp"]
 
 
@@ -400,6 +451,25 @@ MUTATIONS = settings(
 )
 
 
+def json_door(corpus: Corpus, door: str, body: bytes) -> tuple[str, dict[str, str]]:
+    """Where a provider posts JSON, and the headers that authenticate it."""
+    chat, email = corpus.stack.url("ingest-chat"), corpus.stack.url("ingest-email")
+    if door == "telegram":
+        return f"{chat}/v1/telegram/{TENANT}/webhook", {
+            "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET
+        }
+    if door == "line":
+        digest = hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()
+        return f"{chat}/v1/line/{TENANT}/webhook", {
+            "X-Line-Signature": base64.b64encode(digest).decode()
+        }
+    if door == "meta":
+        digest_hex = hmac.new(META_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        return f"{chat}/v1/meta/{TENANT}/webhook", {"X-Hub-Signature-256": f"sha256={digest_hex}"}
+    assert door == "postmark"
+    return f"{email}/v1/providers/postmark/{TENANT}", basic(BASIC)
+
+
 @MUTATIONS
 @given(data=st.data())
 def test_mutated_provider_json_is_stored_dead_lettered_or_refused(
@@ -408,16 +478,12 @@ def test_mutated_provider_json_is_stored_dead_lettered_or_refused(
     sample = data.draw(st.sampled_from(JSON_DOORS), label="sample")
     document = json.loads((CORPUS / sample["file"]).read_text())
     body = json.dumps(data.draw(mutated_json(document), label="mutation")).encode()
-    if sample["door"] == "telegram":
-        url = f"{corpus.stack.url('ingest-chat')}/v1/telegram/{TENANT}/webhook"
-        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
-    else:
-        url = f"{corpus.stack.url('ingest-email')}/v1/providers/postmark/{TENANT}"
-        headers = basic(BASIC)
+    url, headers = json_door(corpus, sample["door"], body)
     with httpx.Client(timeout=15) as client:
-        _judge(
-            client.post(url, content=body, headers={"Content-Type": "application/json", **headers})
+        response = client.post(
+            url, content=body, headers={"Content-Type": "application/json", **headers}
         )
+    _judge(response)
 
 
 @MUTATIONS
