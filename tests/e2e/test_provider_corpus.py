@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -40,7 +41,21 @@ on_the_session_loop = pytest.mark.asyncio(loop_scope="session")
 
 CORPUS = Path(__file__).parents[1] / "corpus"
 MANIFEST = json.loads((CORPUS / "MANIFEST.json").read_text())["samples"]
-DOORS = {"telegram", "postmark", "sendgrid", "smtp", "line", "meta", "twilio-sms"}
+DOORS = {
+    "telegram",
+    "postmark",
+    "sendgrid",
+    "smtp",
+    "line",
+    "meta",
+    "twilio-sms",
+    "mailgun",
+    "ses-inbound",
+    "twilio-voice",
+    "connect",
+    "connect-ctr",
+}
+MAILGUN_KEY = "key-mailgun-signing-for-tests"
 TENANT = "acme"
 TELEGRAM_SECRET = "telegram-webhook-secret-for-tests"
 BASIC = "parse:s3cret-parse-password"
@@ -76,7 +91,13 @@ def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iter
             {TENANT: {"auth_tokens": [TWILIO_TOKEN], "account_sid": ACCOUNT}}
         ),
         "EMAIL_TENANTS": json.dumps(
-            {TENANT: tenant_config(inbound_basic_auth=[BASIC], sns_topic_arns=[TOPIC])}
+            {
+                TENANT: tenant_config(
+                    inbound_basic_auth=[BASIC],
+                    sns_topic_arns=[TOPIC],
+                    mailgun_signing_keys=[MAILGUN_KEY],
+                )
+            }
         ),
         "EMAIL_SNS_CERTIFICATE_HOSTS": r"127\.0\.0\.1",
         "EMAIL_SNS_CERTIFICATE_SCHEME": "http",
@@ -142,6 +163,57 @@ async def send(client: httpx.AsyncClient, corpus: Corpus, sample: dict[str, Any]
         )
         assert response.status_code == 200, response.text
         return
+    elif door == "mailgun":
+        fields = json.loads(path.read_text())
+        stamp, nonce = str(int(time.time())), uuid.uuid4().hex
+        digest = hmac.new(MAILGUN_KEY.encode(), (stamp + nonce).encode(), hashlib.sha256)
+        fields |= {"timestamp": stamp, "token": nonce, "signature": digest.hexdigest()}
+        response = await client.post(
+            f"{corpus.stack.url('ingest-email')}/v1/providers/mailgun/{TENANT}",
+            data=fields,
+            files={"unused": ("", b"", "application/octet-stream")},
+        )
+    elif door == "ses-inbound":
+        notification = corpus.aws.sign(
+            {
+                "Type": "Notification",
+                "MessageId": str(uuid.uuid4()),
+                "TopicArn": TOPIC,
+                "Subject": "Amazon SES Email Receipt Notification",
+                "Message": path.read_text(),
+                "Timestamp": "2026-12-02T00:00:00.000Z",
+            }
+        )
+        response = await client.post(
+            f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
+            content=json.dumps(notification),
+        )
+    elif door == "twilio-voice":
+        request = json.loads(path.read_text())
+        url = f"{corpus.stack.url('ingest-voice')}/v1/twilio/{TENANT}/voice/{request['leaf']}"
+        response = await client.post(
+            url,
+            content=urlencode(request["fields"]),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, request["fields"]),
+            },
+        )
+        assert response.status_code in (200, 204), response.text
+        return
+    elif door in ("connect", "connect-ctr"):
+        leaf = "events" if door == "connect" else "trace-records"
+        integration = token(corpus.stack, TENANT, Role.INTEGRATION, subject="connect")
+        response = await client.post(
+            f"{corpus.stack.url('ingest-voice')}/v1/connect/{leaf}",
+            content=path.read_bytes(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {integration}"},
+        )
+        assert response.status_code == 202, response.text
+        if sample["expect"].get("ignored"):
+            assert response.json()["event_ids"] == []
+            assert response.json()["ignored"]
+        return
     elif door == "postmark":
         response = await client.post(
             f"{corpus.stack.url('ingest-email')}/v1/providers/postmark/{TENANT}",
@@ -201,6 +273,8 @@ async def test_a_providers_own_payload_lands_on_the_timeline_with_its_facts(
                 content = interaction.get("content") or {}
                 if candidate["entry_type"] != "interaction" or candidate["kind"] != expect["kind"]:
                     continue
+                if candidate["kind"] == "call" and not _call_as_expected(candidate["call"], expect):
+                    continue
                 if "text" in expect and content.get("text") != expect["text"]:
                     continue
                 if expect.get("text_contains", "") not in (content.get("text") or ""):
@@ -214,6 +288,8 @@ async def test_a_providers_own_payload_lands_on_the_timeline_with_its_facts(
                 return candidate
             return None
 
+        if expect.get("ignored"):
+            return
         found = await eventually(entry, what=f"{sample['file']} on the timeline")
         interaction = found["interaction"]
         content = interaction.get("content") or {}
@@ -233,10 +309,22 @@ async def test_a_providers_own_payload_lands_on_the_timeline_with_its_facts(
             assert got == expect["attachments"]
         if "attachment_ids" in expect:
             assert [a["blob_id"] for a in content["attachments"]] == expect["attachment_ids"]
+        if "provider_time_prefix" in expect:
+            assert interaction["provider_time"].startswith(expect["provider_time_prefix"])
         if "defect" in expect:
             assert expect["defect"] in interaction["parse_defects"]
         if expect.get("routed") is False:
             assert interaction["routing_hints"]["needs_human"] is False
+
+
+def _call_as_expected(call: dict[str, Any], expect: dict[str, Any]) -> bool:
+    """A call record shows what the sample says (its events may still be arriving)."""
+    return bool(
+        call["state"] == expect.get("call_state", call["state"])
+        and call["disposition"] == expect.get("disposition", call["disposition"])
+        and len(call["recordings"]) == expect.get("recordings", len(call["recordings"]))
+        and call["answered_by"] == expect.get("answered_by", call["answered_by"])
+    )
 
 
 @on_the_session_loop
