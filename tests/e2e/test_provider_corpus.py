@@ -33,6 +33,7 @@ from contactcenter_cli.processes import free_port
 from contactcenter_cli.stack import Stack, StackConfig
 from tests.e2e.conftest import running_stack, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.provider_stand_in import ProviderStandIn
 from tests.integration.email_fixtures import Sink, start_sink, tenant_config
 from tests.integration.fake_aws import FakeAws
 
@@ -63,6 +64,7 @@ TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:acme-mail"
 TWILIO_TOKEN = "twilio-auth-token-for-tests-0123456789"
 LINE_SECRET = "line-channel-secret-for-tests"
 META_SECRET = "meta-app-secret-for-tests"
+LINE_USER = "U4af4980629a1b2c3d4e5f60718293a4b"
 ACCOUNT = "AC" + "0" * 32
 
 
@@ -75,6 +77,20 @@ class Corpus:
 @pytest.fixture(scope="module")
 def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     aws = FakeAws()
+    line_api = ProviderStandIn(lambda path, body: {"sentMessages": [{"id": "1"}]})
+    # LINE's profile endpoint, as its reference shows the answer (our user id).
+    line_api.files[f"/v2/bot/profile/{LINE_USER}"] = (
+        json.dumps(
+            {
+                "displayName": "LINE taro",
+                "userId": LINE_USER,
+                "language": "ja",
+                "pictureUrl": "https://profile.line-scdn.net/abcdefghijklmn",
+                "statusMessage": "Hello, LINE!",
+            }
+        ).encode(),
+        "application/json",
+    )
     sink_port = free_port()
     sink, controller = start_sink(sink_port)
     env = {
@@ -82,7 +98,13 @@ def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iter
             {TENANT: {"secret_tokens": [TELEGRAM_SECRET], "bot_token": "123:test"}}
         ),
         "CHAT_LINE": json.dumps(
-            {TENANT: {"channel_secrets": [LINE_SECRET], "access_token": "line-token"}}
+            {
+                TENANT: {
+                    "channel_secrets": [LINE_SECRET],
+                    "access_token": "line-token",
+                    "api_base_url": line_api.url,
+                }
+            }
         ),
         "CHAT_META": json.dumps(
             {TENANT: {"app_secrets": [META_SECRET], "verify_tokens": ["verify-me"]}}
@@ -113,6 +135,7 @@ def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         controller.stop()
         aws.server.shutdown()
+        line_api.close()
 
 
 def basic(credentials: str) -> dict[str, str]:

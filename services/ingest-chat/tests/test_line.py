@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from cc_common.events import IdentityKind, InteractionKind
-from ingest_chat.domain.line import InvalidLinePayload, line_events, signature_valid
+from ingest_chat.domain.line import (
+    InvalidLinePayload,
+    LineProfile,
+    line_events,
+    line_user_ids,
+    signature_valid,
+)
 
 BODY = (Path(__file__).parent / "fixtures" / "line" / "events.json").read_bytes()
 SECRET = "8c570fa6dd201bb328f1c1eac23a96d8"
@@ -84,3 +90,20 @@ def test_bodies_that_are_not_webhooks_are_refused(body: bytes) -> None:
 
 def test_the_verification_request_has_no_events() -> None:
     assert line_events("acme", b'{"destination": "U0", "events": []}') == []
+
+
+def test_a_known_profile_names_the_user_and_hints_their_language() -> None:
+    body = Path(__file__).parents[3] / "tests" / "corpus" / "line" / "message-text-redelivered.json"
+    raw = body.read_bytes()
+    (user,) = line_user_ids(raw)
+    (event,) = line_events("acme", raw, {user: LineProfile(display_name="花子", language="ja")})
+    customer = event.data.customer()
+    assert customer is not None
+    assert customer.display_name == "花子"
+    assert event.data.content is not None
+    assert event.data.content.language_facts is not None
+    assert event.data.content.language_facts.hinted == "ja"
+    (anonymous,) = line_events("acme", raw)
+    assert anonymous.data.customer() is not None
+    assert anonymous.data.parties[0].display_name is None
+    assert line_user_ids(b"not json") == []

@@ -144,7 +144,9 @@ def run(
     ws_rate: float = 200.0,
 ) -> dict[str, Any]:
     require_wrk()
-    line = {TENANT: {"channel_secrets": [SECRET], "access_token": "unused"}}
+    line = {
+        TENANT: {"channel_secrets": [SECRET], "access_token": "unused", "profile_lookup": False}
+    }
     with private_stack(
         "ingest-chat",
         extra_env={

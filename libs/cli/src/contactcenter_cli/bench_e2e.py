@@ -165,7 +165,9 @@ def run(
     """One pass over ``rates`` (messages/s) per run."""
     del connections  # open loop: as many connections as the rate needs
     offered = [float(r) for r in rates.split(",")]
-    line = {TENANT: {"channel_secrets": [SECRET], "access_token": "unused"}}
+    line = {
+        TENANT: {"channel_secrets": [SECRET], "access_token": "unused", "profile_lookup": False}
+    }
     passes = []
     with private_stack(extra_env={"CHAT_LINE": json.dumps(line)}) as stack:
         for _ in range(runs):

@@ -37,7 +37,15 @@ RETRY_SECONDS = 0.5
 def stack_env() -> dict[str, str]:
     """What the services need to take the run's traffic for the tenant."""
     return {
-        "CHAT_LINE": json.dumps({TENANT: {"channel_secrets": [LINE_SECRET], "access_token": "-"}}),
+        "CHAT_LINE": json.dumps(
+            {
+                TENANT: {
+                    "channel_secrets": [LINE_SECRET],
+                    "access_token": "-",
+                    "profile_lookup": False,
+                }
+            }
+        ),
         "VOICE_TWILIO": json.dumps({TENANT: {"auth_tokens": [TWILIO_TOKEN]}}),
         "EMAIL_TENANTS": json.dumps(
             {TENANT: {"addresses": [SUPPORT_ADDRESS], "from_name": "Chaos Support"}}

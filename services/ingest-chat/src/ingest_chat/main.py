@@ -21,6 +21,7 @@ from cc_common.topics import INTERACTIONS, OUTBOUND, SIGNALS
 from ingest_chat.adapters import agent_messages
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi
+from ingest_chat.adapters.line_profiles import LineProfiles
 from ingest_chat.adapters.live import LiveConnections
 from ingest_chat.adapters.media import ProviderMedia
 from ingest_chat.adapters.reply_tokens import ReplyTokens
@@ -53,6 +54,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
             app.state.visitor_files = VisitorFiles(runtime.db)
             async with httpx.AsyncClient(timeout=10) as http:
                 app.state.provider_media = ProviderMedia(http)
+                app.state.line_profiles = LineProfiles(http)
                 senders = channel_senders(
                     settings,
                     line=LineApi(http),

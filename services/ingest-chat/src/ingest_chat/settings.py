@@ -22,6 +22,10 @@ class LineChannel(BaseModel):
         default="https://api-data.line.me",
         description="Where LINE serves the content of customers' images, videos and files.",
     )
+    profile_lookup: bool = Field(
+        default=True,
+        description="Ask LINE for each new user's display name and app language (cached).",
+    )
 
 
 class MetaApp(BaseModel):

@@ -6,9 +6,15 @@ from fastapi import APIRouter, HTTPException, Request
 from cc_common.kafka.producer import EventProducer
 from cc_common.metrics import SIGNATURE_FAILURES
 from cc_common.topics import INTERACTIONS
+from ingest_chat.adapters.line_profiles import LineProfiles
 from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.api.providers import WebhookAccepted, dead_letter
-from ingest_chat.domain.line import InvalidLinePayload, line_events, signature_valid
+from ingest_chat.domain.line import (
+    InvalidLinePayload,
+    line_events,
+    line_user_ids,
+    signature_valid,
+)
 from ingest_chat.settings import ChatSettings
 
 router = APIRouter(prefix="/v1/line", tags=["line"])
@@ -26,8 +32,10 @@ async def line_webhook(tenant_id: str, request: Request) -> WebhookAccepted:
     if not signature_valid(secrets, body, request.headers.get("x-line-signature")):
         SIGNATURE_FAILURES.labels("line").inc()
         raise HTTPException(401, "The X-Line-Signature does not match.")
+    profiles: LineProfiles = request.app.state.line_profiles
+    known = await profiles.lookup(tenant_id, channel, line_user_ids(body))
     try:
-        events = line_events(tenant_id, body)
+        events = line_events(tenant_id, body, known)
     except InvalidLinePayload as exc:
         return await dead_letter(request, tenant_id, provider="line", body=body, reason=str(exc))
     if events:

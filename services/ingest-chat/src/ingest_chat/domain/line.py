@@ -14,7 +14,8 @@ import binascii
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cc_common.events import (
@@ -58,9 +59,36 @@ def signature_valid(secrets: Sequence[str], body: bytes, signature: str | None) 
     )
 
 
+@dataclass(frozen=True, slots=True)
+class LineProfile:
+    """What LINE's profile endpoint says of a user (webhooks carry only the id)."""
+
+    display_name: str | None = None
+    language: str | None = None
+
+
+def line_user_ids(body: bytes) -> list[str]:
+    """The users a webhook request speaks of (none for a body we cannot read)."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    events = document.get("events") if isinstance(document, dict) else None
+    found = []
+    for raw in events if isinstance(events, list) else []:
+        source = raw.get("source") if isinstance(raw, dict) else None
+        user_id = source.get("userId") if isinstance(source, dict) else None
+        if isinstance(user_id, str) and user_id:
+            found.append(user_id)
+    return list(dict.fromkeys(found))
+
+
 @malformed_as(InvalidLinePayload)
-def line_events(tenant_id: str, body: bytes) -> list[Envelope[Interaction]]:
-    """The interactions of a webhook request (events that matter to a contact center)."""
+def line_events(
+    tenant_id: str, body: bytes, profiles: Mapping[str, LineProfile] | None = None
+) -> list[Envelope[Interaction]]:
+    """The interactions of a webhook request (events that matter to a contact center),
+    with the users' names and app languages where their profiles are known."""
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -69,13 +97,15 @@ def line_events(tenant_id: str, body: bytes) -> list[Envelope[Interaction]]:
         raise InvalidLinePayload("the body has no events list")
     found = []
     for raw in document["events"]:
-        event = _interaction(tenant_id, raw) if isinstance(raw, dict) else None
+        event = _interaction(tenant_id, raw, profiles or {}) if isinstance(raw, dict) else None
         if event is not None:
             found.append(event)
     return found
 
 
-def _interaction(tenant_id: str, raw: dict[str, Any]) -> Envelope[Interaction] | None:
+def _interaction(
+    tenant_id: str, raw: dict[str, Any], profiles: Mapping[str, LineProfile]
+) -> Envelope[Interaction] | None:
     source = raw.get("source") or {}
     user_id = source.get("userId") if isinstance(source, dict) else None
     event_id = raw.get("webhookEventId")
@@ -90,6 +120,7 @@ def _interaction(tenant_id: str, raw: dict[str, Any]) -> Envelope[Interaction] |
     if raw.get("mode") == "standby":
         provider_ids["mode"] = "standby"
     message: dict[str, Any] = raw["message"] if isinstance(raw.get("message"), dict) else {}
+    profile = profiles.get(user_id) or LineProfile()
     return interaction_event(
         tenant_id,
         Inbound(
@@ -104,6 +135,8 @@ def _interaction(tenant_id: str, raw: dict[str, Any]) -> Envelope[Interaction] |
             at=from_epoch(raw.get("timestamp")),
             hints=hints,
             provider_ids=provider_ids,
+            display_name=profile.display_name,
+            language_hint=profile.language,
         ),
     )
 
