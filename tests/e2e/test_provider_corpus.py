@@ -636,3 +636,53 @@ def test_mutated_ses_notifications_are_recorded_dead_lettered_or_refused(
                 content=json.dumps(signed),
             )
         )
+
+
+@on_the_session_loop
+async def test_a_call_answered_at_amazon_connect_is_answered_work_on_the_callers_timeline(
+    corpus: Corpus,
+) -> None:
+    """Connect's own agent answers: the task our router queued is answered, not abandoned;
+    the contact record, which alone names the caller, moves the call onto their timeline."""
+    contact = str(uuid.uuid4())
+    caller = f"+1206555{uuid.uuid4().int % 10**4:04d}"
+    integration = token(corpus.stack, TENANT, Role.INTEGRATION, subject="connect")
+    headers = {"Authorization": f"Bearer {integration}"}
+    voice = corpus.stack.url("ingest-voice")
+    published = json.loads((CORPUS / "connect" / "connected-to-agent.json").read_text())
+    async with httpx.AsyncClient(timeout=10) as client:
+        for event_type in ("INITIATED", "QUEUED", "CONNECTED_TO_AGENT", "DISCONNECTED"):
+            event = copy.deepcopy(published)
+            event["id"] = f"{contact}-{event_type}"
+            event["detail"]["contactId"] = contact
+            event["detail"]["eventType"] = event_type
+            response = await client.post(f"{voice}/v1/connect/events", json=event, headers=headers)
+            assert response.status_code == 202, response.text
+
+        async def routing() -> list[str] | None:
+            entries = await entries_of(client, corpus, f"anonymous:amazon-connect:{contact}")
+            states = [e["kind"] for e in entries or [] if e["entry_type"] == "routing"]
+            return states if "task.completed" in states else None
+
+        states = await eventually(routing, what="the task settled")
+        assert "task.accepted" in states
+        assert "task.abandoned" not in states
+
+        record = json.loads((CORPUS / "connect" / "ctr-voice.json").read_text())
+        record["ContactId"] = contact
+        record["CustomerEndpoint"]["Address"] = caller
+        response = await client.post(
+            f"{voice}/v1/connect/trace-records", json=record, headers=headers
+        )
+        assert response.status_code == 202, response.text
+
+        async def on_callers_timeline() -> dict[str, Any] | None:
+            entries = await entries_of(client, corpus, f"phone:{caller}") or []
+            calls = [e for e in entries if e["kind"] == "call"]
+            return calls[0] if len(calls) == 1 and calls[0]["call"]["recordings"] else None
+
+        call = await eventually(on_callers_timeline, what="the call on the caller's timeline")
+        assert call["call"]["disposition"] == "answered"
+        entries = await entries_of(client, corpus, f"phone:{caller}") or []
+        queued = [e for e in entries if e["kind"] == "task.queued"]
+        assert len(queued) == 1, "the contact record opened no second task"

@@ -36,6 +36,7 @@ from cc_common.events import (
     CallbackRequested,
     Direction,
     Envelope,
+    Identity,
     IdentityKind,
     Interaction,
     InteractionKind,
@@ -125,6 +126,18 @@ class Timeline(Protocol):
 
 
 Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
+
+
+def _customer_identities(interaction: Interaction) -> tuple[Identity, ...]:
+    customer = interaction.customer()
+    return customer.identities if customer else ()
+
+
+def _placed_anonymously(call: dict[str, Any]) -> bool:
+    """The call's entry was placed by an event naming no one (a withheld or unknown number)."""
+    parties = (call.get("interaction") or {}).get("parties") or []
+    identities = parties[0].get("identities") or [] if parties else []
+    return bool(identities) and all(i.get("kind") == "anonymous" for i in identities)
 
 
 def delivery_error(provider_ids: dict[str, str]) -> dict[str, str] | None:
@@ -247,7 +260,8 @@ class TimelineHandler:
         """(customer, case, the case as seen) of an interaction: as first decided on a
         replay (then the case is None), else resolved.
 
-        A call's later events stay on the case its first event joined.
+        A call's later events stay on the case its first event joined; a call that
+        began without a number and is later told it joins the caller's customer.
         """
         interaction = event.data
         known = await self._timeline.owner_of(event.tenant_id, str(event.id))
@@ -256,6 +270,8 @@ class TimelineHandler:
                 event.tenant_id, call_entry_id(event.tenant_id, interaction.conversation_key)
             )
             known = (call["customer_id"], call["case_id"]) if call else None
+            if call is not None:
+                known = await self._identified_caller(event, call) or known
         if known is not None:
             return known[0], known[1], None
         customer = interaction.customer()
@@ -299,6 +315,37 @@ class TimelineHandler:
             "queue": assignment.queue,
         }
         return customer_id, assignment.case_id, seen
+
+    async def _identified_caller(
+        self, event: Envelope[Interaction], call: dict[str, Any]
+    ) -> tuple[str, str] | None:
+        """A call placed on a one-call placeholder customer (no caller number, e.g. an
+        Amazon Connect event without customerEndpoint) whose later event (its contact
+        record) names the number: the placeholder is merged into the number's customer,
+        audited, so the call sits on the caller's timeline."""
+        phones = [i for i in _customer_identities(event.data) if i.kind is IdentityKind.PHONE]
+        if not phones or self._merges is None or not _placed_anonymously(call):
+            return None
+        rules = self._rules(event.tenant_id)
+        keys = keys_in_priority(event.tenant_id, phones, rules.phone_region)
+        if not keys:
+            return None
+        resolution = await self._customers.resolve(
+            event.tenant_id, keys, display_name=None, seen_at=event.occurred_at
+        )
+        caller, placeholder = resolution.customer_id, call["customer_id"]
+        if caller == placeholder:
+            return None
+        await self._merges.merge(
+            event.tenant_id,
+            source=placeholder,
+            target=caller,
+            reason="the caller's number, reported after the call began",
+            actor="system",
+            at=event.occurred_at,
+            merge_id=automatic_merge_id(event.tenant_id, placeholder, caller, str(event.id)),
+        )
+        return caller, call["case_id"]
 
     async def _settle(
         self,
