@@ -686,3 +686,17 @@ async def test_a_call_answered_at_amazon_connect_is_answered_work_on_the_callers
         entries = await entries_of(client, corpus, f"phone:{caller}") or []
         queued = [e for e in entries if e["kind"] == "task.queued"]
         assert len(queued) == 1, "the contact record opened no second task"
+
+
+@on_the_session_loop
+async def test_a_provider_we_do_not_support_gets_404_with_a_problem_body(corpus: Corpus) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        for url in (
+            f"{corpus.stack.url('ingest-email')}/v1/providers/sparkpost/{TENANT}",
+            f"{corpus.stack.url('ingest-chat')}/v1/viber/{TENANT}/webhook",
+            f"{corpus.stack.url('ingest-voice')}/v1/vonage/{TENANT}/voice/answer",
+        ):
+            response = await client.post(url, json={"event": "message"})
+            assert response.status_code == 404, (url, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["status"] == 404
