@@ -347,6 +347,9 @@ def _call_as_expected(call: dict[str, Any], expect: dict[str, Any]) -> bool:
         and call["disposition"] == expect.get("disposition", call["disposition"])
         and len(call["recordings"]) == expect.get("recordings", len(call["recordings"]))
         and call["answered_by"] == expect.get("answered_by", call["answered_by"])
+        and len(call["unanswered_dials"])
+        == expect.get("unanswered_dials", len(call["unanswered_dials"]))
+        and expect.get("transcript", "") in (call["transcript"] or "")
     )
 
 
