@@ -103,12 +103,18 @@ async def test_line_message_to_timeline_and_reply_back_to_line(
         assert entry["channel"] == "line"
         assert entry["summary"] == "注文した商品がまだ届きません"
 
-        reply = await client.post(
-            f"{case_url}/v1/cases/{entry['case_id']}/replies",
-            json={"text": "ご不便をおかけしております。確認いたします。"},
-            headers={"Authorization": f"Bearer {agent}", "Idempotency-Key": "line-1"},
-        )
-        assert reply.status_code == 202, reply.text
+        async def replied() -> bool:
+            # 409 for the moment between the message on the timeline and the case
+            # knowing whom to answer; the idempotency key makes the retry safe.
+            reply = await client.post(
+                f"{case_url}/v1/cases/{entry['case_id']}/replies",
+                json={"text": "ご不便をおかけしております。確認いたします。"},
+                headers={"Authorization": f"Bearer {agent}", "Idempotency-Key": "line-1"},
+            )
+            assert reply.status_code in (202, 409), reply.text
+            return reply.status_code == 202
+
+        await eventually(replied, what="the reply accepted")
 
         async def delivered() -> list[dict[str, Any]]:
             return stand_in.sent("/v2/bot/message/")
@@ -180,12 +186,17 @@ async def test_a_line_user_and_a_web_chat_visitor_linked_by_an_agent_share_one_t
 
             entries = await eventually(both, what="LINE and web chat on one timeline")
             web = next(e for e in entries if e["channel"] == "webchat")
-            reply = await client.post(
-                f"{case_url}/v1/cases/{web['case_id']}/replies",
-                json={"text": "ウェブでお答えします"},
-                headers={**auth, "Idempotency-Key": "web-1"},
-            )
-            assert reply.status_code == 202
+
+            async def replied_on_the_web() -> bool:
+                reply = await client.post(
+                    f"{case_url}/v1/cases/{web['case_id']}/replies",
+                    json={"text": "ウェブでお答えします"},
+                    headers={**auth, "Idempotency-Key": "web-1"},
+                )
+                assert reply.status_code in (202, 409), reply.text
+                return reply.status_code == 202
+
+            await eventually(replied_on_the_web, what="the web reply accepted")
             async with asyncio.timeout(20):
                 while (frame := json.loads(await socket.recv()))["type"] != "agent_message":
                     pass

@@ -9,6 +9,7 @@ timeout, answers are cached, and a failure is remembered briefly and ignored.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Iterable
 
@@ -22,6 +23,7 @@ log = get_logger(__name__)
 _KNOWN_SECONDS = 3600.0
 _UNKNOWN_SECONDS = 300.0
 _MAX_ENTRIES = 100_000
+_USER_ID = re.compile(r"U[0-9a-f]{32}")
 
 
 class LineProfiles:
@@ -36,7 +38,8 @@ class LineProfiles:
         """The profiles of ``user_ids`` that LINE gives (each asked at most once an hour)."""
         if not channel.profile_lookup:
             return {}
-        wanted = list(dict.fromkeys(user_ids))
+        # Only ids of LINE's shape reach a URL (a forged-but-signed body is still input).
+        wanted = [u for u in dict.fromkeys(user_ids) if _USER_ID.fullmatch(u)]
         now = time.monotonic()
         missing = [u for u in wanted if self._cache.get((tenant_id, u), (0.0, None))[0] <= now]
         if missing:
@@ -61,7 +64,7 @@ class LineProfiles:
                 log.info("line.profile_unavailable", status=response.status_code)
                 return None
             body = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             log.info("line.profile_unavailable", error=type(exc).__name__)
             return None
         if not isinstance(body, dict):

@@ -185,9 +185,10 @@ def _whatsapp(entries: list[Any]) -> Iterator[Inbound]:
                 continue
             number_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
             names = {
-                str(c.get("wa_id")): (c.get("profile") or {}).get("name")
+                str(c.get("wa_id")): name
                 for c in value.get("contacts") or []
                 if isinstance(c, dict)
+                and isinstance(name := (c.get("profile") or {}).get("name"), str)
             }
             for message in value.get("messages") or []:
                 if isinstance(message, dict) and message.get("from") and message.get("id"):
