@@ -706,3 +706,40 @@ async def test_a_provider_we_do_not_support_gets_404_with_a_problem_body(corpus:
             assert response.status_code == 404, (url, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.json()["status"] == 404
+
+
+FORM_JUNK = st.sampled_from(["", "0", "-1", "x" * 300, "\x00", "日本語", "+", "NaN", "[]", "{}"])
+FORM_DOORS = [s for s in MANIFEST if s["door"] in {"twilio-sms", "twilio-voice", "mailgun"}]
+
+
+@MUTATIONS
+@given(data=st.data())
+def test_mutated_provider_forms_are_stored_dead_lettered_or_refused(
+    corpus: Corpus, data: st.DataObject
+) -> None:
+    sample = data.draw(st.sampled_from(FORM_DOORS), label="sample")
+    document = json.loads((CORPUS / sample["file"]).read_text())
+    fields: dict[str, str] = document["fields"] if sample["door"] == "twilio-voice" else document
+    for name in data.draw(st.lists(st.sampled_from(sorted(fields)), min_size=1, max_size=3)):
+        if data.draw(st.booleans(), label=f"drop {name}"):
+            fields.pop(name, None)
+        else:
+            fields[name] = data.draw(FORM_JUNK, label=name)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if sample["door"] == "mailgun":
+        stamp, nonce = str(int(time.time())), uuid.uuid4().hex
+        digest = hmac.new(MAILGUN_KEY.encode(), (stamp + nonce).encode(), hashlib.sha256)
+        fields |= {"timestamp": stamp, "token": nonce, "signature": digest.hexdigest()}
+        url = f"{corpus.stack.url('ingest-email')}/v1/providers/mailgun/{TENANT}"
+    elif sample["door"] == "twilio-sms":
+        url = f"{corpus.stack.url('ingest-chat')}/v1/twilio/{TENANT}/sms"
+    else:
+        url = f"{corpus.stack.url('ingest-voice')}/v1/twilio/{TENANT}/voice/{document['leaf']}"
+    if sample["door"] != "mailgun":
+        headers["X-Twilio-Signature"] = twilio_signature(TWILIO_TOKEN, url, fields)
+    with httpx.Client(timeout=15) as client:
+        response = client.post(url, content=urlencode(fields), headers=headers)
+    if "xml" in response.headers.get("content-type", ""):
+        assert response.status_code == 200, response.text  # TwiML: taken
+    else:
+        _judge(response)

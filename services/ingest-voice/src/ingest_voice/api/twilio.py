@@ -71,7 +71,10 @@ async def ivr(tenant_id: str, request: Request) -> Response:
 async def queue_result(tenant_id: str, request: Request) -> Response:
     """The caller left the queue: bridged to an agent, or hung up waiting."""
     form, _ = await _verified(request, tenant_id)
-    event = twilio.queue_result(form, _now())
+    try:
+        event = twilio.queue_result(form, _now())
+    except twilio.InvalidWebhook as exc:
+        raise _refuse(exc) from exc
     await publish_calls(request, tenant_id, [event] if event else [])
     return Response(twilio.EMPTY_TWIML, media_type=XML)
 
