@@ -65,12 +65,17 @@ TWILIO_TOKEN = "twilio-auth-token-for-tests-0123456789"
 LINE_SECRET = "line-channel-secret-for-tests"
 META_SECRET = "meta-app-secret-for-tests"
 LINE_USER = "U4af4980629a1b2c3d4e5f60718293a4b"
+WHATSAPP_NUMBER = "106540352242922"
 ACCOUNT = "AC" + "0" * 32
 
 
 class Corpus:
-    def __init__(self, stack: Stack, sink: Sink, aws: FakeAws) -> None:
+    def __init__(
+        self, stack: Stack, sink: Sink, aws: FakeAws, provider_ids: list[tuple[Any, str]]
+    ) -> None:
         self.stack, self.sink, self.aws = stack, sink, aws
+        self.provider_ids = provider_ids
+        """(what a provider stand-in was asked to send, the id it answered)."""
         self.agent = token(stack, TENANT, Role.AGENT, subject="alice")
 
 
@@ -78,6 +83,17 @@ class Corpus:
 def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     aws = FakeAws()
     line_api = ProviderStandIn(lambda path, body: {"sentMessages": [{"id": "1"}]})
+    sends: list[tuple[Any, str]] = []
+
+    def send(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """WhatsApp's Graph API and Twilio's Messages API, answering with fresh ids."""
+        if path.endswith("/Messages.json"):
+            sends.append((body, sid := f"SM{uuid.uuid4().hex}"))
+            return {"sid": sid, "status": "queued"}
+        sends.append((body, wamid := f"wamid.out{uuid.uuid4().hex}"))
+        return {"messaging_product": "whatsapp", "messages": [{"id": wamid}]}
+
+    provider = ProviderStandIn(send)
     # LINE's profile endpoint, as its reference shows the answer (our user id).
     line_api.files[f"/v2/bot/profile/{LINE_USER}"] = (
         json.dumps(
@@ -107,10 +123,25 @@ def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iter
             }
         ),
         "CHAT_META": json.dumps(
-            {TENANT: {"app_secrets": [META_SECRET], "verify_tokens": ["verify-me"]}}
+            {
+                TENANT: {
+                    "app_secrets": [META_SECRET],
+                    "verify_tokens": ["verify-me"],
+                    "whatsapp_token": "wa-token",
+                    "whatsapp_phone_number_id": WHATSAPP_NUMBER,
+                    "graph_base_url": provider.url,
+                }
+            }
         ),
         "CHAT_TWILIO_SMS": json.dumps(
-            {TENANT: {"auth_tokens": [TWILIO_TOKEN], "account_sid": ACCOUNT}}
+            {
+                TENANT: {
+                    "auth_tokens": [TWILIO_TOKEN],
+                    "account_sid": ACCOUNT,
+                    "from_number": "+15017122661",
+                    "api_base_url": provider.url,
+                }
+            }
         ),
         "EMAIL_TENANTS": json.dumps(
             {
@@ -131,11 +162,12 @@ def corpus(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iter
         with running_stack(
             infra, tmp_path_factory.mktemp("corpus"), mail_sink_port=sink_port, extra_env=env
         ) as stack:
-            yield Corpus(stack, sink, aws)
+            yield Corpus(stack, sink, aws, sends)
     finally:
         controller.stop()
         aws.server.shutdown()
         line_api.close()
+        provider.close()
 
 
 def basic(credentials: str) -> dict[str, str]:
@@ -353,10 +385,126 @@ def _call_as_expected(call: dict[str, Any], expect: dict[str, Any]) -> bool:
     )
 
 
+FEEDBACK = [s for s in MANIFEST if s["door"] == "feedback"]
+
+
 @on_the_session_loop
-async def test_an_ses_bounce_marks_the_reply_we_sent_failed_with_the_smtp_status(
-    corpus: Corpus,
+@pytest.mark.parametrize("sample", FEEDBACK, ids=lambda s: s["file"])
+async def test_feedback_on_a_reply_we_really_sent_lands_on_that_reply(
+    corpus: Corpus, sample: dict[str, Any]
 ) -> None:
+    """Each delivery-feedback sample (SES, WhatsApp and Twilio statuses) is pointed at a
+    reply the system really sent on its channel, posted through its door, and read back
+    on that reply through the case API."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        provider = sample["provider"]
+        if provider == "ses":
+            sent_id, identity = await _reply_by_email(client, corpus)
+            document = json.loads((CORPUS / sample["file"]).read_text())
+            document["mail"]["commonHeaders"] = {
+                **document["mail"].get("commonHeaders", {}),
+                "messageId": sent_id,
+            }
+            await _post_feedback(client, corpus, "ses-feedback", document)
+        elif provider == "whatsapp":
+            document = json.loads((CORPUS / sample["file"]).read_text())
+            status = document["entry"][0]["changes"][0]["value"]["statuses"][0]
+            sent_id, identity = await _reply_on_whatsapp(client, corpus, status["recipient_id"])
+            status["id"] = sent_id
+            await _post_feedback(client, corpus, "meta", document)
+        else:
+            form = json.loads((CORPUS / sample["file"]).read_text())
+            sent_id, identity = await _reply_by_sms(client, corpus, form["To"], form["From"])
+            form["MessageSid"] = form["SmsSid"] = sent_id
+            await _post_feedback(client, corpus, "twilio-sms", form)
+
+        async def settled_reply() -> dict[str, Any] | None:
+            entries = await entries_of(client, corpus, identity) or []
+            for entry in entries:
+                reply = entry.get("reply") or {}
+                if reply.get("provider_message_id") == sent_id and sample["expect"]["delivery"] in (
+                    reply.get("delivery") or {}
+                ):
+                    return reply
+            return None
+
+        reply = await eventually(settled_reply, what=f"{sample['file']} on the reply")
+        if "error_code" in sample["expect"]:
+            assert reply["delivery_error"]["code"] == sample["expect"]["error_code"]
+            assert reply["delivery_error"]["status"] == sample["expect"]["delivery"]
+
+
+async def _post_feedback(
+    client: httpx.AsyncClient, corpus: Corpus, door: str, document: dict[str, Any]
+) -> None:
+    if door == "ses-feedback":
+        signed = corpus.aws.sign(
+            {
+                "Type": "Notification",
+                "MessageId": str(uuid.uuid4()),
+                "TopicArn": TOPIC,
+                "Message": json.dumps(document),
+                "Timestamp": "2026-12-02T00:00:00.000Z",
+            }
+        )
+        response = await client.post(
+            f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
+            content=json.dumps(signed),
+        )
+    elif door == "meta":
+        body = json.dumps(document).encode()
+        url, headers = json_door(corpus, "meta", body)
+        response = await client.post(
+            url, content=body, headers={"Content-Type": "application/json", **headers}
+        )
+    else:
+        url = f"{corpus.stack.url('ingest-chat')}/v1/twilio/{TENANT}/sms"
+        response = await client.post(
+            url,
+            content=urlencode(document),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, document),
+            },
+        )
+    assert response.status_code == 200, response.text
+
+
+async def _reply(client: httpx.AsyncClient, corpus: Corpus, identity: str) -> str:
+    """Answer the customer's newest case through the case API (202 once it knows whom);
+    returns the reply's text, unique to this reply."""
+    text = f"Thank you, we are on it ({uuid.uuid4().hex[:8]})."
+
+    async def case_id() -> str | None:
+        entries = await entries_of(client, corpus, identity) or []
+        inbound = [e for e in entries if e["kind"] == "message" and e["direction"] == "inbound"]
+        return max(inbound, key=lambda e: e["occurred_at"])["case_id"] if inbound else None
+
+    case = await eventually(case_id, what=f"{identity}'s message")
+
+    async def replied() -> bool:
+        response = await client.post(
+            f"{corpus.stack.url('case')}/v1/cases/{case}/replies",
+            json={"text": text},
+            headers={"Authorization": f"Bearer {corpus.agent}", "Idempotency-Key": text},
+        )
+        assert response.status_code in (202, 409), response.text
+        return response.status_code == 202
+
+    await eventually(replied, what="the reply accepted")
+    return text
+
+
+async def _sent_id(corpus: Corpus, text: str) -> str:
+    """The id the provider stand-in gave the send carrying ``text``."""
+
+    async def find() -> str | None:
+        return next((i for body, i in corpus.provider_ids if text in json.dumps(body)), None)
+
+    return await eventually(find, what="the reply at the provider")
+
+
+async def _reply_by_email(client: httpx.AsyncClient, corpus: Corpus) -> tuple[str, str]:
     address = f"sam-{uuid.uuid4().hex[:8]}@example.org"
     mail = EmailMessage()
     mail["From"] = f"Sam <{address}>"
@@ -365,60 +513,53 @@ async def test_an_ses_bounce_marks_the_reply_we_sent_failed_with_the_smtp_status
     mail["Message-ID"] = make_msgid(domain="example.org")
     mail.set_content("It has not arrived.")
     await aiosmtplib.send(mail, hostname="127.0.0.1", port=corpus.stack.config.smtp_port)
-    case_url = corpus.stack.url("case")
-    auth = {"Authorization": f"Bearer {corpus.agent}"}
-    async with httpx.AsyncClient(timeout=10) as client:
+    await _reply(client, corpus, f"email:{address}")
+    sent = await eventually(
+        lambda: _received(corpus.sink, address), what="the reply in the customer's mailbox"
+    )
+    return sent, f"email:{address}"
 
-        async def inbound() -> dict[str, Any] | None:
-            entries = await entries_of(client, corpus, f"email:{address}") or []
-            return next((e for e in entries if e["kind"] == "message"), None)
 
-        case_id = (await eventually(inbound, what="the customer's mail"))["case_id"]
-
-        async def replied() -> bool:
-            response = await client.post(
-                f"{case_url}/v1/cases/{case_id}/replies",
-                json={"text": "It is on its way."},
-                headers={**auth, "Idempotency-Key": f"bounce-{address}"},
-            )
-            return response.status_code == 202  # 409 until the case knows whom to answer
-
-        await eventually(replied, what="the reply accepted")
-        sent = await eventually(
-            lambda: _received(corpus.sink, address), what="the reply in the customer's mailbox"
-        )
-        bounce = json.loads((CORPUS / "ses" / "bounce-with-dsn.json").read_text())
-        bounce["mail"]["commonHeaders"]["messageId"] = sent
-        notification = corpus.aws.sign(
+async def _reply_on_whatsapp(
+    client: httpx.AsyncClient, corpus: Corpus, wa_id: str
+) -> tuple[str, str]:
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550783881", "phone_number_id": WHATSAPP_NUMBER},
+        "contacts": [{"profile": {"name": "Sheena Nelson"}, "wa_id": wa_id}],
+        "messages": [
             {
-                "Type": "Notification",
-                "MessageId": str(uuid.uuid4()),
-                "TopicArn": TOPIC,
-                "Message": json.dumps(bounce),
-                "Timestamp": "2026-12-02T00:00:00.000Z",
+                "from": wa_id,
+                "id": f"wamid.in{uuid.uuid4().hex}",
+                "timestamp": str(int(time.time())),
+                "type": "text",
+                "text": {"body": "Any news?"},
             }
-        )
-        response = await client.post(
-            f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
-            content=json.dumps(notification),
-        )
-        assert response.status_code == 200, response.text
+        ],
+    }
+    message = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
+    await _post_feedback(client, corpus, "meta", message)
+    identity = f"whatsapp_id:{wa_id}"
+    return await _sent_id(corpus, await _reply(client, corpus, identity)), identity
 
-        async def failed_reply() -> dict[str, Any] | None:
-            entries = await entries_of(client, corpus, f"email:{address}") or []
-            return next(
-                (
-                    e["reply"]
-                    for e in entries
-                    if e["entry_type"] == "reply" and (e["reply"] or {}).get("delivery_error")
-                ),
-                None,
-            )
 
-        reply = await eventually(failed_reply, what="the bounce on the reply")
-        assert reply["delivery_error"]["code"] == "5.0.0"
-        assert "550 user unknown" in reply["delivery_error"]["reason"]
-        assert reply["delivery_error"]["status"] == "failed"
+async def _reply_by_sms(
+    client: httpx.AsyncClient, corpus: Corpus, customer: str, ours: str
+) -> tuple[str, str]:
+    form = {
+        "MessageSid": f"SM{uuid.uuid4().hex}",
+        "AccountSid": ACCOUNT,
+        "From": customer,
+        "To": ours,
+        "Body": "Any news?",
+        "NumMedia": "0",
+    }
+    await _post_feedback(client, corpus, "twilio-sms", form)
+    identity = f"phone:{customer}"
+    return await _sent_id(corpus, await _reply(client, corpus, identity)), identity
 
 
 async def _received(sink: Sink, address: str) -> str | None:
