@@ -147,7 +147,12 @@ def _facts(kind: str, detail: dict[str, Any]) -> tuple[tuple[str, ...], str | No
             str(p) for p in (detail.get("bounceType"), detail.get("bounceSubType")) if p
         )
         reason = "; ".join(str(p) for p in (kind_text, first.get("diagnosticCode")) if p)
-        return _addresses(people), first.get("status") or None, reason or None
+        status = first.get("status")
+        return (
+            _addresses(people),
+            status if isinstance(status, str) and status else None,
+            (reason or None),
+        )
     if kind == "complaint":
         people = [r for r in detail.get("complainedRecipients") or [] if isinstance(r, dict)]
         feedback_type = detail.get("complaintFeedbackType")
