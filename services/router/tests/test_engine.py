@@ -509,3 +509,16 @@ def test_an_offered_task_answered_elsewhere_frees_the_agent_it_was_offered_to() 
     changes = states(router)
     assert (first, TaskState.ACCEPTED, "elsewhere:connect-agent") in changes
     assert (second, TaskState.OFFERED, "bo") in changes
+
+
+def test_reconfigured_keywords_take_effect_after_work_was_classified() -> None:
+    # The README's billing example under a running router (#16): classify, add the
+    # keyword, classify again.
+    router = new_router()
+    router.configure_queue(QueueConfigured(name="billing"), T0)
+    before = router.classify(Channel.WEBCHAT, "My invoice is wrong", ())
+    assert before != "billing"
+    router.configure_queue(QueueConfigured(name="billing", keywords=("invoice",)), T0 + 1)
+    assert router.classify(Channel.WEBCHAT, "My invoice is wrong", ()) == "billing"
+    router.configure_queue(QueueConfigured(name="billing", keywords=("refund",)), T0 + 2)
+    assert router.classify(Channel.WEBCHAT, "My invoice is wrong", ()) == before

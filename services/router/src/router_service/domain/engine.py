@@ -90,6 +90,7 @@ class TenantRouter:
             queue.answered_in_sla, queue.abandoned = old.answered_in_sla, old.abandoned
             queue.total_answer_seconds = old.total_answer_seconds
         self.queues[config.name] = queue
+        self._rules = None  # keywords, skills and languages are compiled again on next use
         queue.eligible = {
             a.id for a in self.agents.values() if queue.requirement.accepts(a.attributes)
         }
