@@ -174,49 +174,36 @@ def basic(credentials: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
 
 
+def ses_door(corpus: Corpus) -> str:
+    return f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}"
+
+
+def sns_notification(corpus: Corpus, message: str) -> str:
+    """An SES notification as SNS delivers it, signed with the stand-in's certificate."""
+    signed = corpus.aws.sign(
+        {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": TOPIC,
+            "Message": message,
+            "Timestamp": "2026-12-02T00:00:00.000Z",
+        }
+    )
+    return json.dumps(signed)
+
+
 async def send(client: httpx.AsyncClient, corpus: Corpus, sample: dict[str, Any]) -> None:
     """Deliver one sample through its door, as its provider would."""
     path = CORPUS / sample["file"]
     door = sample["door"]
-    if door == "telegram":
-        response = await client.post(
-            f"{corpus.stack.url('ingest-chat')}/v1/telegram/{TENANT}/webhook",
-            content=path.read_bytes(),
-            headers={
-                "Content-Type": "application/json",
-                "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
-            },
-        )
-    elif door == "line":
+    if door in ("telegram", "line", "meta", "postmark"):
         body = path.read_bytes()
-        signature = base64.b64encode(
-            hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()
-        ).decode()
+        url, headers = json_door(corpus, door, body)
         response = await client.post(
-            f"{corpus.stack.url('ingest-chat')}/v1/line/{TENANT}/webhook",
-            content=body,
-            headers={"Content-Type": "application/json", "X-Line-Signature": signature},
-        )
-    elif door == "meta":
-        body = path.read_bytes()
-        signature = "sha256=" + hmac.new(META_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        response = await client.post(
-            f"{corpus.stack.url('ingest-chat')}/v1/meta/{TENANT}/webhook",
-            content=body,
-            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+            url, content=body, headers={"Content-Type": "application/json", **headers}
         )
     elif door == "twilio-sms":
-        fields = json.loads(path.read_text())
-        url = f"{corpus.stack.url('ingest-chat')}/v1/twilio/{TENANT}/sms"
-        response = await client.post(
-            url,
-            content=urlencode(fields),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": twilio_signature(TWILIO_TOKEN, url, fields),
-            },
-        )
-        assert response.status_code == 200, response.text
+        await _post_signed(client, corpus, "twilio-sms", json.loads(path.read_text()))
         return
     elif door == "mailgun":
         fields = json.loads(path.read_text())
@@ -229,19 +216,8 @@ async def send(client: httpx.AsyncClient, corpus: Corpus, sample: dict[str, Any]
             files={"unused": ("", b"", "application/octet-stream")},
         )
     elif door == "ses-inbound":
-        notification = corpus.aws.sign(
-            {
-                "Type": "Notification",
-                "MessageId": str(uuid.uuid4()),
-                "TopicArn": TOPIC,
-                "Subject": "Amazon SES Email Receipt Notification",
-                "Message": path.read_text(),
-                "Timestamp": "2026-12-02T00:00:00.000Z",
-            }
-        )
         response = await client.post(
-            f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
-            content=json.dumps(notification),
+            ses_door(corpus), content=sns_notification(corpus, path.read_text())
         )
     elif door == "twilio-voice":
         request = json.loads(path.read_text())
@@ -269,12 +245,6 @@ async def send(client: httpx.AsyncClient, corpus: Corpus, sample: dict[str, Any]
             assert response.json()["event_ids"] == []
             assert response.json()["ignored"]
         return
-    elif door == "postmark":
-        response = await client.post(
-            f"{corpus.stack.url('ingest-email')}/v1/providers/postmark/{TENANT}",
-            content=path.read_bytes(),
-            headers={"Content-Type": "application/json", **basic(BASIC)},
-        )
     elif door == "sendgrid":
         form = json.loads(path.read_text())
         files = {
@@ -405,18 +375,18 @@ async def test_feedback_on_a_reply_we_really_sent_lands_on_that_reply(
                 **document["mail"].get("commonHeaders", {}),
                 "messageId": sent_id,
             }
-            await _post_feedback(client, corpus, "ses-feedback", document)
+            await _post_signed(client, corpus, "ses-feedback", document)
         elif provider == "whatsapp":
             document = json.loads((CORPUS / sample["file"]).read_text())
             status = document["entry"][0]["changes"][0]["value"]["statuses"][0]
             sent_id, identity = await _reply_on_whatsapp(client, corpus, status["recipient_id"])
             status["id"] = sent_id
-            await _post_feedback(client, corpus, "meta", document)
+            await _post_signed(client, corpus, "meta", document)
         else:
             form = json.loads((CORPUS / sample["file"]).read_text())
             sent_id, identity = await _reply_by_sms(client, corpus, form["To"], form["From"])
             form["MessageSid"] = form["SmsSid"] = sent_id
-            await _post_feedback(client, corpus, "twilio-sms", form)
+            await _post_signed(client, corpus, "twilio-sms", form)
 
         async def settled_reply() -> dict[str, Any] | None:
             entries = await entries_of(client, corpus, identity) or []
@@ -434,22 +404,13 @@ async def test_feedback_on_a_reply_we_really_sent_lands_on_that_reply(
             assert reply["delivery_error"]["status"] == sample["expect"]["delivery"]
 
 
-async def _post_feedback(
+async def _post_signed(
     client: httpx.AsyncClient, corpus: Corpus, door: str, document: dict[str, Any]
 ) -> None:
+    """Post ``document`` as SNS (SES feedback), Meta or Twilio Messaging would, signed."""
     if door == "ses-feedback":
-        signed = corpus.aws.sign(
-            {
-                "Type": "Notification",
-                "MessageId": str(uuid.uuid4()),
-                "TopicArn": TOPIC,
-                "Message": json.dumps(document),
-                "Timestamp": "2026-12-02T00:00:00.000Z",
-            }
-        )
         response = await client.post(
-            f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
-            content=json.dumps(signed),
+            ses_door(corpus), content=sns_notification(corpus, json.dumps(document))
         )
     elif door == "meta":
         body = json.dumps(document).encode()
@@ -541,7 +502,7 @@ async def _reply_on_whatsapp(
         "object": "whatsapp_business_account",
         "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
     }
-    await _post_feedback(client, corpus, "meta", message)
+    await _post_signed(client, corpus, "meta", message)
     identity = f"whatsapp_id:{wa_id}"
     return await _sent_id(corpus, await _reply(client, corpus, identity)), identity
 
@@ -557,7 +518,7 @@ async def _reply_by_sms(
         "Body": "Any news?",
         "NumMedia": "0",
     }
-    await _post_feedback(client, corpus, "twilio-sms", form)
+    await _post_signed(client, corpus, "twilio-sms", form)
     identity = f"phone:{customer}"
     return await _sent_id(corpus, await _reply(client, corpus, identity)), identity
 
@@ -767,22 +728,8 @@ def test_mutated_ses_notifications_are_recorded_dead_lettered_or_refused(
     sample = data.draw(st.sampled_from([s for s in MANIFEST if s["provider"] == "ses"]))
     document = json.loads((CORPUS / sample["file"]).read_text())
     mutated = data.draw(mutated_json(document), label="mutation")
-    signed = corpus.aws.sign(
-        {
-            "Type": "Notification",
-            "MessageId": str(uuid.uuid4()),
-            "TopicArn": TOPIC,
-            "Message": json.dumps(mutated),
-            "Timestamp": "2026-12-02T00:00:00.000Z",
-        }
-    )
     with httpx.Client(timeout=15) as client:
-        _judge(
-            client.post(
-                f"{corpus.stack.url('ingest-email')}/v1/providers/ses/{TENANT}",
-                content=json.dumps(signed),
-            )
-        )
+        _judge(client.post(ses_door(corpus), content=sns_notification(corpus, json.dumps(mutated))))
 
 
 @on_the_session_loop
