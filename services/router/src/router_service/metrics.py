@@ -1,4 +1,4 @@
-"""The router's Prometheus metrics: live queue figures and SLA breaches."""
+"""The router's Prometheus metrics: live queue figures, SLA breaches, log resets."""
 
 from __future__ import annotations
 
@@ -19,3 +19,8 @@ SLA_BREACHES = Counter(
     ["tenant", "queue"],
 )
 ROUTING_DECISIONS = Counter("cc_router_decisions_total", "Offers made.", ["tenant"])
+LOG_RESETS = Counter(
+    "cc_router_log_resets_total",
+    "Saved Kafka positions forgotten because the broker's log behind them was replaced.",
+    ["tenant", "reason"],
+)

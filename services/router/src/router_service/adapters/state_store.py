@@ -1,6 +1,6 @@
 """The router's state in MongoDB: one document per tenant with its snapshot, the
-Kafka offsets it includes, and the events still to announce (an outbox in the same
-atomic write)."""
+Kafka offsets it includes (and the cluster they came from), and the events still to
+announce (an outbox in the same atomic write)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class StoredState:
     snapshot: dict[str, Any] | None
     offsets: dict[str, int] = field(default_factory=dict)
     outbox: list[bytes] = field(default_factory=list)
+    cluster_id: str | None = None
 
 
 class StateStore:
@@ -48,6 +49,7 @@ class StateStore:
             snapshot=json.loads(zlib.decompress(doc["snapshot"])),
             offsets=dict(doc.get("offsets", {})),
             outbox=[bytes(b) for b in doc.get("outbox", [])],
+            cluster_id=doc.get("cluster_id"),
         )
 
     async def save(
@@ -58,6 +60,7 @@ class StateStore:
         snapshot: dict[str, Any],
         offsets: dict[str, int],
         outbox: list[bytes],
+        cluster_id: str | None = None,
     ) -> int:
         """Replace the state if nobody else wrote since ``expected_version``."""
         blob = Binary(zlib.compress(json.dumps(snapshot, separators=(",", ":")).encode(), 1))
@@ -65,6 +68,7 @@ class StateStore:
             "snapshot": blob,
             "offsets": offsets,
             "outbox": [Binary(b) for b in outbox],
+            "cluster_id": cluster_id,
             "version": expected_version + 1,
         }
         if expected_version == 0:

@@ -5,6 +5,8 @@ tenant's events it applies them to the in-memory engine, saves the snapshot toge
 with the offsets it includes and the routing events to announce (one atomic write),
 publishes the events, and lets the runner commit. After a crash the saved offsets
 make replayed events no-ops and the saved outbox is published again (same ids).
+When events arrive below a saved offset, the broker is asked whether its log was
+replaced since (see ``log_positions``); if so the position is forgotten, not the work.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry.context import Context
 
@@ -44,6 +46,7 @@ from cc_common.logging import get_logger
 from cc_common.topics import ROUTING
 from cc_common.tracing import context_from_headers
 from router_service.adapters.state_store import ConcurrentWriter, StateStore
+from router_service.consumers.log_positions import position_of, replaced_logs
 from router_service.domain import snapshot
 from router_service.domain.defaults import CALLBACK_QUEUE, RouterPolicy
 from router_service.domain.engine import InvalidAction, TenantRouter
@@ -56,6 +59,7 @@ from router_service.domain.intake import (
 from router_service.domain.model import Change
 from router_service.domain.requirements import InvalidRequirement
 from router_service.metrics import (
+    LOG_RESETS,
     QUEUE_AGENTS_AVAILABLE,
     QUEUE_LONGEST_WAIT,
     QUEUE_WAITING,
@@ -66,11 +70,20 @@ from router_service.metrics import (
 log = get_logger(__name__)
 
 
+class LogProbe(Protocol):
+    """The broker's view of its logs (``cc_common.kafka.broker_log.BrokerLog``)."""
+
+    async def cluster_id(self) -> str | None: ...
+
+    async def end_offset(self, topic: str, partition: int) -> int: ...
+
+
 @dataclass
 class _Tenant:
     engine: TenantRouter
     version: int
     offsets: dict[str, int] = field(default_factory=dict)
+    cluster_id: str | None = None
 
 
 def apply_event(engine: TenantRouter, event: Envelope[Any], now: float) -> None:
@@ -145,8 +158,11 @@ class RouterWorker:
         producer: EventProducer,
         policy: RouterPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        broker_log: LogProbe | None = None,
     ) -> None:
         self._store = store
+        self._broker_log = broker_log
+        self._cluster_id: str | None = None
         self._producer = producer
         self._policy = policy
         self._clock = clock
@@ -161,10 +177,11 @@ class RouterWorker:
             refused: list[tuple[Delivery, Exception]] = []
             while True:
                 tenant = await self._current(tenant_id)
+                await self._forget_replaced_logs(tenant_id, tenant, deliveries)
                 skipped = {id(d) for d, _ in refused}
                 try:
                     for delivery in deliveries:
-                        position = f"{delivery.topic}:{delivery.partition}"
+                        position = position_of(delivery.topic, delivery.partition)
                         if delivery.offset < tenant.offsets.get(position, 0):
                             continue  # already in the saved state
                         if id(delivery) not in skipped:
@@ -255,7 +272,16 @@ class RouterWorker:
             if stored.snapshot
             else TenantRouter(tenant_id, self._policy)
         )
-        tenant = _Tenant(engine=engine, version=stored.version, offsets=stored.offsets)
+        tenant = _Tenant(
+            engine=engine,
+            version=stored.version,
+            offsets=stored.offsets,
+            cluster_id=stored.cluster_id,
+        )
+        # Offsets saved from another cluster mean nothing here (checked on every load,
+        # so the saved cluster id always names where the saved offsets came from).
+        if await self._known_cluster() is not None:
+            self._forget(tenant_id, tenant, log_ends={})
         self._tenants[tenant_id] = tenant
         if stored.outbox:
             # A crash may have come between saving and announcing: announce again.
@@ -263,6 +289,50 @@ class RouterWorker:
                 ROUTING.name, [(tenant_id.encode(), raw, []) for raw in stored.outbox]
             )
         return tenant
+
+    async def _forget_replaced_logs(
+        self, tenant_id: str, tenant: _Tenant, deliveries: list[Delivery]
+    ) -> None:
+        """Before skipping events as already applied, make sure the log is the same."""
+        behind = {
+            (d.topic, d.partition)
+            for d in deliveries
+            if d.offset < tenant.offsets.get(position_of(d.topic, d.partition), 0)
+        }
+        if not behind or self._broker_log is None:
+            return
+        # Asked afresh: the broker may have been replaced while this process ran.
+        self._cluster_id = await self._broker_log.cluster_id()
+        log_ends = {
+            position_of(topic, partition): await self._broker_log.end_offset(topic, partition)
+            for topic, partition in sorted(behind)
+        }
+        self._forget(tenant_id, tenant, log_ends)
+
+    def _forget(self, tenant_id: str, tenant: _Tenant, log_ends: dict[str, int]) -> None:
+        cluster = self._cluster_id
+        for gone in replaced_logs(
+            tenant.offsets, saved_cluster=tenant.cluster_id, cluster=cluster, log_ends=log_ends
+        ):
+            tenant.offsets.pop(gone.position, None)
+            LOG_RESETS.labels(tenant_id, gone.reason).inc()
+            log.warning(
+                "router.log_replaced",
+                tenant=tenant_id,
+                position=gone.position,
+                saved_offset=gone.saved_offset,
+                log_end=log_ends.get(gone.position),
+                reason=gone.reason,
+                saved_cluster=tenant.cluster_id,
+                cluster=cluster,
+            )
+        tenant.cluster_id = cluster or tenant.cluster_id
+
+    async def _known_cluster(self) -> str | None:
+        """The cluster this process reads from (asked once, and again on suspicion)."""
+        if self._cluster_id is None and self._broker_log is not None:
+            self._cluster_id = await self._broker_log.cluster_id()
+        return self._cluster_id
 
     async def _save_and_announce(self, tenant_id: str, tenant: _Tenant) -> None:
         changes = tenant.engine.drain()
@@ -278,6 +348,7 @@ class RouterWorker:
                 snapshot=snapshot.dump(tenant.engine),
                 offsets=tenant.offsets,
                 outbox=[encode_event(e) for e in events],
+                cluster_id=tenant.cluster_id,
             )
         except ConcurrentWriter:
             self._tenants.pop(tenant_id, None)
