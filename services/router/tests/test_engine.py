@@ -149,6 +149,29 @@ def test_a_timed_out_offer_goes_to_another_agent_and_the_first_goes_away() -> No
     assert router.tasks[task].agent_id == "bo"
 
 
+def test_an_agent_sees_an_offer_with_its_expiry_and_then_the_accepted_work() -> None:
+    router = new_router()
+    agent(router, "ana")
+    task = work(router, channel=Channel.LINE)
+    router.drain()
+    timeout = router.queues["messaging"].config.offer_timeout_seconds
+    assert timeout is not None
+    offered = router.agent_work("ana", T0 + 5)
+    assert offered is not None
+    assert offered["presence"] == "available"
+    [row] = offered["tasks"]
+    assert (row["task_id"], row["state"], row["channel"]) == (task, "offered", "line")
+    assert row["offer_expires_at"] == T0 + timeout
+    assert row["offer_expires_in_seconds"] == timeout - 5
+    assert offered["in_hand"] == {"chat": 1}
+    router.act("ana", task, TaskAction.ACCEPT, T0 + 6)
+    accepted = router.agent_work("ana", T0 + 7)
+    assert accepted is not None
+    [row] = accepted["tasks"]
+    assert (row["state"], row["offer_expires_at"], row["waited_seconds"]) == ("accepted", None, 7)
+    assert router.agent_work("nobody", T0) is None
+
+
 def test_a_rejected_offer_is_not_offered_to_the_same_agent_again() -> None:
     router = new_router()
     agent(router, "ana")

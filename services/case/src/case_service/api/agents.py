@@ -4,11 +4,13 @@
 # dependency aliases at definition time.
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from case_service.api.deps import CustomersDep
+from case_service.api.router_proxy import ask_router
 from cc_common.auth import Principal
 from cc_common.events import (
     AGENT_PRESENCE_CHANGED,
@@ -90,6 +92,16 @@ def build_router(authenticate: Any) -> APIRouter:
             agent_id=principal.subject, presence=body.presence, reason=body.reason
         )
         return await publish(request, principal, AGENT_PRESENCE_CHANGED, data, idempotency_key)
+
+    @router.get("/agents/me/tasks")
+    async def my_tasks(request: Request, principal: AgentDep) -> dict[str, Any]:
+        """Your presence, capacity and tasks in hand: offers with the time left to accept
+        them (an offer not accepted in time goes to someone else and puts you on break),
+        and accepted work. Accept with ``POST /v1/tasks/{task_id}/actions``."""
+        work: dict[str, Any] = await ask_router(
+            request, f"/v1/agents/{quote(principal.subject, safe='')}/tasks"
+        )
+        return work
 
     @router.post("/tasks/{task_id}/actions", status_code=202)
     async def act_on_task(

@@ -4,9 +4,9 @@
 # dependency aliases at definition time.
 from typing import Annotated, Any
 
-import httpx
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 
+from case_service.api.router_proxy import ask_router
 from cc_common.auth import Principal
 
 
@@ -18,16 +18,7 @@ def build_router(authenticate: Any) -> APIRouter:
     @router.get("/queues")
     async def list_queues(request: Request, principal: PrincipalDep) -> list[dict[str, Any]]:
         """Waiting work, longest wait, free agents and today's service level per queue."""
-        client: httpx.AsyncClient = request.app.state.router_client
-        try:
-            response = await client.get(
-                "/v1/queues", headers={"Authorization": request.headers["authorization"]}
-            )
-        except httpx.HTTPError as exc:
-            raise HTTPException(503, "The router does not answer; try again.") from exc
-        if response.status_code != 200:
-            raise HTTPException(502, f"The router answered {response.status_code}.")
-        rows: list[dict[str, Any]] = response.json()
+        rows: list[dict[str, Any]] = await ask_router(request, "/v1/queues")
         return rows
 
     return router

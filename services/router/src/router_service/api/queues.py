@@ -3,12 +3,13 @@
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from cc_common.auth import Principal
+from cc_common.auth import Principal, Role
 from cc_common.events import (
     AGENT_CONFIGURED,
     QUEUE_CONFIGURED,
@@ -41,6 +42,28 @@ class Accepted(BaseModel):
     event_id: uuid.UUID
 
 
+class AgentTask(BaseModel):
+    task_id: str
+    state: str = Field(description="offered (accept or reject it before it expires) or accepted.")
+    channel: str
+    queue: str
+    interaction_id: str
+    customer_ref: str | None
+    priority: int
+    waited_seconds: float = Field(description="Since the work arrived.")
+    offer_expires_at: datetime | None
+    offer_expires_in_seconds: float | None
+
+
+class AgentWork(BaseModel):
+    agent_id: str
+    presence: str
+    reason: str | None
+    capacity: dict[str, int]
+    in_hand: dict[str, int]
+    tasks: list[AgentTask]
+
+
 def build_router(*, read: Any, manage: Any) -> APIRouter:
     """Routes of the router's API; every one is tenant-scoped by the token."""
     router = APIRouter(prefix="/v1", tags=["queues"])
@@ -59,6 +82,22 @@ def build_router(*, read: Any, manage: Any) -> APIRouter:
         worker: RouterWorker = request.app.state.worker
         rows = await worker.queue_stats(principal.tenant_id)
         return [QueueStats(**row) for row in rows]
+
+    @router.get("/agents/{agent_id}/tasks")
+    async def agent_tasks(agent_id: str, request: Request, principal: Reader) -> AgentWork:
+        """An agent's offers (with their expiry) and accepted work. Agents see their own;
+        supervisors and admins anyone's."""
+        if agent_id != principal.subject and not principal.has_any({Role.SUPERVISOR, Role.ADMIN}):
+            raise HTTPException(403, "Agents see only their own tasks.")
+        worker: RouterWorker = request.app.state.worker
+        work = await worker.agent_work(principal.tenant_id, agent_id)
+        if work is None:
+            raise HTTPException(
+                404,
+                f"No agent {agent_id!r} in this tenant: a supervisor configures agents "
+                "with PUT /v1/agents/{agent_id} on the router.",
+            )
+        return AgentWork(**work)
 
     @router.put("/queues/{name}", status_code=202)
     async def configure_queue(

@@ -240,17 +240,21 @@ class RouterWorker:
 
     async def queue_stats(self, tenant_id: str) -> list[dict[str, Any]]:
         """Live queue figures of a tenant (from the saved state if not held here)."""
+        return (await self._engine_for_reading(tenant_id)).queue_stats(self._clock())
+
+    async def agent_work(self, tenant_id: str, agent_id: str) -> dict[str, Any] | None:
+        """An agent's presence, offers and accepted work (None: no such agent)."""
+        engine = await self._engine_for_reading(tenant_id)
+        return engine.agent_work(agent_id, self._clock())
+
+    async def _engine_for_reading(self, tenant_id: str) -> TenantRouter:
         tenant = self._tenants.get(tenant_id)
-        if tenant is None:
-            stored = await self._store.load(tenant_id)
-            engine = (
-                snapshot.load(stored.snapshot, self._policy)
-                if stored.snapshot
-                else TenantRouter(tenant_id, self._policy)
-            )
-        else:
-            engine = tenant.engine
-        return engine.queue_stats(self._clock())
+        if tenant is not None:
+            return tenant.engine
+        stored = await self._store.load(tenant_id)
+        if stored.snapshot:
+            return snapshot.load(stored.snapshot, self._policy)
+        return TenantRouter(tenant_id, self._policy)
 
     def _apply(self, tenant: _Tenant, delivery: Delivery) -> None:
         # Routing events continue the trace of the interaction that caused them.

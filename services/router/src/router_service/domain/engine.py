@@ -17,6 +17,7 @@ import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from cc_common.events import (
     AgentConfigured,
@@ -379,6 +380,47 @@ class TenantRouter:
         return changes
 
     # -- statistics ----------------------------------------------------------------
+
+    def agent_work(self, agent_id: str, now: float) -> dict[str, Any] | None:
+        """The agent's presence, capacity and tasks in hand: offers (with when they
+        expire) and accepted work. None for an agent the router does not know."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return None
+        expiries = {
+            task_id: due
+            for due, _, kind, task_id, stamp in self.timers
+            if kind == "offer" and task_id in agent.tasks and self.tasks[task_id].version == stamp
+        }
+        tasks = []
+        for task in sorted(
+            (self.tasks[t] for t in agent.tasks if t in self.tasks), key=lambda t: t.created_at
+        ):
+            expires = expiries.get(task.id) if task.state is TaskState.OFFERED else None
+            tasks.append(
+                {
+                    "task_id": task.id,
+                    "state": task.state.value,
+                    "channel": task.channel.value,
+                    "queue": task.queue,
+                    "interaction_id": task.interaction_id,
+                    "customer_ref": task.customer_ref,
+                    "priority": task.priority,
+                    "waited_seconds": round(now - task.created_at, 1),
+                    "offer_expires_at": expires,
+                    "offer_expires_in_seconds": (
+                        round(max(0.0, expires - now), 1) if expires is not None else None
+                    ),
+                }
+            )
+        return {
+            "agent_id": agent.id,
+            "presence": agent.presence.value,
+            "reason": agent.reason,
+            "capacity": {k.value: n for k, n in agent.profile.capacity.items()},
+            "in_hand": {k.value: n for k, n in agent.held.items() if n},
+            "tasks": tasks,
+        }
 
     def queue_stats(self, now: float) -> list[dict[str, float | int | str | None]]:
         """Live figures per queue: waiting, longest wait, agents free, service level."""
