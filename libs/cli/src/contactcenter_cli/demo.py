@@ -11,11 +11,18 @@ import httpx
 
 from cc_common.auth import Role, issue_token
 from cc_common.settings import AuthSettings
+from contactcenter_cli.demo_channels import CUSTOMER_EMAIL, CUSTOMER_PHONE, DEMO_TENANT
 from contactcenter_cli.stack import Stack
 
-TENANT = "demo"
-CUSTOMER_EMAIL = "hanako.yamada@example.jp"
-CUSTOMER_PHONE = "+819012345678"
+TENANT = DEMO_TENANT
+DEMO_AGENT = "ana"
+DEMO_AGENT_PROFILE = {
+    "agent_id": DEMO_AGENT,
+    "display_name": "Ana",
+    "skills": {"billing": 4, "tech": 3},
+    "languages": ["ja", "en"],
+    "capacity": {"chat": 3, "email": 5, "voice": 1},
+}
 
 
 Expected = dict[tuple[str, str], int]
@@ -80,10 +87,19 @@ def run_demo(stack: Stack) -> dict[str, Any]:
     auth = AuthSettings(jwt_secret=stack.config.dev_secret())
     integration = issue_token(auth, subject="demo-pbx", tenant_id=TENANT, roles=[Role.INTEGRATION])
     agent = issue_token(auth, subject="demo-agent", tenant_id=TENANT, roles=[Role.AGENT])
+    supervisor = issue_token(
+        auth, subject="demo-supervisor", tenant_id=TENANT, roles=[Role.SUPERVISOR]
+    )
     case_url = stack.url("case")
     # Entry times come from the services' clocks: a margin for a clock a little behind.
     since = datetime.now(UTC) - timedelta(seconds=1)
     with httpx.Client(timeout=10) as client:
+        # An agent for the README's tour: offline until she says she is available.
+        client.put(
+            f"{stack.url('router')}/v1/agents/{DEMO_AGENT}",
+            json=DEMO_AGENT_PROFILE,
+            headers={"Authorization": f"Bearer {supervisor}"},
+        ).raise_for_status()
         conversation = (
             client.post(
                 f"{stack.url('ingest-chat')}/v1/webchat/conversations",

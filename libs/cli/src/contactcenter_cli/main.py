@@ -13,13 +13,18 @@ import time
 from pathlib import Path
 from types import FrameType
 
+import httpx
+
 from cc_common.auth import Role, issue_token
 from cc_common.kafka import dlq_tools
 from cc_common.kafka.producer import EventProducer
 from cc_common.schemas import stale_schemas, write_schemas
 from cc_common.settings import AuthSettings, KafkaSettings
 from cc_common.topics import all_topic_names
+from contactcenter_cli import send
+from contactcenter_cli.banner import welcome
 from contactcenter_cli.demo import format_timeline, run_demo
+from contactcenter_cli.demo_channels import demo_channels
 from contactcenter_cli.stack import External, Stack, StackConfig, use_external
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
@@ -34,6 +39,7 @@ def _stack_config(args: argparse.Namespace) -> StackConfig:
         base_port=args.base_port,
         smtp_port=args.smtp_port,
         mail_sink_port=args.mail_sink_port,
+        provider_sink_port=args.provider_sink_port,
     )
 
 
@@ -54,24 +60,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         stack.start_infrastructure()
         print("Starting the five services...", flush=True)
         stack.start_services()
-        elapsed = time.monotonic() - started
-        print(f"\nUp in {elapsed:.1f}s. Logs in {stack.config.data_dir / 'logs'}\n")
-        print(f"  kafka         {stack.config.bootstrap_servers}")
-        print(f"  mongodb       {stack.config.mongo_url}")
-        print(f"  smtp (in)     127.0.0.1:{stack.config.smtp_port}   (support@demo.example)")
-        print(
-            f"  mail sink     127.0.0.1:{stack.config.mail_sink_port}"
-            f"   (sent mail: {stack.config.data_dir / 'outbox'})"
-        )
-        for spec in stack.specs:
-            print(f"  {spec.name:<13} {stack.url(spec.name)}   (docs: {stack.url(spec.name)}/docs)")
-        token = issue_token(
-            AuthSettings(jwt_secret=stack.config.dev_secret()),
-            subject="dev-supervisor",
-            tenant_id="demo",
-            roles=[Role.SUPERVISOR],
-        )
-        print(f"\nA supervisor token for tenant 'demo' (8 h):\n  {token}\n")
+        print("\n" + welcome(stack, time.monotonic() - started) + "\n", flush=True)
         if args.demo:
             print("Running the demo scenario (chat, then email, then a call)...\n", flush=True)
             print(format_timeline(run_demo(stack)), flush=True)
@@ -93,6 +82,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Run the demo scenario against a stack started with ``contactcenter up``."""
     print(format_timeline(run_demo(Stack(_stack_config(args)))))
     return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    """One inbound message on a channel of the demo tenant, signed like the provider."""
+    config = _stack_config(args)
+    stack = Stack(config)
+    sender = args.sender or send.DEFAULT_SENDERS[args.channel]
+    channels = demo_channels(config.dev_secret())
+    deliveries = send.BUILDERS[args.channel](channels, sender, args.text)
+    try:
+        results = send.deliver(
+            deliveries, channels=channels, url_of=stack.url, smtp_port=config.smtp_port
+        )
+    except (OSError, httpx.HTTPError) as exc:
+        print(f"Could not reach the stack ({exc}); is `make run` running?", file=sys.stderr)
+        return 1
+    for result in results:
+        print(f"{result.what} -> {result.status} {result.answer}")
+    return 0 if all(r.status < 300 for r in results) else 1
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -338,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--base-port", type=int, default=8001, help="first service port")
         p.add_argument("--smtp-port", type=int, default=2525, help="inbound SMTP (ingest-email)")
         p.add_argument("--mail-sink-port", type=int, default=1025, help="where replies are sent")
+        p.add_argument(
+            "--provider-sink-port",
+            type=int,
+            default=1026,
+            help="where LINE, Meta, Telegram and Twilio replies are sent",
+        )
 
     up = sub.add_parser("up", help="run the broker, database and all five services")
     stack_options(up)
@@ -347,6 +361,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="send the demo scenario to a running stack")
     stack_options(demo)
     demo.set_defaults(func=cmd_demo)
+
+    sender = sub.add_parser(
+        "send", help="send one message on a channel of the demo tenant, signed like the provider"
+    )
+    stack_options(sender)
+    sender.add_argument("channel", choices=send.CHANNELS)
+    sender.add_argument("--text", default="荷物がまだ届きません。注文番号は4521です。")
+    sender.add_argument(
+        "--from", dest="sender", help="the sender (user id, phone or address); default: Hanako"
+    )
+    sender.set_defaults(func=cmd_send)
 
     token = sub.add_parser("token", help="print a bearer token for the APIs")
     stack_options(token)

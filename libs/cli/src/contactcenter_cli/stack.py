@@ -16,6 +16,12 @@ from typing import Any
 
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import KafkaSettings
+from contactcenter_cli.demo_channels import (
+    DEMO_TENANT,
+    channel_env,
+    demo_channels,
+    email_tenant,
+)
 from contactcenter_cli.processes import (
     ManagedProcess,
     free_port_block,
@@ -102,6 +108,9 @@ class StackConfig:
     topic_suffix: str = ""
     database_prefix: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    provider_sink_port: int | None = None
+    """Give the demo tenant every channel, sending to a provider stand-in on this port
+    (``contactcenter up``); None: only web chat and mail, as the tests configure."""
     external: External | None = None
     """Use this broker and database instead of starting Tansu and SecantusDB."""
 
@@ -156,6 +165,10 @@ class StackConfig:
             env["VOICE_OUTBOUND_CONSUMER_GROUP"] = f"ingest-voice-outbound{self.topic_suffix}"
             env["EMAIL_OUTBOUND_CONSUMER_GROUP"] = f"ingest-email-outbound{self.topic_suffix}"
             env["CHAT_OUTBOUND_CONSUMER_GROUP"] = f"ingest-chat-outbound{self.topic_suffix}"
+        if self.provider_sink_port is not None:
+            channels = demo_channels(secret)
+            env.update(channel_env(channels, f"http://127.0.0.1:{self.provider_sink_port}"))
+            env["EMAIL_TENANTS"] = json.dumps({DEMO_TENANT: email_tenant(channels)})
         ports = {s.name: s.port for s in default_services(self.base_port)}
         env["CASE_ROUTER_URL"] = f"http://127.0.0.1:{ports['router']}"
         env["CASE_CHAT_URL"] = f"http://127.0.0.1:{ports['ingest-chat']}"
@@ -253,6 +266,24 @@ def mail_sink_process(config: StackConfig) -> ManagedProcess:
     )
 
 
+def provider_sink_process(config: StackConfig, port: int) -> ManagedProcess:
+    """The local stand-in for the messaging providers' send APIs (saved as JSON)."""
+    return ManagedProcess(
+        name="provider sink",
+        argv=[
+            sys.executable,
+            "-m",
+            "contactcenter_cli.provider_sink",
+            "--port",
+            str(port),
+            "--dir",
+            str(config.data_dir / "provider-outbox"),
+        ],
+        env={"PYTHONUNBUFFERED": "1"},
+        log_path=config.data_dir / "logs" / "provider-sink.log",
+    )
+
+
 def service_process(config: StackConfig, spec: ServiceSpec) -> ManagedProcess:
     """One service under uvicorn."""
     return ManagedProcess(
@@ -286,6 +317,11 @@ class Stack:
         self.broker = broker_process(config)
         self.database = database_process(config)
         self.mail_sink = mail_sink_process(config)
+        self.provider_sink = (
+            provider_sink_process(config, config.provider_sink_port)
+            if config.provider_sink_port is not None
+            else None
+        )
         self.specs = default_services(config.base_port)
         self.services = {spec.name: service_process(config, spec) for spec in self.specs}
 
@@ -303,6 +339,9 @@ class Stack:
             wait_for_port(self.database, self.config.mongo_port, timeout)
         self.mail_sink.start()
         wait_for_port(self.mail_sink, self.config.mail_sink_port, timeout)
+        if self.provider_sink is not None and self.config.provider_sink_port is not None:
+            self.provider_sink.start()
+            wait_for_port(self.provider_sink, self.config.provider_sink_port, timeout)
         asyncio.run(ensure_topics(self.config.kafka_settings()))
 
     def start_service(self, name: str, timeout: float = 60.0) -> None:
@@ -324,6 +363,8 @@ class Stack:
             proc.stop()
         self.database.stop()
         self.mail_sink.stop()
+        if self.provider_sink is not None:
+            self.provider_sink.stop()
         self.broker.stop()
 
 

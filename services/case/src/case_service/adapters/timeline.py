@@ -57,6 +57,19 @@ class TimelineRepository:
         self._entries = db[ENTRIES]
         self._early_receipts = db[EARLY_RECEIPTS]
 
+    async def cases_of_interactions(
+        self, tenant_id: str, interaction_ids: list[str]
+    ) -> dict[str, tuple[str, str | None]]:
+        """interaction id -> (customer id, case id) where those interactions are stored."""
+        found: dict[str, tuple[str, str | None]] = {}
+        cursor = self._entries.find(
+            {"tenant_id": tenant_id, "interaction_id": {"$in": interaction_ids}},
+            projection={"interaction_id": 1, "customer_id": 1, "case_id": 1},
+        )
+        async for doc in cursor:
+            found.setdefault(doc["interaction_id"], (doc["customer_id"], doc.get("case_id")))
+        return found
+
     async def add(self, entry: dict[str, Any]) -> None:
         """Store an entry; storing the same event again changes nothing."""
         fields = {k: v for k, v in entry.items() if k != "_id"}

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from case_service.api.deps import CustomersDep
+from case_service.api.deps import CustomersDep, TimelineDep
 from case_service.api.router_proxy import ask_router
 from cc_common.auth import Principal
 from cc_common.events import (
@@ -94,13 +94,23 @@ def build_router(authenticate: Any) -> APIRouter:
         return await publish(request, principal, AGENT_PRESENCE_CHANGED, data, idempotency_key)
 
     @router.get("/agents/me/tasks")
-    async def my_tasks(request: Request, principal: AgentDep) -> dict[str, Any]:
+    async def my_tasks(
+        request: Request, principal: AgentDep, timeline: TimelineDep
+    ) -> dict[str, Any]:
         """Your presence, capacity and tasks in hand: offers with the time left to accept
         them (an offer not accepted in time goes to someone else and puts you on break),
-        and accepted work. Accept with ``POST /v1/tasks/{task_id}/actions``."""
+        and accepted work, each with its customer and case once stored. Accept with
+        ``POST /v1/tasks/{task_id}/actions``."""
         work: dict[str, Any] = await ask_router(
             request, f"/v1/agents/{quote(principal.subject, safe='')}/tasks"
         )
+        tasks: list[dict[str, Any]] = work.get("tasks", [])
+        where = await timeline.cases_of_interactions(
+            principal.tenant_id, [t["interaction_id"] for t in tasks]
+        )
+        for task in tasks:
+            customer_id, case_id = where.get(task["interaction_id"], (None, None))
+            task["customer_id"], task["case_id"] = customer_id, case_id
         return work
 
     @router.post("/tasks/{task_id}/actions", status_code=202)
