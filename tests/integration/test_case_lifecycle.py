@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,7 +29,7 @@ from ingest_chat.domain.webchat import VisitorConversation, visitor_read
 from tests.e2e.helpers import eventually
 from tests.integration.case_api import CaseApi, case_api, email_identity, message
 
-ALWAYS_OPEN = BusinessHours(days=tuple(range(7)), opens=time(0), closes=time(23, 59, 59))
+ALWAYS_OPEN = BusinessHours.always()
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 

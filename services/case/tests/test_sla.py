@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from case_service.domain.sla import (
     BusinessCalendar,
@@ -93,3 +95,50 @@ def test_met_targets_are_not_breaches_and_late_ones_are() -> None:
     )
     assert breaches(solved, tokyo(26, 10)) == []
     assert next_check(solved, tokyo(24, 15)) is None
+
+
+ALWAYS = BusinessCalendar()
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(2026, 12, 2, 23, 59, 59, tzinfo=UTC),  # a second before midnight
+        datetime(2026, 12, 3, 0, 0, tzinfo=UTC),  # midnight itself
+        datetime(2026, 1, 31, 23, 30, tzinfo=UTC),  # month end
+        datetime(2026, 12, 31, 23, 45, tzinfo=UTC),  # year end
+        datetime(2028, 2, 28, 23, 50, tzinfo=UTC),  # a leap day next
+    ],
+)
+def test_always_open_runs_through_midnight_without_a_gap(start: datetime) -> None:
+    assert ALWAYS.add(start, 60) == start + timedelta(minutes=60)
+    assert ALWAYS.minutes_between(start, start + timedelta(hours=2)) == 120
+
+
+def test_a_daylight_saving_change_counts_real_minutes() -> None:
+    # New York springs forward on 8 March 2026 at 02:00: 01:30 EST + 60 min = 03:30 EDT.
+    always = BusinessCalendar(timezone="America/New_York")
+    start = datetime(2026, 3, 8, 1, 30, tzinfo=NEW_YORK)
+    due = always.add(start, 60)
+    assert due == datetime(2026, 3, 8, 3, 30, tzinfo=NEW_YORK)
+    assert due.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=1)
+    # That day has 23 hours; the autumn one (1 November 2026) has 25.
+    spring = datetime(2026, 3, 8, tzinfo=NEW_YORK)
+    assert always.minutes_between(spring, datetime(2026, 3, 9, tzinfo=NEW_YORK)) == 23 * 60
+    autumn = datetime(2026, 11, 1, tzinfo=NEW_YORK)
+    assert always.minutes_between(autumn, datetime(2026, 11, 2, tzinfo=NEW_YORK)) == 25 * 60
+    # Business hours on the spring day: 09:00-18:00 local is still nine hours.
+    days = BusinessCalendar(
+        timezone="America/New_York", hours={6: ((time(9), time(18)),)}
+    )  # Sunday
+    assert days.add(datetime(2026, 3, 8, 9, tzinfo=NEW_YORK), 9 * 60) == datetime(
+        2026, 3, 8, 18, tzinfo=NEW_YORK
+    )
+
+
+def test_a_window_closing_after_midnight_runs_into_the_next_day() -> None:
+    night = BusinessCalendar(timezone="Asia/Tokyo", hours={4: ((time(22), time(6)),)})  # Fri
+    # Friday 23:00 + 4 hours = Saturday 03:00 (Tokyo).
+    assert night.add(tokyo(20, 23), 240) == tokyo(21, 3)
+    assert night.minutes_between(tokyo(20, 21), tokyo(21, 7)) == 8 * 60

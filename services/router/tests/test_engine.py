@@ -6,6 +6,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -545,3 +546,29 @@ def test_reconfigured_keywords_take_effect_after_work_was_classified() -> None:
     assert router.classify(Channel.WEBCHAT, "My invoice is wrong", ()) == "billing"
     router.configure_queue(QueueConfigured(name="billing", keywords=("refund",)), T0 + 2)
     assert router.classify(Channel.WEBCHAT, "My invoice is wrong", ()) == before
+
+
+@pytest.mark.parametrize(
+    ("local", "open_always", "open_at_night"),
+    [
+        (datetime(2026, 12, 2, 23, 59, 59), True, True),  # Wednesday, a second to midnight
+        (datetime(2026, 12, 3, 0, 0), True, True),  # Thursday midnight: Wednesday's night
+        (datetime(2026, 12, 3, 5, 59), True, True),
+        (datetime(2026, 12, 3, 6, 0), True, False),
+        (datetime(2026, 12, 3, 21, 59), True, False),
+        (datetime(2026, 12, 5, 23, 0), True, False),  # Saturday: no night shift
+        (datetime(2026, 12, 7, 1, 0), True, False),  # Monday early: Sunday had none
+        (datetime(2026, 1, 31, 0, 30), True, True),  # month end, a Saturday: Friday's night
+        (datetime(2026, 1, 31, 23, 59, 59), True, False),  # no shift on Saturday night
+    ],
+)
+def test_business_hours_through_midnight(
+    local: datetime, open_always: bool, open_at_night: bool
+) -> None:
+    always = BusinessHours.always("Asia/Tokyo")
+    nights = BusinessHours(
+        timezone="Asia/Tokyo", days=(0, 1, 2, 3, 4), opens=time(22), closes=time(6)
+    )
+    at = local.replace(tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
+    assert always.is_open(at) is open_always
+    assert nights.is_open(at) is open_at_night

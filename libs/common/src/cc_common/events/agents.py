@@ -104,7 +104,16 @@ class BusinessHours(BaseModel):
     timezone: str = "UTC"
     days: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), description="0 is Monday.")
     opens: dt.time = dt.time(9, 0)
-    closes: dt.time = dt.time(18, 0)
+    closes: dt.time = Field(
+        default=dt.time(18, 0),
+        description="At or before `opens`: the window ends the next day (22:00-06:00 is a "
+        "night shift, 00:00-00:00 the whole day, every day listed: always open).",
+    )
+
+    @classmethod
+    def always(cls, timezone: str = "UTC") -> BusinessHours:
+        """Open every hour of every day, midnight included."""
+        return cls(timezone=timezone, days=tuple(range(7)), opens=dt.time(0), closes=dt.time(0))
 
     @field_validator("timezone")
     @classmethod
@@ -118,7 +127,14 @@ class BusinessHours(BaseModel):
     def is_open(self, at: float) -> bool:
         """True when the epoch time ``at`` falls within the hours."""
         local = dt.datetime.fromtimestamp(at, ZoneInfo(self.timezone))
-        return local.weekday() in self.days and self.opens <= local.time() < self.closes
+        now, day = local.time(), local.weekday()
+        if self.closes > self.opens:
+            return day in self.days and self.opens <= now < self.closes
+        # The window runs past midnight: the evening of a listed day, or the early
+        # hours after one.
+        return (day in self.days and now >= self.opens) or (
+            (day - 1) % 7 in self.days and now < self.closes
+        )
 
     def day_end(self, at: float) -> float:
         """The epoch time of the next local midnight after ``at`` (daily figures roll over)."""

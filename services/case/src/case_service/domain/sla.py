@@ -2,13 +2,16 @@
 
 A target is a number of business minutes: a first response due in 60 minutes on a
 case opened at 17:30 on Friday, with hours 09:00-18:00 on weekdays, is due at 09:30
-on Monday. Holidays are whole days off.
+on Monday. Holidays are whole days off. An interval closing at 00:00 runs to the end
+of its day (one closing at or before its opening ends the next day), so an
+always-open calendar has no gap at midnight. Durations are counted
+in real time (in UTC), so a day with a daylight-saving change has 23 or 25 hours.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,23 +29,31 @@ class SlaTarget(StrEnum):
 class BusinessCalendar:
     timezone: str = "UTC"
     hours: dict[int, tuple[tuple[time, time], ...]] = field(
-        default_factory=lambda: {d: ((time(0), time(23, 59, 59, 999999)),) for d in range(7)}
+        default_factory=lambda: {d: ((time(0), time(0)),) for d in range(7)}
     )
-    """Weekday (Monday 0) -> open intervals, local time. Default: always open."""
+    """Weekday (Monday 0) -> open intervals, local time; a close at or before the opening
+    is on the next day (00:00: the end of the day). Default: always open."""
     holidays: frozenset[date] = frozenset()
 
     def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         if day in self.holidays:
             return []
         zone = ZoneInfo(self.timezone)
-        return [
-            (datetime.combine(day, start, zone), datetime.combine(day, end, zone))
-            for start, end in self.hours.get(day.weekday(), ())
-        ]
+        intervals = []
+        for start, end in self.hours.get(day.weekday(), ()):
+            end_day = day + timedelta(days=1) if end <= start else day
+            intervals.append(
+                (
+                    datetime.combine(day, start, zone).astimezone(UTC),
+                    datetime.combine(end_day, end, zone).astimezone(UTC),
+                )
+            )
+        return intervals
 
     def add(self, start: datetime, minutes: float) -> datetime:
         """The instant ``minutes`` business minutes after ``start``."""
         remaining = timedelta(minutes=minutes)
+        given_zone, start = start.tzinfo, start.astimezone(UTC)
         day = start.astimezone(ZoneInfo(self.timezone)).date()
         for _ in range(_MAX_DAYS_AHEAD):
             for opens, closes in self._intervals(day):
@@ -50,7 +61,7 @@ class BusinessCalendar:
                 if begin >= closes:
                     continue
                 if begin + remaining <= closes:
-                    return (begin + remaining).astimezone(start.tzinfo)
+                    return (begin + remaining).astimezone(given_zone)
                 remaining -= closes - begin
             day += timedelta(days=1)
         raise ValueError("the calendar has no business hours within a year")
@@ -59,6 +70,7 @@ class BusinessCalendar:
         """Business minutes from ``start`` to ``end`` (0 if end is not later)."""
         if end <= start:
             return 0.0
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         total = timedelta()
         zone = ZoneInfo(self.timezone)
         day = start.astimezone(zone).date()
