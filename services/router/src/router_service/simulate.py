@@ -5,7 +5,9 @@
 
 ``day`` generates arrivals (Poisson per channel), customers who abandon when they
 wait past their patience, and agents who accept offers and handle work for a random
-time; it prints service level, average speed of answer and abandonment per queue.
+time; it prints, per queue, what entered and how each contact left (answered,
+abandoned, moved on, still waiting: they add up), offers, service level, average
+speed of answer and abandonment, with their definitions (``day_report``).
 Every input it fed the router can be written as a stream of envelopes; ``replay``
 feeds such a stream (or one exported from Kafka) and prints the same figures, so a
 day replays decision for decision.
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import json
 import random
 import sys
 import uuid
@@ -51,6 +52,7 @@ from cc_common.events import (
 )
 from cc_common.logging import configure_logging
 from router_service.consumers.worker import apply_event
+from router_service.day_report import DayFigures, report
 from router_service.domain.engine import TenantRouter
 
 TENANT = "sim"
@@ -78,6 +80,7 @@ class Day:
     def __init__(self, *, agents: int, hours: float, load: float, seed: int) -> None:
         self.rng = random.Random(seed)
         self.router = TenantRouter(TENANT)
+        self.figures = DayFigures()
         self.end = START + hours * 3600
         self.stream: list[Envelope[Any]] = []
         self.events: list[_Due] = []
@@ -142,6 +145,7 @@ class Day:
     def _react(self, at: float) -> None:
         """Simulated agents: accept offers after a moment, finish work after a while."""
         for change in self.router.drain():
+            self.figures.add(change, self.router)
             auto = self.router.queues[change.queue].config.offer_timeout_seconds is None
             if change.state is TaskState.OFFERED and change.agent_id and not auto:
                 accept = (change.task_id, change.agent_id, TaskAction.ACCEPT)
@@ -170,33 +174,21 @@ class Day:
         heapq.heappush(self.events, _Due(at, self._seq, kind, payload))
 
 
-def replay(lines: list[bytes]) -> TenantRouter:
+def replay(lines: list[bytes]) -> tuple[TenantRouter, DayFigures]:
     """Feed a recorded stream (one envelope per line), timers firing between events."""
     router: TenantRouter | None = None
+    figures = DayFigures()
     for raw in lines:
         event = decode_event(raw)
         router = router or TenantRouter(event.tenant_id)
         now = event.recorded_at.timestamp()
         router.tick(now)
         apply_event(router, event, now)
+        for change in router.drain():
+            figures.add(change, router)
     if router is None:
         raise ValueError("the stream is empty")
-    return router
-
-
-def report(router: TenantRouter, at: float) -> str:
-    """Service level, ASA and abandonment per queue, as a table."""
-    rows = ["queue        offered answered abandoned  SL%    ASA s  abandon%"]
-    for row in router.queue_stats(at):
-        arrived = int(row["answered"] or 0) + int(row["abandoned"] or 0) + int(row["waiting"] or 0)
-        abandon = 100 * int(row["abandoned"] or 0) / arrived if arrived else 0.0
-        level = row["service_level_percent"] or 0
-        speed = row["average_speed_of_answer_seconds"] or 0
-        rows.append(
-            f"{row['queue']:<12} {row['offered']:>7} {row['answered']:>8} {row['abandoned']:>9} "
-            f"{level:>5.1f} {speed:>8.1f} {abandon:>8.1f}"
-        )
-    return "\n".join(rows)
+    return router, figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,16 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(service="simulate", level="ERROR")
     if args.command == "day":
         simulation = Day(agents=args.agents, hours=args.hours, load=args.load, seed=args.seed)
-        router = simulation.run()
+        router, figures = simulation.run(), simulation.figures
         if args.write_stream:
             args.write_stream.write_bytes(b"\n".join(encode_event(e) for e in simulation.stream))
-        last = simulation.stream[-1].recorded_at.timestamp()
     else:
         lines = [line for line in args.stream.read_bytes().splitlines() if line.strip()]
-        router = replay(lines)
-        last = json.loads(lines[-1])["recorded_at"]
-        last = datetime.fromisoformat(last).timestamp()
-    print(report(router, last))
+        router, figures = replay(lines)
+    print(report(figures, router))
     return 0
 
 
