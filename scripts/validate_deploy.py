@@ -71,7 +71,15 @@ def check_kubernetes() -> list[str]:
     """Render each kustomization and validate every resource against the schemas."""
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        return ["kubectl (with its built-in kustomize) is not installed"]
+        # Optional tooling: the other checks still run, and the skip is said plainly.
+        print(
+            "SKIPPED: the Kubernetes manifests were not rendered or validated, because "
+            "kubectl (with its built-in kustomize) is not installed. Install it "
+            "(apt-get install kubernetes-client on Debian) and run make validate-deploy "
+            "again to check them.",
+            file=sys.stderr,
+        )
+        return []
     problems = []
     for target in ("deploy/k8s/base", "deploy/k8s/overlays/production"):
         rendered = subprocess.run(
@@ -102,7 +110,8 @@ def main() -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
-        print("docker-compose.yml, Dockerfiles and Kubernetes manifests are valid.")
+        checked = "and Kubernetes manifests" if shutil.which("kubectl") else "(not Kubernetes)"
+        print(f"docker-compose.yml, Dockerfiles {checked} are valid.")
     return 1 if problems else 0
 
 

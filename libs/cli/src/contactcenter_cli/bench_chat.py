@@ -26,7 +26,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from contactcenter_cli.bench_table import summarise, table
-from contactcenter_cli.bench_voice import raw_produce_rate, require_wrk, run_wrk
+from contactcenter_cli.bench_voice import raw_produce_rate, run_wrk
+from contactcenter_cli.processes import require_wrk
 from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
 
 TENANT = "bench"

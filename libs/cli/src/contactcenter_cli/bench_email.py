@@ -23,8 +23,8 @@ from cc_common.auth import Role, issue_token
 from cc_common.settings import AuthSettings
 from contactcenter_cli.bench_limits import mongo_rates
 from contactcenter_cli.bench_table import summarise, table
-from contactcenter_cli.bench_voice import raw_produce_rate, require_wrk, run_wrk
-from contactcenter_cli.processes import free_port
+from contactcenter_cli.bench_voice import raw_produce_rate, run_wrk
+from contactcenter_cli.processes import free_port, require_wrk
 from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
 
 TENANT = "bench"

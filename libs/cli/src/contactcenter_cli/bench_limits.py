@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from cc_common.kafka.producer import EventProducer, Headers
 from contactcenter_cli.processes import (
     ManagedProcess,
     free_port,
+    require_wrk,
     wait_for_ready,
 )
 from contactcenter_cli.stack import StackConfig, private_stack
@@ -128,9 +128,7 @@ async def mongo_rates(config: StackConfig, count: int) -> dict[str, float]:
 
 def bare_endpoint_rate(seconds: int, connections: int) -> float:
     """Requests/s of a FastAPI + pydantic POST under wrk (one uvicorn process)."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    wrk = require_wrk()
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "bare_app.py").write_text(BARE_APP)
         port = free_port()
@@ -186,6 +184,7 @@ def run(
     *, runs: int = 3, messages: int = 20_000, documents: int = 10_000, seconds: int = 5
 ) -> dict[str, Any]:
     """Start a private broker and database, measure every limit ``runs`` times."""
+    require_wrk()  # before anything starts, not after the first minutes of measuring
     samples: list[dict[str, float]] = []
     with private_stack(infrastructure_only=True) as stack:
         for _ in range(runs):

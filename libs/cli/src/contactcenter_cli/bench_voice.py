@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.parse import urlencode
 
 from cc_common.kafka.producer import EventProducer, Headers
 from cc_common.signatures import twilio_signature
+from contactcenter_cli.processes import require_wrk
 from contactcenter_cli.stack import Stack, private_stack
 
 TENANT = "bench"
@@ -51,14 +51,6 @@ def _wrk_script(path: Path, body: str, signature: str) -> None:
         'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
         f'wrk.headers["X-Twilio-Signature"] = "{signature}"\n'
     )
-
-
-def require_wrk() -> str:
-    """wrk's path; stops with how to install it (checked before a stack is started)."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    return wrk
 
 
 def run_wrk(script: Path, url: str, *, seconds: int, connections: int) -> dict[str, float]:

@@ -147,3 +147,16 @@ def wait_for_ready(proc: ManagedProcess, url: str, timeout: float) -> None:
             last = repr(exc)
         time.sleep(0.2)
     raise StartupFailed(f"{proc.name} not ready in {timeout}s ({last}):\n{proc.log_tail()}")
+
+
+def require_wrk() -> str:
+    """wrk's path; stops with how to install it (checked before a stack is started)."""
+    import shutil
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit(
+            "This benchmark drives HTTP load with wrk, which is not installed: "
+            "apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)."
+        )
+    return wrk
