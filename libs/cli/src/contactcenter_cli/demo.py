@@ -21,8 +21,9 @@ DEMO_AGENT_PROFILE = {
     "display_name": "Ana",
     "skills": {"billing": 4, "tech": 3},
     "languages": ["ja", "en"],
-    "capacity": {"chat": 3, "email": 5, "voice": 1},
+    "capacity": {"chat": 3, "email": 5, "voice": 0},
 }
+"""Ana answers chats and mail, not the phone (calls wait in the voice queue)."""
 
 
 Expected = dict[tuple[str, str], int]

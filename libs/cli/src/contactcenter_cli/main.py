@@ -31,6 +31,22 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 DEFAULT_DATA_DIR = Path(os.environ.get("CC_DATA_DIR", REPO_ROOT / ".data"))
 
 
+STACK_PORTS = (
+    ("--kafka-port", 19092, "the embedded broker"),
+    ("--mongo-port", 27027, "the embedded database"),
+    ("--base-port", 8001, "first service port (the five services on consecutive ports)"),
+    ("--smtp-port", 2525, "inbound SMTP (ingest-email)"),
+    ("--mail-sink-port", 1025, "where mail replies are sent"),
+    ("--provider-sink-port", 1026, "where LINE, Meta, Telegram and Twilio replies are sent"),
+)
+"""Each also read from the environment: --base-port from CONTACTCENTER_BASE_PORT, ..."""
+
+
+def _port_default(flag: str, default: int) -> int:
+    name = "CONTACTCENTER_" + flag.removeprefix("--").replace("-", "_").upper()
+    return int(os.environ.get(name, default))
+
+
 def _stack_config(args: argparse.Namespace) -> StackConfig:
     return StackConfig(
         data_dir=Path(args.data_dir),
@@ -341,17 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def stack_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-        p.add_argument("--kafka-port", type=int, default=19092)
-        p.add_argument("--mongo-port", type=int, default=27027)
-        p.add_argument("--base-port", type=int, default=8001, help="first service port")
-        p.add_argument("--smtp-port", type=int, default=2525, help="inbound SMTP (ingest-email)")
-        p.add_argument("--mail-sink-port", type=int, default=1025, help="where replies are sent")
-        p.add_argument(
-            "--provider-sink-port",
-            type=int,
-            default=1026,
-            help="where LINE, Meta, Telegram and Twilio replies are sent",
-        )
+        for flag, default, what in STACK_PORTS:
+            p.add_argument(flag, type=int, default=_port_default(flag, default), help=what)
 
     up = sub.add_parser("up", help="run the broker, database and all five services")
     stack_options(up)
