@@ -249,8 +249,13 @@ async def test_a_call_is_routed_by_its_ivr_choice_and_lands_as_one_record(
             )
             calls = [e for e in entries if e["kind"] == "call"]
             assert len(calls) <= 1, "one call, one record"
-            done = calls and calls[0]["call"]["recordings"] and calls[0]["call"]["transcript"]
-            return calls[0] if done and calls[0]["call"]["disposition"] else None
+            if not calls:
+                return None
+            record = calls[0]["call"]
+            # Every callback folded in: the recording, the transcript, and the queue's
+            # "bridged" (until it arrives, the ended call reads as abandoned in queue).
+            done = record["recordings"] and record["transcript"] and record["answered_at"]
+            return calls[0] if done and record["disposition"] else None
 
         call = await eventually(one_finished_call, what="the finished call record")
         assert call["call"]["disposition"] == "answered"

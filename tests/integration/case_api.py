@@ -88,6 +88,18 @@ class CaseApi:
 
         return await eventually(probe, timeout=20, what=f"customer {identity}")
 
+    async def cases_of(self, tenant: str, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's cases once there is one (the case is stored a moment after the
+        customer: the consumer writes the customer, then the conversation and case)."""
+
+        async def probe() -> list[dict[str, Any]] | None:
+            cases: list[dict[str, Any]] = await self.get(
+                f"/v1/customers/{customer_id}/cases", tenant
+            )
+            return cases or None
+
+        return await eventually(probe, timeout=20, what=f"a case of customer {customer_id}")
+
     async def timeline(
         self, tenant: str, customer_id: str, *, until: int, **params: Any
     ) -> list[dict[str, Any]]:

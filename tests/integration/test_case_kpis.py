@@ -103,7 +103,7 @@ async def test_case_figures_after_solves_reopens_and_ratings(api: CaseApi) -> No
     cases: dict[str, str] = {}
     for name in names:
         customer = await api.customer_of("acme", f"email:{addresses[name]}")
-        cases[name] = (await api.get(f"/v1/customers/{customer['id']}/cases", "acme"))[0]["id"]
+        cases[name] = (await api.cases_of("acme", customer["id"]))[0]["id"]
 
     async def set_status(name: str, status: str) -> None:
         current = await api.client.get(f"/v1/cases/{cases[name]}", headers=api.auth("acme"))

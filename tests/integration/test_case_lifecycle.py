@@ -53,7 +53,7 @@ async def api(
 
 async def first_case(api: CaseApi, tenant: str, address: str) -> dict[str, Any]:
     customer = await api.customer_of(tenant, f"email:{address}")
-    cases: list[dict[str, Any]] = await api.get(f"/v1/customers/{customer['id']}/cases", tenant)
+    cases = await api.cases_of(tenant, customer["id"])
     return cases[0]
 
 

@@ -64,7 +64,7 @@ async def test_agents_and_supervisors_see_what_is_theirs_and_only_that(api: Case
     conversation = f"chat:{address}"
     await api.publish(message("acme", conversation, [email_identity(address)]))
     customer = await api.customer_of("acme", f"email:{address}")
-    case_id = (await api.get(f"/v1/customers/{customer['id']}/cases", "acme"))[0]["id"]
+    case_id = (await api.cases_of("acme", customer["id"]))[0]["id"]
 
     ana = Listener(api, api.auth("acme", Role.AGENT, subject="ana"))
     bob = Listener(api, api.auth("acme", Role.AGENT, subject="bob"))

@@ -97,7 +97,7 @@ async def test_signed_deliveries_retries_redrive_and_rotation(
     address = f"{uuid.uuid4().hex[:8]}@example.org"
     await api.publish(message("acme", f"chat:{address}", [email_identity(address)], text="hello"))
     customer = await api.customer_of("acme", f"email:{address}")
-    case_id = (await api.get(f"/v1/customers/{customer['id']}/cases", "acme"))[0]["id"]
+    case_id = (await api.cases_of("acme", customer["id"]))[0]["id"]
 
     async def delivered(text: str) -> dict[str, Any] | None:
         """The accepted delivery of the entry with this summary."""
