@@ -24,6 +24,7 @@ lint: setup
 	$(VENV)/ruff format --check .
 	$(VENV)/mypy libs/common/src libs/cli/src services/*/src
 	$(VENV)/mypy libs/common/tests services/*/tests tests conftest.py scripts
+	$(VENV)/lint-imports
 
 fmt: setup
 	$(VENV)/ruff format .

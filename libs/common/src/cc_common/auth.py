@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 
 import jwt
 
+from cc_common.principals import Principal, Role
 from cc_common.settings import AuthSettings
+
+__all__ = ["ALGORITHM", "InvalidToken", "Principal", "Role", "issue_token", "verify_token"]
 
 ALGORITHM = "HS256"
 
 
-class Role(StrEnum):
-    AGENT = "agent"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    INTEGRATION = "integration"
-
-
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not ours."""
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling, for which tenant, with which roles."""
-
-    subject: str
-    tenant_id: str
-    roles: frozenset[Role]
-
-    def has_any(self, roles: Iterable[Role]) -> bool:
-        """True when the principal holds at least one of ``roles``."""
-        return not self.roles.isdisjoint(roles)
 
 
 def issue_token(

@@ -24,6 +24,7 @@ from ingest_email.domain.mime import MimePart, ParsedEmail, parse_message
 from ingest_email.domain.tenants import TenantDirectory, TenantMail
 from ingest_email.domain.threading import ThreadDecision, decide_thread
 from ingest_email.ports import Publisher, ThreadIndexPort
+from ingest_email.settings import EmailTenant
 
 log = get_logger(__name__)
 
@@ -62,7 +63,7 @@ class EmailIntake:
     def __init__(
         self,
         *,
-        directory: TenantDirectory,
+        directory: TenantDirectory[EmailTenant],
         index: ThreadIndexPort,
         blobs: Blobs,
         producer: Publisher,
@@ -135,7 +136,7 @@ class EmailIntake:
 
     async def _accept_for(
         self,
-        mail: TenantMail,
+        mail: TenantMail[EmailTenant],
         parsed: ParsedEmail,
         raw: bytes,
         provider: str,
@@ -208,7 +209,7 @@ class EmailIntake:
         )
 
     async def _thread(
-        self, mail: TenantMail, parsed: ParsedEmail, classification: Classification
+        self, mail: TenantMail[EmailTenant], parsed: ParsedEmail, classification: Classification
     ) -> ThreadDecision:
         known = await self._index.find(mail.tenant_id, [parsed.message_id, *parsed.thread_ids])
         token = token_in(parsed.subject)
@@ -228,14 +229,14 @@ class EmailIntake:
         )
 
 
-def _is_loop(mail: TenantMail, parsed: ParsedEmail) -> bool:
+def _is_loop(mail: TenantMail[EmailTenant], parsed: ParsedEmail) -> bool:
     """Our own mail coming back: from one of our addresses, or carrying our X-Loop mark."""
     if mail.is_own(parsed.sender.address):
         return True
     return any(mail.is_own(marker) for marker in parsed.loop_markers)
 
 
-def _customer_recipient(mail: TenantMail, parsed: ParsedEmail) -> EmailAddress | None:
+def _customer_recipient(mail: TenantMail[EmailTenant], parsed: ParsedEmail) -> EmailAddress | None:
     """The first recipient who is neither us nor staff (a staff reply's customer)."""
     return next(
         (
@@ -248,7 +249,7 @@ def _customer_recipient(mail: TenantMail, parsed: ParsedEmail) -> EmailAddress |
 
 
 def _participants(
-    mail: TenantMail, parsed: ParsedEmail, classification: Classification
+    mail: TenantMail[EmailTenant], parsed: ParsedEmail, classification: Classification
 ) -> list[str]:
     """The customer-side addresses a later reply may come from."""
     people = {classification.customer.address}

@@ -23,7 +23,7 @@ from ingest_email.consumers.outbound import EmailReplyHandler
 from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.webhook_auth import ReplayGuard
 from ingest_email.intake import EmailIntake
-from ingest_email.settings import EmailSettings
+from ingest_email.settings import EmailSettings, EmailTenant
 from ingest_email.smtp import start_smtp_server
 
 SERVICE = "ingest-email"
@@ -33,7 +33,7 @@ INDEXES = (*thread_index.INDEXES, *blobs.INDEXES)
 def create_app(settings: EmailSettings | None = None) -> FastAPI:
     """Build the ingest-email application."""
     settings = settings or EmailSettings()
-    directory = TenantDirectory(settings.tenants)
+    directory = TenantDirectory(settings.tenants, unconfigured=EmailTenant)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

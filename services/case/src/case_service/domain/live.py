@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from cc_common.auth import Principal, Role
 from cc_common.events import (
     CASE_CHANGED,
     CaseChanged,
@@ -20,6 +19,7 @@ from cc_common.events import (
     utc_now,
 )
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
+from cc_common.principals import Principal, Role
 
 WATCH_ALL = frozenset({Role.SUPERVISOR, Role.ADMIN})
 

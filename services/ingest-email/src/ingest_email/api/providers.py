@@ -29,7 +29,7 @@ from ingest_email.domain import feedback, provider_forms, sns, webhook_auth
 from ingest_email.domain.mime import UnreadableMessage
 from ingest_email.domain.tenants import TenantMail
 from ingest_email.intake import EmailIntake, UnknownRecipient
-from ingest_email.settings import EmailSettings
+from ingest_email.settings import EmailSettings, EmailTenant
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
@@ -42,8 +42,8 @@ class ProviderAccepted(BaseModel):
     message_ids: list[str] = []
 
 
-def _tenant(request: Request, tenant_id: str) -> TenantMail:
-    mail: TenantMail | None = request.app.state.directory.get(tenant_id)
+def _tenant(request: Request, tenant_id: str) -> TenantMail[EmailTenant]:
+    mail: TenantMail[EmailTenant] | None = request.app.state.directory.get(tenant_id)
     if mail is None:
         raise HTTPException(404, "No mail setup for this tenant.")
     return mail
@@ -247,6 +247,6 @@ async def postmark(tenant_id: str, request: Request) -> ProviderAccepted:
     return await _accept(request, raw, provider="postmark", tenant_id=tenant_id, payload=body)
 
 
-def _basic_auth_ok(mail: TenantMail, request: Request) -> bool:
+def _basic_auth_ok(mail: TenantMail[EmailTenant], request: Request) -> bool:
     credentials = [c.get_secret_value() for c in mail.config.inbound_basic_auth]
     return webhook_auth.basic_auth_valid(credentials, request.headers.get("authorization"))

@@ -40,6 +40,7 @@ from ingest_email.domain.replies import (
 from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.threading import KnownMessage
 from ingest_email.ports import Publisher, ThreadIndexPort
+from ingest_email.settings import EmailTenant
 
 log = get_logger(__name__)
 SOURCE = "ingest-email"
@@ -53,7 +54,7 @@ class EmailReplyHandler:
     def __init__(
         self,
         *,
-        directory: TenantDirectory,
+        directory: TenantDirectory[EmailTenant],
         index: ThreadIndexPort,
         relay: Sender,
         producer: Publisher,

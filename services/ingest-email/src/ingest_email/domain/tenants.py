@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
-from ingest_email.settings import EmailTenant
+
+class MailSetup(Protocol):
+    """What the rules need of a tenant's mail setup (the settings' ``EmailTenant``)."""
+
+    @property
+    def addresses(self) -> Sequence[str]: ...
+    @property
+    def domains(self) -> Sequence[str]: ...
+    @property
+    def from_address(self) -> str | None: ...
+    @property
+    def staff_addresses(self) -> Sequence[str]: ...
+    @property
+    def staff_domains(self) -> Sequence[str]: ...
+
+
+Setup = TypeVar("Setup", bound=MailSetup)
 
 
 @dataclass(frozen=True, slots=True)
-class TenantMail:
+class TenantMail(Generic[Setup]):
     tenant_id: str
-    config: EmailTenant
+    config: Setup
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -37,20 +54,21 @@ class TenantMail:
         return domain in {d.lower() for d in self.config.staff_domains} and not self.is_own(address)
 
 
-class TenantDirectory:
+class TenantDirectory(Generic[Setup]):
     """Maps recipient addresses to tenants: exact addresses first, then catch-all domains."""
 
-    def __init__(self, tenants: Mapping[str, EmailTenant]) -> None:
+    def __init__(self, tenants: Mapping[str, Setup], unconfigured: Callable[[], Setup]) -> None:
+        self._unconfigured = unconfigured
         self._tenants = {tid: TenantMail(tid, cfg) for tid, cfg in tenants.items()}
         self._by_address = {a.lower(): tid for tid, cfg in tenants.items() for a in cfg.addresses}
         self._by_domain = {d.lower(): tid for tid, cfg in tenants.items() for d in cfg.domains}
 
-    def get(self, tenant_id: str) -> TenantMail | None:
+    def get(self, tenant_id: str) -> TenantMail[Setup] | None:
         return self._tenants.get(tenant_id)
 
-    def get_or_unconfigured(self, tenant_id: str) -> TenantMail:
+    def get_or_unconfigured(self, tenant_id: str) -> TenantMail[Setup]:
         """The tenant's setup, or an empty one (uploads work before mail is set up)."""
-        return self._tenants.get(tenant_id) or TenantMail(tenant_id, EmailTenant())
+        return self._tenants.get(tenant_id) or TenantMail(tenant_id, self._unconfigured())
 
     def tenant_of(self, recipient: str) -> str | None:
         """The tenant receiving mail at ``recipient``, or None if nobody does."""
