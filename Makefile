@@ -22,7 +22,7 @@ test-fast: setup
 lint: setup
 	$(VENV)/ruff check .
 	$(VENV)/ruff format --check .
-	$(VENV)/mypy libs/common/src libs/cli/src services/*/src
+	$(VENV)/mypy libs/common/src tools/cli/src services/*/src
 	$(VENV)/mypy libs/common/tests services/*/tests tests conftest.py scripts
 	$(VENV)/lint-imports
 

@@ -119,6 +119,28 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0 if all(r.status < 300 for r in results) else 1
 
 
+def cmd_simulate(argv: list[str]) -> int:
+    """A simulated day, or a recorded stream replayed, through the router's core."""
+    from contactcenter_cli import simulate
+
+    return simulate.main(argv)
+
+
+def cmd_bench_router_core(argv: list[str]) -> int:
+    """The router core's decisions/s and latency (pure, no broker or database)."""
+    from contactcenter_cli import router_core_bench
+
+    router_core_bench.main(argv)
+    return 0
+
+
+TOOLS_WITH_OWN_OPTIONS = {
+    "simulate": (cmd_simulate, "simulate a day, or replay a stream, through the router core"),
+    "bench-router-core": (cmd_bench_router_core, "the router core's decisions/s and latency"),
+}
+"""Commands that parse their own options (``contactcenter simulate --help``)."""
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     """Print a token signed with the stack's secret (or CC_AUTH_JWT_SECRET)."""
     secret = os.environ.get("CC_AUTH_JWT_SECRET") or _stack_config(args).dev_secret()
@@ -380,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sender.set_defaults(func=cmd_send)
 
+    for name, (_, what) in TOOLS_WITH_OWN_OPTIONS.items():
+        sub.add_parser(name, help=what, add_help=False)  # listed; main() dispatches them
+
     token = sub.add_parser("token", help="print a bearer token for the APIs")
     stack_options(token)
     token.add_argument("--tenant", required=True)
@@ -495,6 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``contactcenter`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in TOOLS_WITH_OWN_OPTIONS:
+        return TOOLS_WITH_OWN_OPTIONS[argv[0]][0](argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "kafka", None) or getattr(args, "mongo", None):

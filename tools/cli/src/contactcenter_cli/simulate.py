@@ -1,7 +1,7 @@
 """Replay a recorded event stream, or simulate a day, through the pure router core.
 
-    python -m router_service.simulate day --agents 12 --hours 8 --write-stream day.jsonl
-    python -m router_service.simulate replay day.jsonl
+    contactcenter simulate day --agents 12 --hours 8 --write-stream .data/day.jsonl
+    contactcenter simulate replay .data/day.jsonl
 
 ``day`` generates arrivals (Poisson per channel), customers who abandon when they
 wait past their patience, and agents who accept offers and handle work for a random
@@ -51,8 +51,8 @@ from cc_common.events import (
     encode_event,
 )
 from cc_common.logging import configure_logging
+from contactcenter_cli.day_report import DayFigures, report
 from router_service.consumers.worker import apply_event
-from router_service.day_report import DayFigures, report
 from router_service.domain.engine import TenantRouter
 
 TENANT = "sim"
@@ -193,7 +193,9 @@ def replay(lines: list[bytes]) -> tuple[TenantRouter, DayFigures]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+        prog="contactcenter simulate",
+        description=__doc__,
+        formatter_class=argparse.RawTextHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True)
     day = sub.add_parser("day", help="simulate a day of traffic with a given staffing")

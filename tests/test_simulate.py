@@ -4,8 +4,8 @@ service level."""
 from __future__ import annotations
 
 from cc_common.events import encode_event
-from router_service.day_report import report
-from router_service.simulate import Day, replay
+from contactcenter_cli.day_report import report
+from contactcenter_cli.simulate import Day, replay
 
 
 def voice_service_level(agents: int) -> float:

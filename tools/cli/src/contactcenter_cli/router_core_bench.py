@@ -1,4 +1,4 @@
-"""Benchmark of the pure matching core: ``python -m router_service.bench``.
+"""Benchmark of the router's pure matching core: ``contactcenter bench-router-core``.
 
 A tenant with 1,000 agents, 50 queues and 10,000 waiting tasks. Each step, a new
 task arrives (it waits: every agent is busy) and an agent finishes a task; the
@@ -128,15 +128,15 @@ def run(agents: int, queues: int, waiting: int, decisions: int, seed: int) -> di
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="contactcenter bench-router-core", description=__doc__)
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument("--queues", type=int, default=50)
     parser.add_argument("--waiting", type=int, default=10_000)
     parser.add_argument("--decisions", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     results = [
         run(args.agents, args.queues, args.waiting, args.decisions, args.seed + i)
         for i in range(args.runs)

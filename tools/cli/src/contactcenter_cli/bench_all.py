@@ -22,7 +22,7 @@ from contactcenter_cli import (
     bench_limits,
     bench_voice,
 )
-from router_service import bench as router_bench
+from contactcenter_cli import router_core_bench as router_bench
 
 INGEST_TARGET = 0.70
 E2E_TARGET = 0.70
