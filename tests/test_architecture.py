@@ -70,6 +70,23 @@ VIOLATIONS = [
         "import ingest_email.intake\n",
     ),
     ("email-layers", "services/ingest-email/src/ingest_email/api", "import ingest_email.main\n"),
+    ("case-layers", "services/case/src/case_service/service", "import case_service.api.deps\n"),
+    ("case-layers", "services/case/src/case_service/domain", "import case_service.ports\n"),
+    (
+        "case-adapters-beside",
+        "services/case/src/case_service/api",
+        "from case_service.adapters.cases import CaseRepository\n",
+    ),
+    (
+        "case-adapters-beside",
+        "services/case/src/case_service/service",
+        "import case_service.adapters.timeline\n",
+    ),
+    (
+        "case-adapters-inward",
+        "services/case/src/case_service/adapters",
+        "from case_service.service.desk import CaseDesk\n",
+    ),
 ]
 
 

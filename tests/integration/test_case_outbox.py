@@ -11,6 +11,7 @@ import pytest
 
 from case_service.adapters.timeline import TimelineRepository
 from case_service.consumers.outbox import OutboxRelay
+from case_service.domain.model import Case
 from case_service.domain.replies import reply_entry, reply_request
 from cc_common.events import Content, OutboundRequested, utc_now
 from cc_common.kafka.inspect import read_events
@@ -28,12 +29,15 @@ async def test_a_reply_held_back_by_an_outage_is_published_once_by_the_relay(
 ) -> None:
     client = make_mongo_client(mongo_settings, app_name="outbox-test")
     timeline = TimelineRepository(client[f"outbox{unique}"])
-    case = {
-        "_id": "case-1",
-        "channel": "email",
-        "conversation_key": "email:<q@example.org>",
-        "reply_to": {"kind": "email", "value": "sam@example.org"},
-    }
+    case = Case(
+        id="case-1",
+        tenant_id="acme",
+        customer_id="c1",
+        channel="email",
+        conversation_key="email:<q@example.org>",
+        opened_at=utc_now(),
+        reply_to={"kind": "email", "value": "sam@example.org"},
+    )
     held, fresh = (
         reply_request(
             case,

@@ -149,8 +149,8 @@ async def test_the_index_job_creates_the_declared_indexes(
 ) -> None:
     from pymongo import AsyncMongoClient
 
+    from case_service.adapters.indexes import INDEXES
     from case_service.indexes import create
-    from case_service.main import INDEXES
     from cc_common.settings import MongoSettings
 
     assert isinstance(mongo_settings, MongoSettings)

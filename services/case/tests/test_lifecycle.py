@@ -18,14 +18,23 @@ from case_service.domain.lifecycle import (
     first_case_id,
     follow_up_case_id,
 )
+from case_service.domain.model import Case
 from case_service.domain.notes import mentions
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 POLICY = CasePolicy(reopen_window=timedelta(hours=72))
 
 
-def case(status: str, **fields: Any) -> dict[str, Any]:
-    return {"_id": "c1", "status": status, "tags": [], "custom_fields": {}, **fields}
+def case(status: str, **fields: Any) -> Case:
+    return Case(
+        id="c1",
+        tenant_id="acme",
+        customer_id="cust-1",
+        channel="email",
+        status=CaseStatus(status),
+        opened_at=T0 - timedelta(days=1),
+        **fields,
+    )
 
 
 @pytest.mark.parametrize(

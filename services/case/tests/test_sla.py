@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from case_service.domain.model import Case
 from case_service.domain.sla import (
     BusinessCalendar,
     SlaPolicy,
@@ -72,8 +73,19 @@ def test_due_times_follow_priority() -> None:
     assert sla_fields(None, opened, "normal") == {}
 
 
-def case_with(**fields: object) -> dict[str, object]:
-    return {"status": "open", **sla_fields(policy(), tokyo(24, 10), "normal"), **fields}
+def case_with(**fields: object) -> Case:
+    return Case.model_validate(
+        {
+            "id": "c1",
+            "tenant_id": "acme",
+            "customer_id": "cust-1",
+            "channel": "email",
+            "opened_at": tokyo(24, 10),
+            "status": "open",
+            **sla_fields(policy(), tokyo(24, 10), "normal"),
+            **fields,
+        }
+    )
 
 
 def test_a_missed_first_response_is_a_breach_once() -> None:
@@ -81,8 +93,8 @@ def test_a_missed_first_response_is_a_breach_once() -> None:
     assert breaches(case, tokyo(24, 10, 59)) == []
     assert breaches(case, tokyo(24, 11, 1)) == [(SlaTarget.FIRST_RESPONSE, tokyo(24, 11))]
     assert next_check(case, tokyo(24, 11, 1)) == tokyo(24, 18)
-    case["sla"]["first_response_breached_at"] = tokyo(24, 11)  # type: ignore[index]
-    assert breaches(case, tokyo(24, 12)) == []
+    sla = {**(case.sla or {}), "first_response_breached_at": tokyo(24, 11)}
+    assert breaches(case.model_copy(update={"sla": sla}), tokyo(24, 12)) == []
 
 
 def test_met_targets_are_not_breaches_and_late_ones_are() -> None:

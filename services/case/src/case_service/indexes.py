@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from case_service.main import INDEXES
+from case_service.adapters.indexes import INDEXES
 from case_service.settings import CaseSettings
 from cc_common.logging import configure_logging
 from cc_common.mongo import ensure_indexes, make_mongo_client

@@ -20,7 +20,9 @@ from case_service.adapters import (
     timeline,
     webhooks,
 )
-from case_service.adapters.case_moves import CaseMoves
+from case_service.adapters.announcements import BrokerAnnouncements
+from case_service.adapters.case_moves import CaseMoveStore
+from case_service.adapters.indexes import INDEXES
 from case_service.api import agents as agent_routes
 from case_service.api import attachments as attachment_routes
 from case_service.api import audit as audit_routes
@@ -33,11 +35,18 @@ from case_service.api import replies as reply_routes
 from case_service.api import search as search_routes
 from case_service.api import stream as stream_routes
 from case_service.api import webhooks as webhook_routes
+from case_service.api.problems import install_domain_problems
+from case_service.consumers.contacts import ContactConsumer, conversation_order
+from case_service.consumers.live_feed import LiveFeedConsumer
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
-from case_service.consumers.timeline import TimelineHandler, conversation_order
 from case_service.consumers.webhooks import WebhookFanout, WebhookSender
-from case_service.live import LiveHub
+from case_service.domain.lifecycle import CasePolicy
+from case_service.service.contacts import ContactRecorder
+from case_service.service.customers import CustomerDesk
+from case_service.service.desk import CaseDesk
+from case_service.service.live_feed import LiveFeed
+from case_service.service.merges import MergeDesk
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
@@ -46,20 +55,14 @@ from cc_common.runtime import install_platform, service_runtime
 from cc_common.topics import CASES, INTERACTIONS, ROUTING, SIGNALS
 
 SERVICE = "case"
-INDEXES = (
-    *customers.INDEXES,
-    *cases.INDEXES,
-    *timeline.INDEXES,
-    *merges.INDEXES,
-    *audit.INDEXES,
-    *kpis.INDEXES,
-    *webhooks.INDEXES,
-)
 
 
 def create_app(settings: CaseSettings | None = None) -> FastAPI:
     """Build the case application (agent API plus its Kafka consumer)."""
     settings = settings or CaseSettings()
+
+    def case_policy(tenant_id: str) -> CasePolicy:
+        return settings.rules_for(tenant_id).case_policy()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,37 +72,52 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             app.state.router_client = httpx.AsyncClient(base_url=settings.router_url, timeout=5)
             app.state.attachment_client = httpx.AsyncClient(timeout=30)
             app.state.customers = customers.CustomerRepository(rt.db)
-            app.state.cases = cases.CaseRepository(
-                rt.db, lambda tenant: settings.rules_for(tenant).case_policy()
-            )
+            app.state.cases = cases.CaseRepository(rt.db)
             app.state.timeline = timeline.TimelineRepository(rt.db)
             app.state.search = search.SearchRepository(rt.db)
-            app.state.case_moves = CaseMoves(rt.db)
+            app.state.desk = CaseDesk(
+                cases=app.state.cases,
+                timeline=app.state.timeline,
+                moves=CaseMoveStore(rt.db),
+                announcements=BrokerAnnouncements(rt.producer.publish),
+                policy_for=case_policy,
+            )
+            app.state.customer_desk = CustomerDesk(
+                customers=app.state.customers,
+                cases=app.state.cases,
+                phone_region=lambda tenant: settings.rules_for(tenant).phone_region,
+            )
             app.state.kpis = kpis.KpiRepository(rt.db)
             app.state.audit = audit.AuditLog(rt.db)
             rt.tasks.start("audit-writer", app.state.audit.run())
             app.state.merges = merges.MergeRepository(rt.db, app.state.customers.refresh_search)
             await app.state.merges.finish_applying()
+            app.state.merge_desk = MergeDesk(
+                merges=app.state.merges, customers=app.state.customer_desk
+            )
+            recorder = ContactRecorder(
+                customers=app.state.customers,
+                cases=app.state.cases,
+                timeline=app.state.timeline,
+                announcements=BrokerAnnouncements(rt.producer.publish, in_background=True),
+                merges=app.state.merges,
+                publish=rt.producer.publish,
+                rules=lambda tenant: settings.rules_for(tenant).identity_rules(),
+                policy_for=case_policy,
+            )
             rt.add_consumer(
                 topics=[INTERACTIONS.name, ROUTING.name],
                 group_id=settings.consumer_group,
-                handler=TimelineHandler(
-                    customers=app.state.customers,
-                    cases=app.state.cases,
-                    timeline=app.state.timeline,
-                    merges=app.state.merges,
-                    rules=lambda tenant: settings.rules_for(tenant).identity_rules(),
-                    publish=rt.producer.publish,
-                ),
+                handler=ContactConsumer(recorder),
                 order_key=conversation_order,
             )
-            app.state.live = LiveHub(
+            app.state.live = LiveFeed(
                 settings.live_queue_size, holder=app.state.cases.assignee_of_conversation
             )
             rt.add_consumer(
                 topics=[CASES.name, ROUTING.name, SIGNALS.name],
                 group_id=f"{settings.consumer_group}-live-{uuid.uuid4().hex[:12]}",
-                handler=app.state.live,
+                handler=LiveFeedConsumer(app.state.live),
                 start_at="latest",
             )
             app.state.webhooks = webhooks.WebhookRepository(rt.db)
@@ -138,6 +156,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
+    install_domain_problems(app)
     authenticate = principal_dependency(settings.auth, roles=frozenset(Role))
     agents_only = principal_dependency(
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR})
@@ -147,7 +166,6 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             authenticate,
             page_max=settings.timeline_page_max,
             link=agents_only,
-            phone_region=lambda tenant: settings.rules_for(tenant).phone_region,
         )
     )
     app.include_router(agent_routes.build_router(agents_only))

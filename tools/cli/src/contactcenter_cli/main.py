@@ -229,7 +229,7 @@ def cmd_bench_routing(args: argparse.Namespace) -> int:
 
 def deploy_files() -> dict[Path, str]:
     """deploy/kafka/topics.json and deploy/mongo/indexes.json as they should read."""
-    from case_service.main import INDEXES as CASE_INDEXES
+    from case_service.adapters.indexes import INDEXES as CASE_INDEXES
     from case_service.settings import CaseSettings
     from cc_common import deploy_defs
     from ingest_chat.main import INDEXES as CHAT_INDEXES

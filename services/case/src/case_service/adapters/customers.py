@@ -10,8 +10,9 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from case_service.adapters.cases import VersionConflict
+from case_service.domain.errors import StaleVersion
 from case_service.domain.merging import Conflict, Resolution
+from case_service.domain.model import Customer
 from case_service.domain.search import searchable
 from cc_common.mongo import Document, IndexSpec
 
@@ -135,7 +136,7 @@ class CustomerRepository:
             await self.refresh_search(customer_id)
         return owner
 
-    async def get(self, tenant_id: str, customer_id: str) -> dict[str, Any] | None:
+    async def get(self, tenant_id: str, customer_id: str) -> Customer | None:
         """One customer of the tenant with its identities, or None."""
         doc = await self._customers.find_one({"_id": customer_id, "tenant_id": tenant_id})
         if doc is None:
@@ -146,14 +147,14 @@ class CustomerRepository:
                 {"customer_id": customer_id, "tenant_id": tenant_id}
             )
         ]
-        return {**doc, "identities": identities}
+        return Customer.model_validate({**doc, "id": doc["_id"], "identities": identities})
 
     async def update_profile(
         self, tenant_id: str, customer_id: str, *, expected_version: int, fields: dict[str, Any]
-    ) -> dict[str, Any] | None:
+    ) -> Customer | None:
         """Apply a profile edit if the customer is still at ``expected_version``.
 
-        Returns None if the customer is unknown; raises VersionConflict if it changed.
+        Returns None if the customer is unknown; raises StaleVersion if it changed.
         """
         updated = await self._customers.find_one_and_update(
             {"_id": customer_id, "tenant_id": tenant_id, "version": expected_version},
@@ -162,7 +163,9 @@ class CustomerRepository:
         )
         if updated is None:
             if await self.exists(tenant_id, customer_id):
-                raise VersionConflict(customer_id)
+                raise StaleVersion(
+                    "The customer changed since you read it: read it again, then edit."
+                )
             return None
         if "display_name" in fields:
             await self.refresh_search(customer_id)

@@ -21,6 +21,8 @@ from pymongo.errors import DuplicateKeyError
 from case_service.adapters.cases import CASES
 from case_service.adapters.customers import CUSTOMERS, IDENTITIES
 from case_service.adapters.timeline import ENTRIES
+from case_service.domain.errors import NotFound
+from case_service.domain.merging import MergeRefused
 from case_service.domain.timeline import merge_entry
 from cc_common.mongo import Document, IndexSpec
 
@@ -35,10 +37,6 @@ INDEXES = (
     IndexSpec(PROPOSALS, [("tenant_id", 1), ("status", 1), ("created_at", -1)], "open"),
     *(IndexSpec(name, [("merged_via", 1)], "by_merge", options={"sparse": True}) for name in MOVED),
 )
-
-
-class MergeRefused(ValueError):
-    """The merge or its undoing cannot be done (the message says why)."""
 
 
 class MergeRepository:
@@ -80,7 +78,7 @@ class MergeRepository:
         for customer_id in (source, target):
             found = customers.get(customer_id)
             if found is None:
-                raise LookupError(f"no customer {customer_id}")
+                raise NotFound(f"no customer {customer_id}")
             if found.get("merged_into"):
                 raise MergeRefused(
                     f"customer {customer_id} was merged into {found['merged_into']}; "
@@ -142,7 +140,7 @@ class MergeRepository:
         """Undo a merge: what it moved goes back to the source customer."""
         record = await self._merges.find_one({"_id": merge_id, "tenant_id": tenant_id})
         if record is None:
-            raise LookupError(f"no merge {merge_id}")
+            raise NotFound(f"no merge {merge_id}")
         if record["state"] == "undone":
             return record
         if record["state"] == "applying":

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from case_service.domain.model import TimelineEntry
 from cc_common.events import utc_now
 from cc_common.mongo import Document, IndexSpec
 
@@ -211,7 +212,7 @@ class TimelineRepository:
         case_id: str | None = None,
         channel: str | None = None,
         kind: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[TimelineEntry]:
         """Up to ``limit`` entries of a customer or a case, newest first, after the cursor.
 
         A ``kind`` ending in a dot (``case.``, ``task.``) matches every kind it begins.
@@ -242,7 +243,11 @@ class TimelineRepository:
             if len(page) == limit:
                 break
         await cursor.close()
-        return page
+        return [entry_from_document(doc) for doc in page]
+
+
+def entry_from_document(doc: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry.model_validate({**doc, "id": doc["_id"]})
 
 
 def _position(doc: dict[str, Any]) -> tuple[datetime, int, str]:

@@ -6,10 +6,10 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from case_service.api.deps import CustomersDep, TimelineDep
+from case_service.api.deps import CustomerDeskDep, TimelineReadsDep
 from case_service.api.router_proxy import ask_router
 from cc_common.auth import Principal
 from cc_common.events import (
@@ -95,7 +95,7 @@ def build_router(authenticate: Any) -> APIRouter:
 
     @router.get("/agents/me/tasks")
     async def my_tasks(
-        request: Request, principal: AgentDep, timeline: TimelineDep
+        request: Request, principal: AgentDep, timeline: TimelineReadsDep
     ) -> dict[str, Any]:
         """Your presence, capacity and tasks in hand: offers with the time left to accept
         them (an offer not accepted in time goes to someone else and puts you on break),
@@ -138,19 +138,11 @@ def build_router(authenticate: Any) -> APIRouter:
         body: CallbackCreate,
         request: Request,
         principal: AgentDep,
-        customers: CustomersDep,
+        customers: CustomerDeskDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Accepted:
         """Call the customer now from the agent's phone (the voice service dials)."""
-        customer = await customers.get(principal.tenant_id, customer_id)
-        if customer is None:
-            raise HTTPException(404, "No such customer.")
-        phones = [i["value"] for i in customer["identities"] if i["kind"] == IdentityKind.PHONE]
-        if body.phone is not None and body.phone not in phones:
-            raise HTTPException(422, "That number is not one of the customer's.")
-        phone = body.phone or (phones[0] if phones else None)
-        if phone is None:
-            raise HTTPException(422, "The customer has no phone number to call.")
+        phone = await customers.number_to_call(principal.tenant_id, customer_id, body.phone)
         data = OutboundRequested(
             reply_id=uuid.uuid4(),
             channel=Channel.VOICE,

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 
-from case_service.api.deps import TimelineDep
+from case_service.api.deps import TimelineReadsDep
 from cc_common.auth import Principal
 from cc_common.http.attachments import attachment_response
 
@@ -32,7 +32,7 @@ def build_router(read: Any, *, chat_url: str, email_url: str) -> APIRouter:
         n: Annotated[int, Path(ge=0, le=1000)],
         request: Request,
         principal: Reader,
-        timeline: TimelineDep,
+        timeline: TimelineReadsDep,
     ) -> Response:
         """The ``n``-th attachment of a timeline entry (0 is the first)."""
         entry = await timeline.get(principal.tenant_id, entry_id)

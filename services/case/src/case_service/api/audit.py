@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from case_service.adapters.audit import AuditLog
+from case_service.ports import AuditTrail
 from cc_common.auth import Principal
 from cc_common.events import utc_now
 from cc_common.tracing import current_trace_id
@@ -46,7 +46,7 @@ class AuditMiddleware:
             await self.app(scope, receive, capture)
         finally:
             principal = scope.get("state", {}).get("principal")
-            audit: AuditLog | None = getattr(scope["app"].state, "audit", None)
+            audit: AuditTrail | None = getattr(scope["app"].state, "audit", None)
             if isinstance(principal, Principal) and audit is not None:
                 audit.record(_record(scope, principal, status))
 
@@ -98,7 +98,7 @@ def build_router(readers: Any) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> list[AuditRecord]:
         """Who read or changed what in the tenant, newest first (``before`` pages back)."""
-        audit: AuditLog = request.app.state.audit
+        audit: AuditTrail = request.app.state.audit
         docs = await audit.query(
             principal.tenant_id, actor=actor, resource_id=resource_id, before=before, limit=limit
         )

@@ -1,22 +1,19 @@
-"""Customer routes: look up, read, and read the unified timeline."""
+"""Customer routes: look up, read, edit, link identities, and read the unified timeline."""
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
-from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from case_service.adapters.cases import VersionConflict
-from case_service.adapters.customers import CustomerRepository
 from case_service.api.cases import case_read, etag, expected_version
-from case_service.api.deps import CasesDep, CustomersDep, TimelineDep
+from case_service.api.deps import CustomerDeskDep, TimelineReadsDep
 from case_service.api.paging import timeline_page
 from case_service.api.schemas import CaseRead, CustomerRead, CustomerUpdate, TimelinePage
-from case_service.domain.identity import identity_key, normalise_value, parse_identity_query
+from case_service.domain.model import Customer
 from cc_common.auth import Principal
-from cc_common.events import Identity, IdentityKind
+from cc_common.events import IdentityKind
 
 
 class IdentityLink(BaseModel):
@@ -24,9 +21,11 @@ class IdentityLink(BaseModel):
     value: str = Field(min_length=1, max_length=320)
 
 
-def build_router(
-    authenticate: Any, *, page_max: int, link: Any, phone_region: Callable[[str], str | None]
-) -> APIRouter:
+def customer_read(customer: Customer) -> CustomerRead:
+    return CustomerRead.model_validate(customer.model_dump())
+
+
+def build_router(authenticate: Any, *, page_max: int, link: Any) -> APIRouter:
     """Customer routes; every query is scoped to the caller's tenant."""
     router = APIRouter(prefix="/v1/customers", tags=["customers"])
     PrincipalDep = Annotated[Principal, Depends(authenticate)]
@@ -35,104 +34,59 @@ def build_router(
     @router.get("")
     async def find_customers(
         principal: PrincipalDep,
-        customers: CustomersDep,
+        desk: CustomerDeskDep,
         identity: Annotated[str, Query(description="kind:value, e.g. email:ana@example.com")],
     ) -> list[CustomerRead]:
         """Customers owning an identity (zero or one)."""
-        try:
-            kind, value = parse_identity_query(identity, phone_region(principal.tenant_id))
-        except ValueError as exc:
-            raise HTTPException(400, str(exc)) from exc
-        customer_id = await customers.find_by_identity(
-            identity_key(principal.tenant_id, kind, value), principal.tenant_id
-        )
-        if customer_id is None:
-            return []
-        found = await customers.get(principal.tenant_id, customer_id)
-        return [_customer(found)] if found else []
+        return [customer_read(c) for c in await desk.find(principal.tenant_id, identity)]
 
     @router.get("/{customer_id}")
     async def get_customer(
-        customer_id: str, principal: PrincipalDep, customers: CustomersDep, response: Response
+        customer_id: str, principal: PrincipalDep, desk: CustomerDeskDep, response: Response
     ) -> CustomerRead:
         """One customer with every identity we know; its ETag is what an edit sends."""
-        found = await customers.get(principal.tenant_id, customer_id)
-        if found is None:
-            raise HTTPException(404, "No such customer.")
-        response.headers["ETag"] = etag(found)
-        return _customer(found)
+        found = await desk.customer(principal.tenant_id, customer_id)
+        response.headers["ETag"] = etag(found.version)
+        return customer_read(found)
 
     @router.patch("/{customer_id}", responses={412: {}, 428: {}})
     async def edit_customer(
         customer_id: str,
         body: CustomerUpdate,
         principal: LinkerDep,
-        customers: CustomersDep,
+        desk: CustomerDeskDep,
         response: Response,
         if_match: Annotated[str | None, Header()] = None,
     ) -> CustomerRead:
         """Name, language, tier, VIP, consent flags and custom attributes."""
         version = expected_version(if_match)
-        patch = body.model_dump(exclude_unset=True)
-        fields = {k: v for k, v in patch.items() if k not in ("consent", "attributes")}
-        for group in ("consent", "attributes"):
-            for name, value in (patch.get(group) or {}).items():
-                fields[f"{group}.{name}"] = value
-        if not fields:
-            raise HTTPException(422, "Nothing to change.")
-        try:
-            updated = await customers.update_profile(
-                principal.tenant_id, customer_id, expected_version=version, fields=fields
-            )
-        except VersionConflict as exc:
-            raise HTTPException(
-                412, "The customer changed since you read it: read it again, then edit."
-            ) from exc
-        if updated is None:
-            raise HTTPException(404, "No such customer.")
-        response.headers["ETag"] = etag(updated)
-        return _customer(updated)
+        updated = await desk.edit(
+            principal, customer_id, body.model_dump(exclude_unset=True), expected_version=version
+        )
+        response.headers["ETag"] = etag(updated.version)
+        return customer_read(updated)
 
     @router.post("/{customer_id}/identities", status_code=201)
     async def link_identity(
-        customer_id: str, body: IdentityLink, principal: LinkerDep, customers: CustomersDep
+        customer_id: str, body: IdentityLink, principal: LinkerDep, desk: CustomerDeskDep
     ) -> CustomerRead:
         """Link an identity to the customer (the visitor is the LINE user an agent knows)."""
-        found = await customers.get(principal.tenant_id, customer_id)
-        if found is None:
-            raise HTTPException(404, "No such customer.")
-        identity = Identity(kind=body.kind, value=body.value)
-        key = identity_key(
-            principal.tenant_id,
-            identity.kind,
-            normalise_value(identity, phone_region(principal.tenant_id)),
-        )
-        owner = await customers.link(principal.tenant_id, customer_id, key)
-        if owner != customer_id:
-            raise HTTPException(
-                409,
-                f"That identity belongs to customer {owner}: merge the two customers"
-                f" (POST /v1/customers/{customer_id}/merges) if they are one person.",
-            )
-        linked = await customers.get(principal.tenant_id, customer_id)
-        assert linked is not None
-        return _customer(linked)
+        linked = await desk.link_identity(principal, customer_id, body.kind, body.value)
+        return customer_read(linked)
 
     @router.get("/{customer_id}/cases")
     async def list_cases(
-        customer_id: str, principal: PrincipalDep, cases: CasesDep, customers: CustomersDep
+        customer_id: str, principal: PrincipalDep, desk: CustomerDeskDep
     ) -> list[CaseRead]:
         """The customer's cases, newest first."""
-        await known(customers, principal, customer_id)
-        docs = await cases.list_for_customer(principal.tenant_id, customer_id)
-        return [case_read(d) for d in docs]
+        return [case_read(c) for c in await desk.cases(principal.tenant_id, customer_id)]
 
     @router.get("/{customer_id}/timeline")
     async def read_timeline(
         customer_id: str,
         principal: PrincipalDep,
-        timeline: TimelineDep,
-        customers: CustomersDep,
+        timeline: TimelineReadsDep,
+        desk: CustomerDeskDep,
         limit: Annotated[int, Query(ge=1, le=page_max)] = 50,
         cursor: str | None = None,
         channel: str | None = None,
@@ -142,7 +96,7 @@ def build_router(
         ),
     ) -> TimelinePage:
         """Every channel's entries of one customer, newest first, with a cursor."""
-        await known(customers, principal, customer_id)
+        await desk.require(principal.tenant_id, customer_id)
         return await timeline_page(
             timeline,
             tenant_id=principal.tenant_id,
@@ -155,13 +109,3 @@ def build_router(
         )
 
     return router
-
-
-async def known(customers: CustomerRepository, principal: Principal, customer_id: str) -> None:
-    """404 unless the customer is one of the caller's tenant."""
-    if not await customers.exists(principal.tenant_id, customer_id):
-        raise HTTPException(404, "No such customer.")
-
-
-def _customer(doc: dict[str, Any]) -> CustomerRead:
-    return CustomerRead(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})

@@ -1,4 +1,4 @@
-"""Dependencies of the case API routes."""
+"""Dependencies of the case API routes: the use cases, and the read models of queries."""
 
 from __future__ import annotations
 
@@ -6,26 +6,26 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from case_service.adapters.cases import CaseRepository
-from case_service.adapters.customers import CustomerRepository
-from case_service.adapters.timeline import TimelineRepository
+from case_service.ports import TimelineReads
+from case_service.service.customers import CustomerDesk
+from case_service.service.desk import CaseDesk
 
 
-def _customers(request: Request) -> CustomerRepository:
-    repo: CustomerRepository = request.app.state.customers
-    return repo
+def _desk(request: Request) -> CaseDesk:
+    desk: CaseDesk = request.app.state.desk
+    return desk
 
 
-def _cases(request: Request) -> CaseRepository:
-    repo: CaseRepository = request.app.state.cases
-    return repo
+def _customer_desk(request: Request) -> CustomerDesk:
+    desk: CustomerDesk = request.app.state.customer_desk
+    return desk
 
 
-def _timeline(request: Request) -> TimelineRepository:
-    repo: TimelineRepository = request.app.state.timeline
-    return repo
+def _timeline(request: Request) -> TimelineReads:
+    reads: TimelineReads = request.app.state.timeline
+    return reads
 
 
-CustomersDep = Annotated[CustomerRepository, Depends(_customers)]
-CasesDep = Annotated[CaseRepository, Depends(_cases)]
-TimelineDep = Annotated[TimelineRepository, Depends(_timeline)]
+DeskDep = Annotated[CaseDesk, Depends(_desk)]
+CustomerDeskDep = Annotated[CustomerDesk, Depends(_customer_desk)]
+TimelineReadsDep = Annotated[TimelineReads, Depends(_timeline)]

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
-from case_service.adapters.kpis import KpiRepository
 from case_service.domain import kpis
 from case_service.domain.kpis import KpiFilter
+from case_service.ports import KpiReads
 from cc_common.auth import Principal
 
 MAX_PERIOD = timedelta(days=92)
@@ -36,7 +36,7 @@ def build_router(supervisors: Any) -> APIRouter:
             raise HTTPException(422, "from and to need a time zone (e.g. 2026-11-02T00:00:00Z).")
         if not start < end <= start + MAX_PERIOD:
             raise HTTPException(422, "to must be after from, at most 92 days later.")
-        repo: KpiRepository = request.app.state.kpis
+        repo: KpiReads = request.app.state.kpis
         f = KpiFilter(
             start=start,
             end=end,

@@ -5,14 +5,11 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from case_service.adapters.merges import MergeRefused, MergeRepository
-from case_service.api.customers import known
-from case_service.api.deps import CustomersDep
+from case_service.service.merges import MergeDesk
 from cc_common.auth import Principal
-from cc_common.events import utc_now
 
 
 class MergeCreate(BaseModel):
@@ -45,16 +42,16 @@ class ProposalRead(BaseModel):
     contacts: int = Field(default=1, description="Contacts that raised it.")
 
 
-def _merges(request: Request) -> MergeRepository:
-    repo: MergeRepository = request.app.state.merges
-    return repo
-
-
-MergesDep = Annotated[MergeRepository, Depends(_merges)]
-
-
 def _merge(doc: dict[str, Any]) -> MergeRead:
     return MergeRead(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+def _desk(request: Request) -> MergeDesk:
+    desk: MergeDesk = request.app.state.merge_desk
+    return desk
+
+
+MergeDeskDep = Annotated[MergeDesk, Depends(_desk)]
 
 
 def build_router(agents: Any, supervisors: Any) -> APIRouter:
@@ -62,82 +59,46 @@ def build_router(agents: Any, supervisors: Any) -> APIRouter:
     Agent = Annotated[Principal, Depends(agents)]
     Supervisor = Annotated[Principal, Depends(supervisors)]
 
-    async def merge(principal: Principal, merges: MergeRepository, **kwargs: Any) -> MergeRead:
-        try:
-            record = await merges.merge(
-                principal.tenant_id, actor=principal.subject, at=utc_now(), **kwargs
-            )
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except MergeRefused as exc:
-            raise HTTPException(409, str(exc)) from exc
-        return _merge(record)
-
     @router.post("/customers/{customer_id}/merges", status_code=201)
     async def merge_into(
-        customer_id: str, body: MergeCreate, principal: Agent, merges: MergesDep
+        customer_id: str, body: MergeCreate, principal: Agent, desk: MergeDeskDep
     ) -> MergeRead:
         """Merge another customer into this one: identities, cases and timeline move here."""
-        return await merge(
-            principal,
-            merges,
-            source=body.source_customer_id,
-            target=customer_id,
-            reason=body.reason,
+        record = await desk.merge(
+            principal, source=body.source_customer_id, target=customer_id, reason=body.reason
         )
+        return _merge(record)
 
     @router.get("/customers/{customer_id}/merges")
-    async def merges_of(
-        customer_id: str, principal: Agent, merges: MergesDep, customers: CustomersDep
-    ) -> list[MergeRead]:
+    async def merges_of(customer_id: str, principal: Agent, desk: MergeDeskDep) -> list[MergeRead]:
         """Merges the customer took part in, newest first, with their reasons."""
-        await known(customers, principal, customer_id)
-        return [_merge(d) for d in await merges.of_customer(principal.tenant_id, customer_id)]
+        return [_merge(d) for d in await desk.history(principal.tenant_id, customer_id)]
 
     @router.post("/merges/{merge_id}/undo")
-    async def undo(merge_id: str, principal: Supervisor, merges: MergesDep) -> MergeRead:
+    async def undo(merge_id: str, principal: Supervisor, desk: MergeDeskDep) -> MergeRead:
         """Unmerge: both customers get back their identities, cases and timelines."""
-        try:
-            record = await merges.unmerge(
-                principal.tenant_id, merge_id, actor=principal.subject, at=utc_now()
-            )
-        except LookupError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        return _merge(record)
+        return _merge(await desk.undo(principal, merge_id))
 
     @router.get("/merge-proposals")
     async def proposals(
         principal: Supervisor,
-        merges: MergesDep,
+        desk: MergeDeskDep,
         status: Annotated[str, Query(pattern="^(open|merged|dismissed)$")] = "open",
     ) -> list[ProposalRead]:
         """Pairs of customers a contact suggested are one person, for a supervisor to decide."""
-        docs = await merges.proposals(principal.tenant_id, status)
+        docs = await desk.proposals(principal.tenant_id, status)
         return [
             ProposalRead(id=d["_id"], **{k: v for k, v in d.items() if k != "_id"}) for d in docs
         ]
 
     @router.post("/merge-proposals/{proposal_id}/accept", status_code=201)
-    async def accept(proposal_id: str, principal: Supervisor, merges: MergesDep) -> MergeRead:
+    async def accept(proposal_id: str, principal: Supervisor, desk: MergeDeskDep) -> MergeRead:
         """Merge: the second customer joins the first (the one the contact was stored on)."""
-        proposal = await merges.proposal(principal.tenant_id, proposal_id)
-        if proposal is None:
-            raise HTTPException(404, "No such proposal.")
-        if proposal["status"] != "open":
-            raise HTTPException(409, f"The proposal is {proposal['status']}.")
-        target, source = proposal["customer_ids"]
-        return await merge(
-            principal,
-            merges,
-            source=source,
-            target=target,
-            reason=f"accepted proposal: {proposal['reason']}",
-        )
+        return _merge(await desk.accept(principal, proposal_id))
 
     @router.post("/merge-proposals/{proposal_id}/dismiss", status_code=204)
-    async def dismiss(proposal_id: str, principal: Supervisor, merges: MergesDep) -> None:
+    async def dismiss(proposal_id: str, principal: Supervisor, desk: MergeDeskDep) -> None:
         """They are different people: the proposal is closed."""
-        if not await merges.dismiss(principal.tenant_id, proposal_id, actor=principal.subject):
-            raise HTTPException(404, "No such open proposal.")
+        await desk.dismiss(principal, proposal_id)
 
     return router

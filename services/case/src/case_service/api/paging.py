@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException
-
-from case_service.adapters.timeline import TimelineRepository
 from case_service.api.schemas import TimelineEntryRead, TimelinePage
-from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
+from case_service.domain.timeline import decode_cursor, encode_cursor
+from case_service.ports import TimelineReads
 
 
 async def timeline_page(
-    timeline: TimelineRepository,
+    timeline: TimelineReads,
     *,
     tenant_id: str,
     limit: int,
@@ -21,11 +19,8 @@ async def timeline_page(
     kind: str | None = None,
 ) -> TimelinePage:
     """Entries newest first; ``kind`` matches exactly or by prefix (``case.``, ``task.``)."""
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except InvalidCursor as exc:
-        raise HTTPException(400, str(exc)) from exc
-    docs = await timeline.page(
+    after = decode_cursor(cursor) if cursor else None
+    entries = await timeline.page(
         tenant_id=tenant_id,
         customer_id=customer_id,
         case_id=case_id,
@@ -34,9 +29,7 @@ async def timeline_page(
         channel=channel,
         kind=kind,
     )
-    items = [TimelineEntryRead(id=d["_id"], **d) for d in docs]
-    last = docs[-1] if len(docs) == limit else None
-    next_cursor = (
-        encode_cursor((last["occurred_at"], last.get("order", 0), last["_id"])) if last else None
-    )
+    items = [TimelineEntryRead.model_validate(e.model_dump()) for e in entries]
+    last = entries[-1] if len(entries) == limit else None
+    next_cursor = encode_cursor((last.occurred_at, last.order, last.id)) if last else None
     return TimelinePage(items=items, next_cursor=next_cursor)

@@ -5,26 +5,12 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, Field
 
-from case_service.api.announce import announce
-from case_service.api.deps import CasesDep, TimelineDep
-from case_service.domain.replies import (
-    NoReplyAddress,
-    TemplateRequired,
-    fingerprint,
-    reply_entry,
-    reply_id_for,
-    reply_request,
-)
+from case_service.api.deps import DeskDep
 from cc_common.auth import Principal
-from cc_common.events import Channel, Content, MessageTemplate, utc_now
-from cc_common.kafka.producer import BrokerUnavailable, EventProducer
-from cc_common.logging import get_logger
-from cc_common.topics import OUTBOUND
-
-log = get_logger(__name__)
+from cc_common.events import Channel, Content, MessageTemplate
 
 
 class ReplyCreate(BaseModel):
@@ -64,70 +50,26 @@ def build_router(write: Any) -> APIRouter:
     async def reply(
         case_id: str,
         body: ReplyCreate,
-        request: Request,
         principal: Writer,
-        cases: CasesDep,
-        timeline: TimelineDep,
+        desk: DeskDep,
         idempotency_key: IdempotencyKey = None,
     ) -> ReplyRead:
         """Answer the customer on the case's channel; pending until the channel sends it."""
-        case = await cases.get(principal.tenant_id, case_id)
-        if case is None:
-            raise HTTPException(404, "No such case.")
-        route = case
-        if body.channel is not None and body.channel.value != case["channel"]:
-            elsewhere = await cases.latest_reachable(
-                principal.tenant_id, case["customer_id"], body.channel.value
-            )
-            if elsewhere is None:
-                raise HTTPException(
-                    409, f"The customer has not written to us on {body.channel.value}."
-                )
-            # Their conversation there carries the reply; the entry stays on this case.
-            route = {**elsewhere, "_id": case["_id"]}
-        content = Content(subject=body.subject, text=body.text, html=body.html)
-        reply_id = reply_id_for(principal.tenant_id, principal.subject, idempotency_key)
-        try:
-            event = reply_request(
-                route,
-                tenant_id=principal.tenant_id,
-                agent_id=principal.subject,
-                reply_id=reply_id,
-                content=content,
-                at=utc_now(),
-                template=body.template,
-            )
-        except NoReplyAddress as exc:
-            raise HTTPException(409, str(exc)) from exc
-        except TemplateRequired as exc:
-            raise HTTPException(422, str(exc)) from exc
-        content_hash = fingerprint(content)
-        stored = await timeline.create_reply(
-            reply_entry(event, customer_id=case["customer_id"], content_hash=content_hash)
+        outcome = await desk.reply(
+            principal,
+            case_id,
+            Content(subject=body.subject, text=body.text, html=body.html),
+            channel=body.channel,
+            template=body.template,
+            idempotency_key=idempotency_key,
         )
-        if stored["reply"]["content_hash"] != content_hash:
-            raise HTTPException(409, "This Idempotency-Key was used for a different reply.")
-        if stored.get("outbox_pending"):
-            await _announce(request, event, timeline)
-            await cases.note_agent_reply(case, stored["occurred_at"])
-            await announce(request, case, stored, principal.subject)
+        reply = outcome.entry["reply"]
         return ReplyRead(
-            reply_id=reply_id,
+            reply_id=reply["reply_id"],
             case_id=case_id,
-            channel=stored["channel"],
-            status=stored["reply"]["status"],
-            recipient=stored["reply"]["recipient"],
+            channel=outcome.entry["channel"],
+            status=reply["status"],
+            recipient=reply["recipient"],
         )
 
     return router
-
-
-async def _announce(request: Request, event: Any, timeline: Any) -> None:
-    """Publish now; when the broker is down the outbox relay publishes it later."""
-    producer: EventProducer = request.app.state.runtime.producer
-    try:
-        await producer.publish(OUTBOUND.name, event)
-    except BrokerUnavailable:
-        log.warning("reply.announce_deferred", reply_id=str(event.id))
-        return
-    await timeline.outbox_sent(str(event.id))

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from case_service.adapters.search import SearchRepository
 from case_service.domain.search import QueryTooShort, query_grams
+from case_service.ports import SearchReads
 from cc_common.auth import Principal
 
 Scope = Literal["customers", "cases", "messages"]
@@ -79,7 +79,7 @@ def build_router(authenticate: Any) -> APIRouter:
             text, grams = query_grams(q)
         except QueryTooShort as exc:
             raise HTTPException(422, str(exc)) from exc
-        repo: SearchRepository = request.app.state.search
+        repo: SearchReads = request.app.state.search
         docs = await repo.search(scope, principal.tenant_id, text=text, grams=grams, limit=limit)
         return SearchResults(query=q, scope=scope, hits=[_hit(scope, d) for d in docs])
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from case_service.domain.live import WATCH_ALL, event_name
-from case_service.live import Overflowed
+from case_service.service.live_feed import LiveFeed, Overflowed
 from cc_common.auth import Principal
 
 KEEP_ALIVE_SECONDS = 15.0
@@ -38,8 +38,8 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
         ``overflow`` event means the client fell behind and missed some: reconnect and
         read the case API again. There is no replay (no ``Last-Event-ID``).
         """
-        hub = request.app.state.live
-        subscription = hub.subscribe(principal)
+        feed: LiveFeed = request.app.state.live
+        subscription = feed.subscribe(principal)
         watch_queues = principal.has_any(WATCH_ALL)
         authorization = request.headers["authorization"]
         client: httpx.AsyncClient = request.app.state.router_client
@@ -68,7 +68,7 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
                     body = item.model_dump_json()
                     yield f"id: {item.id}\nevent: {event_name(item)}\ndata: {body}\n\n"
             finally:
-                hub.unsubscribe(subscription)
+                feed.unsubscribe(subscription)
 
         return StreamingResponse(
             stream(),

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from case_service.adapters.webhooks import WebhookRepository
 from case_service.domain.webhooks import UnsafeUrl, check_url, new_secret
+from case_service.ports import WebhookStore
 from cc_common.auth import Principal
 from cc_common.events import utc_now
 
@@ -63,11 +63,11 @@ def build_router(admins: Any, *, allow_insecure: bool, rotation_overlap: timedel
     router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
     Admin = Annotated[Principal, Depends(admins)]
 
-    def repo(request: Request) -> WebhookRepository:
-        found: WebhookRepository = request.app.state.webhooks
+    def repo(request: Request) -> WebhookStore:
+        found: WebhookStore = request.app.state.webhooks
         return found
 
-    Repo = Annotated[WebhookRepository, Depends(repo)]
+    Repo = Annotated[WebhookStore, Depends(repo)]
 
     @router.post("", status_code=201)
     async def subscribe(body: WebhookCreate, principal: Admin, webhooks: Repo) -> WebhookSecret:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from case_service.adapters.cases import CaseRepository
+from case_service.domain.model import Case
 from case_service.domain.sla import breaches, next_check
 from case_service.domain.timeline import case_change_id, case_entry
 from cc_common.events import CASE_SLA_BREACHED, CaseSlaBreached, Envelope, utc_now
@@ -22,13 +22,21 @@ Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
 AddEntry = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class SlaWatchedCases(Protocol):
+    async def due_for_sla_check(self, now: datetime, limit: int = 200) -> list[Case]: ...
+
+    async def record_sla_check(
+        self, case_id: str, *, breached: dict[str, datetime], next_check: datetime | None
+    ) -> None: ...
+
+
 class SlaWatcher(Periodic):
     name = "sla"
 
     def __init__(
         self,
         *,
-        cases: CaseRepository,
+        cases: SlaWatchedCases,
         add_entry: AddEntry,
         publish: Publish,
         interval_seconds: float,
@@ -52,7 +60,7 @@ class SlaWatcher(Periodic):
                 await self._add_entry(
                     case_entry(
                         case,
-                        entry_id=case_change_id(case["_id"], f"sla:{target.value}"),
+                        entry_id=case_change_id(case.id, f"sla:{target.value}"),
                         kind="case.sla_breached",
                         at=due,
                         summary=f"{target.value.replace('_', ' ')} target missed",
@@ -60,31 +68,31 @@ class SlaWatcher(Periodic):
                     )
                 )
                 await self._publish(CASES.name, event)
-                log.info("case.sla_breached", case_id=case["_id"], target=target.value)
+                log.info("case.sla_breached", case_id=case.id, target=target.value)
             recorded = {t.value: due for t, due in missed}
             await self._cases.record_sla_check(
-                case["_id"], breached=recorded, next_check=next_check(case, now)
+                case.id, breached=recorded, next_check=next_check(case, now)
             )
             found += len(missed)
         return found
 
 
-def breach_event(case: dict[str, Any], target: str, due: datetime) -> Envelope[CaseSlaBreached]:
+def breach_event(case: Case, target: str, due: datetime) -> Envelope[CaseSlaBreached]:
     return Envelope[CaseSlaBreached](
-        id=uuid.uuid5(EVENT_ID_NAMESPACE, f"sla|{case['_id']}|{target}"),
+        id=uuid.uuid5(EVENT_ID_NAMESPACE, f"sla|{case.id}|{target}"),
         type=CASE_SLA_BREACHED,
-        tenant_id=case["tenant_id"],
+        tenant_id=case.tenant_id,
         occurred_at=due,
         source="case",
-        correlation_id=case.get("conversation_key"),
+        correlation_id=case.conversation_key,
         data=CaseSlaBreached(
-            case_id=case["_id"],
-            customer_id=case["customer_id"],
+            case_id=case.id,
+            customer_id=case.customer_id,
             target=target,
             due_at=due,
-            priority=case.get("priority", "normal"),
-            channel=case["channel"],
-            queue=case.get("queue"),
-            assignee_id=case.get("assignee_id"),
+            priority=case.priority,
+            channel=case.channel,
+            queue=case.queue,
+            assignee_id=case.assignee_id,
         ),
     )

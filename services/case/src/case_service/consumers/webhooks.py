@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import httpx
 from pymongo.errors import PyMongoError
 
-from case_service.adapters.webhooks import WebhookRepository
 from case_service.domain.webhooks import (
     FIRST_RETRY,
     RETRY_FOR,
@@ -24,6 +23,7 @@ from case_service.domain.webhooks import (
     signature_header,
     wanted,
 )
+from case_service.ports import WebhookStore
 from cc_common.events import utc_now
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
@@ -36,7 +36,7 @@ EXCERPT_CHARS = 200
 class WebhookFanout:
     """Consumer handler: one stored delivery per subscription that wants the event."""
 
-    def __init__(self, repository: WebhookRepository) -> None:
+    def __init__(self, repository: WebhookStore) -> None:
         self._repository = repository
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
@@ -62,7 +62,7 @@ class WebhookSender:
 
     def __init__(
         self,
-        repository: WebhookRepository,
+        repository: WebhookStore,
         *,
         concurrency: int,
         timeout_seconds: float,

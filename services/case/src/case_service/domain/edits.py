@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from case_service.domain.errors import Invalid
 from case_service.domain.lifecycle import (
     CaseStatus,
     TransitionRefused,
     check_transition,
     status_fields,
 )
+from case_service.domain.model import Case
 from case_service.domain.search import searchable
 
 EDITABLE = ("status", "priority", "queue", "assignee_id", "tags", "subject")
 
 
-class EditRefused(ValueError):
+class EditRefused(Invalid):
     """The edit is not allowed on this case."""
 
 
@@ -31,19 +33,19 @@ class EditPlan:
     summary: str
 
 
-def plan_edit(case: dict[str, Any], patch: dict[str, Any], *, at: datetime) -> EditPlan:
+def plan_edit(case: Case, patch: dict[str, Any], *, at: datetime) -> EditPlan:
     """Turn a PATCH body into the case fields to set.
 
     ``custom_fields`` merge (a null value clears one); the rest replace.
     """
-    if CaseStatus(case["status"]) is CaseStatus.CLOSED:
+    if case.status is CaseStatus.CLOSED:
         raise EditRefused("the case is closed; a new contact opens a new case")
     fields: dict[str, Any] = {}
     changes: dict[str, list[Any]] = {}
     for name in EDITABLE:
         if name not in patch:
             continue
-        before, after = case.get(name), patch[name]
+        before, after = getattr(case, name), patch[name]
         if name == "tags" and after is not None:
             after = sorted(set(after))
         if after == before:
@@ -51,7 +53,7 @@ def plan_edit(case: dict[str, Any], patch: dict[str, Any], *, at: datetime) -> E
         fields[name] = after
         changes[name] = [before, after]
     for name, value in (patch.get("custom_fields") or {}).items():
-        before = case.get("custom_fields", {}).get(name)
+        before = case.custom_fields.get(name)
         if value == before:
             continue
         fields[f"custom_fields.{name}"] = value
@@ -61,7 +63,7 @@ def plan_edit(case: dict[str, Any], patch: dict[str, Any], *, at: datetime) -> E
     if "status" in changes:
         target = CaseStatus(fields["status"])
         try:
-            check_transition(CaseStatus(case["status"]), target)
+            check_transition(case.status, target)
         except TransitionRefused as exc:
             raise EditRefused(str(exc)) from exc
         fields.update(status_fields(target, at, case))

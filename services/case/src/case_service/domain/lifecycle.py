@@ -13,9 +13,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from case_service.domain.sla import SlaPolicy
+
+if TYPE_CHECKING:
+    from case_service.domain.model import Case
 
 
 class CaseStatus(StrEnum):
@@ -116,24 +119,13 @@ class Contact:
     """An inbound message or call: it may reopen a case or start a new one."""
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
-    case_id: str
-    outcome: ContactOutcome
-    previous_case_id: str | None = None
-    """With NEW_CASE on a conversation that had one: the case it followed."""
-    status: str = "new"
-    assignee_id: str | None = None
-    queue: str | None = None
-
-
-def customer_contact(case: dict[str, Any], at: datetime, policy: CasePolicy) -> ContactOutcome:
+def customer_contact(case: Case, at: datetime, policy: CasePolicy) -> ContactOutcome:
     """What the customer writing (or calling) at ``at`` does to their conversation's case."""
-    status = CaseStatus(case["status"])
+    status = case.status
     if status is CaseStatus.CLOSED:
         return ContactOutcome.NEW_CASE
     if status is CaseStatus.SOLVED:
-        solved_at = case.get("solved_at")
+        solved_at = case.solved_at
         if solved_at is not None and at - solved_at > policy.reopen_window:
             return ContactOutcome.NEW_CASE
         return ContactOutcome.REOPEN
@@ -142,13 +134,13 @@ def customer_contact(case: dict[str, Any], at: datetime, policy: CasePolicy) -> 
     return ContactOutcome.JOIN
 
 
-def status_fields(target: CaseStatus, at: datetime, case: dict[str, Any]) -> dict[str, Any]:
+def status_fields(target: CaseStatus, at: datetime, case: Case) -> dict[str, Any]:
     """The fields a move to ``target`` sets (timestamps the KPIs are computed from)."""
     fields: dict[str, Any] = {"status": target.value}
     if target is CaseStatus.SOLVED:
         fields["solved_at"] = at
     if target is CaseStatus.CLOSED:
         fields["closed_at"] = at
-    if target is CaseStatus.OPEN and CaseStatus(case["status"]) is CaseStatus.SOLVED:
+    if target is CaseStatus.OPEN and case.status is CaseStatus.SOLVED:
         fields["reopened_at"] = at
     return fields

@@ -7,8 +7,10 @@ on the cases assigned to them. Supervisors and admins follow the whole tenant.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from case_service.domain.model import Case
 from cc_common.events import (
     CASE_CHANGED,
     CaseChanged,
@@ -25,26 +27,26 @@ WATCH_ALL = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
 def case_changed(
-    case: dict[str, Any], entry: dict[str, Any], *, actor: str | None
+    case: Case, entry: Mapping[str, Any], *, actor: str | None
 ) -> Envelope[CaseChanged]:
     """The event announcing a new timeline entry on a case (its id follows the entry's)."""
     return Envelope[CaseChanged](
         id=uuid.uuid5(EVENT_ID_NAMESPACE, f"case-changed|{entry['_id']}"),
         type=CASE_CHANGED,
-        tenant_id=case["tenant_id"],
+        tenant_id=case.tenant_id,
         occurred_at=utc_now(),
         source="case",
-        correlation_id=case.get("conversation_key"),
+        correlation_id=case.conversation_key,
         data=CaseChanged(
-            case_id=case["_id"],
-            customer_id=case["customer_id"],
+            case_id=case.id,
+            customer_id=case.customer_id,
             entry_id=entry["_id"],
             change=entry["kind"],
             summary=(entry.get("summary") or "")[:300] or None,
-            channel=case["channel"],
-            status=case["status"],
-            assignee_id=case.get("assignee_id"),
-            queue=case.get("queue"),
+            channel=case.channel,
+            status=case.status.value,
+            assignee_id=case.assignee_id,
+            queue=case.queue,
             actor=actor,
         ),
     )

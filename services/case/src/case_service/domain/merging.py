@@ -13,7 +13,13 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from case_service.domain.errors import Refused
+
 _MERGE_NAMESPACE = uuid.UUID("6f1c2a9e-1d4b-4e0b-9b7a-3c5d8e2f4a61")
+
+
+class MergeRefused(Refused):
+    """A customer merge or its undoing cannot be done (the message says why)."""
 
 
 class MergeAction(StrEnum):

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from case_service.domain.model import CaseRef
 from case_service.domain.search import searchable
 
 SUMMARY_CHARS = 280
@@ -25,21 +26,21 @@ def mentions(text: str) -> list[str]:
 
 
 def note_entry(
-    case: dict[str, Any], *, note_id: uuid.UUID, author: str, text: str, at: datetime
+    case: CaseRef, *, note_id: uuid.UUID, author: str, text: str, at: datetime
 ) -> dict[str, Any]:
     """The timeline document of an internal note."""
     return {
         "_id": str(note_id),
-        "tenant_id": case["tenant_id"],
-        "customer_id": case["customer_id"],
-        "case_id": case["_id"],
+        "tenant_id": case.tenant_id,
+        "customer_id": case.customer_id,
+        "case_id": case.id,
         "occurred_at": at,
         "recorded_at": at,
         "order": 0,
         "entry_type": "note",
         "kind": "note",
-        "channel": case["channel"],
-        "conversation_key": case.get("conversation_key") or "",
+        "channel": case.channel,
+        "conversation_key": case.conversation_key or "",
         "summary": text[:SUMMARY_CHARS],
         "note": {"author": author, "text": text, "mentions": mentions(text)},
         **searchable([text]),

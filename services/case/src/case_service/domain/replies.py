@@ -14,6 +14,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from case_service.domain.errors import Invalid, Refused
+from case_service.domain.model import Case
 from case_service.domain.search import searchable
 from cc_common.channels import needs_template
 from cc_common.events import (
@@ -31,11 +33,11 @@ from cc_common.events.envelope import EVENT_ID_NAMESPACE
 SUMMARY_CHARS = 280
 
 
-class NoReplyAddress(LookupError):
+class NoReplyAddress(Refused):
     """The customer has not written on this case, so there is nowhere to reply."""
 
 
-class TemplateRequired(ValueError):
+class TemplateRequired(Invalid):
     """The channel's rules allow only an approved template now (WhatsApp's window)."""
 
 
@@ -61,7 +63,7 @@ def fingerprint(content: Content) -> str:
 
 
 def reply_request(
-    case: dict[str, Any],
+    case: Case,
     *,
     tenant_id: str,
     agent_id: str,
@@ -71,33 +73,33 @@ def reply_request(
     template: MessageTemplate | None = None,
 ) -> Envelope[OutboundRequested]:
     """The ``outbound.requested`` event of a reply on the case's channel."""
-    target = case.get("reply_to")
+    target = case.reply_to
     if not target:
         raise NoReplyAddress("the customer has not written on this case yet")
-    channel = Channel(case["channel"])
-    last_inbound_at = case.get("last_inbound_at")
+    channel = Channel(case.channel)
+    last_inbound_at = case.last_inbound_at
     if template is None and needs_template(channel, last_inbound_at, at):
         raise TemplateRequired(
             "the customer last wrote more than 24 hours ago: WhatsApp only allows an"
             " approved template now (give one in 'template')"
         )
-    subject = content.subject or case.get("subject")
+    subject = content.subject or case.subject
     return Envelope[OutboundRequested](
         id=reply_id,
         type=OUTBOUND_REQUESTED,
         tenant_id=tenant_id,
         occurred_at=at,
         source="case-api",
-        correlation_id=case["conversation_key"],
+        correlation_id=case.conversation_key,
         data=OutboundRequested(
             reply_id=reply_id,
             channel=channel,
-            conversation_key=case["conversation_key"],
-            case_id=case["_id"],
+            conversation_key=case.conversation_key or "",
+            case_id=case.id,
             agent_id=agent_id,
             recipient=Identity.model_validate(target),
             content=content.model_copy(update={"subject": subject}),
-            in_reply_to=case.get("last_inbound_message_id"),
+            in_reply_to=case.last_inbound_message_id,
             customer_last_inbound_at=last_inbound_at,
             template=template,
         ),

@@ -13,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from case_service.domain.model import Case
 
 _MAX_DAYS_AHEAD = 400
 """A target cannot reach further than this (a calendar with no open hours at all)."""
@@ -115,17 +118,17 @@ def sla_fields(policy: SlaPolicy | None, opened_at: datetime, priority: str) -> 
     return {"sla": due, "sla_check_at": min(pending) if pending else None}
 
 
-def _achieved(case: dict[str, Any]) -> dict[SlaTarget, datetime | None]:
-    solved = case.get("status") in ("solved", "closed")
+def _achieved(case: Case) -> dict[SlaTarget, datetime | None]:
+    solved = case.status in ("solved", "closed")
     return {
-        SlaTarget.FIRST_RESPONSE: case.get("first_response_at"),
-        SlaTarget.RESOLUTION: case.get("solved_at") if solved else None,
+        SlaTarget.FIRST_RESPONSE: case.first_response_at,
+        SlaTarget.RESOLUTION: case.solved_at if solved else None,
     }
 
 
-def breaches(case: dict[str, Any], now: datetime) -> list[tuple[SlaTarget, datetime]]:
+def breaches(case: Case, now: datetime) -> list[tuple[SlaTarget, datetime]]:
     """Targets the case has missed by ``now`` and that are not recorded yet."""
-    sla = case.get("sla") or {}
+    sla = case.sla or {}
     achieved = _achieved(case)
     found: list[tuple[SlaTarget, datetime]] = []
     for target in SlaTarget:
@@ -138,10 +141,10 @@ def breaches(case: dict[str, Any], now: datetime) -> list[tuple[SlaTarget, datet
     return found
 
 
-def next_check(case: dict[str, Any], now: datetime) -> datetime | None:
+def next_check(case: Case, now: datetime) -> datetime | None:
     """When the checker should look at the case again: the earliest due time of a
     target not yet met and not yet breached (None: nothing left to watch)."""
-    sla = case.get("sla") or {}
+    sla = case.sla or {}
     achieved = _achieved(case)
     breached = {t for t, _ in breaches(case, now)}
     pending = [
@@ -154,3 +157,12 @@ def next_check(case: dict[str, Any], now: datetime) -> datetime | None:
         and due > now
     ]
     return min(pending) if pending else None
+
+
+def priority_due_fields(policy: SlaPolicy | None, case: Case, priority: str) -> dict[str, Any]:
+    """The due-time fields a priority change sets (the clock still starts at opening)."""
+    fields = sla_fields(policy, case.opened_at, priority)
+    if not fields:
+        return {}
+    dotted = {f"sla.{name}": due for name, due in fields["sla"].items()}
+    return {**dotted, "sla_check_at": fields["sla_check_at"]}

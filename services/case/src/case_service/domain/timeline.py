@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from case_service.domain.calls import call_summary_text, summarise
-from case_service.domain.lifecycle import Assignment, Contact, ContactOutcome
+from case_service.domain.errors import Malformed
+from case_service.domain.lifecycle import Contact, ContactOutcome
+from case_service.domain.model import CaseRef
+from case_service.domain.placement import Placement
 from case_service.domain.search import searchable
 from cc_common.events import CallbackRequested, Envelope, Interaction, RoutingChange
 
@@ -17,7 +20,7 @@ SUMMARY_CHARS = 280
 _CALL_NAMESPACE = uuid.UUID("2c7f3b8e-95f4-4c8a-9a0b-5d1e6f7a8b9c")
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(Malformed):
     """The pagination cursor was not issued by us."""
 
 
@@ -178,7 +181,7 @@ def decode_cursor(cursor: str) -> Position:
 
 
 def case_entry(
-    case: dict[str, Any],
+    case: CaseRef,
     *,
     entry_id: str,
     kind: str,
@@ -195,16 +198,16 @@ def case_entry(
     """
     return {
         "_id": entry_id,
-        "tenant_id": case["tenant_id"],
-        "customer_id": case["customer_id"],
-        "case_id": case["_id"],
+        "tenant_id": case.tenant_id,
+        "customer_id": case.customer_id,
+        "case_id": case.id,
         "occurred_at": at,
         "recorded_at": at,
         "order": order,
         "entry_type": "case",
         "kind": kind,
-        "channel": case["channel"],
-        "conversation_key": case.get("conversation_key") or "",
+        "channel": case.channel,
+        "conversation_key": case.conversation_key or "",
         "summary": summary,
         "case_change": {"actor": actor, **details},
     }
@@ -215,30 +218,23 @@ def case_change_id(case_id: str, cause: str) -> str:
     return str(uuid.uuid5(_CALL_NAMESPACE, f"case-change\x1f{case_id}\x1f{cause}"))
 
 
-def contact_outcome_entry(contact: Contact, assignment: Assignment) -> dict[str, Any]:
+def contact_outcome_entry(contact: Contact, placement: Placement) -> dict[str, Any]:
     """The timeline note that a customer's contact reopened a case or started a new one."""
-    case = {
-        "_id": assignment.case_id,
-        "tenant_id": contact.tenant_id,
-        "customer_id": contact.customer_id,
-        "channel": contact.channel,
-        "conversation_key": contact.conversation_key,
-    }
-    outcome = assignment.outcome
+    outcome = placement.outcome
     summary = {
         ContactOutcome.REOPEN: "case reopened: the customer wrote after it was solved",
         ContactOutcome.ANSWERED: "case open again: the customer answered",
         ContactOutcome.NEW_CASE: "new case: the customer wrote after the last one was closed",
     }.get(outcome, f"case {outcome.value}")
     return case_entry(
-        case,
-        entry_id=case_change_id(assignment.case_id, contact.event_id),
+        placement.case,
+        entry_id=case_change_id(placement.case.id, contact.event_id),
         kind=f"case.{outcome.value}",
         at=contact.at,
         summary=summary,
         details={
             "cause_event_id": contact.event_id,
-            "previous_case_id": assignment.previous_case_id,
+            "previous_case_id": placement.previous.id if placement.previous else None,
         },
         order=-1,
     )

@@ -1,17 +1,15 @@
-"""Stores interactions and routing changes on their customer's timeline."""
+"""Recording what the channels and the router report: every contact on its
+customer's timeline, in the case it joins; calls folded into one entry each;
+replies settled; missed calls turned into callback work."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, Protocol
+from collections.abc import Callable
 
 from case_service.domain.calls import CALLBACK_DISPOSITIONS, call_fact, merge
 from case_service.domain.identity import IdentityRules, keys_in_priority, verified_keys
-from case_service.domain.lifecycle import Assignment, Contact, ContactOutcome
-from case_service.domain.live import case_changed
+from case_service.domain.lifecycle import CasePolicy, Contact, ContactOutcome
 from case_service.domain.merging import (
     MergeAction,
     Resolution,
@@ -20,6 +18,8 @@ from case_service.domain.merging import (
     explain,
     proposal_id,
 )
+from case_service.domain.model import Case
+from case_service.domain.placement import Placement, joins_open_case, place_contact
 from case_service.domain.replies import reply_target
 from case_service.domain.timeline import (
     call_entry,
@@ -29,10 +29,18 @@ from case_service.domain.timeline import (
     interaction_entry,
     routing_entry,
 )
+from case_service.ports import (
+    Announcements,
+    CaseStore,
+    CustomerMerges,
+    CustomerStore,
+    Entry,
+    Publish,
+    TimelineStore,
+)
 from cc_common.errors import PermanentError
 from cc_common.events import (
     CALLBACK_REQUESTED,
-    INTERACTION_RECEIVED,
     CallbackRequested,
     Direction,
     Envelope,
@@ -44,100 +52,8 @@ from cc_common.events import (
     RoutingChange,
     derived_event_id,
 )
-from cc_common.kafka.consumer import Delivery
-from cc_common.logging import get_logger
-from cc_common.topics import CASES, INTERACTIONS
+from cc_common.topics import INTERACTIONS
 from cc_common.tracing import current_trace_id
-
-log = get_logger(__name__)
-
-
-class Customers(Protocol):
-    async def resolve(
-        self, tenant_id: str, keys: list[str], *, display_name: str | None, seen_at: datetime
-    ) -> Resolution: ...
-
-
-class Merges(Protocol):
-    async def merge(
-        self,
-        tenant_id: str,
-        *,
-        source: str,
-        target: str,
-        reason: str,
-        actor: str,
-        at: datetime,
-        merge_id: str | None = None,
-    ) -> dict[str, Any]: ...
-
-    async def propose(
-        self,
-        tenant_id: str,
-        *,
-        proposal_id: str,
-        customer_ids: list[str],
-        reason: str,
-        at: datetime,
-    ) -> None: ...
-
-
-class Cases(Protocol):
-    async def assign(self, contact: Contact) -> Assignment: ...
-
-    async def note_inbound(
-        self,
-        case_id: str,
-        *,
-        reply_to: dict[str, Any] | None,
-        message_id: str | None,
-        at: datetime,
-    ) -> None: ...
-
-
-class Timeline(Protocol):
-    async def add(self, entry: dict[str, Any]) -> None: ...
-
-    async def get(self, tenant_id: str, entry_id: str) -> dict[str, Any] | None: ...
-
-    async def put(self, entry: dict[str, Any]) -> None: ...
-
-    async def flag(self, entry_id: str, field: str) -> None: ...
-
-    async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None: ...
-
-    async def adopt_pending(
-        self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
-    ) -> None: ...
-
-    async def settle_reply(
-        self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
-    ) -> bool: ...
-
-    async def note_delivery(
-        self,
-        tenant_id: str,
-        provider_message_id: str,
-        *,
-        status: str,
-        at: datetime,
-        error: dict[str, str] | None = None,
-    ) -> None: ...
-
-
-Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
-
-
-def _customer_identities(interaction: Interaction) -> tuple[Identity, ...]:
-    customer = interaction.customer()
-    return customer.identities if customer else ()
-
-
-def _placed_anonymously(call: dict[str, Any]) -> bool:
-    """The call's entry was placed by an event naming no one (a withheld or unknown number)."""
-    parties = (call.get("interaction") or {}).get("parties") or []
-    identities = parties[0].get("identities") or [] if parties else []
-    return bool(identities) and all(i.get("kind") == "anonymous" for i in identities)
 
 
 def delivery_error(provider_ids: dict[str, str]) -> dict[str, str] | None:
@@ -150,47 +66,58 @@ def delivery_error(provider_ids: dict[str, str]) -> dict[str, str] | None:
     return error or None
 
 
-def conversation_order(event: Envelope[Any]) -> str:
-    """Order key: one sequence per conversation of a tenant."""
-    conversation = getattr(event.data, "conversation_key", "")
-    return f"{event.tenant_id}|{conversation}"
+def _customer_identities(interaction: Interaction) -> tuple[Identity, ...]:
+    customer = interaction.customer()
+    return customer.identities if customer else ()
 
 
-class TimelineHandler:
+def _placed_anonymously(call: Entry) -> bool:
+    """The call's entry was placed by an event naming no one (a withheld or unknown number)."""
+    parties = (call.get("interaction") or {}).get("parties") or []
+    identities = parties[0].get("identities") or [] if parties else []
+    return bool(identities) and all(i.get("kind") == "anonymous" for i in identities)
+
+
+def _contact(event: Envelope[Interaction], customer_id: str) -> Contact:
+    interaction = event.data
+    return Contact(
+        tenant_id=event.tenant_id,
+        customer_id=customer_id,
+        conversation_key=interaction.conversation_key,
+        channel=interaction.channel.value,
+        subject=interaction.content.subject if interaction.content else None,
+        at=event.occurred_at,
+        event_id=str(event.id),
+        from_customer=interaction.direction is Direction.INBOUND
+        and interaction.kind in (InteractionKind.MESSAGE, InteractionKind.CALL),
+    )
+
+
+class ContactRecorder:
     def __init__(
         self,
         *,
-        customers: Customers,
-        cases: Cases,
-        timeline: Timeline,
-        merges: Merges | None = None,
-        rules: Callable[[str], IdentityRules] = lambda tenant_id: IdentityRules(),
+        customers: CustomerStore,
+        cases: CaseStore,
+        timeline: TimelineStore,
+        announcements: Announcements,
+        merges: CustomerMerges | None = None,
         publish: Publish | None = None,
+        rules: Callable[[str], IdentityRules] = lambda tenant_id: IdentityRules(),
+        policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
     ) -> None:
         self._customers = customers
         self._cases = cases
         self._timeline = timeline
+        self._announcements = announcements
         self._merges = merges
-        self._rules = rules
         self._publish = publish
-        self._announcing: set[asyncio.Task[None]] = set()
+        self._rules = rules
+        self._policy_for = policy_for
 
-    async def __call__(self, delivery: Delivery) -> None:
-        """Store the event's timeline entry (idempotent: its id is the event id)."""
-        data = delivery.event.data
-        if isinstance(data, Interaction) and delivery.event.type == INTERACTION_RECEIVED:
-            await self._store_interaction(delivery.event)
-        elif isinstance(data, RoutingChange):
-            await self._store_routing(delivery.event)
-        elif isinstance(data, OutboundFailed):
-            await self._timeline.settle_reply(
-                delivery.event.tenant_id,
-                str(data.reply_id),
-                status="failed",
-                details={"error": data.reason, "failed_at": delivery.event.occurred_at},
-            )
-
-    async def _store_interaction(self, event: Envelope[Interaction]) -> None:
+    async def record_interaction(self, event: Envelope[Interaction]) -> None:
+        """Store the interaction on its customer's timeline, in the case it joins
+        (idempotent: the entry's id is the event's)."""
         interaction = event.data
         status_of = interaction.provider_ids.get("status_of")
         if interaction.kind is InteractionKind.STATUS and status_of:
@@ -205,7 +132,7 @@ class TimelineHandler:
             return
         if await self._settled_reply(event):
             return
-        customer_id, case_id, case = await self._placement(event)
+        customer_id, case_id, case = await self._place(event)
         if interaction.kind is InteractionKind.CALL and interaction.voice is not None:
             await self._store_call(event, customer_id=customer_id, case_id=case_id)
         else:
@@ -215,7 +142,7 @@ class TimelineHandler:
             await self._timeline.add(entry)
             if case is not None:
                 # For live views; a replay (case None) announced it the first time.
-                self._announce(case_changed(case, entry, actor=None))
+                await self._announcements.case_changed(case, entry, None)
         # Routing changes that overtook their interaction (another topic) join now.
         await self._timeline.adopt_pending(
             event.tenant_id, str(event.id), customer_id=customer_id, case_id=case_id
@@ -232,33 +159,29 @@ class TimelineHandler:
                 at=event.occurred_at,
             )
 
-    def _announce(self, event: Envelope[Any]) -> None:
-        """Publish a live announcement without holding the batch on the broker's ack.
+    async def record_routing(self, event: Envelope[RoutingChange]) -> None:
+        """A routing change on the timeline of its interaction's customer (or waiting
+        for it, when it overtook the interaction)."""
+        owner = await self._timeline.owner_of(event.tenant_id, str(event.data.interaction_id))
+        customer_id, case_id = owner if owner is not None else (None, None)
+        await self._timeline.add(
+            routing_entry(
+                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
+            )
+        )
 
-        The entry is stored already; an announcement lost to a crash or an outage
-        costs a live view one update, not data (views re-read the API).
-        """
-        publish = self._publish
-        if publish is None:
-            return
+    async def record_failed_reply(self, event: Envelope[OutboundFailed]) -> None:
+        """The channel could not send an agent's reply."""
+        await self._timeline.settle_reply(
+            event.tenant_id,
+            str(event.data.reply_id),
+            status="failed",
+            details={"error": event.data.reason, "failed_at": event.occurred_at},
+        )
 
-        async def send() -> None:
-            await publish(CASES.name, event)
-
-        task = asyncio.create_task(send())
-        self._announcing.add(task)
-        task.add_done_callback(self._announced)
-
-    def _announced(self, task: asyncio.Task[None]) -> None:
-        self._announcing.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("case.change_not_announced", error=type(task.exception()).__name__)
-
-    async def _placement(
-        self, event: Envelope[Interaction]
-    ) -> tuple[str, str, dict[str, Any] | None]:
-        """(customer, case, the case as seen) of an interaction: as first decided on a
-        replay (then the case is None), else resolved.
+    async def _place(self, event: Envelope[Interaction]) -> tuple[str, str, Case | None]:
+        """(customer, case, the case as it is now) of an interaction: as first decided
+        on a replay (then the case is None), else resolved.
 
         A call's later events stay on the case its first event joined; a call that
         began without a number and is later told it joins the caller's customer.
@@ -286,38 +209,55 @@ class TimelineHandler:
             display_name=customer.display_name if customer else None,
             seen_at=event.occurred_at,
         )
-        customer_id = resolution.customer_id
         if resolution.conflicts:
             verified = verified_keys(event.tenant_id, identities, rules.phone_region)
             await self._settle(event, resolution, verified, auto=rules.auto_merge)
-        contact = Contact(
-            tenant_id=event.tenant_id,
-            customer_id=customer_id,
-            conversation_key=interaction.conversation_key,
-            channel=interaction.channel.value,
-            subject=interaction.content.subject if interaction.content else None,
-            at=event.occurred_at,
-            event_id=str(event.id),
-            from_customer=interaction.direction is Direction.INBOUND
-            and interaction.kind in (InteractionKind.MESSAGE, InteractionKind.CALL),
-        )
-        assignment = await self._cases.assign(contact)
-        if assignment.outcome is not ContactOutcome.JOIN:
-            await self._timeline.add(contact_outcome_entry(contact, assignment))
-        seen = {
-            "_id": assignment.case_id,
-            "tenant_id": event.tenant_id,
-            "customer_id": customer_id,
-            "channel": contact.channel,
-            "conversation_key": contact.conversation_key,
-            "status": assignment.status,
-            "assignee_id": assignment.assignee_id,
-            "queue": assignment.queue,
-        }
-        return customer_id, assignment.case_id, seen
+        contact = _contact(event, resolution.customer_id)
+        placement = await self._open_or_join(contact)
+        if placement.outcome is not ContactOutcome.JOIN:
+            await self._timeline.add(contact_outcome_entry(contact, placement))
+        return resolution.customer_id, placement.case.id, placement.case
+
+    async def _open_or_join(self, contact: Contact) -> Placement:
+        """The case a contact joins: its conversation's, reopened, or a new one.
+
+        The consumer handles one conversation's events in order, so reading the
+        conversation's case and then writing is safe.
+        """
+        policy = self._policy_for(contact.tenant_id)
+        current = await self._cases.of_conversation(contact.tenant_id, contact.conversation_key)
+        joinable = None
+        if current is None and joins_open_case(contact, policy):
+            joinable = await self._cases.newest_active_on_channel(
+                contact.tenant_id, contact.customer_id, contact.channel
+            )
+        placement = place_contact(contact, current=current, joinable=joinable, policy=policy)
+        if placement.previous is not None and placement.previous_change:
+            await self._cases.update(
+                contact.tenant_id,
+                placement.previous.id,
+                expected_version=None,
+                fields=placement.previous_change,
+            )
+        if placement.created:
+            await self._cases.create(placement.case)
+        else:
+            if placement.status_change:
+                await self._cases.update(
+                    contact.tenant_id,
+                    placement.case.id,
+                    expected_version=None,
+                    fields=placement.status_change,
+                )
+            await self._cases.touch(placement.case.id, contact.at, returned=placement.returned)
+        if placement.conversation_moves:
+            await self._cases.point_conversation(
+                contact.tenant_id, contact.conversation_key, placement.case.id
+            )
+        return placement
 
     async def _identified_caller(
-        self, event: Envelope[Interaction], call: dict[str, Any]
+        self, event: Envelope[Interaction], call: Entry
     ) -> tuple[str, str] | None:
         """A call placed on a one-call placeholder customer (no caller number, e.g. an
         Amazon Connect event without customerEndpoint) whose later event (its contact
@@ -425,7 +365,7 @@ class TimelineHandler:
             stored = entry
         await self._request_callback(event, stored)
 
-    async def _request_callback(self, event: Envelope[Interaction], entry: dict[str, Any]) -> None:
+    async def _request_callback(self, event: Envelope[Interaction], entry: Entry) -> None:
         """An abandoned or missed call from a number we can call becomes callback work."""
         summary = entry["call"]
         if (
@@ -436,13 +376,8 @@ class TimelineHandler:
             or summary["direction"] != "inbound"
         ):
             return
-        customer = event.data.customer()
         phone = next(
-            (
-                i.value
-                for i in (customer.identities if customer else ())
-                if i.kind is IdentityKind.PHONE
-            ),
+            (i.value for i in _customer_identities(event.data) if i.kind is IdentityKind.PHONE),
             None,
         )
         if phone is None:
@@ -466,12 +401,3 @@ class TimelineHandler:
         await self._timeline.add(callback_entry(request, case_id=entry["case_id"]))
         await self._publish(INTERACTIONS.name, request)
         await self._timeline.flag(entry["_id"], "callback_requested")
-
-    async def _store_routing(self, event: Envelope[RoutingChange]) -> None:
-        owner = await self._timeline.owner_of(event.tenant_id, str(event.data.interaction_id))
-        customer_id, case_id = owner if owner is not None else (None, None)
-        await self._timeline.add(
-            routing_entry(
-                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
-            )
-        )

@@ -1,10 +1,10 @@
-"""The live hub: this process's subscribers, fed by its own fan-out consumer group.
+"""The live feed: this process's subscribers, fed by its own fan-out consumer group.
 
 Every case-service process runs a consumer group of its own (``<group>-live-<id>``)
 on ``cc.cases.v1``, ``cc.routing.v1`` and ``cc.signals.v1``, starting at the latest
 offset, so an agent connected to any instance sees changes stored by every instance.
 A subscriber that falls too far behind (a slow connection) is told so and dropped: it
-reconnects and reads the case API again, instead of the hub holding memory for it.
+reconnects and reads the case API again, instead of the feed holding memory for it.
 A customer's typing goes to supervisors and to the agent assigned to the case of the
 conversation, looked up and kept for a few seconds.
 """
@@ -19,7 +19,6 @@ from typing import Any
 from case_service.domain.live import audience, needs_holder
 from cc_common.auth import Principal
 from cc_common.events import Envelope
-from cc_common.kafka.consumer import Delivery
 
 
 class Overflowed:
@@ -52,7 +51,7 @@ Holder = Callable[[str, str], Awaitable[str | None]]
 HOLDER_TTL_SECONDS = 5.0
 
 
-class LiveHub:
+class LiveFeed:
     def __init__(self, queue_size: int = 1000, holder: Holder | None = None) -> None:
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
@@ -71,9 +70,8 @@ class LiveHub:
     def subscribers(self) -> int:
         return len(self._subscriptions)
 
-    async def __call__(self, delivery: Delivery) -> None:
-        """The fan-out consumer's handler: hand the event to whoever may see it."""
-        event = delivery.event
+    async def offer(self, event: Envelope[Any]) -> None:
+        """Hand an event to every subscriber who may see it."""
         if not self._subscriptions:
             return
         conversation = needs_holder(event)

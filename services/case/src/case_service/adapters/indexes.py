@@ -1,0 +1,16 @@
+"""Every MongoDB index the case service declares (ensured at startup, or by the
+``case_service.indexes`` job before a rollout)."""
+
+from __future__ import annotations
+
+from case_service.adapters import audit, cases, customers, kpis, merges, timeline, webhooks
+
+INDEXES = (
+    *customers.INDEXES,
+    *cases.INDEXES,
+    *timeline.INDEXES,
+    *merges.INDEXES,
+    *audit.INDEXES,
+    *kpis.INDEXES,
+    *webhooks.INDEXES,
+)

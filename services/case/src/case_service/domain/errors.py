@@ -1,0 +1,27 @@
+"""What a use case refuses, in words the API maps to one problem each (api/problems.py)."""
+
+from __future__ import annotations
+
+
+class CaseServiceError(Exception):
+    """A request the case service will not carry out; the message says why."""
+
+
+class NotFound(CaseServiceError, LookupError):
+    """No such case, customer or entry in the caller's tenant."""
+
+
+class Refused(CaseServiceError, ValueError):
+    """Not possible in the current state (a closed case, a merge of two customers' cases)."""
+
+
+class Invalid(CaseServiceError, ValueError):
+    """The request itself cannot be carried out as asked (a move no status allows)."""
+
+
+class StaleVersion(CaseServiceError):
+    """The thing changed since the caller read it (If-Match names an older version)."""
+
+
+class Malformed(CaseServiceError, ValueError):
+    """A value the caller sent cannot be read (a cursor, an identity)."""

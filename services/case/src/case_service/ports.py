@@ -1,0 +1,278 @@
+"""What the case service's use cases need from storage and the broker.
+
+Adapters implement these (MongoDB in ``adapters/``, the producer in
+``adapters/announcements.py``); use-case tests implement them in memory.
+Timeline entries are the documents ``domain/timeline.py`` builds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from case_service.domain.case_moves import MovingEntry
+from case_service.domain.kpis import KpiFilter
+from case_service.domain.merging import Resolution
+from case_service.domain.model import Case, Customer, TimelineEntry
+from cc_common.events import Envelope, OutboundRequested
+
+Entry = dict[str, Any]
+
+Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
+"""Publish an event on a topic and wait for the broker's acknowledgement."""
+
+
+class CaseStore(Protocol):
+    async def get(self, tenant_id: str, case_id: str) -> Case | None: ...
+
+    async def of_conversation(self, tenant_id: str, conversation_key: str) -> Case | None: ...
+
+    async def newest_active_on_channel(
+        self, tenant_id: str, customer_id: str, channel: str
+    ) -> Case | None: ...
+
+    async def latest_reachable(
+        self, tenant_id: str, customer_id: str, channel: str
+    ) -> Case | None: ...
+
+    async def create(self, case: Case) -> None: ...
+
+    async def point_conversation(
+        self, tenant_id: str, conversation_key: str, case_id: str
+    ) -> None: ...
+
+    async def touch(self, case_id: str, at: datetime, *, returned: bool = False) -> None: ...
+
+    async def update(
+        self,
+        tenant_id: str,
+        case_id: str,
+        *,
+        expected_version: int | None,
+        fields: dict[str, Any],
+    ) -> Case | None: ...
+
+    async def note_inbound(
+        self,
+        case_id: str,
+        *,
+        reply_to: dict[str, Any] | None,
+        message_id: str | None,
+        at: datetime,
+    ) -> None: ...
+
+    async def note_agent_reply(self, case: Case, at: datetime) -> None: ...
+
+
+class CaseMoveStore(Protocol):
+    async def moving_entries(
+        self, tenant_id: str, case_id: str, entry_ids: list[str]
+    ) -> list[MovingEntry]: ...
+
+    async def move_entries(
+        self, tenant_id: str, source_id: str, target_id: str, entry_ids: list[str] | None = None
+    ) -> None: ...
+
+    async def close_merged(
+        self, tenant_id: str, source_id: str, target_id: str, at: datetime
+    ) -> None: ...
+
+    async def insert(self, case: Case) -> None: ...
+
+    async def bump(self, case_id: str, at: datetime | None = None) -> None: ...
+
+
+class CustomerStore(Protocol):
+    async def resolve(
+        self, tenant_id: str, keys: list[str], *, display_name: str | None, seen_at: datetime
+    ) -> Resolution: ...
+
+
+class CustomerMerges(Protocol):
+    async def merge(
+        self,
+        tenant_id: str,
+        *,
+        source: str,
+        target: str,
+        reason: str,
+        actor: str,
+        at: datetime,
+        merge_id: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    async def propose(
+        self,
+        tenant_id: str,
+        *,
+        proposal_id: str,
+        customer_ids: list[str],
+        reason: str,
+        at: datetime,
+    ) -> None: ...
+
+
+class TimelineStore(Protocol):
+    async def add(self, entry: Entry) -> None: ...
+
+    async def get(self, tenant_id: str, entry_id: str) -> Entry | None: ...
+
+    async def put(self, entry: Entry) -> None: ...
+
+    async def flag(self, entry_id: str, field: str) -> None: ...
+
+    async def owner_of(self, tenant_id: str, entry_id: str) -> tuple[str, str] | None: ...
+
+    async def adopt_pending(
+        self, tenant_id: str, interaction_id: str, *, customer_id: str, case_id: str
+    ) -> None: ...
+
+    async def create_reply(self, entry: Entry) -> Entry: ...
+
+    async def outbox_sent(self, entry_id: str) -> None: ...
+
+    async def settle_reply(
+        self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
+    ) -> bool: ...
+
+    async def note_delivery(
+        self,
+        tenant_id: str,
+        provider_message_id: str,
+        *,
+        status: str,
+        at: datetime,
+        error: dict[str, str] | None = None,
+    ) -> None: ...
+
+
+class Announcements(Protocol):
+    """Tell live views and integrations; the change is stored already, so a broker
+    outage costs an update, not data."""
+
+    async def case_changed(
+        self, case: Case, entry: Mapping[str, Any], actor: str | None
+    ) -> None: ...
+
+    async def typing(self, case: Case, *, agent: str, active: bool) -> None: ...
+
+    async def reply_requested(self, event: Envelope[OutboundRequested]) -> bool:
+        """Publish a reply for its channel; False: the broker is down, the outbox
+        relay publishes it later."""
+        ...
+
+
+class CaseReads(Protocol):
+    async def list_for_customer(self, tenant_id: str, customer_id: str) -> list[Case]: ...
+
+
+class CustomerDirectory(Protocol):
+    async def get(self, tenant_id: str, customer_id: str) -> Customer | None: ...
+
+    async def exists(self, tenant_id: str, customer_id: str) -> bool: ...
+
+    async def find_by_identity(self, key: str, tenant_id: str) -> str | None: ...
+
+    async def link(self, tenant_id: str, customer_id: str, key: str) -> str: ...
+
+    async def update_profile(
+        self, tenant_id: str, customer_id: str, *, expected_version: int, fields: dict[str, Any]
+    ) -> Customer | None: ...
+
+
+class TimelineReads(Protocol):
+    async def get(self, tenant_id: str, entry_id: str) -> Entry | None: ...
+
+    async def page(
+        self,
+        *,
+        tenant_id: str,
+        limit: int,
+        after: tuple[datetime, int, str] | None,
+        customer_id: str | None = None,
+        case_id: str | None = None,
+        channel: str | None = None,
+        kind: str | None = None,
+    ) -> list[TimelineEntry]: ...
+
+    async def cases_of_interactions(
+        self, tenant_id: str, interaction_ids: list[str]
+    ) -> dict[str, tuple[str, str | None]]: ...
+
+
+class CustomerMergeStore(CustomerMerges, Protocol):
+    async def unmerge(
+        self, tenant_id: str, merge_id: str, *, actor: str, at: datetime
+    ) -> dict[str, Any]: ...
+
+    async def of_customer(self, tenant_id: str, customer_id: str) -> list[dict[str, Any]]: ...
+
+    async def proposals(self, tenant_id: str, status: str) -> list[dict[str, Any]]: ...
+
+    async def proposal(self, tenant_id: str, proposal_id: str) -> dict[str, Any] | None: ...
+
+    async def dismiss(self, tenant_id: str, proposal_id: str, *, actor: str) -> bool: ...
+
+
+class KpiReads(Protocol):
+    async def figures(self, tenant_id: str, f: KpiFilter) -> dict[str, Any]: ...
+
+
+class SearchReads(Protocol):
+    async def search(
+        self, scope: str, tenant_id: str, *, text: str, grams: list[str], limit: int
+    ) -> list[dict[str, Any]]: ...
+
+
+class AuditTrail(Protocol):
+    def record(self, entry: dict[str, Any]) -> None:
+        """Queue a record (written in batches; never holds the request)."""
+        ...
+
+    async def query(
+        self,
+        tenant_id: str,
+        *,
+        actor: str | None,
+        resource_id: str | None,
+        before: datetime | None,
+        limit: int,
+    ) -> list[dict[str, Any]]: ...
+
+
+class WebhookStore(Protocol):
+    """Integrators' subscriptions and the deliveries owed to them."""
+
+    async def subscribe(self, doc: dict[str, Any]) -> None: ...
+
+    async def subscription(self, tenant_id: str, sub_id: str) -> dict[str, Any] | None: ...
+
+    async def subscriptions(self, tenant_id: str) -> list[dict[str, Any]]: ...
+
+    async def update_subscription(
+        self, tenant_id: str, sub_id: str, fields: dict[str, Any]
+    ) -> dict[str, Any] | None: ...
+
+    async def unsubscribe(self, tenant_id: str, sub_id: str) -> bool: ...
+
+    async def enqueue(
+        self, subscription: dict[str, Any], event: dict[str, Any], at: datetime
+    ) -> None: ...
+
+    async def claim(self, now: datetime) -> dict[str, Any] | None: ...
+
+    async def settle(
+        self,
+        delivery_id: str,
+        *,
+        attempt: dict[str, Any],
+        status: str,
+        next_attempt_at: datetime | None,
+    ) -> None: ...
+
+    async def deliveries(
+        self, tenant_id: str, sub_id: str, status: str | None, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def redrive(self, tenant_id: str, delivery_id: str, now: datetime) -> bool: ...

@@ -1,0 +1,261 @@
+"""What an agent does to a case: read, edit, note, rate, reply, merge, split."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from case_service.domain.case_moves import check_merge, split_off
+from case_service.domain.edits import plan_edit
+from case_service.domain.errors import NotFound, Refused
+from case_service.domain.lifecycle import CasePolicy
+from case_service.domain.model import Case
+from case_service.domain.notes import note_entry
+from case_service.domain.replies import fingerprint, reply_entry, reply_id_for, reply_request
+from case_service.domain.sla import priority_due_fields
+from case_service.domain.timeline import case_entry
+from case_service.ports import Announcements, CaseMoveStore, CaseStore, Entry, TimelineStore
+from cc_common.events import Channel, Content, MessageTemplate, utc_now
+from cc_common.principals import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyOutcome:
+    case: Case
+    entry: Entry
+    """The reply's timeline entry (its status: pending until the channel confirms)."""
+
+
+class CaseDesk:
+    def __init__(
+        self,
+        *,
+        cases: CaseStore,
+        timeline: TimelineStore,
+        moves: CaseMoveStore,
+        announcements: Announcements,
+        policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._cases = cases
+        self._timeline = timeline
+        self._moves = moves
+        self._announcements = announcements
+        self._policy_for = policy_for
+        self._clock = clock
+
+    async def case(self, tenant_id: str, case_id: str) -> Case:
+        """One case of the tenant (NotFound otherwise)."""
+        found = await self._cases.get(tenant_id, case_id)
+        if found is None:
+            raise NotFound("No such case.")
+        return found
+
+    async def edit(
+        self, agent: Principal, case_id: str, patch: dict[str, Any], *, expected_version: int
+    ) -> Case:
+        """Change what the patch names, if the case is still at ``expected_version``."""
+        current = await self.case(agent.tenant_id, case_id)
+        now = self._clock()
+        plan = plan_edit(current, patch, at=now)
+        if not plan.changes:
+            return current
+        fields = dict(plan.fields)
+        if "priority" in fields:
+            policy = self._policy_for(agent.tenant_id)
+            fields.update(priority_due_fields(policy.sla, current, fields["priority"]))
+        updated = await self._update(agent, case_id, fields, expected_version)
+        await self._record(
+            updated,
+            agent,
+            kind=plan.kind,
+            at=now,
+            summary=plan.summary,
+            details={"changes": plan.changes, "version": updated.version},
+        )
+        return updated
+
+    async def rate(self, caller: Principal, case_id: str, rating: dict[str, Any]) -> Case:
+        """The customer's satisfaction rating; the last one counts."""
+        await self.case(caller.tenant_id, case_id)
+        now = self._clock()
+        csat = {**rating, "rated_at": now, "recorded_by": caller.subject}
+        updated = await self._update(caller, case_id, {"csat": csat}, None)
+        await self._record(
+            updated,
+            caller,
+            kind="case.csat",
+            at=now,
+            summary=f"CSAT {rating['score']}/5",
+            details={"csat": csat},
+        )
+        return updated
+
+    async def add_note(self, agent: Principal, case_id: str, text: str) -> Entry:
+        """An internal note (never sent to the customer)."""
+        case = await self.case(agent.tenant_id, case_id)
+        entry = note_entry(
+            case, note_id=uuid.uuid4(), author=agent.subject, text=text, at=self._clock()
+        )
+        await self._timeline.add(entry)
+        await self._announcements.case_changed(case, entry, agent.subject)
+        return entry
+
+    async def typing(self, agent: Principal, case_id: str, *, active: bool) -> None:
+        """Shown live to a web-chat visitor; never stored."""
+        case = await self.case(agent.tenant_id, case_id)
+        await self._announcements.typing(case, agent=agent.subject, active=active)
+
+    async def reply(
+        self,
+        agent: Principal,
+        case_id: str,
+        content: Content,
+        *,
+        channel: Channel | None = None,
+        template: MessageTemplate | None = None,
+        idempotency_key: str | None = None,
+    ) -> ReplyOutcome:
+        """Answer the customer, exactly once per idempotency key; pending until the
+        channel confirms. On another ``channel``, the customer's latest conversation
+        there carries it; the entry stays on this case."""
+        case = await self.case(agent.tenant_id, case_id)
+        route = case
+        if channel is not None and channel.value != case.channel:
+            elsewhere = await self._cases.latest_reachable(
+                agent.tenant_id, case.customer_id, channel.value
+            )
+            if elsewhere is None:
+                raise Refused(f"The customer has not written to us on {channel.value}.")
+            route = elsewhere.model_copy(update={"id": case.id})
+        reply_id = reply_id_for(agent.tenant_id, agent.subject, idempotency_key)
+        event = reply_request(
+            route,
+            tenant_id=agent.tenant_id,
+            agent_id=agent.subject,
+            reply_id=reply_id,
+            content=content,
+            at=self._clock(),
+            template=template,
+        )
+        content_hash = fingerprint(content)
+        stored = await self._timeline.create_reply(
+            reply_entry(event, customer_id=case.customer_id, content_hash=content_hash)
+        )
+        if stored["reply"]["content_hash"] != content_hash:
+            raise Refused("This Idempotency-Key was used for a different reply.")
+        if stored.get("outbox_pending"):
+            if await self._announcements.reply_requested(event):
+                await self._timeline.outbox_sent(str(event.id))
+            await self._cases.note_agent_reply(case, stored["occurred_at"])
+            await self._announcements.case_changed(case, stored, agent.subject)
+        return ReplyOutcome(case, stored)
+
+    async def merge(self, agent: Principal, *, source_id: str, target_id: str, reason: str) -> Case:
+        """Move every entry of ``source`` to ``target`` and close ``source``."""
+        source = await self.case(agent.tenant_id, source_id)
+        target = await self.case(agent.tenant_id, target_id)
+        check_merge(source, target)
+        at = self._clock()
+        await self._moves.move_entries(agent.tenant_id, source_id, target_id)
+        await self._moves.close_merged(agent.tenant_id, source_id, target_id, at)
+        details = {"source_case_id": source_id, "target_case_id": target_id, "reason": reason}
+        await self._record_move(
+            [
+                (target, "case.merged", f"case {source_id} merged into this one: {reason}"),
+                (source, "case.merged_away", f"merged into case {target_id}: {reason}"),
+            ],
+            agent,
+            at=at,
+            details=details,
+        )
+        await self._moves.bump(target_id, at)
+        return await self.case(agent.tenant_id, target_id)
+
+    async def split(
+        self, agent: Principal, case_id: str, *, entry_ids: list[str], subject: str | None
+    ) -> Case:
+        """Move some entries into a new case (a second matter raised in one conversation)."""
+        case = await self.case(agent.tenant_id, case_id)
+        asked = sorted(set(entry_ids))
+        entries = await self._moves.moving_entries(agent.tenant_id, case_id, asked)
+        at = self._clock()
+        created = split_off(
+            case, entries, asked=len(asked), new_id=str(uuid.uuid4()), subject=subject, at=at
+        )
+        await self._moves.insert(created)
+        await self._moves.move_entries(agent.tenant_id, case_id, created.id, asked)
+        details = {"source_case_id": case_id, "new_case_id": created.id, "entries": len(asked)}
+        await self._record_move(
+            [
+                (case, "case.split", f"{len(asked)} entries moved to new case {created.id}"),
+                (created, "case.split_from", f"split from case {case_id}"),
+            ],
+            agent,
+            at=at,
+            details=details,
+        )
+        await self._moves.bump(case_id)
+        return created
+
+    async def _update(
+        self,
+        caller: Principal,
+        case_id: str,
+        fields: dict[str, Any],
+        expected_version: int | None,
+    ) -> Case:
+        updated = await self._cases.update(
+            caller.tenant_id, case_id, expected_version=expected_version, fields=fields
+        )
+        if updated is None:
+            raise NotFound("No such case.")
+        return updated
+
+    async def _record(
+        self,
+        case: Case,
+        actor: Principal,
+        *,
+        kind: str,
+        at: datetime,
+        summary: str,
+        details: dict[str, Any],
+    ) -> None:
+        """The change's timeline entry, then its announcement."""
+        entry = case_entry(
+            case,
+            entry_id=str(uuid.uuid4()),
+            kind=kind,
+            at=at,
+            summary=summary,
+            details=details,
+            actor=actor.subject,
+        )
+        await self._timeline.add(entry)
+        await self._announcements.case_changed(case, entry, actor.subject)
+
+    async def _record_move(
+        self,
+        changes: list[tuple[Case, str, str]],
+        actor: Principal,
+        *,
+        at: datetime,
+        details: dict[str, Any],
+    ) -> None:
+        """One entry per side of a move (not announced: the cases' views re-read)."""
+        for case, kind, summary in changes:
+            await self._timeline.add(
+                case_entry(
+                    case,
+                    entry_id=str(uuid.uuid4()),
+                    kind=kind,
+                    at=at,
+                    summary=summary,
+                    details=details,
+                    actor=actor.subject,
+                )
+            )
