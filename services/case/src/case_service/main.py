@@ -47,6 +47,7 @@ from case_service.service.customers import CustomerDesk
 from case_service.service.desk import CaseDesk
 from case_service.service.live_feed import LiveFeed
 from case_service.service.merges import MergeDesk
+from case_service.service.webhook_subscriptions import WebhookDesk
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
@@ -121,6 +122,11 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 start_at="latest",
             )
             app.state.webhooks = webhooks.WebhookRepository(rt.db)
+            app.state.webhook_desk = WebhookDesk(
+                app.state.webhooks,
+                allow_insecure=settings.webhook_allow_private_targets,
+                rotation_overlap=timedelta(hours=settings.webhook_secret_overlap_hours),
+            )
             rt.add_consumer(
                 topics=[CASES.name, ROUTING.name],
                 group_id=f"{settings.consumer_group}-webhooks",
@@ -192,13 +198,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     integrators = principal_dependency(
         settings.auth, roles=frozenset({Role.ADMIN, Role.INTEGRATION})
     )
-    app.include_router(
-        webhook_routes.build_router(
-            integrators,
-            allow_insecure=settings.webhook_allow_private_targets,
-            rotation_overlap=timedelta(hours=settings.webhook_secret_overlap_hours),
-        )
-    )
+    app.include_router(webhook_routes.build_router(integrators))
     app.include_router(
         stream_routes.build_router(agents_or_watchers, queue_seconds=settings.live_queue_seconds)
     )

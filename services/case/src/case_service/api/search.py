@@ -5,10 +5,10 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from case_service.domain.search import QueryTooShort, query_grams
+from case_service.domain.search import query_grams
 from case_service.ports import SearchReads
 from cc_common.auth import Principal
 
@@ -75,10 +75,7 @@ def build_router(authenticate: Any) -> APIRouter:
         Any substring of two or more characters matches, in any language (Japanese
         has no spaces between words: text is indexed by character pairs).
         """
-        try:
-            text, grams = query_grams(q)
-        except QueryTooShort as exc:
-            raise HTTPException(422, str(exc)) from exc
+        text, grams = query_grams(q)
         repo: SearchReads = request.app.state.search
         docs = await repo.search(scope, principal.tenant_id, text=text, grams=grams, limit=limit)
         return SearchResults(query=q, scope=scope, hits=[_hit(scope, d) for d in docs])

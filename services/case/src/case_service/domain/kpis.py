@@ -30,9 +30,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import mean
 from typing import Any
+
+from case_service.domain.errors import Invalid
+
+MAX_PERIOD = timedelta(days=92)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,12 @@ class KpiFilter:
     channel: str | None = None
     agent_id: str | None = None
     service_level_seconds: float = 20.0
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise Invalid("from and to need a time zone (e.g. 2026-11-02T00:00:00Z).")
+        if not self.start < self.end <= self.start + MAX_PERIOD:
+            raise Invalid("to must be after from, at most 92 days later.")
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -15,12 +15,14 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from case_service.domain.errors import Invalid
+
 SEARCH_TEXT_CHARS = 2000
 """How much of a document is searchable (a message's first 2,000 characters)."""
 MIN_QUERY_CHARS = 2
 
 
-class QueryTooShort(ValueError):
+class QueryTooShort(Invalid):
     """A query needs at least two characters (one bigram)."""
 
 

@@ -19,13 +19,15 @@ from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
+from case_service.domain.errors import Invalid
+
 RETRY_FOR = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
 EVENT_PATTERNS = ("case.changed", "case.sla_breached", "task.*", "*")
 
 
-class UnsafeUrl(ValueError):
+class UnsafeUrl(Invalid):
     """The URL is not one we deliver to."""
 
 
