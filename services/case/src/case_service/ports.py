@@ -7,7 +7,7 @@ Timeline entries are the documents ``domain/timeline.py`` builds.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,9 +18,6 @@ from case_service.domain.model import Case, Customer, TimelineEntry
 from cc_common.events import Envelope, OutboundRequested
 
 Entry = dict[str, Any]
-
-Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
-"""Publish an event on a topic and wait for the broker's acknowledgement."""
 
 
 class CaseStore(Protocol):

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
-from cc_common.events import utc_now
+from cc_common.events import Publisher, utc_now
 from cc_common.kafka.producer import BrokerUnavailable
 from cc_common.logging import get_logger
 from cc_common.supervision import Periodic
 from cc_common.topics import OUTBOUND
 from ingest_chat.adapters.agent_messages import AgentMessages
-from ingest_chat.consumers.outbound import Publisher
 from ingest_chat.domain.email_fallback import fallback_request
 from ingest_chat.domain.webchat_wire import AgentMessage
 

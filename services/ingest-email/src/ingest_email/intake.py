@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter
 
-from cc_common.events import AttachmentRef, EmailAddress, Envelope, Interaction, utc_now
+from cc_common.events import AttachmentRef, EmailAddress, Envelope, Interaction, Publisher, utc_now
 from cc_common.logging import get_logger
 from ingest_email.domain.case_tokens import token_in
 from ingest_email.domain.events import Classification, classify, inbound_email
@@ -23,7 +23,7 @@ from ingest_email.domain.feedback import DeliveryFeedback, feedback_event
 from ingest_email.domain.mime import MimePart, ParsedEmail, parse_message
 from ingest_email.domain.tenants import TenantDirectory, TenantMail
 from ingest_email.domain.threading import ThreadDecision, decide_thread
-from ingest_email.ports import Publisher, ThreadIndexPort
+from ingest_email.ports import ThreadIndexPort
 from ingest_email.settings import EmailTenant
 
 log = get_logger(__name__)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from cc_common.events import Envelope
 from ingest_email.domain.threading import KnownMessage
 
 
@@ -33,7 +32,3 @@ class ThreadIndexPort(Protocol):
     async def record_token(
         self, tenant_id: str, token: str, *, conversation_key: str, participants: Sequence[str]
     ) -> None: ...
-
-
-class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope[Any]) -> None: ...

@@ -45,6 +45,7 @@ from cc_common.events.outbound import (
     OutboundFailed,
     OutboundRequested,
 )
+from cc_common.events.publishing import Publish, Publisher
 from cc_common.events.registry import (
     AGENT_CONFIGURED,
     AGENT_PRESENCE_CHANGED,
@@ -62,6 +63,7 @@ from cc_common.events.registry import (
     UndecodableEvent,
     decode_event,
     encode_event,
+    outbound_request_for,
     routing_event_type,
 )
 from cc_common.events.routing import RoutingChange, TaskState
@@ -121,6 +123,8 @@ __all__ = [
     "Party",
     "PartyRole",
     "Presence",
+    "Publish",
+    "Publisher",
     "QueueConfigured",
     "RoutingChange",
     "RoutingHints",
@@ -136,6 +140,7 @@ __all__ = [
     "encode_event",
     "epoch_time",
     "message_stored_signal",
+    "outbound_request_for",
     "plausible_time",
     "provider_event_id",
     "routing_event_type",

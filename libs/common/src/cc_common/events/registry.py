@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
@@ -15,7 +16,7 @@ from cc_common.events.agents import (
 )
 from cc_common.events.cases import CaseChanged, CaseSlaBreached
 from cc_common.events.envelope import Envelope, RawEnvelope
-from cc_common.events.interaction import Interaction
+from cc_common.events.interaction import Channel, Interaction
 from cc_common.events.outbound import CallbackRequested, OutboundFailed, OutboundRequested
 from cc_common.events.routing import RoutingChange, TaskState
 from cc_common.events.signals import (
@@ -95,3 +96,15 @@ def _first_error(exc: ValidationError) -> str:
     where = ".".join(str(part) for part in first["loc"]) or "body"
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where}: {first['msg']}{more}"
+
+
+def outbound_request_for(
+    event: Envelope[Any], channels: Container[Channel]
+) -> OutboundRequested | None:
+    """The reply or call an ``outbound.requested`` event asks of one of ``channels``;
+    None for other events and other channels (each channel service consumes the one
+    outbound topic and acts on its own channels only)."""
+    request = event.data
+    if event.type != OUTBOUND_REQUESTED or not isinstance(request, OutboundRequested):
+        return None
+    return request if request.channel in channels else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -74,6 +74,18 @@ OrderKey = Callable[[Envelope[Any]], str]
 def by_tenant(event: Envelope[Any]) -> str:
     """Order key: one sequence per tenant (the router's single-writer rule)."""
     return event.tenant_id
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome(Generic[_T]):
+    """A handler's result after retries: its value, or the error it ended with."""
+
+    value: _T | None
+    error: Exception | None
+    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,41 +250,50 @@ class ConsumerRunner:
     async def _handle_group_retrying(
         self, group: list[Delivery], handler: GroupHandler
     ) -> list[_DeadLetter]:
+        outcome = await self._retrying(lambda: handler(group))
+        if outcome.error is not None:
+            log.error("consumer.group_failed", error=repr(outcome.error), size=len(group))
+            refused = [(delivery, outcome.error) for delivery in group]
+        else:
+            refused = outcome.value or []
+        failed = {id(d) for d, _ in refused}
+        for delivery in group:
+            if id(delivery) not in failed:
+                EVENTS_CONSUMED.labels(delivery.topic, self.group_id, "handled").inc()
+        return [
+            _DeadLetter(d.key, d.value, d.headers, self._failure(d, exc, attempts=outcome.attempts))
+            for d, exc in refused
+        ]
+
+    async def _retrying(self, call: Callable[[], Awaitable[_T]]) -> _Outcome[_T]:
+        """Run a handler until it succeeds. An infrastructure outage is not the
+        message's fault: it is waited out and not counted. A PermanentError is not
+        retried; other errors are, with backoff, up to the attempts allowed."""
         attempt = 0
         while True:
             attempt += 1
             try:
-                refused = await handler(group)
+                return _Outcome(await call(), None, attempt)
             except Exception as exc:
-                if is_infrastructure_error(exc):
+                if not isinstance(exc, PermanentError) and is_infrastructure_error(exc):
                     log.warning("consumer.infrastructure_down", error=repr(exc))
                     attempt -= 1
                     await self._sleep(self._retry.backoff_cap)
                     continue
-                if attempt >= self._retry.max_attempts or isinstance(exc, PermanentError):
-                    log.error("consumer.group_failed", error=repr(exc), size=len(group))
-                    refused = [(delivery, exc) for delivery in group]
-                else:
-                    HANDLER_RETRIES.labels(self.group_id).inc()
-                    log.warning("consumer.retrying", attempt=attempt, error=repr(exc))
-                    await self._sleep(
-                        backoff_seconds(
-                            attempt, base=self._retry.backoff_base, cap=self._retry.backoff_cap
-                        )
+                if isinstance(exc, PermanentError) or attempt >= self._retry.max_attempts:
+                    return _Outcome(None, exc, attempt)
+                HANDLER_RETRIES.labels(self.group_id).inc()
+                log.warning("consumer.retrying", attempt=attempt, error=repr(exc))
+                await self._sleep(
+                    backoff_seconds(
+                        attempt, base=self._retry.backoff_base, cap=self._retry.backoff_cap
                     )
-                    continue
-            failed = {id(d) for d, _ in refused}
-            for delivery in group:
-                if id(delivery) not in failed:
-                    EVENTS_CONSUMED.labels(delivery.topic, self.group_id, "handled").inc()
-            return [
-                _DeadLetter(d.key, d.value, d.headers, self._failure(d, exc, attempts=attempt))
-                for d, exc in refused
-            ]
+                )
 
     async def _handle_one(self, delivery: Delivery) -> Failure | None:
         event = delivery.event
-        attempt = 0
+        handler = self._handler
+        assert handler is not None
         with (
             _TRACER.start_as_current_span(
                 f"{delivery.topic} process",
@@ -282,33 +303,13 @@ class ConsumerRunner:
             ),
             bind_context(event_id=str(event.id), correlation_id=event.correlation_id),
         ):
-            while True:
-                attempt += 1
-                try:
-                    assert self._handler is not None
-                    await self._handler(delivery)
-                except PermanentError as exc:
-                    return self._failure(delivery, exc, attempts=attempt)
-                except Exception as exc:
-                    if is_infrastructure_error(exc):
-                        # An outage is not the message's fault: wait it out.
-                        log.warning("consumer.infrastructure_down", error=repr(exc))
-                        attempt -= 1
-                        await self._sleep(self._retry.backoff_cap)
-                        continue
-                    if attempt >= self._retry.max_attempts:
-                        log.error("consumer.retries_exhausted", error=repr(exc))
-                        return self._failure(delivery, exc, attempts=attempt)
-                    HANDLER_RETRIES.labels(self.group_id).inc()
-                    log.warning("consumer.retrying", attempt=attempt, error=repr(exc))
-                    await self._sleep(
-                        backoff_seconds(
-                            attempt, base=self._retry.backoff_base, cap=self._retry.backoff_cap
-                        )
-                    )
-                else:
-                    EVENTS_CONSUMED.labels(delivery.topic, self.group_id, "handled").inc()
-                    return None
+            outcome = await self._retrying(lambda: handler(delivery))
+        if outcome.error is None:
+            EVENTS_CONSUMED.labels(delivery.topic, self.group_id, "handled").inc()
+            return None
+        if not isinstance(outcome.error, PermanentError):
+            log.error("consumer.retries_exhausted", error=repr(outcome.error))
+        return self._failure(delivery, outcome.error, attempts=outcome.attempts)
 
     async def _dead_letter(self, failures: list[_DeadLetter]) -> None:
         by_topic: dict[str, list[tuple[bytes | None, bytes, Headers]]] = {}

@@ -9,12 +9,12 @@ from typing import Any
 
 from case_service.domain.live import case_changed
 from case_service.domain.model import Case
-from case_service.ports import Publish
 from cc_common.events import (
     Channel,
     ConversationTyping,
     Envelope,
     OutboundRequested,
+    Publish,
     typing_signal,
 )
 from cc_common.kafka.producer import BrokerUnavailable

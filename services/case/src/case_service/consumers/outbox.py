@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Protocol
 
-from cc_common.events import Envelope, OutboundRequested, utc_now
+from cc_common.events import Envelope, OutboundRequested, Publisher, utc_now
 from cc_common.logging import get_logger
 from cc_common.supervision import Periodic
 from cc_common.topics import OUTBOUND
@@ -23,10 +23,6 @@ class Outbox(Protocol):
     async def outbox_pending(self, older_than: Any, limit: int = 100) -> list[dict[str, Any]]: ...
 
     async def outbox_sent(self, entry_id: str) -> None: ...
-
-
-class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope[Any]) -> None: ...
 
 
 class OutboxRelay(Periodic):

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from case_service.domain.model import Case
 from case_service.domain.sla import breaches, next_check
 from case_service.domain.timeline import case_change_id, case_entry
-from cc_common.events import CASE_SLA_BREACHED, CaseSlaBreached, Envelope, utc_now
+from cc_common.events import CASE_SLA_BREACHED, CaseSlaBreached, Envelope, Publish, utc_now
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
 from cc_common.logging import get_logger
 from cc_common.supervision import Periodic
@@ -18,7 +18,6 @@ from cc_common.topics import CASES
 
 log = get_logger(__name__)
 
-Publish = Callable[[str, Envelope[Any]], Awaitable[None]]
 AddEntry = Callable[[dict[str, Any]], Awaitable[None]]
 
 

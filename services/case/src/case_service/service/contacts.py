@@ -35,7 +35,6 @@ from case_service.ports import (
     CustomerMerges,
     CustomerStore,
     Entry,
-    Publish,
     TimelineStore,
 )
 from cc_common.errors import PermanentError
@@ -49,6 +48,7 @@ from cc_common.events import (
     Interaction,
     InteractionKind,
     OutboundFailed,
+    Publish,
     RoutingChange,
     derived_event_id,
 )

@@ -9,9 +9,14 @@ consumer retries with backoff.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
 
-from cc_common.events import OUTBOUND_REQUESTED, Channel, Envelope, OutboundRequested, utc_now
+from cc_common.events import (
+    Channel,
+    OutboundRequested,
+    Publisher,
+    outbound_request_for,
+    utc_now,
+)
 from cc_common.events.replies import reply_failed, reply_sent
 from cc_common.events.signals import message_stored_signal
 from cc_common.kafka.consumer import Delivery
@@ -29,10 +34,6 @@ SOURCE = "ingest-chat"
 
 Send = Callable[[str, OutboundRequested], Awaitable[Sent]]
 """Send a reply for a tenant; raises PermanentSendFailure or TemporarySendFailure."""
-
-
-class Publisher(Protocol):
-    async def publish(self, topic: str, event: Envelope[Any]) -> None: ...
 
 
 def channel_senders(
@@ -126,12 +127,10 @@ class MessagingReplyHandler:
 
     async def __call__(self, delivery: Delivery) -> None:
         event = delivery.event
-        request = event.data
-        if event.type != OUTBOUND_REQUESTED or not isinstance(request, OutboundRequested):
+        request = outbound_request_for(event, self._senders)
+        if request is None:
             return
-        send = self._senders.get(request.channel)
-        if send is None:
-            return  # another service's channel
+        send = self._senders[request.channel]
         try:
             sent = await send(event.tenant_id, request)
         except PermanentSendFailure as exc:

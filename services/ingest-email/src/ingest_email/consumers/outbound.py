@@ -14,7 +14,6 @@ from email.message import EmailMessage
 from typing import Protocol
 
 from cc_common.events import (
-    OUTBOUND_REQUESTED,
     Channel,
     Content,
     Direction,
@@ -23,7 +22,9 @@ from cc_common.events import (
     Envelope,
     Interaction,
     OutboundRequested,
+    Publisher,
     ThreadMatch,
+    outbound_request_for,
     utc_now,
 )
 from cc_common.events.replies import reply_failed, reply_sent
@@ -39,7 +40,7 @@ from ingest_email.domain.replies import (
 )
 from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.threading import KnownMessage
-from ingest_email.ports import Publisher, ThreadIndexPort
+from ingest_email.ports import ThreadIndexPort
 from ingest_email.settings import EmailTenant
 
 log = get_logger(__name__)
@@ -68,10 +69,8 @@ class EmailReplyHandler:
 
     async def __call__(self, delivery: Delivery) -> None:
         event = delivery.event
-        request = event.data
-        if event.type != OUTBOUND_REQUESTED or not isinstance(request, OutboundRequested):
-            return
-        if request.channel is not Channel.EMAIL:
+        request = outbound_request_for(event, (Channel.EMAIL,))
+        if request is None:
             return
         mail = self._directory.get_or_unconfigured(event.tenant_id)
         from_address = mail.reply_from

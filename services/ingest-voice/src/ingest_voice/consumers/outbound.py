@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cc_common.errors import PermanentError
-from cc_common.events import OUTBOUND_REQUESTED, CallStatus, Channel, Direction, OutboundRequested
+from cc_common.events import CallStatus, Channel, Direction, outbound_request_for
 from cc_common.kafka.consumer import Delivery
 from cc_common.kafka.producer import EventProducer
 from cc_common.topics import INTERACTIONS
@@ -25,10 +25,8 @@ class OutboundCallHandler:
     async def __call__(self, delivery: Delivery) -> None:
         """Create the call with the tenant's provider and record it on the timeline."""
         event = delivery.event
-        data = event.data
-        if event.type != OUTBOUND_REQUESTED or not isinstance(data, OutboundRequested):
-            return
-        if data.channel is not Channel.VOICE:
+        data = outbound_request_for(event, (Channel.VOICE,))
+        if data is None:
             return
         account = self._settings.twilio.get(event.tenant_id)
         if account is None or not account.account_sid:
