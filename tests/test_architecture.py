@@ -85,7 +85,7 @@ VIOLATIONS = [
     (
         "case-adapters-inward",
         "services/case/src/case_service/adapters",
-        "from case_service.service.desk import CaseDesk\n",
+        "from case_service.service.case_desk import CaseDesk\n",
     ),
 ]
 

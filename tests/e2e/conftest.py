@@ -15,9 +15,9 @@ from cc_common.auth import Role, issue_token
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import AuthSettings
 from contactcenter_cli.processes import free_port_block, free_ports
-from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, Stack, StackConfig
+from contactcenter_cli.stack import LOAD_GENERATOR_LIMITS, Stack, StackConfig
 
-UNLIMITED_VISITORS = {k: v for k, v in ONE_SOURCE_FOR_MANY.items() if k.startswith("CHAT_")}
+UNLIMITED_VISITORS = {k: v for k, v in LOAD_GENERATOR_LIMITS.items() if k.startswith("CHAT_")}
 
 
 @contextmanager
@@ -27,7 +27,7 @@ def running_stack(infra: StackConfig, data_dir: Path, **overrides: Any) -> Itera
     smtp_port, mail_sink_port = free_ports(2)
     # Load tests speak for many visitors and agents from one address and token: lift
     # the limits (test_webchat_live.py and test_hostile_http.py set their own).
-    overrides["extra_env"] = {**ONE_SOURCE_FOR_MANY, **overrides.get("extra_env", {})}
+    overrides["extra_env"] = {**LOAD_GENERATOR_LIMITS, **overrides.get("extra_env", {})}
     options: dict[str, Any] = {
         "base_port": free_port_block(5),
         "smtp_port": smtp_port,

@@ -19,7 +19,7 @@ from case_service.domain.lifecycle import CasePolicy, CaseStatus
 from case_service.domain.model import Case
 from case_service.domain.replies import NoReplyAddress
 from case_service.domain.sla import BusinessCalendar, SlaPolicy
-from case_service.service.desk import CaseDesk
+from case_service.service.case_desk import CaseDesk
 from cc_common.events import Channel, Content
 from cc_common.principals import Principal, Role
 

@@ -15,7 +15,7 @@ from case_service.adapters.memory import (
     RecordedAnnouncements,
 )
 from case_service.domain.lifecycle import CasePolicy, CaseStatus, first_case_id
-from case_service.service.contacts import ContactRecorder
+from case_service.service.contact_recorder import ContactRecorder
 from cc_common.events import (
     INTERACTION_RECEIVED,
     OUTBOUND_FAILED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from case_service.domain.live import audience, needs_holder
+from case_service.domain.live_events import audience, needs_holder
 from cc_common.auth import Principal, Role
 from cc_common.events import Channel, ConversationTyping, typing_signal
 from cc_common.events.envelope import Envelope

@@ -18,7 +18,7 @@ from case_service.adapters import (
     merges,
     search,
     timeline,
-    webhooks,
+    webhook_store,
 )
 from case_service.adapters.announcements import BrokerAnnouncements
 from case_service.adapters.case_moves import CaseMoveStore
@@ -34,20 +34,20 @@ from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
 from case_service.api import search as search_routes
 from case_service.api import stream as stream_routes
-from case_service.api import webhooks as webhook_routes
+from case_service.api import webhook_subscriptions as webhook_routes
 from case_service.api.problems import install_domain_problems
-from case_service.consumers.contacts import ContactConsumer, conversation_order
-from case_service.consumers.live_feed import LiveFeedConsumer
+from case_service.consumers.interactions import ContactConsumer, conversation_order
+from case_service.consumers.live_fanout import LiveFeedConsumer
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
-from case_service.consumers.webhooks import WebhookFanout, WebhookSender
+from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
 from case_service.domain.lifecycle import CasePolicy
-from case_service.service.contacts import ContactRecorder
-from case_service.service.customers import CustomerDesk
-from case_service.service.desk import CaseDesk
+from case_service.service.case_desk import CaseDesk
+from case_service.service.contact_recorder import ContactRecorder
+from case_service.service.customer_desk import CustomerDesk
 from case_service.service.live_feed import LiveFeed
-from case_service.service.merges import MergeDesk
-from case_service.service.webhook_subscriptions import WebhookDesk
+from case_service.service.merge_desk import MergeDesk
+from case_service.service.webhook_desk import WebhookDesk
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
@@ -121,7 +121,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 handler=LiveFeedConsumer(app.state.live),
                 start_at="latest",
             )
-            app.state.webhooks = webhooks.WebhookRepository(rt.db)
+            app.state.webhooks = webhook_store.WebhookRepository(rt.db)
             app.state.webhook_desk = WebhookDesk(
                 app.state.webhooks,
                 allow_insecure=settings.webhook_allow_private_targets,

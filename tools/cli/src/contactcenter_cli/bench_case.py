@@ -38,7 +38,7 @@ from cc_common.settings import AuthSettings
 from cc_common.topics import INTERACTIONS
 from contactcenter_cli.bench_limits import mongo_rates
 from contactcenter_cli.bench_table import summarise, table
-from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, Stack, private_stack
+from contactcenter_cli.stack import LOAD_GENERATOR_LIMITS, Stack, private_stack
 
 TENANT = "bench"
 CONVERSATIONS = 100
@@ -188,7 +188,7 @@ def run(
 ) -> dict[str, Any]:
     """Measure ``runs`` times (a new customer each run); figures as median, min and max."""
     del seconds  # the work is fixed: ``interactions`` per run
-    with private_stack("case", extra_env=ONE_SOURCE_FOR_MANY) as stack:
+    with private_stack("case", extra_env=LOAD_GENERATOR_LIMITS) as stack:
         results = [asyncio.run(_one_run(stack, interactions, connections)) for _ in range(runs)]
     return {
         "interactions": interactions,

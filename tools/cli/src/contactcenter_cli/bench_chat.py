@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import raw_produce_rate, run_wrk
 from contactcenter_cli.processes import require_wrk
-from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
+from contactcenter_cli.stack import LOAD_GENERATOR_LIMITS, private_stack
 
 TENANT = "bench"
 SECRET = "bench-line-channel-secret-0123456789"  # noqa: S105  (a throwaway local channel)
@@ -152,7 +152,7 @@ def run(
         "ingest-chat",
         extra_env={
             "CHAT_LINE": json.dumps(line),
-            **ONE_SOURCE_FOR_MANY,
+            **LOAD_GENERATOR_LIMITS,
         },
     ) as stack:
         base = stack.url("ingest-chat")

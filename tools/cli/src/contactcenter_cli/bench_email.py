@@ -25,7 +25,7 @@ from contactcenter_cli.bench_limits import mongo_rates
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import raw_produce_rate, run_wrk
 from contactcenter_cli.processes import free_port, require_wrk
-from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, private_stack
+from contactcenter_cli.stack import LOAD_GENERATOR_LIMITS, private_stack
 
 TENANT = "bench"
 ADDRESS = "support@bench.example"
@@ -95,7 +95,7 @@ def run(*, seconds: int = 8, connections: int = 16, runs: int = 3) -> dict[str, 
         "ingest-email",
         extra_env={
             "EMAIL_TENANTS": json.dumps({TENANT: {"addresses": [ADDRESS]}}),
-            **ONE_SOURCE_FOR_MANY,
+            **LOAD_GENERATOR_LIMITS,
         },
         smtp_port=free_port(),
     ) as stack:

@@ -24,7 +24,7 @@ import aiosmtplib
 import httpx
 
 from cc_common.signatures import twilio_signature
-from contactcenter_cli.stack import ONE_SOURCE_FOR_MANY, Stack
+from contactcenter_cli.stack import LOAD_GENERATOR_LIMITS, Stack
 
 TENANT = "chaos"
 LINE_SECRET = "chaos-line-channel-secret-0123456789"  # noqa: S105  (a throwaway local channel)
@@ -50,7 +50,7 @@ def stack_env() -> dict[str, str]:
         "EMAIL_TENANTS": json.dumps(
             {TENANT: {"addresses": [SUPPORT_ADDRESS], "from_name": "Chaos Support"}}
         ),
-        **ONE_SOURCE_FOR_MANY,
+        **LOAD_GENERATOR_LIMITS,
     }
 
 

@@ -45,7 +45,7 @@ DEMO_EMAIL_TENANTS = {
 """Mail to support@demo.example is the demo tenant's; colleagues write from demo.example."""
 
 
-ONE_SOURCE_FOR_MANY = {
+LOAD_GENERATOR_LIMITS = {
     "CC_AUTH_PRINCIPAL_REQUESTS_PER_SECOND": "100000",
     "CC_AUTH_PRINCIPAL_BURST": "100000",
     "EMAIL_SMTP_MESSAGES_PER_IP_PER_SECOND": "100000",

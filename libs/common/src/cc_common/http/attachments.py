@@ -6,9 +6,13 @@ Whatever a customer sent is shown as a download, never rendered as a page of our
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from cc_common.principals import Principal
 
 SAFE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -27,3 +31,30 @@ def attachment_response(data: bytes, *, content_type: str, filename: str | None)
         media_type=content_type or "application/octet-stream",
         headers={**SAFE_HEADERS, "Content-Disposition": disposition},
     )
+
+
+FetchBlob = Callable[[Request, str, str], Awaitable[tuple[bytes, str] | None]]
+"""(request, tenant, blob id) -> (bytes, content type), or None if not kept for it."""
+
+
+def blob_router(read: Any, fetch: FetchBlob, *, missing: str) -> APIRouter:
+    """``GET /v1/attachments/{blob_id}``, the route each service that keeps attachment
+    bytes serves to agents of the tenant (the case API's download proxies to it)."""
+    router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
+
+    @router.get(
+        "/{blob_id}",
+        response_class=Response,
+        responses={200: {"content": {"application/octet-stream": {}}}, 404: {}, 502: {}},
+    )
+    async def attachment(
+        blob_id: str, request: Request, principal: Annotated[Principal, Depends(read)]
+    ) -> Response:
+        """The attachment's bytes, with its content type, never rendered as a page."""
+        found = await fetch(request, principal.tenant_id, blob_id)
+        if found is None:
+            raise HTTPException(404, missing)
+        data, content_type = found
+        return Response(data, media_type=content_type, headers=SAFE_HEADERS)
+
+    return router

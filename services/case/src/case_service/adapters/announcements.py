@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from case_service.domain.live import case_changed
+from case_service.domain.live_events import case_changed
 from case_service.domain.model import Case
 from cc_common.events import (
     Channel,

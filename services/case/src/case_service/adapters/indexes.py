@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from case_service.adapters import audit, cases, customers, kpis, merges, timeline, webhooks
+from case_service.adapters import audit, cases, customers, kpis, merges, timeline, webhook_store
 
 INDEXES = (
     *customers.INDEXES,
@@ -12,5 +12,5 @@ INDEXES = (
     *merges.INDEXES,
     *audit.INDEXES,
     *kpis.INDEXES,
-    *webhooks.INDEXES,
+    *webhook_store.INDEXES,
 )

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from case_service.ports import TimelineReads
-from case_service.service.customers import CustomerDesk
-from case_service.service.desk import CaseDesk
+from case_service.service.case_desk import CaseDesk
+from case_service.service.customer_desk import CustomerDesk
 
 
 def _desk(request: Request) -> CaseDesk:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from case_service.service.merges import MergeDesk
+from case_service.service.merge_desk import MergeDesk
 from cc_common.auth import Principal
 
 

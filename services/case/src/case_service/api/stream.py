@@ -12,7 +12,7 @@ import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
-from case_service.domain.live import WATCH_ALL, event_name
+from case_service.domain.live_events import WATCH_ALL, event_name
 from case_service.service.live_feed import LiveFeed, Overflowed
 from cc_common.auth import Principal
 

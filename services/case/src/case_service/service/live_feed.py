@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from case_service.domain.live import audience, needs_holder
+from case_service.domain.live_events import audience, needs_holder
 from cc_common.auth import Principal
 from cc_common.events import Envelope
 

@@ -8,11 +8,11 @@ the CDN link of the webhook (https, Meta's hosts only).
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request
 
-from cc_common.auth import Principal
+from cc_common.http.attachments import blob_router
 from ingest_chat.adapters.media import (
     META_MEDIA_HOSTS,
     TWILIO_MEDIA_HOSTS,
@@ -25,25 +25,9 @@ from ingest_chat.settings import ChatSettings
 
 
 def build_router(read: Any) -> APIRouter:
-    router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
-    Reader = Annotated[Principal, Depends(read)]
-
-    @router.get(
-        "/{blob_id}",
-        response_class=Response,
-        responses={200: {"content": {"application/octet-stream": {}}}, 404: {}, 502: {}},
+    return blob_router(
+        read, _fetch, missing="No such attachment for this tenant (or no longer kept)."
     )
-    async def attachment(blob_id: str, principal: Reader, request: Request) -> Response:
-        """The attachment's bytes, with its content type."""
-        found = await _fetch(request, principal.tenant_id, blob_id)
-        if found is None:
-            raise HTTPException(404, "No such attachment for this tenant (or no longer kept).")
-        data, content_type = found
-        return Response(
-            data, media_type=content_type, headers={"X-Content-Type-Options": "nosniff"}
-        )
-
-    return router
 
 
 async def _fetch(request: Request, tenant_id: str, blob_id: str) -> Media | None:

@@ -111,7 +111,7 @@ def _interaction(
     event_id = raw.get("webhookEventId")
     if not isinstance(user_id, str) or not user_id or not isinstance(event_id, str):
         return None  # group events without a user, or malformed: nothing to route
-    kind, content, hints = _facts(raw)
+    kind, content, hints = _kind_content_and_hints(raw)
     if kind is None:
         return None
     provider_ids = {"webhook_event_id": event_id}
@@ -141,7 +141,9 @@ def _interaction(
     )
 
 
-def _facts(raw: dict[str, Any]) -> tuple[InteractionKind | None, Content | None, RoutingHints]:
+def _kind_content_and_hints(
+    raw: dict[str, Any],
+) -> tuple[InteractionKind | None, Content | None, RoutingHints]:
     """What an event says: its kind, content and whether it needs a person."""
     routed, quiet = ROUTED, QUIET
     kind = raw.get("type")

@@ -69,7 +69,7 @@ def ses_feedback(message: str) -> DeliveryFeedback | None:
         return None
     detail = notification.get(kind[:1].lower() + kind[1:])
     detail = detail if isinstance(detail, dict) else {}
-    recipients, code, reason = _facts(kind.lower(), detail)
+    recipients, code, reason = _recipients_code_and_reason(kind.lower(), detail)
     return DeliveryFeedback(
         message_id=message_id,
         status=status,
@@ -138,7 +138,9 @@ def _our_message_id(mail: dict[str, Any]) -> str | None:
     return f"<{found.strip().strip('<>')}>"
 
 
-def _facts(kind: str, detail: dict[str, Any]) -> tuple[tuple[str, ...], str | None, str | None]:
+def _recipients_code_and_reason(
+    kind: str, detail: dict[str, Any]
+) -> tuple[tuple[str, ...], str | None, str | None]:
     """(recipients, error code, reason) of a bounce, complaint or delivery."""
     if kind == "bounce":
         people = [r for r in detail.get("bouncedRecipients") or [] if isinstance(r, dict)]

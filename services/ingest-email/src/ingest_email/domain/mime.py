@@ -121,9 +121,9 @@ def parse_message(raw: bytes) -> ParsedEmail:
         date=_date(headers.get("date")),
         in_reply_to=_first_id(headers.get("in-reply-to")),
         references=tuple(_MSG_ID.findall(headers.get("references", ""))),
-        text=_cut(split.new if split else text, TEXT_LIMIT, "text", defects),
-        quoted_text=_cut(split.quoted if split else None, TEXT_LIMIT, "quoted text", defects),
-        html=_cut(html, HTML_LIMIT, "html", defects),
+        text=_truncated(split.new if split else text, TEXT_LIMIT, "text", defects),
+        quoted_text=_truncated(split.quoted if split else None, TEXT_LIMIT, "quoted text", defects),
+        html=_truncated(html, HTML_LIMIT, "html", defects),
         parts=tuple(_attachments(message, {id(b) for b in (plain, rich) if b}, defects)),
         auto_submitted=auto_reply_reason(message, subject, text),
         bounce=bounce_of(message, sender.address),
@@ -382,7 +382,7 @@ def _date(value: str | None) -> datetime | None:
     return stated.replace(tzinfo=UTC) if stated and stated.tzinfo is None else stated
 
 
-def _cut(text: str | None, limit: int, what: str, defects: list[str]) -> str | None:
+def _truncated(text: str | None, limit: int, what: str, defects: list[str]) -> str | None:
     if text is None or len(text) <= limit:
         return text
     defects.append(f"{what} cut to {limit} characters (the raw message has it all)")

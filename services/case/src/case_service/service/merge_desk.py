@@ -8,7 +8,7 @@ from typing import Any
 
 from case_service.domain.errors import NotFound, Refused
 from case_service.ports import CustomerMergeStore
-from case_service.service.customers import CustomerDesk
+from case_service.service.customer_desk import CustomerDesk
 from cc_common.events import utc_now
 from cc_common.principals import Principal
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from case_service.service.contacts import ContactRecorder
+from case_service.service.contact_recorder import ContactRecorder
 from cc_common.events import (
     INTERACTION_RECEIVED,
     Envelope,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from case_service.service.webhook_subscriptions import WebhookDesk
+from case_service.service.webhook_desk import WebhookDesk
 from cc_common.auth import Principal
 
 EventPattern = Annotated[str, Field(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_]+))$", max_length=64)]
