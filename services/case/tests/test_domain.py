@@ -6,8 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 
+from case_service.domain.errors import NotFound
 from case_service.domain.identity import keys_in_priority, parse_identity_query
-from case_service.domain.merging import Conflict, MergeAction, decide, explain, proposal_id
+from case_service.domain.merging import (
+    Conflict,
+    MergeAction,
+    MergeRefused,
+    check_customer_merge,
+    decide,
+    explain,
+    proposal_id,
+)
 from case_service.domain.phones import canonical_phone
 from case_service.domain.search import QueryTooShort, normalise, query_grams, searchable
 from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
@@ -117,3 +126,13 @@ def test_queries_are_normalised_like_documents() -> None:
     assert query_grams("Refund")[1] == ["re", "ef", "fu", "un", "nd"]
     with pytest.raises(QueryTooShort):
         query_grams("a")
+
+
+def test_a_customer_merge_needs_two_live_customers_of_the_tenant() -> None:
+    check_customer_merge("a", "b", {"a": None, "b": None})
+    with pytest.raises(MergeRefused, match="itself"):
+        check_customer_merge("a", "a", {"a": None})
+    with pytest.raises(NotFound, match="no customer b"):
+        check_customer_merge("a", "b", {"a": None})
+    with pytest.raises(MergeRefused, match="merged into c"):
+        check_customer_merge("a", "b", {"a": "c", "b": None})

@@ -22,7 +22,7 @@ from case_service.adapters.cases import CASES
 from case_service.adapters.customers import CUSTOMERS, IDENTITIES
 from case_service.adapters.timeline import ENTRIES
 from case_service.domain.errors import NotFound
-from case_service.domain.merging import MergeRefused
+from case_service.domain.merging import check_customer_merge
 from case_service.domain.timeline import merge_entry
 from cc_common.mongo import Document, IndexSpec
 
@@ -67,23 +67,14 @@ class MergeRepository:
         """
         if merge_id is not None and (known := await self._merges.find_one({"_id": merge_id})):
             return await self._apply(known)
-        if source == target:
-            raise MergeRefused("a customer cannot be merged into itself")
-        customers = {
-            doc["_id"]: doc
+        found = {
+            doc["_id"]: doc.get("merged_into")
             async for doc in self._customers.find(
-                {"_id": {"$in": [source, target]}, "tenant_id": tenant_id}
+                {"_id": {"$in": [source, target]}, "tenant_id": tenant_id},
+                projection={"merged_into": 1},
             )
         }
-        for customer_id in (source, target):
-            found = customers.get(customer_id)
-            if found is None:
-                raise NotFound(f"no customer {customer_id}")
-            if found.get("merged_into"):
-                raise MergeRefused(
-                    f"customer {customer_id} was merged into {found['merged_into']}; "
-                    "merge with that customer instead"
-                )
+        check_customer_merge(source, target, found)
         record = {
             "_id": merge_id or str(uuid.uuid4()),
             "tenant_id": tenant_id,

@@ -10,16 +10,32 @@ visitor gave) is a claim. Claims never merge on their own.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from case_service.domain.errors import Refused
+from case_service.domain.errors import NotFound, Refused
 
 _MERGE_NAMESPACE = uuid.UUID("6f1c2a9e-1d4b-4e0b-9b7a-3c5d8e2f4a61")
 
 
 class MergeRefused(Refused):
     """A customer merge or its undoing cannot be done (the message says why)."""
+
+
+def check_customer_merge(source: str, target: str, merged_into: Mapping[str, str | None]) -> None:
+    """Raise unless ``source`` may be merged into ``target``. ``merged_into`` holds each
+    of the two found in the tenant, with the customer it was merged into (None: none)."""
+    if source == target:
+        raise MergeRefused("a customer cannot be merged into itself")
+    for customer_id in (source, target):
+        if customer_id not in merged_into:
+            raise NotFound(f"no customer {customer_id}")
+        if merged_into[customer_id]:
+            raise MergeRefused(
+                f"customer {customer_id} was merged into {merged_into[customer_id]}; "
+                "merge with that customer instead"
+            )
 
 
 class MergeAction(StrEnum):
