@@ -4,8 +4,8 @@ Whatever a customer sent is shown as a download, never rendered as a page of our
 ``Content-Disposition: attachment``, ``nosniff`` and a sandboxing CSP.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI must resolve the route's
+# dependency (built from the caller's ``read``) at definition time.
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
