@@ -87,6 +87,16 @@ VIOLATIONS = [
         "services/case/src/case_service/adapters",
         "from case_service.service.case_desk import CaseDesk\n",
     ),
+    (
+        "entry-points-outermost",
+        "services/ingest-voice/src/ingest_voice/adapters",
+        "import ingest_voice.api.twilio\n",
+    ),
+    (
+        "entry-points-outermost",
+        "services/router/src/router_service/api",
+        "import router_service.consumers.worker\n",
+    ),
 ]
 
 

@@ -21,8 +21,8 @@ from cc_common.events import (
 from cc_common.events.commands import command_event
 from cc_common.kafka.producer import EventProducer
 from cc_common.topics import AGENTS
-from router_service.consumers.worker import RouterWorker
 from router_service.domain.requirements import InvalidRequirement, parse_requirement
+from router_service.ports import RoutingState
 
 
 class QueueStats(BaseModel):
@@ -79,7 +79,7 @@ def build_router(*, read: Any, manage: Any) -> APIRouter:
     @router.get("/queues")
     async def list_queues(request: Request, principal: Reader) -> list[QueueStats]:
         """Waiting work, longest wait, free agents and today's service level per queue."""
-        worker: RouterWorker = request.app.state.worker
+        worker: RoutingState = request.app.state.worker
         rows = await worker.queue_stats(principal.tenant_id)
         return [QueueStats(**row) for row in rows]
 
@@ -89,7 +89,7 @@ def build_router(*, read: Any, manage: Any) -> APIRouter:
         supervisors and admins anyone's."""
         if agent_id != principal.subject and not principal.has_any({Role.SUPERVISOR, Role.ADMIN}):
             raise HTTPException(403, "Agents see only their own tasks.")
-        worker: RouterWorker = request.app.state.worker
+        worker: RoutingState = request.app.state.worker
         work = await worker.agent_work(principal.tenant_id, agent_id)
         if work is None:
             raise HTTPException(
