@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from cc_common.http.attachments import attachment_response
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+
+from cc_common.http.attachments import attachment_response, blob_router
+from cc_common.principals import Principal, Role
 
 
 def test_a_download_keeps_a_japanese_name_and_is_never_rendered() -> None:
@@ -19,3 +23,20 @@ def test_no_name_and_no_type_still_make_a_safe_download() -> None:
     response = attachment_response(b"x", content_type="", filename=None)
     assert response.media_type == "application/octet-stream"
     assert 'filename="attachment"' in response.headers["content-disposition"]
+
+
+def test_the_blob_route_serves_the_tenants_bytes_sandboxed_and_404s_the_rest() -> None:
+    def caller() -> Principal:
+        return Principal(subject="ana", tenant_id="acme", roles=frozenset({Role.AGENT}))
+
+    async def fetch(request: Request, tenant_id: str, blob_id: str) -> tuple[bytes, str] | None:
+        return (b"%PDF", "application/pdf") if (tenant_id, blob_id) == ("acme", "b1") else None
+
+    app = FastAPI()
+    app.include_router(blob_router(caller, fetch, missing="No such attachment."))
+    client = TestClient(app)
+    found = client.get("/v1/attachments/b1")
+    assert (found.status_code, found.content) == (200, b"%PDF")
+    assert found.headers["content-security-policy"].startswith("sandbox")
+    assert client.get("/v1/attachments/b2").status_code == 404
+    assert "/v1/attachments/{blob_id}" in client.get("/openapi.json").json()["paths"]
