@@ -2,7 +2,10 @@
 
 - raw aiokafka produce (acks=all, pipelined) and consume rates of 1 KB messages;
 - raw PyMongo async writes (single inserts and ``insert_many``) and indexed reads;
-- a bare FastAPI POST endpoint's request rate under wrk.
+- a bare FastAPI POST endpoint's request rate under wrk;
+- the durable reference pipeline (``reference_pipeline``): an endpoint answering after
+  the broker's ack, one consumer storing each batch with one bulk write. Its HTTP rate
+  is the ingest limit, its stored rate the end-to-end limit.
 
 Each figure is the median of ``runs`` runs with the min and max beside it.
 """
@@ -23,6 +26,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
 from cc_common.kafka.producer import EventProducer, Headers
+from contactcenter_cli import reference_pipeline
 from contactcenter_cli.processes import (
     ManagedProcess,
     free_port,
@@ -32,6 +36,8 @@ from contactcenter_cli.processes import (
 from contactcenter_cli.stack import StackConfig, private_stack
 
 PAYLOAD = b"x" * 1024
+REFERENCE_CONNECTIONS = 64
+"""Concurrent connections of the HTTP load: what providers really open (at least 64)."""
 TOPIC = "cc.agents.v1.dlq"  # an always-present topic nobody consumes in this run
 
 BARE_APP = """
@@ -195,10 +201,19 @@ def run(
                     "kafka_produce_per_s": produce,
                     "kafka_consume_per_s": consume,
                     **mongo,
-                    "bare_endpoint_per_s": bare_endpoint_rate(seconds, 32),
+                    "bare_endpoint_per_s": bare_endpoint_rate(seconds, REFERENCE_CONNECTIONS),
+                    **_reference(stack.config, seconds),
                 }
             )
     return {"runs": samples, "summary": summarise(samples)}
+
+
+def _reference(config: StackConfig, seconds: int) -> dict[str, float]:
+    figures = reference_pipeline.measure(config, seconds=seconds, connections=REFERENCE_CONNECTIONS)
+    return {
+        "reference_http_per_s": figures.http_per_s,
+        "reference_stored_per_s": figures.stored_per_s,
+    }
 
 
 def summarise(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:

@@ -1,0 +1,237 @@
+"""The durable reference pipeline: the least a service that keeps every rule must do.
+
+A FastAPI endpoint that answers only once the broker acknowledged the event
+(``acks=all``), one consumer that stores each batch with one bulk write of upserts
+(idempotent on the event id) and commits after it. Its HTTP rate is the limit the
+ingest doors are judged by, its stored rate the limit of the end-to-end pipeline:
+both do the same durable work as our services, minus our services' own logic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from pymongo import AsyncMongoClient, UpdateOne
+
+from contactcenter_cli.processes import ManagedProcess, free_port, require_wrk, wait_for_ready
+from contactcenter_cli.stack import StackConfig
+
+TOPIC = "cc.signals.v1.dlq"
+"""An always-present topic nobody else reads during the limits."""
+
+TEXT = "x" * 900
+"""About 1 KB a request and an event, like a provider's message webhook."""
+
+REFERENCE_APP = """
+import json
+import os
+import uuid
+from contextlib import asynccontextmanager
+
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+TOPIC = os.environ["REFERENCE_TOPIC"]
+state = {}
+
+
+class Message(BaseModel):
+    client_message_id: str
+    text: str
+
+
+@asynccontextmanager
+async def lifespan(app):
+    producer = AIOKafkaProducer(bootstrap_servers=os.environ["REFERENCE_KAFKA"], acks="all")
+    await producer.start()
+    state["producer"] = producer
+    yield
+    await producer.stop()
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.post("/v1/messages", status_code=202)
+async def accept(message: Message) -> dict[str, str]:
+    event_id = str(uuid.uuid4())
+    body = json.dumps({"id": event_id, **message.model_dump()}).encode()
+    await state["producer"].send_and_wait(TOPIC, body, key=message.client_message_id.encode())
+    return {"id": event_id}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceFigures:
+    http_per_s: float
+    """Requests answered 2xx per second (each after the broker's ack)."""
+    stored_per_s: float
+    """Events stored per second, from the first request to the last one stored."""
+    accepted: int
+    stored: int
+
+
+class BulkStore:
+    """The reference consumer: one bulk write of upserts per batch, then commit."""
+
+    def __init__(self, config: StackConfig, topic: str) -> None:
+        self._config = config
+        self._topic = topic
+        self.stored = 0
+        self.last_stored_at = 0.0
+        self._stop = asyncio.Event()
+        self._progress = asyncio.Event()
+
+    async def run(self, ready: asyncio.Event) -> None:
+        settings = self._config.kafka_settings()
+        consumer = AIOKafkaConsumer(
+            self._topic,
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=f"reference-{uuid.uuid4().hex[:8]}",
+            enable_auto_commit=False,
+            auto_offset_reset="latest",
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        )
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self._config.mongo_url)
+        collection = client[f"reference_{uuid.uuid4().hex[:8]}"]["events"]
+        await consumer.start()
+        try:
+            while not consumer.assignment():
+                await consumer.getmany(timeout_ms=100)
+            for tp in consumer.assignment():
+                await consumer.seek_to_end(tp)
+            ready.set()
+            while not self._stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=1000)
+                records = [r for rs in batch.values() for r in rs]
+                if not records:
+                    continue
+                docs = [json.loads(r.value) for r in records if r.value is not None]
+                await collection.bulk_write(
+                    [UpdateOne({"_id": d["id"]}, {"$setOnInsert": d}, upsert=True) for d in docs],
+                    ordered=False,
+                )
+                await consumer.commit()
+                self.stored += len(docs)
+                self.last_stored_at = time.perf_counter()
+                self._progress.set()
+        finally:
+            await consumer.stop()
+            await client.drop_database(collection.database.name)
+            await client.close()
+
+    async def stored_at_least(self, count: int) -> None:
+        """Wait until ``count`` events are stored (the caller bounds the wait)."""
+        while self.stored < count:
+            self._progress.clear()
+            await self._progress.wait()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _wrk(url: str, *, seconds: int, connections: int, work: Path) -> tuple[float, int]:
+    """(2xx requests/s, 2xx requests) of a wrk run posting one message each request."""
+    script = work / "post.lua"
+    body = json.dumps({"client_message_id": "m1", "text": TEXT})
+    script.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = '{body}'\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    out = subprocess.run(
+        [require_wrk(), "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    total = re.search(r"(\d+) requests in ([\d.]+)s", out)
+    if total is None:
+        raise RuntimeError(f"unexpected wrk output: {out}")
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    ok = int(total.group(1)) - (int(failed.group(1)) if failed else 0)
+    if errors is not None and int(errors.group(1)) + int(errors.group(4)):
+        raise RuntimeError(f"wrk saw connect errors or timeouts: {out}")
+    return ok / float(total.group(2)), ok
+
+
+async def _measure(
+    config: StackConfig, url: str, *, seconds: int, connections: int
+) -> ReferenceFigures:
+    store = BulkStore(config, TOPIC + config.kafka_settings().topic_suffix)
+    ready = asyncio.Event()
+    consuming = asyncio.create_task(store.run(ready))
+    await asyncio.wait_for(ready.wait(), 60)
+    with tempfile.TemporaryDirectory() as work:
+        started = time.perf_counter()
+        http_per_s, accepted = await asyncio.to_thread(
+            _wrk, url, seconds=seconds, connections=connections, work=Path(work)
+        )
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(120):
+            await store.stored_at_least(accepted)
+    store.stop()
+    await consuming
+    elapsed = (store.last_stored_at or time.perf_counter()) - started
+    return ReferenceFigures(
+        http_per_s=http_per_s,
+        stored_per_s=store.stored / elapsed if elapsed > 0 else 0.0,
+        accepted=accepted,
+        stored=store.stored,
+    )
+
+
+def measure(config: StackConfig, *, seconds: int, connections: int = 64) -> ReferenceFigures:
+    """Run the reference endpoint as its own process (one uvicorn worker, like each
+    service) and its consumer here, under wrk at ``connections``."""
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "reference_app.py").write_text(REFERENCE_APP)
+        port = free_port()
+        server = ManagedProcess(
+            name="reference pipeline",
+            argv=[
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "reference_app:app",
+                "--app-dir",
+                work,
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env={
+                "REFERENCE_KAFKA": config.bootstrap_servers,
+                "REFERENCE_TOPIC": TOPIC + config.kafka_settings().topic_suffix,
+            },
+            log_path=Path(work) / "reference.log",
+        )
+        server.start()
+        try:
+            wait_for_ready(server, f"http://127.0.0.1:{port}/docs", 30)
+            return asyncio.run(
+                _measure(
+                    config,
+                    f"http://127.0.0.1:{port}/v1/messages",
+                    seconds=seconds,
+                    connections=connections,
+                )
+            )
+        finally:
+            server.stop()
