@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cc_common.events import Content, LanguageSource
-from cc_common.language import decide, primary_tag, with_language
+from cc_common.language import _letters, decide, detect, primary_tag, with_language
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,12 @@ def test_no_witness_says_nothing() -> None:
     assert with_language(Content(text="ok"), None) == Content(text="ok")
     assert primary_tag("not a tag!") is None
     assert primary_tag("ja-JP") == "ja"
+
+
+def test_detection_reads_words_not_links_or_addresses_and_long_text_only_in_part() -> None:
+    assert _letters("Order #123: see https://x.com/a or ana@example.com — 注文です!") == (
+        "Order see or 注文です"
+    )
+    # 10,500 characters without a space (the case that made the old pattern backtrack
+    # quadratically); the cost is measured by contactcenter bench-chat, not here.
+    assert detect("注文した商品がまだ届きません。" * 700) == ("ja", 1.0)

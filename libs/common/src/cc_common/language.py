@@ -45,9 +45,14 @@ LANGUAGES = (
 )
 """What contact centers here staff for; a wider set costs memory and accuracy."""
 MIN_CONFIDENCE = 0.6
+READ_CHARS = 300
+"""Detection reads the text's first 300 characters (noise removed): enough for a
+confident answer (English, Spanish and Japanese samples score 1.0 from 200), and the
+cost stays bounded whatever the length (lingua's grows with it: 0.2 ms at 300
+characters, 0.8-1.3 ms at 2,000, on the ingest request path)."""
 _MIN_LETTERS = 4
 _CJK_FROM = 0x2E80
-_NOISE = re.compile(r"https?://\S+|\S+@\S+|[\d\W_]+", re.UNICODE)
+_NOT_LETTERS = re.compile(r"[\d\W_]+", re.UNICODE)
 _TAG = re.compile(r"^[A-Za-z]{2,3}(?=$|[-_])")
 
 
@@ -70,9 +75,20 @@ def warm_up_in_background() -> None:
     threading.Thread(target=warm_up, name="language-warm-up", daemon=True).start()
 
 
+def _letters(text: str) -> str:
+    """The words of ``text`` without links, addresses, digits and punctuation.
+
+    Split on whitespace first: a pattern like ``\\S+@\\S+`` backtracks over every
+    position of a long unspaced run (Japanese has no spaces), which took 5.7 ms for
+    1,200 characters; this is linear.
+    """
+    words = [w for w in text.split() if "://" not in w and "@" not in w]
+    return _NOT_LETTERS.sub(" ", " ".join(words)).strip()
+
+
 def detect(text: str) -> tuple[str, float] | None:
     """(ISO 639-1 code, confidence) of the text's most likely language, or None."""
-    letters = _NOISE.sub(" ", text[:2000]).strip()
+    letters = _letters(text[: READ_CHARS * 4])[:READ_CHARS]
     # Two kana or hangul say more than four Latin letters.
     needed = 2 if any(ord(c) >= _CJK_FROM for c in letters) else _MIN_LETTERS
     if len(letters.replace(" ", "")) < needed:
