@@ -169,6 +169,12 @@ def format_result(result: dict[str, Any]) -> str:
         f" p99 {case['page_p99_ms']['median']:.0f} ms; search p50"
         f" {case['search_p50_ms']['median']:.0f} ms"
     )
+    memory = (result["e2e"][-1].get("resident_mib") or {}) if result["e2e"] else {}
+    if memory:
+        lines.append(
+            "resident memory after the end-to-end run, MiB: "
+            + ", ".join(f"{name} {mib:.0f}" for name, mib in memory.items() if mib is not None)
+        )
     lines.append(
         "figures are medians of the runs (min-max beside them); limits are medians measured"
         " in the same runs: ingest is judged by the durable reference pipeline's HTTP rate"

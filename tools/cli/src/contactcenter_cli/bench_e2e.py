@@ -27,6 +27,7 @@ from cc_common.auth import Role, issue_token
 from cc_common.settings import AuthSettings
 from contactcenter_cli.bench_chat import SECRET, TENANT
 from contactcenter_cli.bench_limits import mongo_rates
+from contactcenter_cli.processes import resident_mib
 from contactcenter_cli.stack import Stack, private_stack
 
 USERS = 200
@@ -173,8 +174,16 @@ def run(
         for _ in range(runs):
             raw = asyncio.run(mongo_rates(stack.config, 3000))["insert_one_per_s"]
             rows = asyncio.run(_measure(stack, offered, seconds))
-            passes.append({"raw_insert_one_per_s": raw, "rates": rows})
+            passes.append(
+                {"raw_insert_one_per_s": raw, "rates": rows, "resident_mib": _memory(stack)}
+            )
     return {"seconds": seconds, "runs": passes}
+
+
+def _memory(stack: Stack) -> dict[str, float | None]:
+    """Each process's resident memory after the run (caches must not grow unbounded)."""
+    processes = {"broker": stack.broker, "database": stack.database, **stack.services}
+    return {name: resident_mib(process.pid) for name, process in processes.items()}
 
 
 def format_result(result: dict[str, Any]) -> str:
@@ -198,5 +207,13 @@ def format_result(result: dict[str, Any]) -> str:
             f"run {number}: sustained {best:.1f} messages/s with p99 under 1 s, that is"
             f" {best / one['raw_insert_one_per_s']:.1%} of one client's sequential MongoDB"
             f" inserts ({one['raw_insert_one_per_s']:.0f}/s) in the same run"
+        )
+        memory = one.get("resident_mib") or {}
+        lines.append(
+            f"run {number}: resident memory after it, MiB: "
+            + ", ".join(
+                f"{name} {mib:.0f}" if mib is not None else f"{name} ?"
+                for name, mib in memory.items()
+            )
         )
     return "\n".join(lines)

@@ -149,6 +149,18 @@ def wait_for_ready(proc: ManagedProcess, url: str, timeout: float) -> None:
     raise StartupFailed(f"{proc.name} not ready in {timeout}s ({last}):\n{proc.log_tail()}")
 
 
+def resident_mib(pid: int) -> float | None:
+    """The process's resident memory in MiB (Linux ``/proc``; None where unavailable)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def require_wrk() -> str:
     """wrk's path; stops with how to install it (checked before a stack is started)."""
     import shutil
