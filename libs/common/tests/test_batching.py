@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cc_common.kafka.batching import backoff_seconds, group_in_order, next_offsets
+from cc_common.kafka.batching import backoff_seconds, group_in_order, next_fetch_wait, next_offsets
 from cc_common.kafka.dead_letters import (
     Failure,
     dead_letter_headers,
@@ -48,3 +48,12 @@ def test_replay_headers_drop_the_error_and_mark_the_replay() -> None:
     assert header_text(replayed, "x-error-type") is None
     assert header_text(replayed, "id") == "e1"
     assert header_text(replayed, "x-replayed-at") is not None
+
+
+def test_fetches_wait_short_while_events_flow_and_lengthen_while_idle() -> None:
+    waits = [10]
+    for got in (False, False, False, False, False, False, True, False):
+        waits.append(next_fetch_wait(waits[-1], got_records=got, busy_ms=10, idle_ms=250))
+    assert waits == [10, 20, 40, 80, 160, 250, 250, 10, 20]
+    # A broker that wakes waiting fetches may be given a long busy wait: never shortened.
+    assert next_fetch_wait(500, got_records=False, busy_ms=500, idle_ms=250) == 500

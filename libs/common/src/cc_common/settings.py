@@ -37,7 +37,15 @@ class KafkaSettings(BaseSettings):
         default=10_000, description="How long a write may wait for acks=all before 503."
     )
     fetch_max_wait_ms: int = Field(
-        default=10, description="Short, because some brokers do not wake a waiting fetch."
+        default=10,
+        description="A fetch's wait while events flow: short, because some brokers (Tansu)"
+        " do not answer a waiting fetch when data arrives.",
+    )
+    fetch_idle_wait_ms: int = Field(
+        default=250,
+        description="The wait a consumer lengthens to while nothing flows (doubling from"
+        " fetch_max_wait_ms), so an idle stack does not keep the broker busy; the first"
+        " event after a quiet spell may wait that long on such brokers.",
     )
     max_poll_records: int = Field(default=500, description="Largest batch a consumer handles.")
     session_timeout_ms: int = Field(

@@ -1,4 +1,5 @@
-"""Pure helpers of the consumer runner: grouping a batch by key, backoff, offsets."""
+"""Pure helpers of the consumer runner: grouping a batch by key, backoff, offsets,
+fetch pacing."""
 
 from __future__ import annotations
 
@@ -32,3 +33,12 @@ def next_offsets(positions: Iterable[tuple[T, int]]) -> dict[T, int]:
     for partition, offset in positions:
         commits[partition] = max(commits.get(partition, 0), offset + 1)
     return commits
+
+
+def next_fetch_wait(current_ms: int, *, got_records: bool, busy_ms: int, idle_ms: int) -> int:
+    """The broker-side wait of the next fetch: short while events flow, doubling up to
+    ``idle_ms`` while none do (an idle consumer then asks the broker a few times a
+    second instead of a hundred)."""
+    if got_records:
+        return busy_ms
+    return max(busy_ms, min(max(idle_ms, busy_ms), current_ms * 2))

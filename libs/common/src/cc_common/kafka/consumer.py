@@ -23,7 +23,12 @@ from opentelemetry.trace import Link, SpanKind
 from cc_common.errors import PermanentError, is_infrastructure_error
 from cc_common.events.envelope import Envelope
 from cc_common.events.registry import UndecodableEvent, decode_event
-from cc_common.kafka.batching import backoff_seconds, group_in_order, next_offsets
+from cc_common.kafka.batching import (
+    backoff_seconds,
+    group_in_order,
+    next_fetch_wait,
+    next_offsets,
+)
 from cc_common.kafka.dead_letters import Failure, dead_letter_headers
 from cc_common.kafka.producer import BrokerUnavailable, EventProducer, Headers
 from cc_common.logging import bind_context, get_logger
@@ -138,6 +143,7 @@ class ConsumerRunner:
         self._retry = retry or RetryPolicy()
         self._stopping = asyncio.Event()
         self.assigned = asyncio.Event()
+        self._pacing_warned = False
         self.running = False
 
     def stop(self) -> None:
@@ -167,11 +173,13 @@ class ConsumerRunner:
         await consumer.start()
         self.running = True
         log.info("consumer.started", group=self.group_id, topics=self._topics)
+        fetch_wait = self._settings.fetch_max_wait_ms
         try:
             while not self._stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=200)
                 if consumer.assignment():
                     self.assigned.set()
+                fetch_wait = self._pace_fetches(consumer, fetch_wait, got_records=bool(batch))
                 if not batch:
                     continue
                 try:
@@ -246,6 +254,30 @@ class ConsumerRunner:
             links=[link for link in links if link.context.is_valid],
         ):
             return await self._handle_group_retrying(group, handler)
+
+    def _pace_fetches(
+        self, consumer: AIOKafkaConsumer, current_ms: int, *, got_records: bool
+    ) -> int:
+        """Set the wait of the consumer's next fetches (see ``next_fetch_wait``).
+
+        aiokafka fixes the wait at construction; its fetcher reads it from
+        ``_fetch_max_wait_ms`` for every request, which is what this sets. Should a
+        release rename it, pacing stops (the fixed wait remains) and a warning says so.
+        """
+        wait = next_fetch_wait(
+            current_ms,
+            got_records=got_records,
+            busy_ms=self._settings.fetch_max_wait_ms,
+            idle_ms=self._settings.fetch_idle_wait_ms,
+        )
+        fetcher = getattr(consumer, "_fetcher", None)
+        if wait != current_ms and fetcher is not None:
+            if hasattr(fetcher, "_fetch_max_wait_ms"):
+                fetcher._fetch_max_wait_ms = wait
+            elif not self._pacing_warned:
+                self._pacing_warned = True
+                log.warning("consumer.fetch_pacing_unavailable", group=self.group_id)
+        return wait
 
     async def _handle_group_retrying(
         self, group: list[Delivery], handler: GroupHandler
