@@ -57,6 +57,11 @@ VIOLATIONS = [
     # (contract, where the probe goes, what it imports)
     ("services-independent", "services/router/src/router_service", "import case_service\n"),
     ("common-is-a-library", "libs/common/src/cc_common", "import router_service\n"),
+    (
+        "tools-drive-services",
+        "services/ingest-voice/src/ingest_voice",
+        "import contactcenter_cli\n",
+    ),
     ("pure-domains", "services/ingest-voice/src/ingest_voice/domain", "import pymongo\n"),
     (
         "pure-domains",
