@@ -257,8 +257,10 @@ class RouterWorker:
         return TenantRouter(tenant_id, self._policy)
 
     def _apply(self, tenant: _Tenant, delivery: Delivery) -> None:
-        # Routing events continue the trace of the interaction that caused them.
-        self._traces[str(delivery.event.id)] = context_from_headers(delivery.headers)
+        # Routing events continue the trace of the interaction that caused them: its
+        # first delivery's (a provider's resend of the same event, in the same batch,
+        # carries another trace and changes nothing).
+        self._traces.setdefault(str(delivery.event.id), context_from_headers(delivery.headers))
         try:
             apply_event(tenant.engine, delivery.event, self._clock())
         except Exception as exc:
