@@ -75,3 +75,28 @@ def test_each_figure_is_judged_by_its_own_limit() -> None:
     assert latency["figure"].startswith("end to end p99 ms at 20/40/s")
     assert (latency["value"], latency["min"], latency["max"]) == (200, 70, 300)
     assert latency["met"]
+
+
+def test_end_to_end_latency_is_judged_against_twice_the_references_at_that_rate() -> None:
+    limits = {
+        "reference_http_per_s": median(5000),
+        "reference_stored_per_s": median(1000),
+        "reference_p99_ms_at_20": median(40),
+        "reference_p99_ms_at_40": median(90),
+    }
+    e2e: list[dict[str, Any]] = [
+        {"rates": [rate(20, 20, 70), rate(40, 40, 150), rate(80, 80, 900)]},
+    ]
+    rows = judge(
+        limits,
+        [{"decisions_per_second": 1.0}],
+        {"requests_per_s": median(1)},
+        {"upload_per_s": median(1), "smtp_messages_per_s": median(1)},
+        {"webhooks_per_s": median(1)},
+        e2e,
+    )
+    (latency,) = [r for r in rows if r["lower_is_better"]]
+    # Saturation 80/s, half is 40/s: ours 150 ms against twice the reference's 90.
+    assert latency["figure"].startswith("end to end p99 ms at 40/s")
+    assert (latency["value"], latency["limit"]) == (150, 180)
+    assert latency["met"]

@@ -213,6 +213,7 @@ def _reference(config: StackConfig, seconds: int) -> dict[str, float]:
     return {
         "reference_http_per_s": figures.http_per_s,
         "reference_stored_per_s": figures.stored_per_s,
+        **{f"reference_p99_ms_at_{rate}": p99 for rate, p99 in figures.p99_ms_at.items()},
     }
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 from pymongo import AsyncMongoClient, UpdateOne
 
@@ -74,6 +75,10 @@ async def accept(message: Message) -> dict[str, str]:
 """
 
 
+OPEN_LOOP_RATES = (10, 20, 30, 40, 60, 80)
+"""The rates bench-e2e offers; the reference's latency at each, to judge ours by."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceFigures:
     http_per_s: float
@@ -82,6 +87,8 @@ class ReferenceFigures:
     """Events stored per second, from the first request to the last one stored."""
     accepted: int
     stored: int
+    p99_ms_at: dict[int, float]
+    """Open loop: offered rate -> p99 from POST to stored."""
 
 
 class BulkStore:
@@ -94,6 +101,8 @@ class BulkStore:
         self.last_stored_at = 0.0
         self._stop = asyncio.Event()
         self._progress = asyncio.Event()
+        self.stored_at: dict[str, float] = {}
+        """client_message_id -> when its batch was stored and committed."""
 
     async def run(self, ready: asyncio.Event) -> None:
         settings = self._config.kafka_settings()
@@ -127,6 +136,8 @@ class BulkStore:
                 await consumer.commit()
                 self.stored += len(docs)
                 self.last_stored_at = time.perf_counter()
+                for doc in docs:
+                    self.stored_at[doc["client_message_id"]] = self.last_stored_at
                 self._progress.set()
         finally:
             await consumer.stop()
@@ -184,15 +195,48 @@ async def _measure(
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(120):
             await store.stored_at_least(accepted)
+    elapsed = (store.last_stored_at or time.perf_counter()) - started
+    stored = store.stored
+    p99_ms_at = {rate: await _open_loop_p99(store, url, rate) for rate in OPEN_LOOP_RATES}
     store.stop()
     await consuming
-    elapsed = (store.last_stored_at or time.perf_counter()) - started
     return ReferenceFigures(
         http_per_s=http_per_s,
-        stored_per_s=store.stored / elapsed if elapsed > 0 else 0.0,
+        stored_per_s=stored / elapsed if elapsed > 0 else 0.0,
         accepted=accepted,
-        stored=store.stored,
+        stored=stored,
+        p99_ms_at=p99_ms_at,
     )
+
+
+async def _open_loop_p99(store: BulkStore, url: str, rate: int, seconds: float = 5.0) -> float:
+    """p99 ms from POST to stored, sending at ``rate`` per second whatever the answers."""
+    sent: dict[str, float] = {}
+    accepted: list[str] = []
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=500)) as client:
+
+        async def one(message_id: str) -> None:
+            sent[message_id] = time.perf_counter()
+            response = await client.post(url, json={"client_message_id": message_id, "text": TEXT})
+            if response.status_code == 202:
+                accepted.append(message_id)
+
+        tasks = []
+        start = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(f"open-{rate}-{n}")))
+        await asyncio.gather(*tasks)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(30):
+            while not all(m in store.stored_at for m in accepted):
+                await store.stored_at_least(store.stored + 1)
+    latencies = sorted(
+        (store.stored_at[m] - sent[m]) * 1000 for m in accepted if m in store.stored_at
+    )
+    if not latencies:
+        return float("nan")
+    return latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
 
 
 def measure(config: StackConfig, *, seconds: int, connections: int = 64) -> ReferenceFigures:
