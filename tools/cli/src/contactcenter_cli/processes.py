@@ -79,27 +79,41 @@ class ManagedProcess:
             return ""
 
 
+PORTS_LOW, PORTS_HIGH = 20_000, 32_000
+"""Where test and benchmark stacks take their ports: below Linux's ephemeral range
+(32768-60999), from which outgoing connections take theirs. A port the kernel hands
+out for ``bind(0)`` lies inside it, so between choosing it and the server binding it a
+client connection could take it (seen once in CI: "address already in use")."""
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port nobody listens on right now (outside the ephemeral range)."""
+    return free_ports(1)[0]
 
 
 def free_ports(count: int) -> list[int]:
     """``count`` distinct free ports (held open together while chosen, so none repeats)."""
-    sockets = [socket.socket() for _ in range(count)]
+    held: list[socket.socket] = []
     try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
+        for _ in range(count * 50):
+            if len(held) == count:
+                break
+            sock = socket.socket()
+            try:
+                sock.bind(("127.0.0.1", random.randrange(PORTS_LOW, PORTS_HIGH)))
+            except OSError:
+                sock.close()
+                continue
+            held.append(sock)
+        if len(held) < count:
+            raise RuntimeError(f"no {count} free ports found")
+        return [int(sock.getsockname()[1]) for sock in held]
     finally:
-        for sock in sockets:
+        for sock in held:
             sock.close()
 
 
-def free_port_block(count: int, *, low: int = 20_000, high: int = 40_000) -> int:
+def free_port_block(count: int, *, low: int = PORTS_LOW, high: int = PORTS_HIGH) -> int:
     """The first of ``count`` consecutive free ports (for a stack's services)."""
     for _ in range(50):
         base = random.randrange(low, high - count)
