@@ -13,13 +13,8 @@ Each figure is the median of ``runs`` runs with the min and max beside it.
 from __future__ import annotations
 
 import asyncio
-import re
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -27,11 +22,9 @@ from pymongo import AsyncMongoClient
 
 from cc_common.kafka.producer import EventProducer, Headers
 from contactcenter_cli import reference_pipeline
+from contactcenter_cli.http_load import served_app, wrk_post
 from contactcenter_cli.processes import (
-    ManagedProcess,
-    free_port,
     require_wrk,
-    wait_for_ready,
 )
 from contactcenter_cli.stack import StackConfig, private_stack
 
@@ -134,56 +127,14 @@ async def mongo_rates(config: StackConfig, count: int) -> dict[str, float]:
 
 def bare_endpoint_rate(seconds: int, connections: int) -> float:
     """Requests/s of a FastAPI + pydantic POST under wrk (one uvicorn process)."""
-    wrk = require_wrk()
-    with tempfile.TemporaryDirectory() as work:
-        (Path(work) / "bare_app.py").write_text(BARE_APP)
-        port = free_port()
-        server = ManagedProcess(
-            name="bare endpoint",
-            argv=[
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bare_app:app",
-                "--app-dir",
-                work,
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            log_path=Path(work) / "bare.log",
+    with served_app(BARE_APP, name="bare endpoint") as url:
+        rate, _ = wrk_post(
+            f"{url}/v1/echo",
+            {"client_message_id": "m1", "text": "hello"},
+            seconds=seconds,
+            connections=connections,
         )
-        server.start()
-        try:
-            wait_for_ready(server, f"http://127.0.0.1:{port}/docs", 30)
-            script = Path(work) / "post.lua"
-            script.write_text(
-                'wrk.method = "POST"\n'
-                'wrk.body = \'{"client_message_id": "m1", "text": "hello"}\'\n'
-                'wrk.headers["Content-Type"] = "application/json"\n'
-            )
-            out = subprocess.run(
-                [
-                    wrk,
-                    "-t2",
-                    f"-c{connections}",
-                    f"-d{seconds}s",
-                    "-s",
-                    str(script),
-                    f"http://127.0.0.1:{port}/v1/echo",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        finally:
-            server.stop()
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
-        raise RuntimeError(f"unexpected wrk output: {out}")
-    return float(match.group(1))
+    return rate
 
 
 def run(

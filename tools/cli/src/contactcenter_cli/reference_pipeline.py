@@ -12,21 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
 from pymongo import AsyncMongoClient, UpdateOne
 
-from contactcenter_cli.processes import ManagedProcess, free_port, require_wrk, wait_for_ready
+from contactcenter_cli.http_load import served_app, wrk_post
 from contactcenter_cli.stack import StackConfig
 
 TOPIC = "cc.signals.v1.dlq"
@@ -154,32 +149,6 @@ class BulkStore:
         self._stop.set()
 
 
-def _wrk(url: str, *, seconds: int, connections: int, work: Path) -> tuple[float, int]:
-    """(2xx requests/s, 2xx requests) of a wrk run posting one message each request."""
-    script = work / "post.lua"
-    body = json.dumps({"client_message_id": "m1", "text": TEXT})
-    script.write_text(
-        'wrk.method = "POST"\n'
-        f"wrk.body = '{body}'\n"
-        'wrk.headers["Content-Type"] = "application/json"\n'
-    )
-    out = subprocess.run(
-        [require_wrk(), "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    total = re.search(r"(\d+) requests in ([\d.]+)s", out)
-    if total is None:
-        raise RuntimeError(f"unexpected wrk output: {out}")
-    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    ok = int(total.group(1)) - (int(failed.group(1)) if failed else 0)
-    if errors is not None and int(errors.group(1)) + int(errors.group(4)):
-        raise RuntimeError(f"wrk saw connect errors or timeouts: {out}")
-    return ok / float(total.group(2)), ok
-
-
 async def _measure(
     config: StackConfig, url: str, *, seconds: int, connections: int
 ) -> ReferenceFigures:
@@ -187,11 +156,14 @@ async def _measure(
     ready = asyncio.Event()
     consuming = asyncio.create_task(store.run(ready))
     await asyncio.wait_for(ready.wait(), 60)
-    with tempfile.TemporaryDirectory() as work:
-        started = time.perf_counter()
-        http_per_s, accepted = await asyncio.to_thread(
-            _wrk, url, seconds=seconds, connections=connections, work=Path(work)
-        )
+    started = time.perf_counter()
+    http_per_s, accepted = await asyncio.to_thread(
+        wrk_post,
+        url,
+        {"client_message_id": "m1", "text": TEXT},
+        seconds=seconds,
+        connections=connections,
+    )
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(120):
             await store.stored_at_least(accepted)
@@ -242,40 +214,11 @@ async def _open_loop_p99(store: BulkStore, url: str, rate: int, seconds: float =
 def measure(config: StackConfig, *, seconds: int, connections: int = 64) -> ReferenceFigures:
     """Run the reference endpoint as its own process (one uvicorn worker, like each
     service) and its consumer here, under wrk at ``connections``."""
-    with tempfile.TemporaryDirectory() as work:
-        (Path(work) / "reference_app.py").write_text(REFERENCE_APP)
-        port = free_port()
-        server = ManagedProcess(
-            name="reference pipeline",
-            argv=[
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "reference_app:app",
-                "--app-dir",
-                work,
-                "--port",
-                str(port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            env={
-                "REFERENCE_KAFKA": config.bootstrap_servers,
-                "REFERENCE_TOPIC": TOPIC + config.kafka_settings().topic_suffix,
-            },
-            log_path=Path(work) / "reference.log",
+    env = {
+        "REFERENCE_KAFKA": config.bootstrap_servers,
+        "REFERENCE_TOPIC": TOPIC + config.kafka_settings().topic_suffix,
+    }
+    with served_app(REFERENCE_APP, name="reference pipeline", env=env) as url:
+        return asyncio.run(
+            _measure(config, f"{url}/v1/messages", seconds=seconds, connections=connections)
         )
-        server.start()
-        try:
-            wait_for_ready(server, f"http://127.0.0.1:{port}/docs", 30)
-            return asyncio.run(
-                _measure(
-                    config,
-                    f"http://127.0.0.1:{port}/v1/messages",
-                    seconds=seconds,
-                    connections=connections,
-                )
-            )
-        finally:
-            server.stop()
