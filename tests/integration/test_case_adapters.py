@@ -11,11 +11,16 @@ import pytest_asyncio
 
 from case_service.adapters.case_moves import CaseMoveStore
 from case_service.adapters.cases import CaseRepository
+from case_service.adapters.indexes import INDEXES, RETIRED_INDEXES
+from case_service.adapters.search import SearchRepository, rarest_looking
 from case_service.adapters.timeline import TimelineRepository
+from case_service.api.paging import timeline_page
 from case_service.domain.errors import StaleVersion
 from case_service.domain.lifecycle import CaseStatus
 from case_service.domain.model import Case
-from cc_common.mongo import make_mongo_client
+from case_service.domain.search import query_grams, searchable
+from case_service.domain.timeline import encode_cursor
+from cc_common.mongo import ensure_indexes, make_mongo_client
 from cc_common.settings import MongoSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
@@ -145,3 +150,155 @@ async def test_a_split_moves_the_named_entries_and_a_merge_closes_the_source(
     assert merged is not None
     assert (merged.status, merged.merged_into, merged.version) == (CaseStatus.CLOSED, "c6", 2)
     assert (await cases.of_conversation("acme", "line:c5")) == await cases.get("acme", "c6")
+
+
+def _entry(n: int, at: datetime, *, order: int = 0, channel: str = "line") -> dict[str, object]:
+    return {
+        "_id": f"p{n:04d}",
+        "tenant_id": "acme",
+        "customer_id": "cust-pages",
+        "case_id": "case-pages" if n % 3 else "case-other",
+        "entry_type": "interaction",
+        "kind": "message",
+        "channel": channel,
+        "conversation_key": "line:pages",
+        "occurred_at": at,
+        "order": order,
+    }
+
+
+async def _walk(timeline: TimelineRepository, limit: int, **scope: str | None) -> list[str]:
+    """Every entry id, page by page through the cursors the API hands out."""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await timeline_page(timeline, tenant_id="acme", limit=limit, cursor=cursor, **scope)
+        seen += [item.id for item in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+
+
+async def test_timeline_pages_walk_every_entry_once_newest_first_however_time_is_spread(
+    stores: tuple[CaseRepository, TimelineRepository, CaseMoveStore],
+) -> None:
+    """Pages read time windows walked backwards: bursts in one instant, milliseconds
+    apart, days apart, before the windows' floor and in the future all come back in
+    order, none twice, none skipped, whatever the window hint in the cursor."""
+    _, timeline, _ = stores
+    now = datetime.now(UTC).replace(microsecond=0)
+    times = (
+        [now + timedelta(days=2)] * 2  # a clock ahead of ours
+        + [now - timedelta(minutes=1)] * 23  # one instant, ties broken by order and id
+        + [now - timedelta(minutes=2, milliseconds=n) for n in range(60)]
+        + [now - timedelta(days=3 * n + 1) for n in range(40)]
+        + [datetime(1985, 5, 1, tzinfo=UTC) - timedelta(days=n) for n in range(3)]
+    )
+    entries = [
+        _entry(n, at, order=-1 if n % 7 == 0 else 0, channel="email" if n % 5 == 0 else "line")
+        for n, at in enumerate(times)
+    ]
+    for entry in entries:
+        await timeline.add(entry)
+
+    def newest_first(chosen: list[dict[str, object]]) -> list[str]:
+        ordered = sorted(chosen, key=lambda e: (e["occurred_at"], e["order"], e["_id"]))
+        return [str(e["_id"]) for e in reversed(ordered)]
+
+    everything = newest_first(entries)
+    for limit in (1, 7, 50, 200):
+        assert await _walk(timeline, limit, customer_id="cust-pages") == everything
+    assert await _walk(timeline, 9, case_id="case-pages") == newest_first(
+        [e for e in entries if e["case_id"] == "case-pages"]
+    )
+    assert await _walk(timeline, 4, customer_id="cust-pages", channel="email") == newest_first(
+        [e for e in entries if e["channel"] == "email"]
+    )
+    # A hint far off in either direction changes the cost, never the answer.
+    start = everything[9]
+    position = next(e for e in entries if e["_id"] == start)
+    for hint in (1, 10**12):
+        cursor = encode_cursor(
+            (position["occurred_at"], position["order"], start),  # type: ignore[arg-type]
+            window_ms=hint,
+        )
+        page = await timeline_page(
+            timeline, tenant_id="acme", limit=30, cursor=cursor, customer_id="cust-pages"
+        )
+        assert [item.id for item in page.items] == everything[10:40]
+
+
+async def test_a_window_boundary_on_an_entry_loses_nothing(
+    stores: tuple[CaseRepository, TimelineRepository, CaseMoveStore],
+) -> None:
+    """Entries a millisecond apart, read with hints that put every window's edge on an
+    entry: each edge entry comes back once (SecantusDB reads $gte there as $gt)."""
+    _, timeline, _ = stores
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    entries = [
+        {**_entry(n, start + timedelta(milliseconds=n)), "customer_id": "cust-edges"}
+        for n in range(300)
+    ]
+    for entry in entries:
+        await timeline.add(entry)
+    newest = entries[-1]
+    expected = [str(e["_id"]) for e in reversed(entries[:-1])]
+    for hint in (1, 2, 4, 50):
+        cursor = encode_cursor(
+            (newest["occurred_at"], 0, str(newest["_id"])),  # type: ignore[arg-type]
+            window_ms=hint,
+        )
+        page = await timeline_page(
+            timeline, tenant_id="acme", limit=200, cursor=cursor, customer_id="cust-edges"
+        )
+        assert [item.id for item in page.items] == expected[:200]
+
+
+async def test_message_search_reads_windows_newest_first_within_its_budget(
+    mongo_settings: MongoSettings, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = make_mongo_client(mongo_settings, app_name="case-search-test")
+    db = client[f"casesearch{unique}"]
+    try:
+        await ensure_indexes(db, INDEXES, RETIRED_INDEXES)
+        timeline, repo = TimelineRepository(db), SearchRepository(db)
+        now = datetime.now(UTC)
+        texts = {
+            "n1": ("注文番号 4711 の配送", now - timedelta(days=400)),
+            "n2": ("注文番号 4711 の返金", now - timedelta(minutes=5)),
+            "n3": ("注文番号 9999 の件", now - timedelta(days=3)),
+        }
+        for entry_id, (text, at) in texts.items():
+            await timeline.add(
+                {**_entry(0, at), "_id": entry_id, "tenant_id": "s", **searchable([text])}
+            )
+        text, grams = query_grams("番号 4711")
+        hits, complete = await repo.search("messages", "s", text=text, grams=grams, limit=10)
+        assert ([h["_id"] for h in hits], complete) == (["n2", "n1"], True)
+        assert rarest_looking(grams) in {"47", "71", "11"}  # the number, not the kanji
+
+        # Past its budget a search answers with what it found, marked incomplete.
+        monkeypatch.setattr("case_service.adapters.search.SCAN_BUDGET", 1)
+        text, grams = query_grams("注文番号 の配送")
+        hits, complete = await repo.search("messages", "s", text=text, grams=grams, limit=10)
+        assert (hits, complete) == ([], False)
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+async def test_an_index_a_release_retired_is_dropped_on_the_next_start(
+    mongo_settings: MongoSettings, unique: str
+) -> None:
+    client = make_mongo_client(mongo_settings, app_name="case-index-test")
+    db = client[f"caseindexes{unique}"]
+    try:
+        await db["timeline"].create_index([("tenant_id", 1), ("grams", 1)], name="search")
+        await ensure_indexes(db, INDEXES, RETIRED_INDEXES)
+        await ensure_indexes(db, INDEXES, RETIRED_INDEXES)  # a second start: nothing to do
+        names = {index["name"] async for index in await db["timeline"].list_indexes()}
+        assert "search" not in names
+        assert "search_by_time" in names
+    finally:
+        await client.drop_database(db.name)
+        await client.close()

@@ -274,3 +274,41 @@ async def test_stop_drains_the_batch_in_hand_and_commits_it(
     )
     await asyncio.sleep(0.5)
     assert sorted(handled + rest.handled) == sorted(f"m{i}" for i in range(20))
+
+
+async def test_a_failing_group_is_handled_again_one_message_at_a_time(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    """A group handler (one store write for a batch) that fails is not retried whole
+    and dead-lettered whole: each message goes through the single handler, so only
+    the bad one is dead-lettered."""
+    for text in ("first", "poison", "last"):
+        await producer.publish(INTERACTIONS.name, event(text))
+    groups: list[list[str]] = []
+    stored: list[str] = []
+
+    async def all_or_nothing(group: list[Delivery]) -> list[tuple[Delivery, Exception]]:
+        texts = [text_of(d) for d in group]
+        groups.append(texts)
+        if "poison" in texts:
+            raise RuntimeError("one message of the batch cannot be stored")
+        stored.extend(texts)
+        return []
+
+    single = Recorder(fail=lambda text, n: PermanentError("bad") if text == "poison" else None)
+    runner = ConsumerRunner(
+        settings=kafka_settings,
+        topics=[INTERACTIONS.name],
+        group_id=f"g-{unique}",
+        handler=single,
+        group_handler=all_or_nothing,
+        producer=producer,
+        retry=FAST_RETRY,
+    )
+    await run_until(runner, lambda: sorted(stored + single.handled) == ["first", "last"])
+
+    assert "poison" in single.attempts  # handled alone after its group failed
+    assert all(group.count("poison") <= 1 for group in groups)
+    assert len([group for group in groups if "poison" in group]) == 1  # tried as a group once
+    letters = await dlq_tools.read_dead_letters(kafka_settings, INTERACTIONS.name)
+    assert [letter.error_type for letter in letters] == ["PermanentError"]

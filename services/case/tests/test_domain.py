@@ -19,7 +19,12 @@ from case_service.domain.merging import (
 )
 from case_service.domain.phones import canonical_phone
 from case_service.domain.search import QueryTooShort, normalise, query_grams, searchable
-from case_service.domain.timeline import InvalidCursor, decode_cursor, encode_cursor
+from case_service.domain.timeline import (
+    InvalidCursor,
+    PageCursor,
+    decode_cursor,
+    encode_cursor,
+)
 from cc_common.events import Identity, IdentityKind
 
 
@@ -56,9 +61,13 @@ def test_identity_query_parsing() -> None:
 
 def test_cursor_round_trip_and_tampering() -> None:
     when = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    assert decode_cursor(encode_cursor((when, 3, "e-1"))) == (when, 3, "e-1")
+    assert decode_cursor(encode_cursor((when, 3, "e-1"))) == PageCursor((when, 3, "e-1"))
+    hinted = decode_cursor(encode_cursor((when, 3, "e-1"), window_ms=250))
+    assert hinted == PageCursor((when, 3, "e-1"), 250)
     with pytest.raises(InvalidCursor):
         decode_cursor("not-a-cursor")
+    with pytest.raises(InvalidCursor):
+        decode_cursor(encode_cursor((when, 3, "e-1"), window_ms=0))
 
 
 @pytest.mark.parametrize(

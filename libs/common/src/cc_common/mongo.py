@@ -39,8 +39,19 @@ class IndexSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-async def ensure_indexes(db: AsyncDatabase[Document], specs: Sequence[IndexSpec]) -> None:
-    """Create every declared index (a no-op for those that exist)."""
+async def ensure_indexes(
+    db: AsyncDatabase[Document],
+    specs: Sequence[IndexSpec],
+    retired: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Create every declared index (a no-op for those that exist), and drop the
+    ``(collection, name)`` indexes an earlier release made that nothing reads now
+    (each costs every write that touches its keys)."""
+    for collection, name in retired:
+        existing = [index["name"] async for index in await db[collection].list_indexes()]
+        if name in existing:
+            await db[collection].drop_index(name)
+            log.info("mongo.index_retired", database=db.name, collection=collection, name=name)
     for spec in specs:
         await db[spec.collection].create_index(
             list(spec.keys), name=spec.name, unique=spec.unique, **dict(spec.options)

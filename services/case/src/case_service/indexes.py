@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from case_service.adapters.indexes import INDEXES
+from case_service.adapters.indexes import INDEXES, RETIRED_INDEXES
 from case_service.settings import CaseSettings
 from cc_common.logging import configure_logging
 from cc_common.mongo import ensure_indexes, make_mongo_client
@@ -19,7 +19,7 @@ async def create() -> None:
     settings = CaseSettings()
     client = make_mongo_client(settings.mongo, app_name="case-indexes")
     try:
-        await ensure_indexes(client[settings.database], INDEXES)
+        await ensure_indexes(client[settings.database], INDEXES, RETIRED_INDEXES)
     finally:
         await client.close()
 

@@ -22,7 +22,8 @@ from case_service.adapters import (
 )
 from case_service.adapters.announcements import BrokerAnnouncements
 from case_service.adapters.case_moves import CaseMoveStore
-from case_service.adapters.indexes import INDEXES
+from case_service.adapters.contact_batches import ContactBatchRepository
+from case_service.adapters.indexes import INDEXES, RETIRED_INDEXES
 from case_service.api import agents as agent_routes
 from case_service.api import attachments as attachment_routes
 from case_service.api import audit as audit_routes
@@ -36,13 +37,18 @@ from case_service.api import search as search_routes
 from case_service.api import stream as stream_routes
 from case_service.api import webhook_subscriptions as webhook_routes
 from case_service.api.problems import install_domain_problems
-from case_service.consumers.interactions import ContactConsumer, conversation_order
+from case_service.consumers.interactions import (
+    ContactBatchConsumer,
+    ContactConsumer,
+    whole_batch,
+)
 from case_service.consumers.live_fanout import LiveFeedConsumer
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
 from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
 from case_service.domain.lifecycle import CasePolicy
 from case_service.service.case_desk import CaseDesk
+from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
 from case_service.service.customer_desk import CustomerDesk
 from case_service.service.live_feed import LiveFeed
@@ -68,7 +74,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with service_runtime(settings, service=SERVICE, database=settings.database) as rt:
-            await ensure_indexes(rt.db, INDEXES)
+            await ensure_indexes(rt.db, INDEXES, RETIRED_INDEXES)
             app.state.runtime = rt
             app.state.router_client = httpx.AsyncClient(base_url=settings.router_url, timeout=5)
             app.state.attachment_client = httpx.AsyncClient(timeout=30)
@@ -106,11 +112,19 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 rules=lambda tenant: settings.rules_for(tenant).identity_rules(),
                 policy_for=case_policy,
             )
+            batch_recorder = ContactBatchRecorder(
+                recorder=recorder,
+                batches=ContactBatchRepository(rt.db),
+                announcements=BrokerAnnouncements(rt.producer.publish, in_background=True),
+                rules=lambda tenant: settings.rules_for(tenant).identity_rules(),
+                policy_for=case_policy,
+            )
             rt.add_consumer(
                 topics=[INTERACTIONS.name, ROUTING.name],
                 group_id=settings.consumer_group,
+                group_handler=ContactBatchConsumer(batch_recorder),
                 handler=ContactConsumer(recorder),
-                order_key=conversation_order,
+                order_key=whole_batch,
             )
             app.state.live = LiveFeed(
                 settings.live_queue_size, holder=app.state.cases.assignee_of_conversation

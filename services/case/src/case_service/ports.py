@@ -8,6 +8,7 @@ Timeline entries are the documents ``domain/timeline.py`` builds.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -187,11 +188,15 @@ class TimelineReads(Protocol):
         tenant_id: str,
         limit: int,
         after: tuple[datetime, int, str] | None,
+        window_ms: int | None = None,
         customer_id: str | None = None,
         case_id: str | None = None,
         channel: str | None = None,
         kind: str | None = None,
-    ) -> list[TimelineEntry]: ...
+    ) -> list[TimelineEntry]:
+        """``window_ms``: how much time the previous page covered (a hint for how
+        far back to look first; never changes which entries come back)."""
+        ...
 
     async def cases_of_interactions(
         self, tenant_id: str, interaction_ids: list[str]
@@ -219,7 +224,9 @@ class KpiReads(Protocol):
 class SearchReads(Protocol):
     async def search(
         self, scope: str, tenant_id: str, *, text: str, grams: list[str], limit: int
-    ) -> list[dict[str, Any]]: ...
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Hits newest first, and whether every candidate was examined."""
+        ...
 
 
 class AuditTrail(Protocol):
@@ -273,3 +280,75 @@ class WebhookStore(Protocol):
     ) -> list[dict[str, Any]]: ...
 
     async def redrive(self, tenant_id: str, delivery_id: str, now: datetime) -> bool: ...
+
+
+@dataclass(slots=True)
+class CaseChange:
+    """One change the case consumer makes to a case, kept in the order made."""
+
+    case_id: str
+    tenant_id: str
+    created: Case | None = None
+    """A new case (stored once: a replay changes nothing)."""
+    status_fields: dict[str, Any] | None = None
+    """A status move (counts as an edit: the version moves)."""
+    touched_at: datetime | None = None
+    returned: bool = False
+    inbound: dict[str, Any] | None = None
+    """``reply_to``, ``last_inbound_message_id`` and ``last_inbound_at`` of a newer
+    inbound message."""
+
+
+@dataclass(slots=True)
+class CustomerSeen:
+    tenant_id: str
+    seen_at: datetime
+    display_name: str | None = None
+    created_with: tuple[str, ...] | None = None
+    """Set for a customer the batch creates: its identities' values (for search)."""
+
+
+@dataclass(slots=True)
+class ContactWrites:
+    """What one batch of contacts changes, written with one bulk write per collection."""
+
+    customers: dict[str, CustomerSeen] = field(default_factory=dict)
+    cases: list[CaseChange] = field(default_factory=list)
+    conversations: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(tenant, conversation key) -> the case its next contacts join."""
+    entries: list[Entry] = field(default_factory=list)
+
+
+class ContactBatches(Protocol):
+    """Reads and writes of many contacts at once (the case consumer's batches)."""
+
+    async def stored_entries(self, entry_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        """Entry id -> (customer, case) of those stored with a customer."""
+        ...
+
+    async def calls_of_events(
+        self, tenant_events: list[tuple[str, str]]
+    ) -> dict[str, tuple[str, str | None]]:
+        """Call event id (of a tenant) -> (customer, case) of the call it is part of."""
+        ...
+
+    async def identity_owners(self, keys: list[str]) -> dict[str, str]: ...
+
+    async def claim_identities(self, claims: dict[str, tuple[str, str]]) -> dict[str, str]:
+        """Give each unowned key (-> tenant, customer) its customer; every key's owner after."""
+        ...
+
+    async def customer_names(self, customer_ids: list[str]) -> dict[str, str | None]:
+        """Display names of the customers that exist."""
+        ...
+
+    async def cases_of_conversations(
+        self, conversations: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], Case]: ...
+
+    async def write(self, writes: ContactWrites) -> None: ...
+
+    async def adopt_pending(self, placed: list[tuple[str, str, str, str]]) -> None:
+        """Give entries waiting for these interactions (tenant, interaction id, customer,
+        case) their customer and case."""
+        ...

@@ -1,24 +1,33 @@
-"""The case service: interactions/s its consumer stores, and timeline and search reads
-for a customer with 5,000 interactions, beside the raw database write rate.
+"""The case service: interactions/s its consumer stores, and the reads agents make
+of a customer with 5,000 and with 50,000 timeline entries, beside the raw database rates.
 
 Starts a private broker, database and the case service. In each run: raw PyMongo
 insert_one and indexed reads of 1 KB documents; then ``interactions`` messages of
 one new customer (spread over 100 conversations, so the consumer may work on them
 in parallel) published at once, timed until the last is readable through the case
-API; then the customer's whole timeline read page by page (50 entries a page,
-following the cursor) by ``connections`` concurrent readers; then substring searches.
+API. Then, for each history size, the customer's timeline is topped up to that many
+entries, written straight into the database as the consumer writes them and spread
+over two years (a year's history is not published in a benchmark's minutes), and
+``connections`` concurrent readers each walk ``PAGES_WALKED`` pages (50 entries a
+page, following the cursor) from the newest entry and from a random depth; then
+substring searches, case reads and customer reads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from pymongo import AsyncMongoClient
 
+from case_service.adapters.timeline import ENTRIES
+from case_service.domain.timeline import Position, encode_cursor, interaction_entry
 from cc_common.auth import Role, issue_token
 from cc_common.events import (
     INTERACTION_RECEIVED,
@@ -43,6 +52,10 @@ from contactcenter_cli.stack import LOAD_GENERATOR_LIMITS, Stack, private_stack
 TENANT = "bench"
 CONVERSATIONS = 100
 PAGE = 50
+PAGES_WALKED = 20
+POINT_READS = 200
+HISTORIES = (5_000, 50_000)
+HISTORY_S = 2 * 365 * 24 * 3600
 WORDS = ("配送", "返金", "請求書", "パスワード", "解約", "refund", "invoice", "delivery")
 
 
@@ -125,15 +138,48 @@ async def _count(client: httpx.AsyncClient, headers: dict[str, str], customer_id
             return total
 
 
+async def _top_up(
+    stack: Stack, client: httpx.AsyncClient, headers: dict[str, str], customer_id: str, size: int
+) -> list[Position]:
+    """Write entries for the customer until its timeline holds ``size``, as the consumer
+    writes them, at random times over the two years before now; their positions."""
+    cases = (await client.get(f"/v1/customers/{customer_id}/cases", headers=headers)).json()
+    have = await _count(client, headers, customer_id)
+    now = utc_now()
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.config.mongo_url)
+    prefix = stack.config.database_prefix
+    entries = mongo[f"{prefix}_case" if prefix else "cc_case"][ENTRIES]
+    positions: list[Position] = []
+    try:
+        for start in range(have, size, 1000):
+            batch = []
+            for n in range(start, min(size, start + 1000)):
+                event = _event("history@example.org", n).model_copy(
+                    update={"occurred_at": now - timedelta(seconds=random.uniform(0, HISTORY_S))}
+                )
+                case_id = cases[n % len(cases)]["id"]
+                batch.append(interaction_entry(event, customer_id=customer_id, case_id=case_id))
+            await entries.insert_many(batch, ordered=False)
+            positions += [(e["occurred_at"], e["order"], e["_id"]) for e in batch]
+    finally:
+        await mongo.close()
+    return positions
+
+
 async def _page_reads(
-    client: httpx.AsyncClient, headers: dict[str, str], customer_id: str, readers: int
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    customer_id: str,
+    readers: int,
+    deep: list[Position],
 ) -> list[float]:
-    """Latency of every page read while ``readers`` clients each walk the whole timeline."""
+    """Latency of every page read while ``readers`` clients each walk ``PAGES_WALKED``
+    pages from the newest entry, then as many from a random entry deep in the history
+    (a cursor without the window hint pages hand out: the first look is a guess)."""
     latencies: list[float] = []
 
-    async def walk() -> None:
-        cursor = None
-        while True:
+    async def walk(cursor: str | None) -> None:
+        for _ in range(PAGES_WALKED):
             params: dict[str, Any] = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
             started = time.perf_counter()
             response = await client.get(
@@ -144,7 +190,9 @@ async def _page_reads(
             if not cursor:
                 return
 
-    await asyncio.gather(*(walk() for _ in range(readers)))
+    await asyncio.gather(*(walk(None) for _ in range(readers)))
+    starts = [encode_cursor(position) for position in random.sample(deep, readers)]
+    await asyncio.gather(*(walk(cursor) for cursor in starts))
     return latencies
 
 
@@ -158,7 +206,46 @@ async def _searches(client: httpx.AsyncClient, headers: dict[str, str]) -> list[
     return latencies
 
 
-async def _one_run(stack: Stack, interactions: int, readers: int) -> dict[str, float]:
+async def _point_reads(
+    client: httpx.AsyncClient, headers: dict[str, str], paths: list[str]
+) -> list[float]:
+    latencies: list[float] = []
+    for path in paths * (POINT_READS // len(paths)):
+        started = time.perf_counter()
+        response = await client.get(path, headers=headers)
+        response.raise_for_status()
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def _reads_at(
+    stack: Stack,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    customer_id: str,
+    size: int,
+    readers: int,
+) -> dict[str, float]:
+    positions = await _top_up(stack, client, headers, customer_id, size)
+    pages = await _page_reads(client, headers, customer_id, readers, positions)
+    searches = await _searches(client, headers)
+    cases = (await client.get(f"/v1/customers/{customer_id}/cases", headers=headers)).json()
+    case_reads = await _point_reads(client, headers, [f"/v1/cases/{c['id']}" for c in cases])
+    customer_reads = await _point_reads(client, headers, [f"/v1/customers/{customer_id}"])
+    tag = f"{size // 1000}k"
+    return {
+        f"page_p50_ms_{tag}": statistics.median(pages) * 1000,
+        f"page_p99_ms_{tag}": _percentile(pages, 0.99),
+        f"search_p50_ms_{tag}": statistics.median(searches) * 1000,
+        f"search_p99_ms_{tag}": _percentile(searches, 0.99),
+        f"case_read_p99_ms_{tag}": _percentile(case_reads, 0.99),
+        f"customer_read_p99_ms_{tag}": _percentile(customer_reads, 0.99),
+    }
+
+
+async def _one_run(
+    stack: Stack, interactions: int, readers: int, histories: tuple[int, ...]
+) -> dict[str, float]:
     mongo = await mongo_rates(stack.config, 3000)
     token = issue_token(
         AuthSettings(jwt_secret=stack.config.dev_secret()),
@@ -169,55 +256,73 @@ async def _one_run(stack: Stack, interactions: int, readers: int) -> dict[str, f
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=stack.url("case"), timeout=60) as client:
         stored_per_s, customer_id = await _store_rate(stack, client, headers, interactions)
-        pages = await _page_reads(client, headers, customer_id, readers)
-        searches = await _searches(client, headers)
+        reads: dict[str, float] = {}
+        for size in histories:
+            reads |= await _reads_at(stack, client, headers, customer_id, size, readers)
     return {
         "raw_insert_one_per_s": mongo["insert_one_per_s"],
         "raw_indexed_reads_per_s": mongo["indexed_reads_per_s"],
         "stored_per_s": stored_per_s,
-        "page_p50_ms": statistics.median(pages) * 1000,
-        "page_p99_ms": _percentile(pages, 0.99),
-        "pages_per_s": len(pages) / sum(pages) * readers,
-        "search_p50_ms": statistics.median(searches) * 1000,
-        "search_p99_ms": _percentile(searches, 0.99),
+        **reads,
     }
 
 
 def run(
-    *, seconds: int = 0, connections: int = 4, runs: int = 3, interactions: int = 5000
+    *,
+    seconds: int = 0,
+    connections: int = 4,
+    runs: int = 3,
+    interactions: int = 2000,
+    histories: tuple[int, ...] = HISTORIES,
 ) -> dict[str, Any]:
     """Measure ``runs`` times (a new customer each run); figures as median, min and max."""
     del seconds  # the work is fixed: ``interactions`` per run
     with private_stack("case", extra_env=LOAD_GENERATOR_LIMITS) as stack:
-        results = [asyncio.run(_one_run(stack, interactions, connections)) for _ in range(runs)]
+        results = [
+            asyncio.run(_one_run(stack, interactions, connections, histories)) for _ in range(runs)
+        ]
+    rows = [row for row in ROWS if row[1] in results[0]] + _read_rows(histories)
     return {
         "interactions": interactions,
         "readers": connections,
+        "histories": list(histories),
         "runs": results,
-        "summary": summarise(results, ROWS),
+        "summary": summarise(results, rows),
     }
+
+
+def _read_rows(histories: tuple[int, ...]) -> list[tuple[str, str]]:
+    rows = []
+    for size in histories:
+        tag = f"{size // 1000}k"
+        rows += [
+            (f"timeline page p50 ms, {size:,} entries", f"page_p50_ms_{tag}"),
+            (f"timeline page p99 ms, {size:,} entries", f"page_p99_ms_{tag}"),
+            (f"search p50 ms, {size:,} entries", f"search_p50_ms_{tag}"),
+            (f"search p99 ms, {size:,} entries", f"search_p99_ms_{tag}"),
+            (f"case read p99 ms, {size:,} entries", f"case_read_p99_ms_{tag}"),
+            (f"customer read p99 ms, {size:,} entries", f"customer_read_p99_ms_{tag}"),
+        ]
+    return rows
 
 
 ROWS = (
     ("raw Mongo insert_one/s", "raw_insert_one_per_s"),
     ("raw Mongo indexed reads/s", "raw_indexed_reads_per_s"),
     ("interactions stored/s", "stored_per_s"),
-    ("timeline page p50 ms", "page_p50_ms"),
-    ("timeline page p99 ms", "page_p99_ms"),
-    ("timeline pages/s", "pages_per_s"),
-    ("search p50 ms", "search_p50_ms"),
-    ("search p99 ms", "search_p99_ms"),
 )
 
 
 def format_result(result: dict[str, Any]) -> str:
     s = result["summary"]
     stored = s["stored_per_s"]["median"] / s["raw_insert_one_per_s"]["median"]
+    rows = list(ROWS) + _read_rows(tuple(result["histories"]))
     return "\n".join(
         [
-            f"{result['interactions']} interactions of one customer per run;"
+            f"{result['interactions']} interactions of one customer stored per run, then"
+            f" reads at {', '.join(f'{h:,}' for h in result['histories'])} entries;"
             f" {result['readers']} concurrent readers, {PAGE} entries a page",
-            *table(s, ROWS),
+            *table(s, rows),
             f"the consumer stores interactions at {stored:.1%} of one client's sequential"
             " MongoDB inserts (each costs an identity lookup, the case and conversation"
             " documents and the entry itself).",

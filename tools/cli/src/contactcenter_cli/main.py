@@ -467,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     e2e.set_defaults(func=cmd_bench_e2e)
 
     case = sub.add_parser("bench-case", help="timeline reads and stored interactions/s")
-    case.add_argument("--interactions", type=int, default=5000)
+    case.add_argument("--interactions", type=int, default=2000, help="stored via the consumer")
     case.add_argument("--connections", type=int, default=4, help="concurrent readers")
     case.add_argument("--runs", type=int, default=3)
     case.add_argument("--seconds", type=int, default=0, help=argparse.SUPPRESS)

@@ -72,7 +72,9 @@ class Delivery:
 Handler = Callable[[Delivery], Awaitable[None]]
 GroupHandler = Callable[[list[Delivery]], Awaitable[list[tuple[Delivery, Exception]]]]
 """Handles one order key's deliveries of a batch together (one store write for all);
-returns the deliveries it could not handle, to dead-letter with their errors."""
+returns the deliveries it could not handle, to dead-letter with their errors. Given
+with a ``Handler`` too, a group that fails is handled again one delivery at a time,
+so one bad message is retried and dead-lettered alone."""
 OrderKey = Callable[[Envelope[Any]], str]
 
 
@@ -134,8 +136,8 @@ class ConsumerRunner:
         self._start_at = start_at
         self._topics = list(topics)
         self.group_id = group_id
-        if (handler is None) == (group_handler is None):
-            raise ValueError("give exactly one of handler and group_handler")
+        if handler is None and group_handler is None:
+            raise ValueError("give a handler, a group_handler or both")
         self._handler = handler
         self._group_handler = group_handler
         self._producer = producer
@@ -226,6 +228,9 @@ class ConsumerRunner:
     async def _handle_group(self, group: list[Delivery]) -> list[_DeadLetter]:
         if self._group_handler is not None:
             return await self._handle_group_at_once(group, self._group_handler)
+        return await self._handle_one_by_one(group)
+
+    async def _handle_one_by_one(self, group: list[Delivery]) -> list[_DeadLetter]:
         failures = []
         for delivery in group:
             failure = await self._handle_one(delivery)
@@ -282,7 +287,15 @@ class ConsumerRunner:
     async def _handle_group_retrying(
         self, group: list[Delivery], handler: GroupHandler
     ) -> list[_DeadLetter]:
-        outcome = await self._retrying(lambda: handler(group))
+        one_by_one = self._handler is not None
+        outcome = await self._retrying(
+            lambda: handler(group), max_attempts=1 if one_by_one else None
+        )
+        if outcome.error is not None and one_by_one:
+            log.warning(
+                "consumer.group_failed_one_by_one", error=repr(outcome.error), size=len(group)
+            )
+            return await self._handle_one_by_one(group)
         if outcome.error is not None:
             log.error("consumer.group_failed", error=repr(outcome.error), size=len(group))
             refused = [(delivery, outcome.error) for delivery in group]
@@ -297,10 +310,13 @@ class ConsumerRunner:
             for d, exc in refused
         ]
 
-    async def _retrying(self, call: Callable[[], Awaitable[_T]]) -> _Outcome[_T]:
+    async def _retrying(
+        self, call: Callable[[], Awaitable[_T]], *, max_attempts: int | None = None
+    ) -> _Outcome[_T]:
         """Run a handler until it succeeds. An infrastructure outage is not the
         message's fault: it is waited out and not counted. A PermanentError is not
         retried; other errors are, with backoff, up to the attempts allowed."""
+        allowed = max_attempts or self._retry.max_attempts
         attempt = 0
         while True:
             attempt += 1
@@ -312,7 +328,7 @@ class ConsumerRunner:
                     attempt -= 1
                     await self._sleep(self._retry.backoff_cap)
                     continue
-                if isinstance(exc, PermanentError) or attempt >= self._retry.max_attempts:
+                if isinstance(exc, PermanentError) or attempt >= allowed:
                     return _Outcome(None, exc, attempt)
                 HANDLER_RETRIES.labels(self.group_id).inc()
                 log.warning("consumer.retrying", attempt=attempt, error=repr(exc))

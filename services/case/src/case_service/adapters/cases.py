@@ -45,7 +45,7 @@ def case_document(case: Case) -> dict[str, Any]:
     return {"_id": case.id, **doc, **searchable([case.subject])}
 
 
-def _conversation_id(tenant_id: str, conversation_key: str) -> str:
+def conversation_id(tenant_id: str, conversation_key: str) -> str:
     return f"{tenant_id}\x1f{conversation_key}"
 
 
@@ -57,7 +57,7 @@ class CaseRepository:
     async def of_conversation(self, tenant_id: str, conversation_key: str) -> Case | None:
         """The case the conversation's contacts join now (None: it has none yet)."""
         mapping = await self._conversations.find_one(
-            {"_id": _conversation_id(tenant_id, conversation_key)}
+            {"_id": conversation_id(tenant_id, conversation_key)}
         )
         if mapping is None:
             return None
@@ -97,7 +97,7 @@ class CaseRepository:
     async def point_conversation(self, tenant_id: str, conversation_key: str, case_id: str) -> None:
         """The conversation's next contacts join ``case_id``."""
         await self._conversations.update_one(
-            {"_id": _conversation_id(tenant_id, conversation_key)},
+            {"_id": conversation_id(tenant_id, conversation_key)},
             {"$set": {"tenant_id": tenant_id, "case_id": case_id}},
             upsert=True,
         )
@@ -215,7 +215,7 @@ class CaseRepository:
     async def assignee_of_conversation(self, tenant_id: str, conversation_key: str) -> str | None:
         """The agent assigned to the case the conversation's contacts join now."""
         mapping = await self._conversations.find_one(
-            {"_id": _conversation_id(tenant_id, conversation_key)}
+            {"_id": conversation_id(tenant_id, conversation_key)}
         )
         if mapping is None:
             return None

@@ -14,3 +14,5 @@ INDEXES = (
     *kpis.INDEXES,
     *webhook_store.INDEXES,
 )
+
+RETIRED_INDEXES = (*timeline.RETIRED_INDEXES,)

@@ -25,11 +25,17 @@ async def timeline_page(
         customer_id=customer_id,
         case_id=case_id,
         limit=limit,
-        after=after,
+        after=after.position if after else None,
+        window_ms=after.window_ms if after else None,
         channel=channel,
         kind=kind,
     )
     items = [TimelineEntryRead.model_validate(e.model_dump()) for e in entries]
     last = entries[-1] if len(entries) == limit else None
-    next_cursor = encode_cursor((last.occurred_at, last.order, last.id)) if last else None
+    next_cursor = None
+    if last is not None:
+        # The time this page covered: where the next page's first look reaches back to.
+        covered = entries[0].occurred_at - last.occurred_at
+        window_ms = max(1, int(covered.total_seconds() * 1000))
+        next_cursor = encode_cursor((last.occurred_at, last.order, last.id), window_ms)
     return TimelinePage(items=items, next_cursor=next_cursor)

@@ -28,6 +28,10 @@ class SearchResults(BaseModel):
     query: str
     scope: Scope
     hits: list[SearchHit]
+    complete: bool = Field(
+        description="False when the search stopped after examining its budget of"
+        " candidates before finding `limit` hits: older matches may exist (add words)."
+    )
 
 
 def _hit(scope: Scope, doc: dict[str, Any]) -> SearchHit:
@@ -77,7 +81,10 @@ def build_router(authenticate: Any) -> APIRouter:
         """
         text, grams = query_grams(q)
         repo: SearchReads = request.app.state.search
-        docs = await repo.search(scope, principal.tenant_id, text=text, grams=grams, limit=limit)
-        return SearchResults(query=q, scope=scope, hits=[_hit(scope, d) for d in docs])
+        docs, complete = await repo.search(
+            scope, principal.tenant_id, text=text, grams=grams, limit=limit
+        )
+        hits = [_hit(scope, d) for d in docs]
+        return SearchResults(query=q, scope=scope, hits=hits, complete=complete)
 
     return router

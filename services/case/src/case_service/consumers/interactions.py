@@ -1,18 +1,17 @@
-"""The case consumer: interactions and routing changes, recorded by ContactRecorder."""
+"""The case consumer: interactions and routing changes, a batch at a time
+(ContactBatchRecorder), or one at a time (ContactRecorder) when a batch fails."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from opentelemetry import trace
+
+from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
-from cc_common.events import (
-    INTERACTION_RECEIVED,
-    Envelope,
-    Interaction,
-    OutboundFailed,
-    RoutingChange,
-)
+from cc_common.events import Envelope
 from cc_common.kafka.consumer import Delivery
+from cc_common.tracing import context_from_headers
 
 
 def conversation_order(event: Envelope[Any]) -> str:
@@ -21,15 +20,35 @@ def conversation_order(event: Envelope[Any]) -> str:
     return f"{event.tenant_id}|{conversation}"
 
 
+def whole_batch(event: Envelope[Any]) -> str:
+    """Order key putting a consumer batch in one group: the batch recorder keeps each
+    partition's order itself and writes the batch with one bulk write per collection."""
+    return ""
+
+
+def _trace_id(delivery: Delivery) -> str | None:
+    span = trace.get_current_span(context_from_headers(delivery.headers)).get_span_context()
+    return format(span.trace_id, "032x") if span.is_valid else None
+
+
 class ContactConsumer:
+    """One delivery at a time."""
+
     def __init__(self, recorder: ContactRecorder) -> None:
         self._recorder = recorder
 
     async def __call__(self, delivery: Delivery) -> None:
-        event = delivery.event
-        if isinstance(event.data, Interaction) and event.type == INTERACTION_RECEIVED:
-            await self._recorder.record_interaction(event)
-        elif isinstance(event.data, RoutingChange):
-            await self._recorder.record_routing(event)
-        elif isinstance(event.data, OutboundFailed):
-            await self._recorder.record_failed_reply(event)
+        await self._recorder.record(delivery.event)
+
+
+class ContactBatchConsumer:
+    """A batch's deliveries together; the runner falls back to ContactConsumer, one
+    delivery at a time, when the batch fails."""
+
+    def __init__(self, recorder: ContactBatchRecorder) -> None:
+        self._recorder = recorder
+
+    async def __call__(self, deliveries: list[Delivery]) -> list[tuple[Delivery, Exception]]:
+        trace_ids = {str(d.event.id): _trace_id(d) for d in deliveries}
+        await self._recorder.record([d.event for d in deliveries], trace_ids)
+        return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -163,20 +164,35 @@ Position = tuple[datetime, int, str]
 """Where an entry sorts: time, then order within the instant, then id."""
 
 
-def encode_cursor(position: Position) -> str:
+@dataclass(frozen=True, slots=True)
+class PageCursor:
+    """Where the next page starts, and how much time the last page covered: a
+    hint for how far back the next page's first look should reach."""
+
+    position: Position
+    window_ms: int | None = None
+
+
+def encode_cursor(position: Position, window_ms: int | None = None) -> str:
     """An opaque cursor pointing just past an entry."""
     occurred_at, order, entry_id = position
-    raw = json.dumps([occurred_at.isoformat(), order, entry_id]).encode()
+    fields: list[Any] = [occurred_at.isoformat(), order, entry_id]
+    if window_ms is not None:
+        fields.append(window_ms)
+    raw = json.dumps(fields).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> Position:
-    """The position a cursor points past."""
+def decode_cursor(cursor: str) -> PageCursor:
+    """The position a cursor points past (cursors without a window hint still read)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        when, order, entry_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(when), int(order), str(entry_id)
-    except (ValueError, TypeError) as exc:
+        when, order, entry_id, *rest = json.loads(base64.urlsafe_b64decode(padded))
+        window_ms = int(rest[0]) if rest else None
+        if window_ms is not None and window_ms < 1:
+            raise ValueError("window")
+        return PageCursor((datetime.fromisoformat(when), int(order), str(entry_id)), window_ms)
+    except (ValueError, TypeError, IndexError) as exc:
         raise InvalidCursor("the cursor is not valid") from exc
 
 

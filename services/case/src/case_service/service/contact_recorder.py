@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from case_service.domain.calls import CALLBACK_DISPOSITIONS, call_fact, merge
 from case_service.domain.identity import IdentityRules, keys_in_priority, verified_keys
@@ -40,6 +41,7 @@ from case_service.ports import (
 from cc_common.errors import PermanentError
 from cc_common.events import (
     CALLBACK_REQUESTED,
+    INTERACTION_RECEIVED,
     CallbackRequested,
     Direction,
     Envelope,
@@ -78,7 +80,7 @@ def _placed_anonymously(call: Entry) -> bool:
     return bool(identities) and all(i.get("kind") == "anonymous" for i in identities)
 
 
-def _contact(event: Envelope[Interaction], customer_id: str) -> Contact:
+def contact_of(event: Envelope[Interaction], customer_id: str) -> Contact:
     interaction = event.data
     return Contact(
         tenant_id=event.tenant_id,
@@ -114,6 +116,15 @@ class ContactRecorder:
         self._publish = publish
         self._rules = rules
         self._policy_for = policy_for
+
+    async def record(self, event: Envelope[Any]) -> None:
+        """Record one event the case consumer takes (others are not ours: ignored)."""
+        if isinstance(event.data, Interaction) and event.type == INTERACTION_RECEIVED:
+            await self.record_interaction(event)
+        elif isinstance(event.data, RoutingChange):
+            await self.record_routing(event)
+        elif isinstance(event.data, OutboundFailed):
+            await self.record_failed_reply(event)
 
     async def record_interaction(self, event: Envelope[Interaction]) -> None:
         """Store the interaction on its customer's timeline, in the case it joins
@@ -212,7 +223,7 @@ class ContactRecorder:
         if resolution.conflicts:
             verified = verified_keys(event.tenant_id, identities, rules.phone_region)
             await self._settle(event, resolution, verified, auto=rules.auto_merge)
-        contact = _contact(event, resolution.customer_id)
+        contact = contact_of(event, resolution.customer_id)
         placement = await self._open_or_join(contact)
         if placement.outcome is not ContactOutcome.JOIN:
             await self._timeline.add(contact_outcome_entry(contact, placement))
