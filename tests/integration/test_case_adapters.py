@@ -208,6 +208,19 @@ async def test_timeline_pages_walk_every_entry_once_newest_first_however_time_is
     everything = newest_first(entries)
     for limit in (1, 7, 50, 200):
         assert await _walk(timeline, limit, customer_id="cust-pages") == everything
+    # The customer's last contact and pace steer where a first page looks, never what
+    # it finds (here: a pace far too slow, and entries newer than the last contact).
+    await timeline._customers.insert_one(
+        {
+            "_id": "cust-pages",
+            "tenant_id": "acme",
+            "created_at": now - timedelta(days=900),
+            "last_seen_at": now - timedelta(minutes=2),
+            "contacts": 2,
+        }
+    )
+    for limit in (1, 7, 50):
+        assert await _walk(timeline, limit, customer_id="cust-pages") == everything
     assert await _walk(timeline, 9, case_id="case-pages") == newest_first(
         [e for e in entries if e["case_id"] == "case-pages"]
     )

@@ -293,7 +293,8 @@ class CaseChange:
     status_fields: dict[str, Any] | None = None
     """A status move (counts as an edit: the version moves)."""
     touched_at: datetime | None = None
-    returned: bool = False
+    returns: int = 0
+    """Times the customer had to come back (see CaseStore.touch)."""
     inbound: dict[str, Any] | None = None
     """``reply_to``, ``last_inbound_message_id`` and ``last_inbound_at`` of a newer
     inbound message."""
@@ -304,6 +305,7 @@ class CustomerSeen:
     tenant_id: str
     seen_at: datetime
     display_name: str | None = None
+    contacts: int = 1
     created_with: tuple[str, ...] | None = None
     """Set for a customer the batch creates: its identities' values (for search)."""
 

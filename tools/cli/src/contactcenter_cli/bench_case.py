@@ -20,7 +20,7 @@ import random
 import statistics
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -42,6 +42,7 @@ from cc_common.events import (
     PartyRole,
     utc_now,
 )
+from cc_common.kafka.inspect import LagProbe
 from cc_common.kafka.producer import EventProducer
 from cc_common.settings import AuthSettings
 from cc_common.topics import INTERACTIONS
@@ -59,13 +60,13 @@ HISTORY_S = 2 * 365 * 24 * 3600
 WORDS = ("配送", "返金", "請求書", "パスワード", "解約", "refund", "invoice", "delivery")
 
 
-def _event(address: str, n: int) -> Envelope[Interaction]:
+def _event(address: str, n: int, at: datetime | None = None) -> Envelope[Interaction]:
     word = WORDS[n % len(WORDS)]
     return Envelope[Interaction](
         id=uuid.uuid4(),
         type=INTERACTION_RECEIVED,
         tenant_id=TENANT,
-        occurred_at=utc_now(),
+        occurred_at=at or utc_now(),
         source="bench",
         data=Interaction(
             channel=Channel.EMAIL,
@@ -94,6 +95,11 @@ async def _store_rate(
 ) -> tuple[float, str]:
     """Publish ``count`` interactions of a new customer; time until all are readable."""
     address = f"bench-{uuid.uuid4().hex[:8]}@example.org"
+    # Published at once, but written as a customer writes: a second apart. Stamped
+    # with the instant they were made, 2,000 messages would share a tenth of a second,
+    # which no customer produces and which the reads below would then measure.
+    now = utc_now()
+    times = [now - timedelta(seconds=count - n) for n in range(count)]
     producer = EventProducer(stack.config.kafka_settings())
     await producer.start()
     started = time.perf_counter()
@@ -101,25 +107,33 @@ async def _store_rate(
         for start in range(0, count, 500):
             await asyncio.gather(
                 *(
-                    producer.publish(INTERACTIONS.name, _event(address, n))
+                    producer.publish(INTERACTIONS.name, _event(address, n, times[n]))
                     for n in range(start, min(count, start + 500))
                 )
             )
     finally:
         await producer.stop()
-    customer_id = ""
-    while True:
-        found = (
-            await client.get(
-                "/v1/customers", params={"identity": f"email:{address}"}, headers=headers
-            )
-        ).json()
-        if found:
-            customer_id = found[0]["id"]
-            entries = await _count(client, headers, customer_id)
-            if entries >= count:
-                return count / (time.perf_counter() - started), customer_id
-        await asyncio.sleep(0.5)
+    # Done when the case consumer has committed everything (it commits after storing);
+    # polling the timeline itself would read the whole history twice a second.
+    probe = LagProbe(stack.config.kafka_settings())
+    await probe.start()
+    try:
+        group = f"case{stack.config.topic_suffix}"
+        while True:
+            if not await probe.lag(group, [INTERACTIONS.name]):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await probe.stop()
+    elapsed = time.perf_counter() - started
+    found = (
+        await client.get("/v1/customers", params={"identity": f"email:{address}"}, headers=headers)
+    ).json()
+    customer_id = found[0]["id"]
+    stored = await _count(client, headers, customer_id)
+    if stored != count:
+        raise RuntimeError(f"{stored} of {count} interactions stored")
+    return count / elapsed, customer_id
 
 
 async def _count(client: httpx.AsyncClient, headers: dict[str, str], customer_id: str) -> int:

@@ -190,7 +190,10 @@ class ContactBatchRepository:
 
 
 def _customer_seen(customer_id: str, seen: CustomerSeen) -> UpdateOne:
-    update: dict[str, Any] = {"$max": {"last_seen_at": seen.seen_at}}
+    update: dict[str, Any] = {
+        "$max": {"last_seen_at": seen.seen_at},
+        "$inc": {"contacts": seen.contacts},
+    }
     fields: dict[str, Any] = {}
     if seen.display_name:
         fields["display_name"] = seen.display_name
@@ -229,8 +232,8 @@ def _case_change(change: CaseChange) -> UpdateOne:
     update: dict[str, Any] = {}
     if change.touched_at is not None:
         update["$max"] = {"last_activity_at": change.touched_at}
-    if change.returned:
-        update["$inc"] = {"customer_returns": 1}
+    if change.returns:
+        update["$inc"] = {"customer_returns": change.returns}
     if change.inbound is not None:
         update["$set"] = change.inbound
     return UpdateOne({"_id": change.case_id}, update)

@@ -55,6 +55,7 @@ class CustomerRepository:
             {
                 "$setOnInsert": {"tenant_id": tenant_id, "created_at": seen_at, "version": 1},
                 "$max": {"last_seen_at": seen_at},
+                "$inc": {"contacts": 1},
                 **({"$set": {"display_name": display_name}} if display_name else {}),
             },
             projection={"display_name": 1},

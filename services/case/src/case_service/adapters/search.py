@@ -28,7 +28,6 @@ _NEWEST_FIRST = {
     "cases": "last_activity_at",
     "messages": "occurred_at",
 }
-_NOT_SERVED = {"grams": 0}
 
 
 SCAN_BUDGET = 1500
@@ -67,7 +66,7 @@ class SearchRepository:
         hits: list[dict[str, Any]] = []
         examined = 0
         if scope != "messages":
-            cursor = collection.find(query, projection=_NOT_SERVED).sort(_NEWEST_FIRST[scope], -1)
+            cursor = collection.find(query).sort(_NEWEST_FIRST[scope], -1)
             async for doc in cursor:
                 if examined == SCAN_BUDGET:
                     return hits, False
@@ -81,9 +80,9 @@ class SearchRepository:
         while len(hits) < limit and (time_range := windows.next(len(hits), limit)) is not None:
             if examined >= SCAN_BUDGET:
                 return hits, False
-            cursor = collection.find(
-                {**query, "occurred_at": time_range}, projection=_NOT_SERVED
-            ).sort([("occurred_at", -1), ("_id", -1)])
+            cursor = collection.find({**query, "occurred_at": time_range}).sort(
+                [("occurred_at", -1), ("_id", -1)]
+            )
             async for doc in cursor:
                 examined += 1
                 if _matches(doc, text):

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
+from case_service.adapters.customers import CUSTOMERS
 from case_service.adapters.time_windows import TimeWindows
 from case_service.domain.model import TimelineEntry
 from cc_common.events import utc_now
@@ -20,8 +21,10 @@ EARLY_RECEIPTS = "early_receipts"
 sent (another process publishes each); applied when it is, dropped after a week."""
 EARLY_RECEIPT_SECONDS = 7 * 24 * 3600
 _STATUS_WORD = re.compile(r"[a-z_]{1,20}")
-_NOT_SERVED = {"grams": 0, "search_text": 0, "outbox": 0}
-"""Fields a timeline page never shows: search index terms and the reply's outbox copy."""
+_NOT_SERVED = ("grams", "search_text", "outbox")
+"""Fields a timeline page never shows: search index terms and the reply's outbox copy.
+Dropped here, not by a projection: SecantusDB copies each document to project it
+(measured: 204 entries in 29 ms with the projection, 21.5 ms without)."""
 
 INDEXES = (
     IndexSpec(
@@ -62,6 +65,7 @@ class TimelineRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._entries = db[ENTRIES]
         self._early_receipts = db[EARLY_RECEIPTS]
+        self._customers = db[CUSTOMERS]
 
     async def cases_of_interactions(
         self, tenant_id: str, interaction_ids: list[str]
@@ -236,28 +240,44 @@ class TimelineRepository:
             query["channel"] = channel
         if kind:
             query["kind"] = {"$regex": "^" + re.escape(kind)} if kind.endswith(".") else kind
-        windows = TimeWindows(
-            after[0] if after else None,
-            timedelta(milliseconds=window_ms) if window_ms else None,
-            utc_now(),
-        )
+        first = timedelta(milliseconds=window_ms) if window_ms else None
+        now = utc_now()
+        if after is None and customer_id and not case_id:
+            now, first = await self._newest_contacts(tenant_id, customer_id, limit, now)
+        windows = TimeWindows(after[0] if after else None, first, now)
         page: list[dict[str, Any]] = []
         while len(page) < limit and (time_range := windows.next(len(page), limit)) is not None:
-            cursor = self._entries.find(
-                {**query, "occurred_at": time_range}, projection=_NOT_SERVED
-            ).sort(_NEWEST_FIRST)
+            cursor = self._entries.find({**query, "occurred_at": time_range}).sort(_NEWEST_FIRST)
             async for doc in cursor:
                 if after is not None and _position(doc) >= after:
                     continue  # the cursor's own entry, or one before it in the same instant
                 page.append(doc)
         return [entry_from_document(doc) for doc in page[:limit]]
 
+    async def _newest_contacts(
+        self, tenant_id: str, customer_id: str, limit: int, now: datetime
+    ) -> tuple[datetime, timedelta | None]:
+        """Where a customer's first page starts looking, and how far back: from their
+        last contact, over the time ``limit`` contacts take at their average pace
+        (contacts counted since they were first seen). Without it a first page widens
+        from a millisecond, about ten probes for a customer seen weekly."""
+        doc = await self._customers.find_one(
+            {"_id": customer_id, "tenant_id": tenant_id},
+            projection={"created_at": 1, "last_seen_at": 1, "contacts": 1},
+        )
+        if not doc or not doc.get("contacts") or not doc.get("last_seen_at"):
+            return now, None
+        lifetime = max(doc["last_seen_at"] - doc.get("created_at", doc["last_seen_at"]), _SECOND)
+        return min(doc["last_seen_at"], now), lifetime / doc["contacts"] * limit
 
+
+_SECOND = timedelta(seconds=1)
 _NEWEST_FIRST = [("occurred_at", -1), ("order", -1), ("_id", -1)]
 
 
 def entry_from_document(doc: dict[str, Any]) -> TimelineEntry:
-    return TimelineEntry.model_validate({**doc, "id": doc["_id"]})
+    served = {k: v for k, v in doc.items() if k not in _NOT_SERVED}
+    return TimelineEntry.model_validate({**served, "id": doc["_id"]})
 
 
 def _position(doc: dict[str, Any]) -> tuple[datetime, int, str]:

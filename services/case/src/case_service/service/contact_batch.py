@@ -260,14 +260,40 @@ class ContactBatchRecorder:
             )
         else:
             seen.seen_at = max(seen.seen_at, event.occurred_at)
+            seen.contacts += 1
         return customer_id
 
     async def _apply(self, plan: _Plan) -> None:
+        plan.writes.cases = compact(plan.writes.cases)
         await self._batches.write(plan.writes)
         if plan.placed:
             await self._batches.adopt_pending(plan.placed)
         for case, entry in plan.announce:
             await self._announcements.case_changed(case, entry, None)
+
+
+def compact(changes: list[CaseChange]) -> list[CaseChange]:
+    """The same changes with each case's activity folded into one update after its
+    creation and status moves: on SecantusDB every update of a case rewrites all its
+    index entries (its search bigrams too), so a busy conversation's fifty messages
+    should cost one update, not a hundred. Activity commutes with status moves (other
+    fields; ``$max`` and ``$inc``), and the newest inbound message's reply address wins.
+    """
+    structural = [c for c in changes if c.created is not None or c.status_fields is not None]
+    activity: dict[str, CaseChange] = {}
+    for change in changes:
+        if change.created is not None or change.status_fields is not None:
+            continue
+        folded = activity.setdefault(change.case_id, CaseChange(change.case_id, change.tenant_id))
+        if change.touched_at is not None:
+            folded.touched_at = max(filter(None, (folded.touched_at, change.touched_at)))
+        folded.returns += change.returns
+        if change.inbound is not None and (
+            folded.inbound is None
+            or folded.inbound["last_inbound_at"] <= change.inbound["last_inbound_at"]
+        ):
+            folded.inbound = change.inbound
+    return structural + list(activity.values())
 
 
 def _change_cases(placement: Placement, at: datetime, writes: ContactWrites) -> Case:
@@ -287,7 +313,7 @@ def _change_cases(placement: Placement, at: datetime, writes: ContactWrites) -> 
             )
             case = _with_status(case, placement.status_change)
         writes.cases.append(
-            CaseChange(case.id, case.tenant_id, touched_at=at, returned=placement.returned)
+            CaseChange(case.id, case.tenant_id, touched_at=at, returns=int(placement.returned))
         )
         latest = max(at, case.last_activity_at or at)
         case = case.model_copy(update={"last_activity_at": latest})
