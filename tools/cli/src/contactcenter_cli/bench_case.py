@@ -188,8 +188,9 @@ async def _page_reads(
     deep: list[Position],
 ) -> list[float]:
     """Latency of every page read while ``readers`` clients each walk ``PAGES_WALKED``
-    pages from the newest entry, then as many from a random entry deep in the history
-    (a cursor without the window hint pages hand out: the first look is a guess)."""
+    pages from the newest entry, then as many from a random entry deep in the history,
+    with the cursor the API would have handed out there (its hint: the time the page
+    above it covered)."""
     latencies: list[float] = []
 
     async def walk(cursor: str | None) -> None:
@@ -205,7 +206,12 @@ async def _page_reads(
                 return
 
     await asyncio.gather(*(walk(None) for _ in range(readers)))
-    starts = [encode_cursor(position) for position in random.sample(deep, readers)]
+    newest_first = sorted(deep, reverse=True)
+    starts = []
+    for at in random.sample(range(PAGE, len(newest_first)), readers):
+        covered = newest_first[at - PAGE][0] - newest_first[at][0]
+        window_ms = max(1, int(covered.total_seconds() * 1000))
+        starts.append(encode_cursor(newest_first[at], window_ms))
     await asyncio.gather(*(walk(cursor) for cursor in starts))
     return latencies
 

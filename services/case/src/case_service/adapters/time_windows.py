@@ -29,7 +29,9 @@ class TimeWindows:
     def __init__(self, upper: datetime | None, first: timedelta | None, now: datetime) -> None:
         self._start = upper if upper is not None else now
         self._top = self._start
-        self._width = first or _FIRST_WINDOW
+        # A hint is the time a page's worth of entries took: with the margin, one
+        # window usually fills the page (a probe costs about ten entries' fetching).
+        self._width = first * _MARGIN if first else _FIRST_WINDOW
         self._found = 0
         # Windows are (low, top]: SecantusDB 0.7 reads ``$gte`` on an index's
         # descending time key as ``$gt`` (measured: 365 of 413 entries come back), while
