@@ -112,7 +112,7 @@ async def test_one_batch_creates_the_customer_once_and_keeps_each_conversations_
     )
     # The router's change for the second message arrives before it (another topic).
     queued = _routing(second, T0 + timedelta(seconds=5, milliseconds=1), TaskState.QUEUED)
-    await desk.record(first, queued, second, other)
+    await desk.record(first, queued, second, second, other)  # the second one resent
 
     customer_id = await desk.customers.find_by_identity(f"acme|line_user_id|{user}", "acme")
     assert customer_id is not None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from case_service.ports import CaseChange
 from case_service.service.contact_batch import compact
 
@@ -34,3 +36,48 @@ def test_each_cases_activity_becomes_one_update_after_its_status_moves() -> None
         CaseChange("a", "t", touched_at=T0 + timedelta(minutes=2), returns=2, inbound=_inbound(2)),
         CaseChange("b", "t", touched_at=T0),
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_resend_in_the_same_batch_keeps_the_first_deliverys_trace() -> None:
+    import uuid
+    from typing import Any
+
+    from case_service.consumers.interactions import ContactBatchConsumer
+    from cc_common.events import (
+        INTERACTION_RECEIVED,
+        Channel,
+        Direction,
+        Envelope,
+        Interaction,
+    )
+    from cc_common.kafka.consumer import Delivery
+
+    event = Envelope[Interaction](
+        id=uuid.uuid4(),
+        type=INTERACTION_RECEIVED,
+        tenant_id="acme",
+        occurred_at=T0,
+        source="test",
+        data=Interaction(
+            channel=Channel.WEBCHAT,
+            direction=Direction.INBOUND,
+            provider="webchat",
+            conversation_key="c1",
+        ),
+    )
+    first, resent = "1" * 32, "2" * 32
+
+    def delivery(trace: str, offset: int) -> Delivery:
+        header = f"00-{trace}-{'3' * 16}-01".encode()
+        return Delivery("t", 0, offset, None, b"", [("traceparent", header)], event)
+
+    seen: list[dict[str, str | None]] = []
+
+    class Recorder:
+        async def record(self, events: list[Any], trace_ids: dict[str, str | None]) -> None:
+            seen.append(trace_ids)
+
+    consumer = ContactBatchConsumer(Recorder())  # type: ignore[arg-type]
+    assert await consumer([delivery(first, 1), delivery(resent, 2)]) == []
+    assert seen == [{str(event.id): first}]

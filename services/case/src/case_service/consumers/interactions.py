@@ -49,6 +49,9 @@ class ContactBatchConsumer:
         self._recorder = recorder
 
     async def __call__(self, deliveries: list[Delivery]) -> list[tuple[Delivery, Exception]]:
-        trace_ids = {str(d.event.id): _trace_id(d) for d in deliveries}
+        trace_ids: dict[str, str | None] = {}
+        for delivery in deliveries:
+            # A resend of the same event in the batch keeps the first delivery's trace.
+            trace_ids.setdefault(str(delivery.event.id), _trace_id(delivery))
         await self._recorder.record([d.event for d in deliveries], trace_ids)
         return []

@@ -123,6 +123,7 @@ class ContactBatchRecorder:
         reads = await self._read(events)
         plan = _Plan()
         claims: dict[str, tuple[str, str]] = {}
+        placed: set[str] = set()
         for event in events:
             if isinstance(event.data, RoutingChange):
                 owner = reads.stored.get(str(event.data.interaction_id), (None, None))
@@ -134,8 +135,12 @@ class ContactBatchRecorder:
                         trace_id=trace_ids.get(str(event.id)),
                     )
                 )
+            elif str(event.id) in placed:
+                pass  # a resend of a message this run placed: stored once
             elif not await self._place(event, reads, plan, claims, trace_ids):
                 break
+            else:
+                placed.add(str(event.id))
             plan.count += 1
         if claims:
             won = await self._batches.claim_identities(claims)
