@@ -189,12 +189,13 @@ async def test_a_rename_goes_alone_in_its_place_and_a_known_customer_keeps_its_i
     after = message(
         "acme", f"line:{user}", _line(user), channel=Channel.LINE, at=T0 + timedelta(minutes=2)
     )
-    await desk.record(renamed, after)
+    traces: dict[str, str | None] = {str(renamed.id): "a" * 32, str(after.id): "b" * 32}
+    await desk.batch.record([renamed, after], traces)
 
     customer = await desk.customers.get("acme", customer_id or "")
     assert customer is not None
     assert customer.display_name == "Ana Sato"
-    assert [e["_id"] for e in await desk.entries(customer.id)][-2:] == [
-        str(renamed.id),
-        str(after.id),
-    ]
+    stored = (await desk.entries(customer.id))[-2:]
+    assert [e["_id"] for e in stored] == [str(renamed.id), str(after.id)]
+    # Each keeps its own trace, the one that went alone too.
+    assert [e["trace_id"] for e in stored] == ["a" * 32, "b" * 32]

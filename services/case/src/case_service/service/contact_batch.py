@@ -104,7 +104,7 @@ class ContactBatchRecorder:
                 continue
             await self._record_run(run, trace_ids)
             run = []
-            await self._alone.record(event)
+            await self._alone.record(event, trace_ids.get(str(event.id)))
         await self._record_run(run, trace_ids)
 
     async def _record_run(
@@ -114,7 +114,8 @@ class ContactBatchRecorder:
             plan = await self._plan(events, trace_ids)
             await self._apply(plan)
             if plan.count < len(events):
-                await self._alone.record(events[plan.count])
+                alone = events[plan.count]
+                await self._alone.record(alone, trace_ids.get(str(alone.id)))
             events = events[plan.count + 1 :]
 
     async def _plan(

@@ -117,16 +117,19 @@ class ContactRecorder:
         self._rules = rules
         self._policy_for = policy_for
 
-    async def record(self, event: Envelope[Any]) -> None:
-        """Record one event the case consumer takes (others are not ours: ignored)."""
+    async def record(self, event: Envelope[Any], trace_id: str | None = None) -> None:
+        """Record one event the case consumer takes (others are not ours: ignored).
+        ``trace_id``: the event's trace, when the current span is not its own."""
         if isinstance(event.data, Interaction) and event.type == INTERACTION_RECEIVED:
-            await self.record_interaction(event)
+            await self.record_interaction(event, trace_id)
         elif isinstance(event.data, RoutingChange):
-            await self.record_routing(event)
+            await self.record_routing(event, trace_id)
         elif isinstance(event.data, OutboundFailed):
             await self.record_failed_reply(event)
 
-    async def record_interaction(self, event: Envelope[Interaction]) -> None:
+    async def record_interaction(
+        self, event: Envelope[Interaction], trace_id: str | None = None
+    ) -> None:
         """Store the interaction on its customer's timeline, in the case it joins
         (idempotent: the entry's id is the event's)."""
         interaction = event.data
@@ -144,11 +147,14 @@ class ContactRecorder:
         if await self._settled_reply(event):
             return
         customer_id, case_id, case = await self._place(event)
+        trace_id = trace_id or current_trace_id()
         if interaction.kind is InteractionKind.CALL and interaction.voice is not None:
-            await self._store_call(event, customer_id=customer_id, case_id=case_id)
+            await self._store_call(
+                event, customer_id=customer_id, case_id=case_id, trace_id=trace_id
+            )
         else:
             entry = interaction_entry(
-                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
+                event, customer_id=customer_id, case_id=case_id, trace_id=trace_id
             )
             await self._timeline.add(entry)
             if case is not None:
@@ -170,14 +176,19 @@ class ContactRecorder:
                 at=event.occurred_at,
             )
 
-    async def record_routing(self, event: Envelope[RoutingChange]) -> None:
+    async def record_routing(
+        self, event: Envelope[RoutingChange], trace_id: str | None = None
+    ) -> None:
         """A routing change on the timeline of its interaction's customer (or waiting
         for it, when it overtook the interaction)."""
         owner = await self._timeline.owner_of(event.tenant_id, str(event.data.interaction_id))
         customer_id, case_id = owner if owner is not None else (None, None)
         await self._timeline.add(
             routing_entry(
-                event, customer_id=customer_id, case_id=case_id, trace_id=current_trace_id()
+                event,
+                customer_id=customer_id,
+                case_id=case_id,
+                trace_id=trace_id or current_trace_id(),
             )
         )
 
@@ -356,7 +367,7 @@ class ContactRecorder:
         )
 
     async def _store_call(
-        self, event: Envelope[Interaction], *, customer_id: str, case_id: str
+        self, event: Envelope[Interaction], *, customer_id: str, case_id: str, trace_id: str | None
     ) -> None:
         """Fold the event into its call's one entry; ask for a callback if it was missed."""
         entry_id = call_entry_id(event.tenant_id, event.data.conversation_key)
@@ -369,7 +380,7 @@ class ContactRecorder:
                 customer_id=stored["customer_id"] if stored else customer_id,
                 case_id=stored["case_id"] if stored else case_id,
                 events=events,
-                trace_id=stored.get("trace_id") if stored else current_trace_id(),
+                trace_id=stored.get("trace_id") if stored else trace_id,
             )
             entry["callback_requested"] = bool(stored and stored.get("callback_requested"))
             await self._timeline.put(entry)
