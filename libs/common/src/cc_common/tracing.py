@@ -71,5 +71,14 @@ def context_from_http(headers: Sequence[tuple[bytes, bytes]]) -> Context:
 
 def current_trace_id() -> str | None:
     """The current trace id as 32 hex digits, or None outside a trace."""
-    span_context = trace.get_current_span().get_span_context()
+    return _hex_trace_id(trace.get_current_span())
+
+
+def trace_id_of(headers: Iterable[tuple[str, bytes]]) -> str | None:
+    """The trace id a message's headers carry, as 32 hex digits, or None."""
+    return _hex_trace_id(trace.get_current_span(context_from_headers(headers)))
+
+
+def _hex_trace_id(span: trace.Span) -> str | None:
+    span_context = span.get_span_context()
     return format(span_context.trace_id, "032x") if span_context.is_valid else None

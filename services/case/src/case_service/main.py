@@ -46,6 +46,7 @@ from case_service.consumers.live_fanout import LiveFeedConsumer
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
 from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
+from case_service.domain.identity import IdentityRules
 from case_service.domain.lifecycle import CasePolicy
 from case_service.service.case_desk import CaseDesk
 from case_service.service.contact_batch import ContactBatchRecorder
@@ -102,21 +103,26 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             app.state.merge_desk = MergeDesk(
                 merges=app.state.merges, customers=app.state.customer_desk
             )
+            announcements = BrokerAnnouncements(rt.producer.publish, in_background=True)
+
+            def identity_rules(tenant_id: str) -> IdentityRules:
+                return settings.rules_for(tenant_id).identity_rules()
+
             recorder = ContactRecorder(
                 customers=app.state.customers,
                 cases=app.state.cases,
                 timeline=app.state.timeline,
-                announcements=BrokerAnnouncements(rt.producer.publish, in_background=True),
+                announcements=announcements,
                 merges=app.state.merges,
                 publish=rt.producer.publish,
-                rules=lambda tenant: settings.rules_for(tenant).identity_rules(),
+                rules=identity_rules,
                 policy_for=case_policy,
             )
             batch_recorder = ContactBatchRecorder(
                 recorder=recorder,
                 batches=ContactBatchRepository(rt.db),
-                announcements=BrokerAnnouncements(rt.producer.publish, in_background=True),
-                rules=lambda tenant: settings.rules_for(tenant).identity_rules(),
+                announcements=announcements,
+                rules=identity_rules,
                 policy_for=case_policy,
             )
             rt.add_consumer(

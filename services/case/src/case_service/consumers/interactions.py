@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from opentelemetry import trace
-
 from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
 from cc_common.events import Envelope
 from cc_common.kafka.consumer import Delivery
-from cc_common.tracing import context_from_headers
+from cc_common.tracing import trace_id_of
 
 
 def conversation_order(event: Envelope[Any]) -> str:
@@ -24,11 +22,6 @@ def whole_batch(event: Envelope[Any]) -> str:
     """Order key putting a consumer batch in one group: the batch recorder keeps each
     partition's order itself and writes the batch with one bulk write per collection."""
     return ""
-
-
-def _trace_id(delivery: Delivery) -> str | None:
-    span = trace.get_current_span(context_from_headers(delivery.headers)).get_span_context()
-    return format(span.trace_id, "032x") if span.is_valid else None
 
 
 class ContactConsumer:
@@ -52,6 +45,6 @@ class ContactBatchConsumer:
         trace_ids: dict[str, str | None] = {}
         for delivery in deliveries:
             # A resend of the same event in the batch keeps the first delivery's trace.
-            trace_ids.setdefault(str(delivery.event.id), _trace_id(delivery))
+            trace_ids.setdefault(str(delivery.event.id), trace_id_of(delivery.headers))
         await self._recorder.record([d.event for d in deliveries], trace_ids)
         return []
