@@ -265,3 +265,10 @@ def test_a_connect_agent_answering_settles_waiting_work_as_answered() -> None:
     )
     hints = call_interaction("acme", answered, default_region="JP").data.routing_hints
     assert hints.answered_by == "ana"
+
+
+def test_a_number_field_in_other_scripts_digits_is_no_number() -> None:
+    """Found by the hostile-input property test: "²" is a digit to str.isdigit, not to int."""
+    assert twilio.Form({"RecordingDuration": "²"}).number("RecordingDuration") is None
+    assert twilio.Form({"RecordingDuration": "١٢"}).number("RecordingDuration") is None
+    assert twilio.Form({"RecordingDuration": "12"}).number("RecordingDuration") == 12

@@ -572,3 +572,8 @@ def test_business_hours_through_midnight(
     at = local.replace(tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
     assert always.is_open(at) is open_always
     assert nights.is_open(at) is open_at_night
+
+
+def test_a_requirement_compares_to_ascii_numbers_only() -> None:
+    with pytest.raises(InvalidRequirement):
+        parse_requirement("billing>=²")

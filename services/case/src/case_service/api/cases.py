@@ -34,7 +34,7 @@ def expected_version(if_match: str | None) -> int:
             428, "Send If-Match with the case's ETag, so a colleague's edit is not overwritten."
         )
     tag = if_match.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit()):  # "²" is a digit int() refuses
         raise HTTPException(412, "If-Match does not name a version of this case.")
     return int(tag)
 

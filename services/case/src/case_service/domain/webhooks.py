@@ -49,7 +49,7 @@ def verify(header: str, secret: str, body: bytes, now: int, tolerance: int = 300
     """What a receiver does (used by our tests and documented for integrators)."""
     fields = [part.split("=", 1) for part in header.split(",") if "=" in part]
     timestamps = [v for k, v in fields if k == "t"]
-    if len(timestamps) != 1 or not timestamps[0].isdigit():
+    if len(timestamps) != 1 or not (timestamps[0].isascii() and timestamps[0].isdigit()):
         return False
     timestamp = int(timestamps[0])
     if abs(now - timestamp) > tolerance:

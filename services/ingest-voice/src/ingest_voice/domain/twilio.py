@@ -76,7 +76,7 @@ class Form:
 
     def number(self, name: str) -> int | None:
         value = self.fields.get(name)
-        return int(value) if value and value.isdigit() else None
+        return int(value) if value and value.isascii() and value.isdigit() else None
 
     @property
     def stated_time(self) -> datetime | None:

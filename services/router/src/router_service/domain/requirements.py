@@ -82,7 +82,7 @@ def parse_requirement(expression: str) -> Requirement:
                 raise InvalidRequirement(f"{attribute} needs '=value', got {raw.strip()!r}")
         elif op is None:
             op, value = ">=", "1"
-        elif not value.isdigit():
+        elif not (value.isascii() and value.isdigit()):
             raise InvalidRequirement(f"{attribute} compares to a number, got {raw.strip()!r}")
         terms.append(Term(attribute, op, value.lower()))
     return Requirement(tuple(terms))
