@@ -1,5 +1,5 @@
-"""Numbers read from headers are ASCII digits: "²" and "١" are digits to str.isdigit
-but not to int(), which would answer 500 instead of a refusal."""
+"""Numbers read from headers are ASCII digits: a superscript two and Arabic-Indic digits are
+digits to str.isdigit but not to int(), which would answer 500 instead of a refusal."""
 
 from __future__ import annotations
 
