@@ -36,11 +36,20 @@ def configure_logging(*, service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # uvicorn installs its own plain-text handlers; route its records through ours.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-    # aiokafka logs every rebalance step at INFO; keep its warnings.
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # No access log: its lines carry whole query strings (a WebSocket's visitor token)
+    # and cost a twentieth of an ingest request. uvicorn writes it only to a logger
+    # with handlers, so one without handlers or propagation is skipped, not filtered.
+    # Requests are counted and timed by RequestContext instead.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    # aiokafka logs every rebalance step and aiosmtpd every SMTP command (addresses
+    # included) at INFO; keep their warnings.
+    for name in ("aiokafka", "mail.log"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service)
 
 

@@ -59,7 +59,7 @@ from case_service.settings import CaseSettings
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.mongo import ensure_indexes
-from cc_common.runtime import install_platform, service_runtime
+from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import CASES, INTERACTIONS, ROUTING, SIGNALS
 
 SERVICE = "case"
@@ -180,7 +180,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 await app.state.router_client.aclose()
                 await app.state.attachment_client.aclose()
 
-    app = FastAPI(title="case", version="0.1.0", lifespan=lifespan)
+    app = service_app("case", lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     install_domain_problems(app)
     authenticate = principal_dependency(settings.auth, roles=frozenset(Role))

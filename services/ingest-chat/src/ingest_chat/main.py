@@ -16,7 +16,7 @@ from cc_common.http.rate_limit import RateLimiter
 from cc_common.kafka.consumer import RetryPolicy
 from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
-from cc_common.runtime import install_platform, service_runtime
+from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND, SIGNALS
 from ingest_chat.adapters import agent_messages
 from ingest_chat.adapters.agent_messages import AgentMessages
@@ -94,7 +94,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                 finally:
                     fallback.stop()
 
-    app = FastAPI(title="ingest-chat", version="0.1.0", lifespan=lifespan)
+    app = service_app("ingest-chat", lifespan)
     app.state.visitor_tokens = VisitorTokens(
         settings.visitor_token_secret.get_secret_value(),
         ttl_seconds=settings.visitor_token_ttl_seconds,

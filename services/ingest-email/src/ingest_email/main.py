@@ -13,7 +13,7 @@ from cc_common.http.auth import principal_dependency
 from cc_common.kafka.consumer import RetryPolicy
 from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
-from cc_common.runtime import install_platform, service_runtime
+from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
 from ingest_email.adapters import blobs, thread_index
 from ingest_email.adapters.relay import Relay
@@ -82,7 +82,7 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
                         smtp.close()
                         await smtp.wait_closed()
 
-    app = FastAPI(title="ingest-email", version="0.1.0", lifespan=lifespan)
+    app = service_app("ingest-email", lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     app.state.settings = settings
     app.state.directory = directory

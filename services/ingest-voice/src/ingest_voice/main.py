@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.kafka.consumer import RetryPolicy
-from cc_common.runtime import install_platform, service_runtime
+from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import OUTBOUND
 from ingest_voice.adapters.twilio_calls import TwilioCalls
 from ingest_voice.api import cti, twilio
@@ -41,7 +41,7 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
                 )
                 yield
 
-    app = FastAPI(title="ingest-voice", version="0.1.0", lifespan=lifespan)
+    app = service_app("ingest-voice", lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     authenticate = principal_dependency(
         settings.auth, roles=frozenset({Role.INTEGRATION, Role.ADMIN})

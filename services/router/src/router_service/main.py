@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.kafka.broker_log import BrokerLog
-from cc_common.runtime import install_platform, service_runtime
+from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import AGENTS, INTERACTIONS
 from router_service.adapters.state_store import StateStore
 from router_service.api import queues
@@ -47,7 +47,7 @@ def create_app(settings: RouterSettings | None = None) -> FastAPI:
                 stop_ticking.set()
                 await broker_log.close()
 
-    app = FastAPI(title="router", version="0.1.0", lifespan=lifespan)
+    app = service_app("router", lifespan)
     install_platform(app, max_body_bytes=settings.max_body_bytes)
     read = principal_dependency(
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
