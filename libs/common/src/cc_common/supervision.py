@@ -47,6 +47,30 @@ class TaskGroup:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
+class Doorbell:
+    """Wakes a poller the moment this process adds work for it, so the poller can wait
+    long between looks for work added elsewhere (an idle stack stays quiet).
+
+    A ring that comes while the poller is busy is kept for its next :meth:`wait`.
+    """
+
+    def __init__(self) -> None:
+        self._rung = asyncio.Event()
+
+    def ring(self) -> None:
+        self._rung.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Until rung or ``seconds`` have passed; True when rung."""
+        try:
+            await asyncio.wait_for(self._rung.wait(), seconds)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._rung.clear()
+
+
 class Periodic:
     """A job done every ``interval_seconds`` until stopped (outbox relays, watchers,
     sweepers). A round that fails is logged (an outage quietly) and the next round

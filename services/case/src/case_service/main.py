@@ -154,6 +154,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             )
             sender = WebhookSender(
                 app.state.webhooks,
+                app.state.webhooks.doorbell,
                 concurrency=settings.webhook_senders,
                 timeout_seconds=settings.webhook_timeout_seconds,
                 allow_private_targets=settings.webhook_allow_private_targets,

@@ -266,6 +266,8 @@ class WebhookStore(Protocol):
 
     async def claim(self, now: datetime) -> dict[str, Any] | None: ...
 
+    async def next_due(self) -> datetime | None: ...
+
     async def settle(
         self,
         delivery_id: str,

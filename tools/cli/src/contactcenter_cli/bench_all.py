@@ -29,6 +29,7 @@ INGEST_TARGET = 0.70
 E2E_TARGET = 0.70
 E2E_P99_TARGET_MS = 250.0
 ROUTER_TARGET = 20_000.0
+IDLE_CPU_TARGET_PERCENT = 5.0
 
 
 def _median(values: list[float]) -> float:
@@ -108,6 +109,13 @@ def judge(
         limit = 2 * reference["median"]
     at = "/".join(f"{o:.0f}" for o in offered)
     rows.append(_ceiling_row(f"end to end p99 ms at {at}/s (half of saturation)", latency, limit))
+    rows.append(
+        _ceiling_row(
+            "idle stack, % of one core (every process)",
+            spread([run["idle"]["idle_cpu_total_percent"] for run in e2e]),
+            IDLE_CPU_TARGET_PERCENT,
+        )
+    )
     return rows
 
 
@@ -181,6 +189,12 @@ def format_result(result: dict[str, Any]) -> str:
         lines.append(
             f"{row['figure']:<58} {row['value']:>10.1f} {extent:>17} {row['limit']:>10.1f}"
             f" {row['ratio']:>7.1%} {target:>7}  {'yes' if row['met'] else 'NO'}"
+        )
+    if result["e2e"]:
+        firsts = [run["idle"]["first_after_quiet_ms"] for run in result["e2e"]]
+        lines.append(
+            "the first message after the idle reading, POST to announced, ms: "
+            + ", ".join(f"{ms:.0f}" for ms in firsts)
         )
     memory = (result["e2e"][-1].get("resident_mib") or {}) if result["e2e"] else {}
     if memory:

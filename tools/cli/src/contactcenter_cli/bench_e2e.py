@@ -7,6 +7,11 @@ Starts a private broker and database and all five services. A supervisor's
 carries a unique token in its text); a message not announced within the grace period
 after its rate's run counts as lost. Each rate runs for ``seconds``; the highest rate
 whose messages all arrive with a p99 under a second is reported as sustained.
+
+Before the rates, the stack is left with nothing flowing (only the supervisor's open
+stream) and the CPU of every one of its processes is read from ``/proc`` over
+``IDLE_SAMPLE_SECONDS``; then one message is timed, the first after the quiet spell
+(consumers have lengthened their fetch waits by then).
 """
 
 from __future__ import annotations
@@ -27,11 +32,15 @@ from cc_common.auth import Role, issue_token
 from cc_common.settings import AuthSettings
 from contactcenter_cli.bench_chat import SECRET, TENANT
 from contactcenter_cli.bench_limits import mongo_rates
-from contactcenter_cli.processes import resident_mib
+from contactcenter_cli.processes import ManagedProcess, cpu_seconds, resident_mib
 from contactcenter_cli.stack import Stack, private_stack
 
 USERS = 200
 GRACE_SECONDS = 30.0
+QUIET_SECONDS = 20.0
+"""Nothing sent for this long before the idle reading: every consumer's fetch wait has
+doubled up to its idle length by then."""
+IDLE_SAMPLE_SECONDS = 30.0
 
 
 def _signed(token: str, user: int) -> tuple[bytes, str]:
@@ -114,7 +123,10 @@ async def _settle(observer: Observer, sent: dict[str, float]) -> None:
         await asyncio.sleep(0.2)
 
 
-async def _measure(stack: Stack, rates: list[float], seconds: float) -> list[dict[str, float]]:
+async def _measure(
+    stack: Stack, rates: list[float], seconds: float
+) -> tuple[dict[str, Any], list[dict[str, float]]]:
+    """The idle reading and the first message after it, then each rate."""
     supervisor = issue_token(
         AuthSettings(jwt_secret=stack.config.dev_secret()),
         subject="bench",
@@ -136,6 +148,11 @@ async def _measure(stack: Stack, rates: list[float], seconds: float) -> list[dic
         while not observer.seen:
             await _offer(sender, webhook, 5, 1)
             await asyncio.sleep(1)
+        idle = await _idle(stack)
+        sent, _ = await _offer(sender, webhook, 1, 1)
+        await _settle(observer, sent)
+        first = [observer.seen[t] - s for t, s in sent.items() if t in observer.seen]
+        idle["first_after_quiet_ms"] = first[0] * 1000 if first else float("nan")
         results = []
         for rate in rates:
             sent, refused = await _offer(sender, webhook, rate, seconds)
@@ -157,7 +174,21 @@ async def _measure(stack: Stack, rates: list[float], seconds: float) -> list[dic
                 }
             )
         follow.cancel()
-    return results
+    return idle, results
+
+
+async def _idle(stack: Stack) -> dict[str, Any]:
+    """Percent of one core each process of the stack used while nothing flowed."""
+    await asyncio.sleep(QUIET_SECONDS)
+    processes = _processes(stack)
+    before = {name: cpu_seconds(process.pid) for name, process in processes.items()}
+    await asyncio.sleep(IDLE_SAMPLE_SECONDS)
+    percent = {}
+    for name, process in processes.items():
+        start, end = before[name], cpu_seconds(process.pid)
+        if start is not None and end is not None:
+            percent[name] = (end - start) / IDLE_SAMPLE_SECONDS * 100
+    return {"idle_cpu_percent": percent, "idle_cpu_total_percent": sum(percent.values())}
 
 
 def run(
@@ -173,17 +204,29 @@ def run(
     with private_stack(extra_env={"CHAT_LINE": json.dumps(line)}) as stack:
         for _ in range(runs):
             raw = asyncio.run(mongo_rates(stack.config, 3000))["insert_one_per_s"]
-            rows = asyncio.run(_measure(stack, offered, seconds))
+            idle, rows = asyncio.run(_measure(stack, offered, seconds))
             passes.append(
-                {"raw_insert_one_per_s": raw, "rates": rows, "resident_mib": _memory(stack)}
+                {
+                    "raw_insert_one_per_s": raw,
+                    "idle": idle,
+                    "rates": rows,
+                    "resident_mib": _memory(stack),
+                }
             )
     return {"seconds": seconds, "runs": passes}
 
 
+def _processes(stack: Stack) -> dict[str, ManagedProcess]:
+    found = {"broker": stack.broker, "database": stack.database, **stack.services}
+    found["mail sink"] = stack.mail_sink
+    if stack.provider_sink is not None:
+        found["provider sink"] = stack.provider_sink
+    return found
+
+
 def _memory(stack: Stack) -> dict[str, float | None]:
     """Each process's resident memory after the run (caches must not grow unbounded)."""
-    processes = {"broker": stack.broker, "database": stack.database, **stack.services}
-    return {name: resident_mib(process.pid) for name, process in processes.items()}
+    return {name: resident_mib(process.pid) for name, process in _processes(stack).items()}
 
 
 def format_result(result: dict[str, Any]) -> str:
@@ -207,6 +250,13 @@ def format_result(result: dict[str, Any]) -> str:
             f"run {number}: sustained {best:.1f} messages/s with p99 under 1 s, that is"
             f" {best / one['raw_insert_one_per_s']:.1%} of one client's sequential MongoDB"
             f" inserts ({one['raw_insert_one_per_s']:.0f}/s) in the same run"
+        )
+        idle = one["idle"]
+        lines.append(
+            f"run {number}: idle, {idle['idle_cpu_total_percent']:.1f}% of one core in all ("
+            + ", ".join(f"{n} {p:.1f}" for n, p in idle["idle_cpu_percent"].items())
+            + f"); the first message after the quiet spell took"
+            f" {idle['first_after_quiet_ms']:.0f} ms"
         )
         memory = one.get("resident_mib") or {}
         lines.append(

@@ -17,8 +17,10 @@ from pymongo.errors import BulkWriteError, PyMongoError
 
 from cc_common.logging import get_logger
 from cc_common.mongo import Document, IndexSpec
+from cc_common.supervision import Doorbell
 
 AUDIT = "audit_log"
+IDLE_SECONDS = 60.0
 log = get_logger(__name__)
 
 INDEXES = (
@@ -37,6 +39,7 @@ class AuditLog:
         self._flush_seconds = flush_seconds
         self._max_buffer = max_buffer
         self._stopping = asyncio.Event()
+        self._recorded = Doorbell()
 
     def record(self, entry: dict[str, Any]) -> None:
         """Keep a record for the next batch (never blocks a request)."""
@@ -44,10 +47,14 @@ class AuditLog:
             log.error("audit.buffer_full", dropped=1)  # the database is down for long
             return
         self._buffer.append(entry)
+        self._recorded.ring()
 
     async def run(self) -> None:
-        """Write the buffer every ``flush_seconds`` until stopped."""
+        """Write the buffer every ``flush_seconds`` while records come, until stopped;
+        with none coming, sleep until one does."""
         while not self._stopping.is_set():
+            if not self._buffer:
+                await self._recorded.wait(IDLE_SECONDS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._flush_seconds)
             with contextlib.suppress(PyMongoError):  # kept; written on a later pass
@@ -74,6 +81,7 @@ class AuditLog:
 
     async def stop(self) -> None:
         self._stopping.set()
+        self._recorded.ring()
         await self.flush()
 
     async def query(

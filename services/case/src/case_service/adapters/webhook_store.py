@@ -16,6 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cc_common.mongo import Document, IndexSpec
+from cc_common.supervision import Doorbell
 
 SUBSCRIPTIONS = "webhook_subscriptions"
 DELIVERIES = "webhook_deliveries"
@@ -35,9 +36,13 @@ def delivery_id(subscription_id: str, event_id: str) -> str:
 
 
 class WebhookRepository:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    """``doorbell`` is rung whenever a delivery is stored, redriven or given a retry time,
+    so this process's sender looks again at once instead of at its next look."""
+
+    def __init__(self, db: AsyncDatabase[Document], doorbell: Doorbell | None = None) -> None:
         self._subscriptions = db[SUBSCRIPTIONS]
         self._deliveries = db[DELIVERIES]
+        self.doorbell = doorbell or Doorbell()
 
     async def subscribe(self, doc: dict[str, Any]) -> None:
         await self._subscriptions.insert_one(doc)
@@ -83,6 +88,7 @@ class WebhookRepository:
             },
             upsert=True,
         )
+        self.doorbell.ring()
 
     async def claim(self, now: datetime) -> dict[str, Any] | None:
         """Lease the next due delivery (pending and due, or a sender's lease expired)."""
@@ -96,6 +102,19 @@ class WebhookRepository:
             if claimed is not None:
                 return dict(claimed)
         return None
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending delivery (or expiring lease) falls due; None if none."""
+        soonest = None
+        for status in ("pending", "sending"):
+            found = await self._deliveries.find_one(
+                {"status": status, "next_attempt_at": {"$exists": True}},
+                projection={"next_attempt_at": 1},
+                sort=[("next_attempt_at", 1)],
+            )
+            if found is not None and (soonest is None or found["next_attempt_at"] < soonest):
+                soonest = found["next_attempt_at"]
+        return soonest
 
     async def settle(
         self,
@@ -113,6 +132,8 @@ class WebhookRepository:
         else:
             update["$unset"] = {"next_attempt_at": ""}
         await self._deliveries.update_one({"_id": delivery_id, "status": "sending"}, update)
+        if next_attempt_at is not None:
+            self.doorbell.ring()  # the sender rests until this retry is due, not longer
 
     async def deliveries(
         self, tenant_id: str, sub_id: str, status: str | None, limit: int
@@ -129,4 +150,6 @@ class WebhookRepository:
             {"_id": delivery_id, "tenant_id": tenant_id, "status": {"$in": ["failed", "pending"]}},
             {"$set": {"status": "pending", "next_attempt_at": now, "retrying_since": now}},
         )
+        if result.matched_count:
+            self.doorbell.ring()
         return result.matched_count > 0

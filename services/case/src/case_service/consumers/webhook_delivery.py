@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
 import time
@@ -27,8 +26,14 @@ from case_service.ports import WebhookStore
 from cc_common.events import utc_now
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
+from cc_common.supervision import Doorbell
 
 log = get_logger(__name__)
+LONGEST_REST_SECONDS = 5.0
+"""The longest an idle sender waits before looking again: deliveries stored by another
+process (or a lease that lapsed) are found within it; this process's own ring the
+repository's doorbell and start at once."""
+SHORTEST_REST_SECONDS = 0.05
 SUBSCRIPTIONS_CACHE_SECONDS = 5.0
 EXCERPT_CHARS = 200
 
@@ -58,11 +63,16 @@ class WebhookFanout:
 
 
 class WebhookSender:
-    """Leases due deliveries and POSTs them, signed, with up to ``concurrency`` in flight."""
+    """Leases due deliveries and POSTs them, signed, with up to ``concurrency`` in flight.
+
+    With nothing due it rests until the next retry falls due, the doorbell rings or
+    ``LONGEST_REST_SECONDS`` pass, instead of asking the database twice a second.
+    """
 
     def __init__(
         self,
         repository: WebhookStore,
+        doorbell: Doorbell,
         *,
         concurrency: int,
         timeout_seconds: float,
@@ -71,6 +81,7 @@ class WebhookSender:
         retry_for: timedelta = RETRY_FOR,
     ) -> None:
         self._repository = repository
+        self._doorbell = doorbell
         self._first_retry = first_retry
         self._retry_for = retry_for
         self._slots = asyncio.Semaphore(concurrency)
@@ -89,8 +100,7 @@ class WebhookSender:
                     claimed = None
                 if claimed is None:
                     self._slots.release()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stopping.wait(), 0.5)
+                    await self._rest()
                     continue
                 task = asyncio.create_task(self._attempt(claimed))
                 self._in_flight.add(task)
@@ -102,6 +112,18 @@ class WebhookSender:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._doorbell.ring()
+
+    async def _rest(self) -> None:
+        try:
+            due = await self._repository.next_due()
+        except PyMongoError:
+            due = None
+        seconds = LONGEST_REST_SECONDS
+        if due is not None:
+            until_due = (due - utc_now()).total_seconds()
+            seconds = min(max(until_due, SHORTEST_REST_SECONDS), LONGEST_REST_SECONDS)
+        await self._doorbell.wait(seconds)
 
     async def _attempt(self, delivery: dict[str, Any]) -> None:
         try:
