@@ -186,7 +186,12 @@ async def test_attachments_go_to_the_blob_store_not_the_broker(email: Email) -> 
 
 
 async def request_reply(
-    email: Email, producer: EventProducer, first: Envelope[Interaction], text: str
+    email: Email,
+    producer: EventProducer,
+    first: Envelope[Interaction],
+    text: str,
+    *,
+    times: int = 1,
 ) -> OutboundRequested:
     reply = OutboundRequested(
         reply_id=uuid.uuid4(),
@@ -206,7 +211,8 @@ async def request_reply(
         source="test",
         data=reply,
     )
-    await producer.publish(OUTBOUND.name, event)
+    for _ in range(times):  # more than once: a redelivery of the same request
+        await producer.publish(OUTBOUND.name, event)
     return reply
 
 
@@ -234,6 +240,31 @@ async def test_a_permanent_refusal_marks_the_reply_failed(
     assert "550" in failed.reason
     assert failed.conversation_key == first.data.conversation_key
     assert email.sink.received(In_Reply_To=str(first_mail["Message-ID"])) == []
+
+
+async def test_a_request_delivered_again_is_announced_again_but_mailed_once(
+    email: Email, producer: EventProducer
+) -> None:
+    """The oversized-reply loop: each retry of an announcement that failed re-sent the
+    mail. The send is recorded before the announcement; a redelivery only announces."""
+    first_mail = mail()
+    await email.send(first_mail)
+    first = await email.published(first_mail["Message-ID"])
+    reply = await request_reply(email, producer, first, "Only once, please.", times=3)
+
+    async def announcements() -> list[Envelope[Interaction]] | None:
+        events = await read_events(email.settings.kafka, INTERACTIONS.name)
+        found = [
+            e
+            for e in events
+            if isinstance(e.data, Interaction)
+            and e.data.provider_ids.get("reply_id") == str(reply.reply_id)
+        ]
+        return found if len(found) == 3 else None
+
+    announced = await eventually(announcements, timeout=30, what="three announcements")
+    assert len({e.id for e in announced}) == 1  # one event id: the case stores it once
+    assert len(email.sink.received(In_Reply_To=str(first_mail["Message-ID"]))) == 1
 
 
 async def test_replies_thread_and_answers_come_back_to_the_conversation(

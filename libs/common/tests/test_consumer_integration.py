@@ -21,11 +21,18 @@ from cc_common.events import (
     Envelope,
     Interaction,
 )
+from cc_common.events.registry import encode_event
 from cc_common.kafka import dlq_tools
-from cc_common.kafka.consumer import ConsumerRunner, Delivery, RetryPolicy, by_tenant
-from cc_common.kafka.producer import EventProducer
+from cc_common.kafka.consumer import (
+    VALUE_OMITTED_HEADER,
+    ConsumerRunner,
+    Delivery,
+    RetryPolicy,
+    by_tenant,
+)
+from cc_common.kafka.producer import EventProducer, EventRefused
 from cc_common.settings import KafkaSettings
-from cc_common.topics import INTERACTIONS
+from cc_common.topics import INTERACTIONS, ROUTING
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -312,3 +319,84 @@ async def test_a_failing_group_is_handled_again_one_message_at_a_time(
     assert len([group for group in groups if "poison" in group]) == 1  # tried as a group once
     letters = await dlq_tools.read_dead_letters(kafka_settings, INTERACTIONS.name)
     assert [letter.error_type for letter in letters] == ["PermanentError"]
+
+
+SMALL_LIMIT = 20_000
+
+
+async def small_producer(settings: KafkaSettings) -> EventProducer:
+    limited = EventProducer(settings.model_copy(update={"max_event_bytes": SMALL_LIMIT}))
+    await limited.start()
+    return limited
+
+
+async def test_an_event_over_the_limit_is_refused_for_good_and_an_exact_fit_is_sent(
+    kafka_settings: KafkaSettings,
+) -> None:
+    limited = await small_producer(kafka_settings)
+    try:
+        with pytest.raises(EventRefused) as refused:
+            await limited.send_raw_many(INTERACTIONS.name, [(b"k", b"x" * (SMALL_LIMIT + 1), [])])
+        assert refused.value.too_large
+        assert isinstance(refused.value, PermanentError)  # never waited out as an outage
+        await limited.send_raw_many(INTERACTIONS.name, [(b"k", b"x" * SMALL_LIMIT, [])])
+    finally:
+        await limited.stop()
+
+
+async def test_a_handler_whose_output_is_refused_fails_alone_and_the_stream_goes_on(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    """The oversized-reply jam: a handler announcing something the broker will never
+    take is dead-lettered at once with the reason, not retried as a broker outage."""
+    limited = await small_producer(kafka_settings)
+    handled: list[str] = []
+
+    async def announce(delivery: Delivery) -> None:
+        text = text_of(delivery)
+        size = SMALL_LIMIT if text == "huge" else 10
+        await limited.publish(ROUTING.name, event("y" * size))
+        handled.append(text)
+
+    for text in ("before", "huge", "after"):
+        await producer.publish(INTERACTIONS.name, event(text))
+    runner = make_runner(kafka_settings, limited, announce, group=f"g-{unique}")
+    try:
+        await run_until(runner, lambda: handled == ["before", "after"], timeout=20)
+    finally:
+        await limited.stop()
+    (letter,) = await dlq_tools.read_dead_letters(kafka_settings, INTERACTIONS.name)
+    assert letter.error_type == "EventRefused"
+    assert letter.error_message is not None
+    assert "over the limit" in letter.error_message
+    assert [v for k, v in letter.headers if k == "x-attempts"] == [b"1"]
+
+
+async def test_a_dead_letter_too_large_to_keep_keeps_its_headers_without_the_value(
+    kafka_settings: KafkaSettings, producer: EventProducer, unique: str
+) -> None:
+    big = event("z" * (SMALL_LIMIT + 500))
+    await producer.publish(INTERACTIONS.name, big)
+    await producer.publish(INTERACTIONS.name, event("small"))
+    limited = await small_producer(kafka_settings)
+    seen: list[str] = []
+
+    async def refuse(delivery: Delivery) -> None:
+        seen.append(text_of(delivery)[:5])
+        raise PermanentError("not for us")
+
+    runner = make_runner(kafka_settings, limited, refuse, group=f"g-{unique}")
+    try:
+        await run_until(runner, lambda: len(seen) == 2)
+        await asyncio.sleep(0.5)
+    finally:
+        await limited.stop()
+    letters = await dlq_tools.read_dead_letters(kafka_settings, INTERACTIONS.name)
+    assert len(letters) == 2
+    large = next(letter for letter in letters if letter.event_id == str(big.id))
+    small = next(letter for letter in letters if letter.event_id != str(big.id))
+    assert large.value == b""
+    (note,) = [v for k, v in large.headers if k == VALUE_OMITTED_HEADER]
+    assert note.startswith(b"%d bytes omitted" % len(encode_event(big)))
+    assert large.error_message == "not for us"  # why it failed is kept
+    assert small.value != b""  # only the letter that did not fit lost its value

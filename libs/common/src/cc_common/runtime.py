@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cc_common.http.health import health_router
 from cc_common.http.middleware import BodySizeLimit, RequestContext
-from cc_common.http.problems import install_problem_handlers, register_problem
+from cc_common.http.problems import install_problem_handlers, problem_response, register_problem
 from cc_common.kafka.consumer import (
     ConsumerRunner,
     GroupHandler,
@@ -21,7 +22,7 @@ from cc_common.kafka.consumer import (
     RetryPolicy,
     by_tenant,
 )
-from cc_common.kafka.producer import BrokerUnavailable, EventProducer
+from cc_common.kafka.producer import BrokerUnavailable, EventProducer, EventRefused
 from cc_common.logging import configure_logging, get_logger
 from cc_common.mongo import Document, make_mongo_client, ping
 from cc_common.settings import ServiceSettings
@@ -160,6 +161,7 @@ def install_platform(
     register_problem(
         app, BrokerUnavailable, 503, problem="broker-unavailable", headers={"Retry-After": "5"}
     )
+    app.add_exception_handler(EventRefused, _event_refused)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, larger=larger_bodies)
     app.add_middleware(RequestContext)
 
@@ -172,3 +174,15 @@ def install_platform(
         return runtime.tasks.dead() if runtime else []
 
     app.include_router(health_router(readiness=readiness, dead_tasks=dead_tasks))
+
+
+async def _event_refused(request: Request, exc: Exception) -> JSONResponse:
+    """413 when what the request became is over the event size limit; 422 when the
+    broker refuses it otherwise. Permanent either way: no Retry-After."""
+    assert isinstance(exc, EventRefused)
+    return problem_response(
+        413 if exc.too_large else 422,
+        detail=str(exc),
+        problem="event-refused",
+        instance=request.url.path,
+    )

@@ -49,6 +49,13 @@ class KafkaSettings(BaseSettings):
         " first event after a quiet spell arrives up to a twentieth of this late (200 ms);"
         " Kafka answers a waiting fetch as soon as data comes.",
     )
+    max_event_bytes: int = Field(
+        default=1_000_000,
+        ge=10_000,
+        description="Largest event a service produces, in encoded bytes; keep it under the"
+        " broker's message limit (Kafka's message.max.bytes, 1 MiB by default). Larger"
+        " events are refused for good (413/422 at the API, dead-lettered in consumers).",
+    )
     max_poll_records: int = Field(default=500, description="Largest batch a consumer handles.")
     session_timeout_ms: int = Field(
         default=10_000,

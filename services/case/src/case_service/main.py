@@ -89,6 +89,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 moves=CaseMoveStore(rt.db),
                 announcements=BrokerAnnouncements(rt.producer.publish),
                 policy_for=case_policy,
+                max_event_bytes=settings.kafka.max_event_bytes,
             )
             app.state.customer_desk = CustomerDesk(
                 customers=app.state.customers,

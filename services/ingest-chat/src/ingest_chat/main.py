@@ -14,6 +14,7 @@ from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.http.rate_limit import RateLimiter
 from cc_common.kafka.consumer import RetryPolicy
+from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_app, service_runtime
@@ -69,8 +70,14 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                 runtime.add_consumer(
                     topics=[OUTBOUND.name],
                     group_id=settings.outbound_consumer_group,
-                    handler=MessagingReplyHandler(
-                        senders=senders, producer=runtime.producer, topic=INTERACTIONS.name
+                    handler=SettleRefusedReplies(
+                        MessagingReplyHandler(
+                            senders=senders, producer=runtime.producer, topic=INTERACTIONS.name
+                        ),
+                        channels=senders,
+                        producer=runtime.producer,
+                        topic=INTERACTIONS.name,
+                        source=SERVICE,
                     ),
                     # Provider outages are retried for about two minutes, then dead-lettered.
                     retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),

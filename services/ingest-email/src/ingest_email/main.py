@@ -9,8 +9,10 @@ import httpx
 from fastapi import FastAPI
 
 from cc_common.auth import Role
+from cc_common.events import Channel
 from cc_common.http.auth import principal_dependency
 from cc_common.kafka.consumer import RetryPolicy
+from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_app, service_runtime
@@ -53,12 +55,18 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
             rt.add_consumer(
                 topics=[OUTBOUND.name],
                 group_id=settings.outbound_consumer_group,
-                handler=EmailReplyHandler(
-                    directory=directory,
-                    index=index,
-                    relay=Relay(settings.relay),
+                handler=SettleRefusedReplies(
+                    EmailReplyHandler(
+                        directory=directory,
+                        index=index,
+                        relay=Relay(settings.relay),
+                        producer=rt.producer,
+                        topic=INTERACTIONS.name,
+                    ),
+                    channels=(Channel.EMAIL,),
                     producer=rt.producer,
                     topic=INTERACTIONS.name,
+                    source=SERVICE,
                 ),
                 # A relay outage is retried for about two minutes, then dead-lettered.
                 retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),

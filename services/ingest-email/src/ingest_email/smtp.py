@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from cc_common.errors import is_infrastructure_error
 from cc_common.http.rate_limit import RateLimiter
+from cc_common.kafka.producer import EventRefused
 from cc_common.logging import get_logger
 from ingest_email.domain.mime import UnreadableMessage
 from ingest_email.intake import EmailIntake, UnknownRecipient
@@ -75,6 +76,12 @@ class IntakeHandler:
             return f"554 5.6.0 {exc}"
         except UnknownRecipient:
             return "550 5.1.1 No mailbox here by that name"
+        except EventRefused as exc:
+            # Permanent: a retry would be refused the same way for days.
+            log.warning("smtp.event_refused", error=str(exc), too_large=exc.too_large)
+            if exc.too_large:
+                return "552 5.3.4 Message too big for this system"
+            return "554 5.3.0 Message refused by this system"
         except Exception as exc:
             # Nothing is lost: the sending server keeps the message and retries.
             level = "warning" if is_infrastructure_error(exc) else "error"

@@ -9,10 +9,12 @@ import httpx
 from fastapi import FastAPI
 
 from cc_common.auth import Role
+from cc_common.events import Channel
 from cc_common.http.auth import principal_dependency
 from cc_common.kafka.consumer import RetryPolicy
+from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.runtime import install_platform, service_app, service_runtime
-from cc_common.topics import OUTBOUND
+from cc_common.topics import INTERACTIONS, OUTBOUND
 from ingest_voice.adapters.twilio_calls import TwilioCalls
 from ingest_voice.api import cti, twilio
 from ingest_voice.consumers.outbound import OutboundCallHandler
@@ -33,8 +35,14 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
                 runtime.add_consumer(
                     topics=[OUTBOUND.name],
                     group_id=settings.outbound_consumer_group,
-                    handler=OutboundCallHandler(
-                        settings=settings, calls=TwilioCalls(http), producer=runtime.producer
+                    handler=SettleRefusedReplies(
+                        OutboundCallHandler(
+                            settings=settings, calls=TwilioCalls(http), producer=runtime.producer
+                        ),
+                        channels=(Channel.VOICE,),
+                        producer=runtime.producer,
+                        topic=INTERACTIONS.name,
+                        source=SERVICE,
                     ),
                     # A provider outage is retried for about two minutes, then dead-lettered.
                     retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),

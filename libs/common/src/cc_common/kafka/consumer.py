@@ -30,7 +30,7 @@ from cc_common.kafka.batching import (
     next_offsets,
 )
 from cc_common.kafka.dead_letters import Failure, dead_letter_headers
-from cc_common.kafka.producer import BrokerUnavailable, EventProducer, Headers
+from cc_common.kafka.producer import BrokerUnavailable, EventProducer, EventRefused, Headers
 from cc_common.logging import bind_context, get_logger
 from cc_common.metrics import (
     CONSUMER_LAG,
@@ -120,6 +120,19 @@ class RetryPolicy:
     max_attempts: int = 5
     backoff_base: float = 0.1
     backoff_cap: float = 5.0
+
+
+VALUE_OMITTED_HEADER = "x-value-omitted"
+
+
+def without_value(
+    record: tuple[bytes | None, bytes, Headers], reason: str
+) -> tuple[bytes | None, bytes, Headers]:
+    """A dead letter whose value the broker refused: its headers, and why the value
+    is missing (the original stays readable at its offset while the topic keeps it)."""
+    key, value, headers = record
+    note = f"{len(value)} bytes omitted: {reason}"
+    return key, b"", [*headers, (VALUE_OMITTED_HEADER, note.encode())]
 
 
 class ConsumerRunner:
@@ -385,6 +398,7 @@ class ConsumerRunner:
                 error=failure.message,
             )
         for dlq, records in by_topic.items():
+            omitted = False
             while True:
                 try:
                     await self._producer.send_raw_many(dlq, records)
@@ -392,6 +406,20 @@ class ConsumerRunner:
                 except BrokerUnavailable as exc:
                     log.warning("consumer.dead_letter_waiting_for_broker", error=repr(exc))
                     await self._sleep(self._retry.backoff_cap)
+                except EventRefused as exc:
+                    if omitted:  # refused even without values: the log is all that is left
+                        log.error("consumer.dead_letter_refused", dlq=dlq, error=str(exc))
+                        break
+                    # The letter is refused as the message was: keep its headers (where
+                    # it is in the source topic, and why it failed) without the value.
+                    log.error("consumer.dead_letter_value_omitted", dlq=dlq, error=str(exc))
+                    limit = self._producer.max_event_bytes
+                    too_big = {id(r) for r in records if len(r[1]) > limit}
+                    records = [
+                        without_value(r, str(exc)) if not too_big or id(r) in too_big else r
+                        for r in records
+                    ]
+                    omitted = True
             DEAD_LETTERED.labels(dlq.removesuffix(DLQ_SUFFIX), self.group_id).inc(len(records))
             EVENTS_CONSUMED.labels(
                 dlq.removesuffix(DLQ_SUFFIX), self.group_id, "dead_lettered"

@@ -7,9 +7,22 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    CorruptRecordException,
+    InvalidTimestampError,
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    PolicyViolationError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    UnsupportedForMessageFormatError,
+)
 from opentelemetry.context import Context, attach, detach
 
+from cc_common.errors import PermanentError
 from cc_common.events.envelope import Envelope
 from cc_common.events.registry import encode_event
 from cc_common.logging import get_logger
@@ -24,6 +37,35 @@ Headers = list[tuple[str, bytes]]
 
 class BrokerUnavailable(RuntimeError):
     """The broker did not acknowledge the write: the caller must not report success."""
+
+
+class EventRefused(PermanentError):
+    """The broker refuses these records for what they are (too large, malformed, not
+    authorised): sending them again cannot help, so they fail alone and the stream goes
+    on. ``too_large`` tells a size refusal (413 at an API) from the others."""
+
+    def __init__(self, message: str, *, too_large: bool) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+REFUSALS_BY_SIZE: tuple[type[KafkaError], ...] = (
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
+OTHER_REFUSALS: tuple[type[KafkaError], ...] = (
+    CorruptRecordException,
+    InvalidTimestampError,
+    InvalidTopicError,
+    PolicyViolationError,
+    TopicAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    UnsupportedForMessageFormatError,
+)
+"""Errors about the records themselves. Everything else (timeouts, leaders moving, a
+broker down, an unknown topic, which is a deployment's fault and not one event's) is an
+outage: waited out, never a reason to drop an event."""
 
 
 def event_headers(event: Envelope[Any]) -> Headers:
@@ -46,6 +88,11 @@ class EventProducer:
         self._settings = settings
         self._producer: AIOKafkaProducer | None = None
         self.idempotent = False
+
+    @property
+    def max_event_bytes(self) -> int:
+        """The largest encoded event this producer sends."""
+        return self._settings.max_event_bytes
 
     def topic(self, name: str) -> str:
         """The physical topic name (with the deployment's suffix)."""
@@ -118,18 +165,38 @@ class EventProducer:
     async def send_raw_many(
         self, topic: str, records: Sequence[tuple[bytes | None, bytes, Headers]]
     ) -> None:
-        """Send raw records and wait for every acknowledgement."""
+        """Send raw records and wait for every acknowledgement.
+
+        Raises EventRefused (nothing sent) when a record is over ``max_event_bytes``, or
+        when the broker refuses one for good; BrokerUnavailable for anything else.
+        """
         producer = self._require_started()
         physical = self.topic(topic)
+        limit = self._settings.max_event_bytes
+        for _, value, _ in records:
+            if len(value) > limit:
+                PUBLISH_FAILURES.labels(topic).inc(len(records))
+                raise EventRefused(
+                    f"an event of {len(value)} bytes is over the limit of {limit} bytes",
+                    too_large=True,
+                )
         try:
             futures = [
                 await producer.send(physical, value=value, key=key, headers=headers)
                 for key, value, headers in records
             ]
             await asyncio.gather(*futures)
+        except (*REFUSALS_BY_SIZE, *OTHER_REFUSALS) as exc:
+            PUBLISH_FAILURES.labels(topic).inc(len(records))
+            log.warning("kafka.event_refused", topic=topic, error=repr(exc))
+            too_large = isinstance(exc, REFUSALS_BY_SIZE)
+            what = "the event's size" if too_large else "the event"
+            raise EventRefused(f"the broker refused {what}", too_large=too_large) from exc
         except KafkaError as exc:
             PUBLISH_FAILURES.labels(topic).inc(len(records))
-            raise BrokerUnavailable(f"broker did not acknowledge: {exc!r}") from exc
+            # The detail reaches API clients: the broker's own error stays in the logs.
+            log.warning("kafka.not_acknowledged", topic=topic, error=repr(exc))
+            raise BrokerUnavailable("the broker did not acknowledge the event") from exc
         EVENTS_PUBLISHED.labels(topic).inc(len(records))
 
     async def ping(self) -> bool:

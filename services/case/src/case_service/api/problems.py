@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from case_service.domain.errors import Invalid, Malformed, NotFound, Refused, StaleVersion
-from cc_common.http.problems import register_problem
+from case_service.domain.errors import (
+    Invalid,
+    Malformed,
+    NotFound,
+    Refused,
+    StaleVersion,
+    TooLarge,
+)
+from cc_common.http.problems import problem_response, register_problem
 
 DOMAIN_PROBLEMS: tuple[tuple[type[Exception], int, str], ...] = (
     (Malformed, 400, "malformed"),
@@ -20,3 +28,16 @@ def install_domain_problems(app: FastAPI) -> None:
     """Answer every domain error with its status; its message is the detail."""
     for error, status, problem in DOMAIN_PROBLEMS:
         register_problem(app, error, status, problem=problem)
+    app.add_exception_handler(TooLarge, _too_large)
+
+
+async def _too_large(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooLarge)
+    return problem_response(
+        422,
+        detail=str(exc),
+        problem="too-large",
+        instance=request.url.path,
+        size_bytes=exc.size_bytes,
+        limit_bytes=exc.limit_bytes,
+    )

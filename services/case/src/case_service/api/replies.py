@@ -19,7 +19,12 @@ class ReplyCreate(BaseModel):
         default=None, description="WhatsApp: an approved template, required after 24 hours."
     )
     html: str | None = Field(default=None, max_length=500_000)
-    subject: str | None = Field(default=None, max_length=500)
+    subject: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="No control characters: it becomes a mail header.",
+    )
     channel: Channel | None = Field(
         default=None,
         description="Answer on another channel the customer has used (their latest"

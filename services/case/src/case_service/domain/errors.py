@@ -19,6 +19,15 @@ class Invalid(CaseServiceError, ValueError):
     """The request itself cannot be carried out as asked (a move no status allows)."""
 
 
+class TooLarge(Invalid):
+    """What the request would publish is over the event size limit (422 naming both)."""
+
+    def __init__(self, message: str, *, size_bytes: int, limit_bytes: int) -> None:
+        super().__init__(message)
+        self.size_bytes = size_bytes
+        self.limit_bytes = limit_bytes
+
+
 class StaleVersion(CaseServiceError):
     """The thing changed since the caller read it (If-Match names an older version)."""
 

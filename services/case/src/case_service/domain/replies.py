@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from case_service.domain.errors import Invalid, Refused
+from case_service.domain.errors import Invalid, Refused, TooLarge
 from case_service.domain.model import Case
 from case_service.domain.search import searchable
 from cc_common.channels import needs_template
@@ -29,8 +29,12 @@ from cc_common.events import (
     OutboundRequested,
 )
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
+from cc_common.events.registry import encode_event
 
 SUMMARY_CHARS = 280
+SENT_HEADROOM_BYTES = 16_384
+"""Room kept for what a channel adds when it announces the sent reply (addresses,
+message ids, references, provider ids): that event is the larger of the two."""
 
 
 class NoReplyAddress(Refused):
@@ -138,3 +142,17 @@ def reply_entry(
         "outbox_pending": True,
         **searchable([request.content.subject, text]),
     }
+
+
+def check_reply_size(event: Envelope[OutboundRequested], max_event_bytes: int) -> None:
+    """Refuse a reply whose events would be over the broker's limit: checked in bytes of
+    the event itself (multibyte text counts as it is sent), keeping room for the larger
+    event that announces it sent."""
+    size = len(encode_event(event))
+    limit = max_event_bytes - SENT_HEADROOM_BYTES
+    if size > limit:
+        raise TooLarge(
+            f"The reply is {size} bytes as an event; at most {limit} bytes can be sent.",
+            size_bytes=size,
+            limit_bytes=limit,
+        )

@@ -14,7 +14,13 @@ from case_service.domain.errors import NotFound, Refused
 from case_service.domain.lifecycle import CasePolicy
 from case_service.domain.model import Case
 from case_service.domain.notes import note_entry
-from case_service.domain.replies import fingerprint, reply_entry, reply_id_for, reply_request
+from case_service.domain.replies import (
+    check_reply_size,
+    fingerprint,
+    reply_entry,
+    reply_id_for,
+    reply_request,
+)
 from case_service.domain.sla import priority_due_fields
 from case_service.domain.timeline import case_entry
 from case_service.ports import Announcements, CaseMoveStore, CaseStore, Entry, TimelineStore
@@ -39,7 +45,9 @@ class CaseDesk:
         announcements: Announcements,
         policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
         clock: Callable[[], datetime] = utc_now,
+        max_event_bytes: int = 1_000_000,
     ) -> None:
+        self._max_event_bytes = max_event_bytes
         self._cases = cases
         self._timeline = timeline
         self._moves = moves
@@ -141,6 +149,7 @@ class CaseDesk:
             at=self._clock(),
             template=template,
         )
+        check_reply_size(event, self._max_event_bytes)
         content_hash = fingerprint(content)
         stored = await self._timeline.create_reply(
             reply_entry(event, customer_id=case.customer_id, content_hash=content_hash)

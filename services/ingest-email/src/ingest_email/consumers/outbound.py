@@ -1,7 +1,8 @@
 """Sends agents' email replies (``outbound.requested`` on the email channel).
 
-The reply's Message-ID derives from its id, so a redelivered request sends the
-same message (clients and our thread index treat it as one). The sent message
+The reply's Message-ID derives from its id, and the thread index records it before the
+reply is announced: a request delivered again after the send (its announcement failed,
+the process died) is announced again without sending the mail a second time. The sent message
 is published back as an outbound interaction with an id derived from the reply,
 so it lands on the timeline exactly once; a relay's permanent refusal becomes
 ``outbound.failed`` instead.
@@ -13,6 +14,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
+from cc_common.errors import PermanentError
 from cc_common.events import (
     Channel,
     Content,
@@ -84,21 +86,29 @@ class EmailReplyHandler:
         )
         references = thread_references(parent.references if parent else (), request.in_reply_to)
         sent_at = utc_now()
-        message = compose_reply(
-            request,
-            from_address=from_address,
-            from_name=mail.config.from_name,
-            subject=subject,
-            message_id=message_id,
-            references=references,
-            sent_at=sent_at,
-        )
-        try:
-            await self._relay.send(message)
-        except PermanentSendFailure as exc:
-            await self._fail(event, f"the mail relay refused the reply: {exc}")
-            return
-        await self._remember(event.tenant_id, request, message_id, references, subject, sent_at)
+        if await self._index.find(event.tenant_id, [message_id]):
+            # Sent and recorded on an earlier delivery whose announcement failed: announce
+            # again, never send the mail twice.
+            log.info("email.reply_already_sent", reply_id=str(request.reply_id))
+        else:
+            try:
+                message = compose_reply(
+                    request,
+                    from_address=from_address,
+                    from_name=mail.config.from_name,
+                    subject=subject,
+                    message_id=message_id,
+                    references=references,
+                    sent_at=sent_at,
+                )
+            except ValueError as exc:  # e.g. a header the email library will not write
+                raise PermanentError(f"the reply cannot be written as email: {exc}") from exc
+            try:
+                await self._relay.send(message)
+            except PermanentSendFailure as exc:
+                await self._fail(event, f"the mail relay refused the reply: {exc}")
+                return
+            await self._remember(event.tenant_id, request, message_id, references, subject, sent_at)
         await self._producer.publish(
             self._topic,
             sent_interaction(
