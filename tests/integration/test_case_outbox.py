@@ -75,3 +75,71 @@ async def test_a_reply_held_back_by_an_outage_is_published_once_by_the_relay(
         await running
         await producer.stop()
         await client.close()
+
+
+async def test_a_poison_entry_is_quarantined_and_the_relay_goes_on(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> None:
+    """An entry the broker will never take (over the event limit) and one that cannot
+    even be read are set aside with the reason, their replies failed; the next is sent."""
+    client = make_mongo_client(mongo_settings, app_name="outbox-test")
+    timeline = TimelineRepository(client[f"outbox{unique}"])
+    case = Case(
+        id="case-2",
+        tenant_id="acme",
+        customer_id="c1",
+        channel="email",
+        conversation_key="email:<p@example.org>",
+        opened_at=utc_now(),
+        reply_to={"kind": "email", "value": "sam@example.org"},
+    )
+    huge, unreadable, fine = (
+        reply_request(
+            case,
+            tenant_id="acme",
+            agent_id="emi",
+            reply_id=uuid.uuid4(),
+            content=Content(text=text),
+            at=utc_now(),
+        )
+        for text in ("x" * 30_000, "broken outbox copy", "fine")
+    )
+    for n, event in enumerate((huge, unreadable, fine)):
+        entry = reply_entry(event, customer_id="c1", content_hash=f"h{n}")
+        entry["recorded_at"] = utc_now() - timedelta(minutes=1)
+        if event is unreadable:
+            entry["outbox"] = {"id": "not an event"}
+        await timeline.create_reply(entry)
+    limited = kafka_settings.model_copy(update={"max_event_bytes": 20_000})
+    producer = EventProducer(limited)
+    await producer.start()
+    relay = OutboxRelay(outbox=timeline, producer=producer, interval_seconds=0.05)
+    running = asyncio.create_task(relay.run())
+    try:
+
+        async def published() -> list[OutboundRequested]:
+            events = await read_events(kafka_settings, OUTBOUND.name)
+            return [e.data for e in events if e.id in (huge.id, unreadable.id, fine.id)]
+
+        (sent,) = await eventually(published, what="the fine reply on cc.outbound.v1")
+        assert sent.reply_id == fine.data.reply_id
+
+        async def settled() -> bool:
+            return await timeline.outbox_pending(utc_now()) == []
+
+        await eventually(settled, what="nothing left in the outbox")
+        for poison in (huge, unreadable):
+            entry = await timeline.get("acme", str(poison.data.reply_id))
+            assert entry is not None
+            assert entry["reply"]["status"] == "failed"
+            assert "could not be handed to its channel" in entry["reply"]["error"]
+        stored = await client[f"outbox{unique}"]["timeline"].find_one(
+            {"_id": str(huge.data.reply_id)}
+        )
+        assert stored is not None
+        assert "over the limit" in stored["outbox_quarantined"]["reason"]
+    finally:
+        relay.stop()
+        await running
+        await producer.stop()
+        await client.close()

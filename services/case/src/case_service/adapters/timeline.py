@@ -211,6 +211,31 @@ class TimelineRepository:
     async def outbox_sent(self, entry_id: str) -> None:
         await self._entries.update_one({"_id": entry_id}, {"$unset": {"outbox_pending": ""}})
 
+    async def outbox_attempt_failed(self, entry_id: str, reason: str) -> int:
+        """Count a failed try at relaying the entry's event; returns the tries so far."""
+        updated = await self._entries.find_one_and_update(
+            {"_id": entry_id},
+            {"$inc": {"outbox_tries": 1}, "$set": {"outbox_error": reason[:1000]}},
+            projection={"outbox_tries": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(updated["outbox_tries"]) if updated else 0
+
+    async def outbox_quarantined(self, entry_id: str, reason: str, at: datetime) -> None:
+        """Stop relaying the entry's event, keeping it and why; its reply has failed."""
+        await self._entries.update_one(
+            {"_id": entry_id},
+            {
+                "$unset": {"outbox_pending": ""},
+                "$set": {
+                    "outbox_quarantined": {"reason": reason[:1000], "at": at},
+                    "reply.status": "failed",
+                    "reply.error": f"the reply could not be handed to its channel: {reason}"[:1000],
+                    "reply.failed_at": at,
+                },
+            },
+        )
+
     async def page(
         self,
         *,

@@ -3,15 +3,18 @@
 The reply API publishes at once and clears the entry's outbox flag; when the
 broker was down (or the process died in between), this relay finds the entry
 later and publishes it again. The event id is the reply id, so a second
-publication is harmless: the channel sends a reply once per id.
+publication is harmless: the channel sends a reply once per id. An entry that cannot be
+published for good (the broker refuses its event, or ``MAX_TRIES`` tries failed) is
+quarantined: kept with the reason, its reply marked failed, the relay goes on.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from cc_common.events import Envelope, OutboundRequested, Publisher, utc_now
+from cc_common.kafka.producer import BrokerUnavailable, EventRefused
 from cc_common.logging import get_logger
 from cc_common.supervision import Periodic
 from cc_common.topics import OUTBOUND
@@ -19,10 +22,18 @@ from cc_common.topics import OUTBOUND
 log = get_logger(__name__)
 
 
+MAX_TRIES = 5
+"""Failed tries (other than broker outages) before an entry is quarantined."""
+
+
 class Outbox(Protocol):
     async def outbox_pending(self, older_than: Any, limit: int = 100) -> list[dict[str, Any]]: ...
 
     async def outbox_sent(self, entry_id: str) -> None: ...
+
+    async def outbox_attempt_failed(self, entry_id: str, reason: str) -> int: ...
+
+    async def outbox_quarantined(self, entry_id: str, reason: str, at: datetime) -> None: ...
 
 
 class OutboxRelay(Periodic):
@@ -47,10 +58,31 @@ class OutboxRelay(Periodic):
     async def relay_once(self) -> int:
         """Publish every reply pending longer than the grace period; return how many."""
         pending = await self._outbox.outbox_pending(utc_now() - self._grace)
+        relayed = 0
         for doc in pending:
-            event = Envelope[OutboundRequested].model_validate(doc["outbox"])
-            await self._producer.publish(OUTBOUND.name, event)
+            try:
+                event = Envelope[OutboundRequested].model_validate(doc["outbox"])
+                await self._producer.publish(OUTBOUND.name, event)
+            except BrokerUnavailable:
+                raise  # an outage: the next round tries again, and it is not counted
+            except EventRefused as exc:
+                await self._quarantine(doc["_id"], str(exc))
+                continue
+            except Exception as exc:
+                tries = await self._outbox.outbox_attempt_failed(doc["_id"], repr(exc))
+                log.warning(
+                    "outbox.relay_failed", entry_id=doc["_id"], tries=tries, error=repr(exc)
+                )
+                if tries >= MAX_TRIES:
+                    await self._quarantine(doc["_id"], f"{tries} tries failed: {exc!r}")
+                continue
             await self._outbox.outbox_sent(doc["_id"])
-        if pending:
-            log.info("outbox.relayed", count=len(pending))
-        return len(pending)
+            relayed += 1
+        if relayed:
+            log.info("outbox.relayed", count=relayed)
+        return relayed
+
+    async def _quarantine(self, entry_id: str, reason: str) -> None:
+        """Set a poison entry aside (kept, with why) so the entries after it go on."""
+        log.error("outbox.quarantined", entry_id=entry_id, reason=reason)
+        await self._outbox.outbox_quarantined(entry_id, reason, utc_now())
