@@ -129,10 +129,10 @@ async def test_a_poison_entry_is_quarantined_and_the_relay_goes_on(
 
         await eventually(settled, what="nothing left in the outbox")
         for poison in (huge, unreadable):
-            entry = await timeline.get("acme", str(poison.data.reply_id))
-            assert entry is not None
-            assert entry["reply"]["status"] == "failed"
-            assert "could not be handed to its channel" in entry["reply"]["error"]
+            failed = await timeline.get("acme", str(poison.data.reply_id))
+            assert failed is not None
+            assert failed["reply"]["status"] == "failed"
+            assert "could not be handed to its channel" in failed["reply"]["error"]
         stored = await client[f"outbox{unique}"]["timeline"].find_one(
             {"_id": str(huge.data.reply_id)}
         )
