@@ -135,3 +135,73 @@ async def test_agents_and_supervisors_see_what_is_theirs_and_only_that(api: Case
 async def test_a_stream_needs_a_token(api: CaseApi) -> None:
     response = await api.client.get("/v1/events")
     assert response.status_code == 401
+
+
+async def frames(
+    api: CaseApi, headers: dict[str, str], *, until: int, seconds: float = 20.0
+) -> list[dict[str, str]]:
+    """Read SSE frames (id, event, data) until ``until`` have come or time is up."""
+    found: list[dict[str, str]] = []
+    with contextlib.suppress(TimeoutError):
+        async with (
+            asyncio.timeout(seconds),
+            api.client.stream("GET", "/v1/events", headers=headers, timeout=None) as response,
+        ):
+            frame: dict[str, str] = {}
+            async for line in response.aiter_lines():
+                if not line:
+                    if "data" in frame:
+                        found.append(frame)
+                        if len(found) >= until:
+                            return found
+                    frame = {}
+                elif not line.startswith(":") and ": " in line:
+                    field, value = line.split(": ", 1)
+                    frame[field] = value
+    return found
+
+
+async def test_a_reconnect_with_last_event_id_gets_what_it_missed(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    await api.publish(message("acme", f"chat:{address}", [email_identity(address)]))
+    customer = await api.customer_of("acme", f"email:{address}")
+    case_id = (await api.cases_of("acme", customer["id"]))[0]["id"]
+    lead = api.auth("acme", Role.SUPERVISOR, subject="lead")
+
+    async def note(text: str) -> None:
+        response = await api.client.post(
+            f"/v1/cases/{case_id}/notes", json={"text": text}, headers=api.auth("acme")
+        )
+        assert response.status_code == 201
+
+    # The fan-out starts at the latest offset: connect, then note until one arrives.
+    async def first_seen() -> dict[str, str] | None:
+        reading = asyncio.create_task(frames(api, lead, until=1, seconds=3))
+        await asyncio.sleep(0.3)
+        await note("before the drop")
+        seen = [f for f in await reading if f.get("event") == "case.changed"]
+        return seen[0] if seen else None
+
+    last = await eventually(first_seen, timeout=30, what="the live stream flowing")
+    # Disconnected: two notes are missed, then the client comes back with its last id.
+    await note("missed one")
+    await note("missed two")
+
+    async def both_missed_are_kept() -> list[str] | None:
+        replayed = await frames(api, {**lead, "Last-Event-ID": last["id"]}, until=10, seconds=1.5)
+        summaries = [
+            json.loads(f["data"])["data"]["summary"]
+            for f in replayed
+            if f.get("event") == "case.changed"
+            and json.loads(f["data"])["data"]["case_id"] == case_id
+        ]
+        return summaries if {"missed one", "missed two"} <= set(summaries) else None
+
+    summaries = await eventually(both_missed_are_kept, timeout=20, what="the replay")
+    assert "before the drop" not in summaries[-2:]  # the replay goes forward from there
+
+    unknown = await frames(api, {**lead, "Last-Event-ID": str(uuid.uuid4())}, until=1, seconds=5)
+    assert unknown[0]["event"] == "gap"
+    other_tenant = api.auth("other", Role.SUPERVISOR, subject="eve")
+    foreign = await frames(api, {**other_tenant, "Last-Event-ID": last["id"]}, until=5, seconds=1.5)
+    assert [f for f in foreign if f.get("event") == "case.changed"] == []

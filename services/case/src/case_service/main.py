@@ -52,7 +52,7 @@ from case_service.service.case_desk import CaseDesk
 from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
 from case_service.service.customer_desk import CustomerDesk
-from case_service.service.live_feed import LiveFeed
+from case_service.service.live_feed import LiveFeed, ReplayWindow
 from case_service.service.merge_desk import MergeDesk
 from case_service.service.webhook_desk import WebhookDesk
 from case_service.settings import CaseSettings
@@ -134,7 +134,9 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 order_key=whole_batch,
             )
             app.state.live = LiveFeed(
-                settings.live_queue_size, holder=app.state.cases.assignee_of_conversation
+                settings.live_queue_size,
+                holder=app.state.cases.assignee_of_conversation,
+                replay=ReplayWindow(settings.live_replay_events, settings.live_replay_seconds),
             )
             rt.add_consumer(
                 topics=[CASES.name, ROUTING.name, SIGNALS.name],

@@ -131,6 +131,16 @@ class CaseSettings(ServiceSettings):
     live_queue_size: int = Field(
         default=1000, ge=10, description="Events a live subscriber may lag before it is dropped."
     )
+    live_replay_events: int = Field(
+        default=5000,
+        ge=0,
+        description="Events kept for clients reconnecting with Last-Event-ID (per process).",
+    )
+    live_replay_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="How long an event is kept for clients reconnecting with Last-Event-ID.",
+    )
 
     webhook_senders: int = Field(default=8, ge=1, description="Webhook deliveries in flight.")
     webhook_timeout_seconds: float = Field(default=10, gt=0, description="Per delivery attempt.")

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from case_service.domain.live_events import WATCH_ALL, event_name
 from case_service.service.live_feed import LiveFeed, Overflowed
 from cc_common.auth import Principal
+from cc_common.events import Envelope
 
 KEEP_ALIVE_SECONDS = 15.0
 
@@ -36,10 +37,17 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
         when a web-chat customer of theirs types; supervisors get the whole tenant's,
         and ``queues`` (the router's live figures) every few seconds. An
         ``overflow`` event means the client fell behind and missed some: reconnect and
-        read the case API again. There is no replay (no ``Last-Event-ID``).
+        read the case API again.
+
+        Reconnecting with ``Last-Event-ID`` (browsers' EventSource does) replays what
+        was missed from a bounded window (the last few minutes; a few events from just
+        before it may come again: drop repeats by id). A ``gap`` event says the id is
+        no longer in the window: read the case API again.
         """
         feed: LiveFeed = request.app.state.live
-        subscription = feed.subscribe(principal)
+        subscription = feed.subscribe(principal)  # first: nothing falls between the two
+        last_event_id = request.headers.get("last-event-id", "")[:64]
+        missed = feed.missed(principal, last_event_id) if last_event_id else []
         watch_queues = principal.has_any(WATCH_ALL)
         authorization = request.headers["authorization"]
         client: httpx.AsyncClient = request.app.state.router_client
@@ -47,6 +55,11 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
         async def stream() -> AsyncIterator[str]:
             try:
                 yield "retry: 3000\n: connected\n\n"
+                if missed is None:
+                    yield f"event: gap\ndata: {json.dumps({'last_event_id': last_event_id})}\n\n"
+                replayed = {event.id for event in missed or ()}
+                for event in missed or ():
+                    yield _frame(event)
                 next_queues = time.monotonic()
                 while True:
                     if watch_queues and time.monotonic() >= next_queues:
@@ -65,8 +78,9 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
                     if isinstance(item, Overflowed):
                         yield "event: overflow\ndata: {}\n\n"
                         return
-                    body = item.model_dump_json()
-                    yield f"id: {item.id}\nevent: {event_name(item)}\ndata: {body}\n\n"
+                    if item.id in replayed:
+                        continue  # came in while the replay was read: sent already
+                    yield _frame(item)
             finally:
                 feed.unsubscribe(subscription)
 
@@ -77,6 +91,10 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
         )
 
     return router
+
+
+def _frame(event: Envelope[Any]) -> str:
+    return f"id: {event.id}\nevent: {event_name(event)}\ndata: {event.model_dump_json()}\n\n"
 
 
 async def _queues(client: httpx.AsyncClient, authorization: str) -> Any:
