@@ -129,8 +129,8 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             rt.add_consumer(
                 topics=[INTERACTIONS.name, ROUTING.name],
                 group_id=settings.consumer_group,
-                group_handler=ContactBatchConsumer(batch_recorder),
-                handler=ContactConsumer(recorder),
+                group_handler=ContactBatchConsumer(batch_recorder, announcements.settle),
+                handler=ContactConsumer(recorder, announcements.settle),
                 order_key=whole_batch,
             )
             app.state.live = LiveFeed(

@@ -25,33 +25,48 @@ log = get_logger(__name__)
 
 
 class BrokerAnnouncements:
-    """``in_background``: do not hold the caller on the broker's acknowledgement (the
-    case consumer, whose batch would wait on each announcement)."""
+    """``in_background``: do not hold the caller on each acknowledgement (the case
+    consumer, whose batch would wait on every announcement); it calls :meth:`settle`
+    before committing its batch instead, so an announcement the broker did not take
+    is sent again, never lost to a hiccup."""
 
     def __init__(self, publish: Publish, *, in_background: bool = False) -> None:
         self._publish = publish
         self._in_background = in_background
         self._pending: set[asyncio.Task[None]] = set()
+        self._unsent: list[tuple[str, Envelope[Any]]] = []
 
     async def case_changed(self, case: Case, entry: Mapping[str, Any], actor: str | None) -> None:
         event = case_changed(case, entry, actor=actor)
         if self._in_background:
             task = asyncio.create_task(self._send(CASES.name, event))
             self._pending.add(task)
-            task.add_done_callback(self._announced)
+            task.add_done_callback(self._pending.discard)
             return
         try:
             await self._publish(CASES.name, event)
         except BrokerUnavailable:
             log.warning("case.change_not_announced", case_id=case.id, entry_id=entry["_id"])
 
-    async def _send(self, topic: str, event: Envelope[Any]) -> None:
-        await self._publish(topic, event)
+    async def settle(self) -> None:
+        """Return once every announcement made so far is acknowledged; BrokerUnavailable
+        while some are not (they are kept and sent again on the next call)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+        unsent, self._unsent = self._unsent, []
+        for number, (topic, event) in enumerate(unsent):
+            try:
+                await self._publish(topic, event)
+            except BrokerUnavailable:
+                self._unsent.extend(unsent[number:])
+                raise
 
-    def _announced(self, task: asyncio.Task[None]) -> None:
-        self._pending.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("case.change_not_announced", error=type(task.exception()).__name__)
+    async def _send(self, topic: str, event: Envelope[Any]) -> None:
+        try:
+            await self._publish(topic, event)
+        except BrokerUnavailable:
+            log.warning("case.change_announce_retried", event_id=str(event.id))
+            self._unsent.append((topic, event))
 
     async def typing(self, case: Case, *, agent: str, active: bool) -> None:
         signal = typing_signal(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from case_service.service.contact_batch import ContactBatchRecorder
@@ -24,22 +25,34 @@ def whole_batch(event: Envelope[Any]) -> str:
     return ""
 
 
+Settle = Callable[[], Awaitable[None]]
+"""Waits until the announcements made while handling are acknowledged (raising
+BrokerUnavailable while they are not), so the runner commits only what was announced."""
+
+
+async def _nothing_to_settle() -> None:
+    return None
+
+
 class ContactConsumer:
     """One delivery at a time."""
 
-    def __init__(self, recorder: ContactRecorder) -> None:
+    def __init__(self, recorder: ContactRecorder, settle: Settle = _nothing_to_settle) -> None:
         self._recorder = recorder
+        self._settle = settle
 
     async def __call__(self, delivery: Delivery) -> None:
         await self._recorder.record(delivery.event)
+        await self._settle()
 
 
 class ContactBatchConsumer:
     """A batch's deliveries together; the runner falls back to ContactConsumer, one
     delivery at a time, when the batch fails."""
 
-    def __init__(self, recorder: ContactBatchRecorder) -> None:
+    def __init__(self, recorder: ContactBatchRecorder, settle: Settle = _nothing_to_settle) -> None:
         self._recorder = recorder
+        self._settle = settle
 
     async def __call__(self, deliveries: list[Delivery]) -> list[tuple[Delivery, Exception]]:
         trace_ids: dict[str, str | None] = {}
@@ -47,4 +60,5 @@ class ContactBatchConsumer:
             # A resend of the same event in the batch keeps the first delivery's trace.
             trace_ids.setdefault(str(delivery.event.id), trace_id_of(delivery.headers))
         await self._recorder.record([d.event for d in deliveries], trace_ids)
+        await self._settle()
         return []
