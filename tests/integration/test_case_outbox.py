@@ -6,20 +6,27 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from case_service.adapters.case_moves import CaseMoveStore
+from case_service.adapters.cases import CaseRepository
 from case_service.adapters.timeline import TimelineRepository
 from case_service.consumers.outbox import OutboxRelay
 from case_service.domain.model import Case
 from case_service.domain.replies import reply_entry, reply_request
-from cc_common.events import Content, OutboundRequested, utc_now
+from case_service.service.case_desk import CaseDesk
+from cc_common.auth import Role
+from cc_common.events import CaseChanged, Content, Envelope, OutboundRequested, utc_now
 from cc_common.kafka.inspect import read_events
 from cc_common.kafka.producer import EventProducer
 from cc_common.mongo import make_mongo_client
+from cc_common.principals import Principal
 from cc_common.settings import KafkaSettings, MongoSettings
-from cc_common.topics import OUTBOUND
+from cc_common.topics import CASES, OUTBOUND
 from tests.e2e.helpers import eventually
+from tests.integration.case_api import case_api, email_identity, message
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -143,3 +150,74 @@ async def test_a_poison_entry_is_quarantined_and_the_relay_goes_on(
         await running
         await producer.stop()
         await client.close()
+
+
+class ProcessKilled(BaseException):
+    """Stands for SIGKILL: the request's task ends where it is, nothing runs after."""
+
+
+class DiesBeforeAnnouncing:
+    """Announcements of a process killed after its write, before its publish."""
+
+    async def stored_announcement(self, event: Envelope[Any]) -> bool:
+        raise ProcessKilled
+
+    async def reply_requested(self, event: Envelope[Any]) -> bool:
+        raise ProcessKilled
+
+    async def case_changed(self, *args: Any, **kwargs: Any) -> None:
+        raise ProcessKilled
+
+    async def typing(self, *args: Any, **kwargs: Any) -> None:
+        raise ProcessKilled
+
+
+async def test_a_change_whose_process_died_before_announcing_is_announced_once_after(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> None:
+    """The note is written with its case.changed in the same document; the process
+    dies before publishing; the running service's relay (a restarted process) finds it
+    and publishes it, once."""
+    async with case_api(kafka_settings, mongo_settings, unique) as api:
+        address = f"{uuid.uuid4().hex[:8]}@example.org"
+        await api.publish(message("acme", f"chat:{address}", [email_identity(address)]))
+        customer = await api.customer_of("acme", f"email:{address}")
+        case_id = (await api.cases_of("acme", customer["id"]))[0]["id"]
+        client = make_mongo_client(mongo_settings, app_name="outbox-test")
+        db = client[api.settings.database]
+        dying = CaseDesk(
+            cases=CaseRepository(db),
+            timeline=TimelineRepository(db),
+            moves=CaseMoveStore(db),
+            announcements=DiesBeforeAnnouncing(),
+        )
+        agent = Principal(subject="emi", tenant_id="acme", roles=frozenset({Role.AGENT}))
+        try:
+            with pytest.raises(ProcessKilled):
+                await dying.add_note(agent, case_id, "written, then the process died")
+            stored = await db["timeline"].find_one({"summary": "written, then the process died"})
+            assert stored is not None
+            assert stored["outbox_pending"] is True
+
+            async def announced() -> list[Envelope[Any]] | None:
+                events = await read_events(kafka_settings, CASES.name)
+                found = [
+                    e
+                    for e in events
+                    if isinstance(e.data, CaseChanged) and e.data.entry_id == stored["_id"]
+                ]
+                return found or None
+
+            (event,) = await eventually(announced, timeout=30, what="the relayed case.changed")
+            assert event.data.actor == "emi"
+            assert event.data.change == "note"
+
+            async def cleared() -> bool:
+                entry = await db["timeline"].find_one({"_id": stored["_id"]})
+                return entry is not None and "outbox_pending" not in entry
+
+            await eventually(cleared, timeout=15, what="the outbox flag cleared")
+            await asyncio.sleep(3)  # more relay rounds: it is not published again
+            assert len(await announced() or []) == 1
+        finally:
+            await client.close()

@@ -188,6 +188,20 @@ async def test_a_reply_with_the_broker_down_stays_in_the_outbox() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_note_carries_its_announcement_until_the_broker_has_it() -> None:
+    world = Desk()
+    world.add("c1")
+    world.announced.broker_down = True
+    note = await world.desk.add_note(ANA, "c1", "call back after lunch")
+    stored = world.timeline.entries[note["_id"]]
+    assert stored["outbox_pending"] is True  # the relay publishes it later
+    assert stored["announce"]["data"]["entry_id"] == note["_id"]
+    world.announced.broker_down = False
+    other = await world.desk.add_note(ANA, "c1", "done")
+    assert "outbox_pending" not in world.timeline.entries[other["_id"]]
+
+
+@pytest.mark.asyncio
 async def test_a_reply_needs_an_address_and_another_channel_needs_a_conversation_there() -> None:
     world = Desk()
     world.add("c1")

@@ -153,6 +153,11 @@ class Announcements(Protocol):
         self, case: Case, entry: Mapping[str, Any], actor: str | None
     ) -> None: ...
 
+    async def stored_announcement(self, event: Envelope[Any]) -> bool:
+        """Publish the announcement an entry carries; False: the broker is down, the
+        outbox relay publishes it later."""
+        ...
+
     async def typing(self, case: Case, *, agent: str, active: bool) -> None: ...
 
     async def reply_requested(self, event: Envelope[OutboundRequested]) -> bool:

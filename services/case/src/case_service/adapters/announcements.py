@@ -48,6 +48,16 @@ class BrokerAnnouncements:
         except BrokerUnavailable:
             log.warning("case.change_not_announced", case_id=case.id, entry_id=entry["_id"])
 
+    async def stored_announcement(self, event: Envelope[Any]) -> bool:
+        """Publish an announcement an entry carries; False: the broker is down, the
+        outbox relay publishes it later."""
+        try:
+            await self._publish(CASES.name, event)
+        except BrokerUnavailable:
+            log.warning("case.change_announce_deferred", event_id=str(event.id))
+            return False
+        return True
+
     async def settle(self) -> None:
         """Return once every announcement made so far is acknowledged; BrokerUnavailable
         while some are not (they are kept and sent again on the next call)."""

@@ -275,6 +275,12 @@ class RecordedAnnouncements:
     async def case_changed(self, case: Case, entry: Mapping[str, Any], actor: str | None) -> None:
         self.changes.append((case.id, entry["kind"], actor))
 
+    async def stored_announcement(self, event: Envelope[Any]) -> bool:
+        if self.broker_down:
+            return False
+        self.changes.append((event.data.case_id, event.data.change, event.data.actor))
+        return True
+
     async def typing(self, case: Case, *, agent: str, active: bool) -> None:
         self.typists.append((case.id, agent, active))
 

@@ -1,11 +1,16 @@
-"""Announces replies whose ``outbound.requested`` was stored but not yet published.
+"""Publishes what timeline entries owe the broker and were not confirmed to have sent:
+a reply's ``outbound.requested``, and the ``case.changed`` an entry written by the case
+API carries (stored in the same document as the change: a transactional outbox
+without a transaction).
 
-The reply API publishes at once and clears the entry's outbox flag; when the
+The API publishes at once and clears the entry's outbox flag; when the
 broker was down (or the process died in between), this relay finds the entry
-later and publishes it again. The event id is the reply id, so a second
-publication is harmless: the channel sends a reply once per id. An entry that cannot be
-published for good (the broker refuses its event, or ``MAX_TRIES`` tries failed) is
-quarantined: kept with the reason, its reply marked failed, the relay goes on.
+later and publishes it again. Event ids derive from the entry (a reply's is its reply
+id), so a second publication is harmless: channels send a reply once per id, the
+webhook fan-out stores one delivery per event, live clients drop repeats by id. An
+entry that cannot be published for good (the broker refuses its event, or
+``MAX_TRIES`` tries failed) is quarantined: kept with the reason (a reply is marked
+failed), and the relay goes on.
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from cc_common.events import Envelope, OutboundRequested, Publisher, utc_now
+from cc_common.events import CaseChanged, Envelope, OutboundRequested, Publisher, utc_now
 from cc_common.kafka.producer import BrokerUnavailable, EventRefused
 from cc_common.logging import get_logger
 from cc_common.supervision import Periodic
-from cc_common.topics import OUTBOUND
+from cc_common.topics import CASES, OUTBOUND
 
 log = get_logger(__name__)
 
@@ -34,6 +39,17 @@ class Outbox(Protocol):
     async def outbox_attempt_failed(self, entry_id: str, reason: str) -> int: ...
 
     async def outbox_quarantined(self, entry_id: str, reason: str, at: datetime) -> None: ...
+
+
+def owed_events(doc: dict[str, Any]) -> list[tuple[str, Envelope[Any]]]:
+    """What an entry owes the broker, in order: a reply's request for its channel, then
+    the announcement of the change (entries of the case API carry one)."""
+    owed: list[tuple[str, Envelope[Any]]] = []
+    if "outbox" in doc:
+        owed.append((OUTBOUND.name, Envelope[OutboundRequested].model_validate(doc["outbox"])))
+    if "announce" in doc:
+        owed.append((CASES.name, Envelope[CaseChanged].model_validate(doc["announce"])))
+    return owed
 
 
 class OutboxRelay(Periodic):
@@ -61,8 +77,8 @@ class OutboxRelay(Periodic):
         relayed = 0
         for doc in pending:
             try:
-                event = Envelope[OutboundRequested].model_validate(doc["outbox"])
-                await self._producer.publish(OUTBOUND.name, event)
+                for topic, event in owed_events(doc):
+                    await self._producer.publish(topic, event)
             except BrokerUnavailable:
                 raise  # an outage: the next round tries again, and it is not counted
             except EventRefused as exc:

@@ -52,6 +52,14 @@ def case_changed(
     )
 
 
+def with_announcement(entry: Mapping[str, Any], case: Case, *, actor: str | None) -> dict[str, Any]:
+    """The entry carrying its own ``case.changed`` (an outbox in the same document, so
+    the change and its announcement are stored together); published at once, and by
+    the outbox relay if the process or the broker failed in between."""
+    event = case_changed(case, entry, actor=actor)
+    return {**entry, "announce": event.model_dump(mode="json"), "outbox_pending": True}
+
+
 def audience(principal: Principal, event: Envelope[Any], *, holder: str | None = None) -> bool:
     """True when the event is for this subscriber. ``holder``: for a customer's typing,
     the agent assigned to the conversation's case (who sees it besides supervisors)."""

@@ -12,6 +12,7 @@ from case_service.domain.case_moves import check_merge, split_off
 from case_service.domain.edits import plan_edit
 from case_service.domain.errors import NotFound, Refused
 from case_service.domain.lifecycle import CasePolicy
+from case_service.domain.live_events import with_announcement
 from case_service.domain.model import Case
 from case_service.domain.notes import note_entry
 from case_service.domain.replies import (
@@ -24,7 +25,7 @@ from case_service.domain.replies import (
 from case_service.domain.sla import priority_due_fields
 from case_service.domain.timeline import case_entry
 from case_service.ports import Announcements, CaseMoveStore, CaseStore, Entry, TimelineStore
-from cc_common.events import Channel, Content, MessageTemplate, utc_now
+from cc_common.events import CaseChanged, Channel, Content, Envelope, MessageTemplate, utc_now
 from cc_common.principals import Principal
 
 
@@ -108,9 +109,7 @@ class CaseDesk:
         entry = note_entry(
             case, note_id=uuid.uuid4(), author=agent.subject, text=text, at=self._clock()
         )
-        await self._timeline.add(entry)
-        await self._announcements.case_changed(case, entry, agent.subject)
-        return entry
+        return await self._store_announced(case, entry, agent.subject)
 
     async def typing(self, agent: Principal, case_id: str, *, active: bool) -> None:
         """Shown live to a web-chat visitor; never stored."""
@@ -151,17 +150,29 @@ class CaseDesk:
         )
         check_reply_size(event, self._max_event_bytes)
         content_hash = fingerprint(content)
+        entry = reply_entry(event, customer_id=case.customer_id, content_hash=content_hash)
         stored = await self._timeline.create_reply(
-            reply_entry(event, customer_id=case.customer_id, content_hash=content_hash)
+            with_announcement(entry, case, actor=agent.subject)
         )
         if stored["reply"]["content_hash"] != content_hash:
             raise Refused("This Idempotency-Key was used for a different reply.")
         if stored.get("outbox_pending"):
-            if await self._announcements.reply_requested(event):
-                await self._timeline.outbox_sent(str(event.id))
             await self._cases.note_agent_reply(case, stored["occurred_at"])
-            await self._announcements.case_changed(case, stored, agent.subject)
+            if await self._announcements.reply_requested(event):
+                await self._publish_announcement(stored)
         return ReplyOutcome(case, stored)
+
+    async def _store_announced(self, case: Case, entry: Entry, actor: str) -> Entry:
+        """Store the entry with its announcement in the same document, then publish it."""
+        announced = with_announcement(entry, case, actor=actor)
+        await self._timeline.add(announced)
+        await self._publish_announcement(announced)
+        return entry
+
+    async def _publish_announcement(self, entry: Entry) -> None:
+        event = Envelope[CaseChanged].model_validate(entry["announce"])
+        if await self._announcements.stored_announcement(event):
+            await self._timeline.outbox_sent(entry["_id"])
 
     async def merge(self, agent: Principal, *, source_id: str, target_id: str, reason: str) -> Case:
         """Move every entry of ``source`` to ``target`` and close ``source``."""
@@ -244,8 +255,7 @@ class CaseDesk:
             details=details,
             actor=actor.subject,
         )
-        await self._timeline.add(entry)
-        await self._announcements.case_changed(case, entry, actor.subject)
+        await self._store_announced(case, entry, actor.subject)
 
     async def _record_move(
         self,
