@@ -157,8 +157,11 @@ class ContactRecorder:
                 event, customer_id=customer_id, case_id=case_id, trace_id=trace_id
             )
             await self._timeline.add(entry)
+            if case is None:
+                # A replay: the first delivery may have died before its announcement
+                # was acknowledged, so announce again (same event id; repeats dropped).
+                case = await self._cases.get(event.tenant_id, case_id)
             if case is not None:
-                # For live views; a replay (case None) announced it the first time.
                 await self._announcements.case_changed(case, entry, None)
         # Routing changes that overtook their interaction (another topic) join now.
         await self._timeline.adopt_pending(
