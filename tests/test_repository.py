@@ -84,6 +84,7 @@ def test_alerts_and_dashboard_only_use_metrics_the_services_export() -> None:
     import yaml
     from prometheus_client import REGISTRY
 
+    import case_service.metrics  # noqa: F401  registers the case service's metrics
     import router_service.metrics  # noqa: F401  registers the router's metrics
     from cc_common import metrics  # noqa: F401
 

@@ -45,7 +45,11 @@ from case_service.consumers.interactions import (
 from case_service.consumers.live_fanout import LiveFeedConsumer
 from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
-from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
+from case_service.consumers.webhook_delivery import (
+    WebhookBacklog,
+    WebhookFanout,
+    WebhookSender,
+)
 from case_service.domain.identity import IdentityRules
 from case_service.domain.lifecycle import CasePolicy
 from case_service.service.case_desk import CaseDesk
@@ -153,18 +157,22 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             rt.add_consumer(
                 topics=[CASES.name, ROUTING.name],
                 group_id=f"{settings.consumer_group}-webhooks",
-                handler=WebhookFanout(app.state.webhooks),
+                group_handler=WebhookFanout(app.state.webhooks),
+                order_key=whole_batch,
             )
             sender = WebhookSender(
                 app.state.webhooks,
                 app.state.webhooks.doorbell,
                 concurrency=settings.webhook_senders,
+                per_target=settings.webhook_per_target,
                 timeout_seconds=settings.webhook_timeout_seconds,
                 allow_private_targets=settings.webhook_allow_private_targets,
                 first_retry=timedelta(seconds=settings.webhook_first_retry_seconds),
                 retry_for=timedelta(hours=settings.webhook_retry_hours),
             )
             rt.tasks.start("webhook-sender", sender.run())
+            backlog = WebhookBacklog(app.state.webhooks)
+            rt.tasks.start("webhook-backlog", backlog.run())
             relay = OutboxRelay(outbox=app.state.timeline, producer=rt.producer)
             rt.tasks.start("outbox-relay", relay.run())
             watcher = SlaWatcher(
@@ -180,6 +188,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 relay.stop()
                 watcher.stop()
                 sender.stop()
+                backlog.stop()
                 await app.state.audit.stop()
                 await app.state.router_client.aclose()
                 await app.state.attachment_client.aclose()

@@ -16,6 +16,7 @@ from case_service.domain.case_moves import MovingEntry
 from case_service.domain.kpis import KpiFilter
 from case_service.domain.merging import Resolution
 from case_service.domain.model import Case, Customer, TimelineEntry
+from case_service.domain.webhooks import Settlement
 from cc_common.events import Envelope, OutboundRequested
 
 Entry = dict[str, Any]
@@ -265,22 +266,19 @@ class WebhookStore(Protocol):
 
     async def unsubscribe(self, tenant_id: str, sub_id: str) -> bool: ...
 
-    async def enqueue(
-        self, subscription: dict[str, Any], event: dict[str, Any], at: datetime
+    async def enqueue_many(
+        self, owed: list[tuple[dict[str, Any], dict[str, Any]]], at: datetime
     ) -> None: ...
 
-    async def claim(self, now: datetime) -> dict[str, Any] | None: ...
+    async def claim_fresh(self, now: datetime, limit: int) -> list[dict[str, Any]]: ...
+
+    async def claim_many(self, now: datetime, limit: int) -> list[dict[str, Any]]: ...
+
+    async def backlog(self, now: datetime) -> tuple[int, datetime | None]: ...
 
     async def next_due(self) -> datetime | None: ...
 
-    async def settle(
-        self,
-        delivery_id: str,
-        *,
-        attempt: dict[str, Any],
-        status: str,
-        next_attempt_at: datetime | None,
-    ) -> None: ...
+    async def settle_many(self, settlements: list[Settlement]) -> None: ...
 
     async def deliveries(
         self, tenant_id: str, sub_id: str, status: str | None, limit: int

@@ -142,7 +142,12 @@ class CaseSettings(ServiceSettings):
         description="How long an event is kept for clients reconnecting with Last-Event-ID.",
     )
 
-    webhook_senders: int = Field(default=8, ge=1, description="Webhook deliveries in flight.")
+    webhook_senders: int = Field(
+        default=32, ge=1, description="Webhook deliveries in flight, in all."
+    )
+    webhook_per_target: int = Field(
+        default=8, ge=1, description="Webhook deliveries in flight to one subscription."
+    )
     webhook_timeout_seconds: float = Field(default=10, gt=0, description="Per delivery attempt.")
     webhook_allow_private_targets: bool = Field(
         default=False,

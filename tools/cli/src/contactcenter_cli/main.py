@@ -319,6 +319,11 @@ def cmd_bench_case(args: argparse.Namespace) -> int:
     return _bench("case", args, interactions=args.interactions)
 
 
+def cmd_bench_webhooks(args: argparse.Namespace) -> int:
+    """Webhook deliveries stored and delivered per second, beside MongoDB inserts."""
+    return _bench("webhooks", args, deliveries=args.deliveries)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Every benchmark, each figure beside its limit and target; JSON and a PNG."""
     from contactcenter_cli import bench_all
@@ -474,6 +479,15 @@ def build_parser() -> argparse.ArgumentParser:
     case.add_argument("--json", help="also write the result to this file")
     external_options(case)
     case.set_defaults(func=cmd_bench_case)
+
+    hooks = sub.add_parser("bench-webhooks", help="webhook deliveries stored and sent per s")
+    hooks.add_argument("--deliveries", type=int, default=3000)
+    hooks.add_argument("--runs", type=int, default=3)
+    hooks.add_argument("--seconds", type=int, default=0, help=argparse.SUPPRESS)
+    hooks.add_argument("--connections", type=int, default=0, help=argparse.SUPPRESS)
+    hooks.add_argument("--json", help="also write the result to this file")
+    external_options(hooks)
+    hooks.set_defaults(func=cmd_bench_webhooks)
 
     chat = sub.add_parser("bench-chat", help="LINE webhooks/s and WebSocket visitors")
     chat.add_argument("--seconds", type=int, default=8)

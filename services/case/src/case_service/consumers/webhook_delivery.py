@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import socket
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,18 +17,21 @@ from pymongo.errors import PyMongoError
 
 from case_service.domain.webhooks import (
     FIRST_RETRY,
+    LEASE,
     RETRY_FOR,
+    Settlement,
     UnsafeUrl,
     check_address,
     next_attempt,
     signature_header,
     wanted,
 )
+from case_service.metrics import WEBHOOK_BACKLOG, WEBHOOK_LEASED, WEBHOOK_OLDEST_DUE
 from case_service.ports import WebhookStore
 from cc_common.events import utc_now
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
-from cc_common.supervision import Doorbell
+from cc_common.supervision import Doorbell, Periodic
 
 log = get_logger(__name__)
 LONGEST_REST_SECONDS = 5.0
@@ -35,23 +40,44 @@ process (or a lease that lapsed) are found within it; this process's own ring th
 repository's doorbell and start at once."""
 SHORTEST_REST_SECONDS = 0.05
 SUBSCRIPTIONS_CACHE_SECONDS = 5.0
+SETTLE_BATCH = 64
+SETTLE_EVERY_SECONDS = 0.05
+LEASED_PER_SLOT = 2
+"""A sender leases twice its slots at a time: one query per batch, and a batch is sent
+well within its lease even when every target is slow."""
+LEASE_USABLE_SECONDS = 0.75 * LEASE.total_seconds()
+"""A leased delivery not started within this is left to lapse and be leased again."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Leased:
+    delivery: dict[str, Any]
+    subscription: dict[str, Any] | None
+    at: float
+
+
 EXCERPT_CHARS = 200
 
 
 class WebhookFanout:
-    """Consumer handler: one stored delivery per subscription that wants the event."""
+    """Consumer group handler: one stored delivery per subscription that wants each
+    event of the batch, written with one bulk write."""
 
     def __init__(self, repository: WebhookStore) -> None:
         self._repository = repository
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
-    async def __call__(self, delivery: Delivery) -> None:
-        event = delivery.event
-        for subscription in await self._subscriptions(event.tenant_id):
-            if subscription.get("active", True) and wanted(subscription["events"], event.type):
-                await self._repository.enqueue(
-                    subscription, event.model_dump(mode="json"), utc_now()
-                )
+    async def __call__(self, deliveries: list[Delivery]) -> list[tuple[Delivery, Exception]]:
+        owed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for delivery in deliveries:
+            event = delivery.event
+            body: dict[str, Any] | None = None
+            for subscription in await self._subscriptions(event.tenant_id):
+                if subscription.get("active", True) and wanted(subscription["events"], event.type):
+                    body = body or event.model_dump(mode="json")
+                    owed.append((subscription, body))
+        await self._repository.enqueue_many(owed, utc_now())
+        return []
 
     async def _subscriptions(self, tenant_id: str) -> list[dict[str, Any]]:
         cached = self._cache.get(tenant_id)
@@ -63,7 +89,9 @@ class WebhookFanout:
 
 
 class WebhookSender:
-    """Leases due deliveries and POSTs them, signed, with up to ``concurrency`` in flight.
+    """Leases due deliveries in batches and POSTs them, signed: up to ``concurrency`` in
+    flight, at most ``per_target`` to one subscription (a slow endpoint does not hold
+    every slot).
 
     With nothing due it rests until the next retry falls due, the doorbell rings or
     ``LONGEST_REST_SECONDS`` pass, instead of asking the database twice a second.
@@ -77,6 +105,7 @@ class WebhookSender:
         concurrency: int,
         timeout_seconds: float,
         allow_private_targets: bool,
+        per_target: int = 4,
         first_retry: timedelta = FIRST_RETRY,
         retry_for: timedelta = RETRY_FOR,
     ) -> None:
@@ -84,31 +113,113 @@ class WebhookSender:
         self._doorbell = doorbell
         self._first_retry = first_retry
         self._retry_for = retry_for
-        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._per_target = per_target
+        self._busy: collections.Counter[str] = collections.Counter()
+        """Attempts in flight per subscription (entries leave at zero: it stays small)."""
         self._allow_private = allow_private_targets
         self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
         self._stopping = asyncio.Event()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._settled: list[Settlement] = []
+        self._settle_now = Doorbell()
+        self._leased: collections.deque[_Leased] = collections.deque()
 
     async def run(self) -> None:
+        settling = asyncio.create_task(self._settle_continuously())
         try:
             while not self._stopping.is_set():
-                await self._slots.acquire()
-                try:
-                    claimed = await self._repository.claim(utc_now())
-                except PyMongoError:
-                    claimed = None
-                if claimed is None:
-                    self._slots.release()
-                    await self._rest()
+                room = self._concurrency - len(self._in_flight)
+                startable = self._startable(room)
+                for leased in startable:
+                    task = asyncio.create_task(self._attempt(leased))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+                if startable:
                     continue
-                task = asyncio.create_task(self._attempt(claimed))
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+                room_to_lease = len(self._leased) < self._concurrency * LEASED_PER_SLOT
+                if room > 0 and room_to_lease and await self._lease():
+                    continue
+                if self._in_flight:
+                    # Full, or what is leased waits for its busy targets: until one ends.
+                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                else:
+                    await self._rest()
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
+            self._settle_now.ring()
+            await settling
             await self._client.aclose()
+
+    def _startable(self, room: int) -> list[_Leased]:
+        """Up to ``room`` leased deliveries whose target has a free slot, in lease order;
+        the others stay queued (a slow endpoint never holds a slot it cannot use). One
+        whose lease is nearly over is dropped unsent: once it lapses, a sender leases
+        it again, and only one sends it."""
+        chosen: list[_Leased] = []
+        kept: collections.deque[_Leased] = collections.deque()
+        deadline = time.monotonic() - LEASE_USABLE_SECONDS
+        while self._leased:
+            leased = self._leased.popleft()
+            target = leased.delivery["subscription_id"]
+            if leased.at < deadline:
+                continue
+            if len(chosen) < room and self._busy[target] < self._per_target:
+                self._busy[target] += 1
+                chosen.append(leased)
+            else:
+                kept.append(leased)
+        self._leased = kept
+        return chosen
+
+    async def _settle_continuously(self) -> None:
+        """Write attempts' outcomes in batches (one bulk write every few milliseconds,
+        not one update each): until stopped and nothing is left to write. An outcome
+        lost with the process is attempted again once its lease lapses (receivers
+        drop repeats by X-CC-Event-Id)."""
+        while True:
+            if not self._settled:
+                if self._stopping.is_set() and not self._in_flight:
+                    return
+                await self._settle_now.wait(LONGEST_REST_SECONDS)
+                continue
+            await self._settle_now.wait(SETTLE_EVERY_SECONDS)  # a batch gathers
+            batch, self._settled = self._settled, []
+            try:
+                await self._repository.settle_many(batch)
+            except PyMongoError as exc:
+                log.warning("webhook.settle_failed", error=repr(exc), count=len(batch))
+                if self._stopping.is_set():
+                    return  # the leases lapse and the attempts are made again
+                self._settled = batch + self._settled
+                await asyncio.sleep(SETTLE_EVERY_SECONDS)
+
+    async def _lease(self) -> bool:
+        """Lease a batch (what this process just stored first, else a scan for due
+        ones) with each subscription read once (fresh: a rotated secret counts)."""
+        batch = self._concurrency * LEASED_PER_SLOT
+        try:
+            claimed = await self._repository.claim_fresh(utc_now(), batch)
+            if not claimed:
+                claimed = await self._repository.claim_many(utc_now(), batch)
+        except PyMongoError:
+            return False
+        WEBHOOK_LEASED.inc(len(claimed))
+        subscriptions: dict[tuple[str, str], dict[str, Any] | None] = {}
+        unread: set[tuple[str, str]] = set()
+        for delivery in claimed:
+            key = (delivery["tenant_id"], delivery["subscription_id"])
+            if key not in subscriptions and key not in unread:
+                try:
+                    subscriptions[key] = await self._repository.subscription(*key)
+                except PyMongoError:
+                    unread.add(key)  # its deliveries stay leased; tried when it lapses
+        for delivery in claimed:
+            key = (delivery["tenant_id"], delivery["subscription_id"])
+            if key not in unread:
+                self._leased.append(_Leased(delivery, subscriptions[key], time.monotonic()))
+        return bool(claimed)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -125,18 +236,18 @@ class WebhookSender:
             seconds = min(max(until_due, SHORTEST_REST_SECONDS), LONGEST_REST_SECONDS)
         await self._doorbell.wait(seconds)
 
-    async def _attempt(self, delivery: dict[str, Any]) -> None:
+    async def _attempt(self, leased: _Leased) -> None:
+        target = leased.delivery["subscription_id"]
         try:
-            await self._send(delivery)
+            await self._send(leased.delivery, leased.subscription)
         except PyMongoError:
-            log.warning("webhook.settle_failed", delivery_id=delivery["_id"])  # lease expires
+            log.warning("webhook.attempt_failed", delivery_id=leased.delivery["_id"])
         finally:
-            self._slots.release()
+            self._busy[target] -= 1
+            if self._busy[target] <= 0:
+                del self._busy[target]
 
-    async def _send(self, delivery: dict[str, Any]) -> None:
-        subscription = await self._repository.subscription(
-            delivery["tenant_id"], delivery["subscription_id"]
-        )
+    async def _send(self, delivery: dict[str, Any], subscription: dict[str, Any] | None) -> None:
         started = utc_now()
         if subscription is None:
             await self._finish(delivery, started, error="subscription removed", final=True)
@@ -211,15 +322,31 @@ class WebhookSender:
                 )
             )
             status = "pending" if retry_at else "failed"
-        await self._repository.settle(
-            delivery["_id"], attempt=attempt, status=status, next_attempt_at=retry_at
-        )
-        log.info(
+        self._settled.append(Settlement(delivery["_id"], attempt, status, retry_at))
+        if len(self._settled) in (1, SETTLE_BATCH):
+            self._settle_now.ring()  # the first of a batch wakes the writer; a full one too
+        log.debug(
             "webhook.attempt",
             delivery_id=delivery["_id"],
             status=status,
             status_code=status_code,
         )
+
+
+class WebhookBacklog(Periodic):
+    """Measures how far the senders are behind (for the dashboard and its alert)."""
+
+    name = "webhook-backlog"
+
+    def __init__(self, repository: WebhookStore, interval_seconds: float = 15.0) -> None:
+        super().__init__(interval_seconds)
+        self._repository = repository
+
+    async def round(self) -> None:
+        now = utc_now()
+        count, oldest = await self._repository.backlog(now)
+        WEBHOOK_BACKLOG.set(count)
+        WEBHOOK_OLDEST_DUE.set((now - oldest).total_seconds() if oldest else 0.0)
 
 
 def _valid_secrets(subscription: dict[str, Any], now: datetime) -> list[str]:

@@ -15,8 +15,10 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
+from typing import Any
 from urllib.parse import urlsplit
 
 from case_service.domain.errors import Invalid
@@ -56,6 +58,21 @@ def verify(header: str, secret: str, body: bytes, now: int, tolerance: int = 300
         return False
     expected = signature_header([secret], timestamp, body).split(",v1=")[1]
     return any(hmac.compare_digest(v, expected) for k, v in fields if k == "v1")
+
+
+LEASE = timedelta(seconds=60)
+"""How long a sender holds a delivery it leased before another may take it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How an attempt ended: the delivery is then delivered, pending (tried again at
+    ``next_attempt_at``) or failed; ``attempt`` is kept in its log."""
+
+    delivery_id: str
+    attempt: dict[str, Any]
+    status: str
+    next_attempt_at: datetime | None
 
 
 def wanted(patterns: Iterable[str], event_type: str) -> bool:

@@ -1,0 +1,100 @@
+"""The webhook sender against real endpoints and a real database: a slow endpoint
+holds at most its own share of the senders, and every delivery is settled once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from case_service.adapters import webhook_store
+from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
+from cc_common.events import CASE_CHANGED, CaseChanged, Envelope, utc_now
+from cc_common.kafka.consumer import Delivery
+from cc_common.mongo import ensure_indexes, make_mongo_client
+from cc_common.settings import MongoSettings
+from contactcenter_cli.bench_webhooks import Endpoint
+from tests.e2e.helpers import eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+
+def changed() -> Delivery:
+    event = Envelope[CaseChanged](
+        id=uuid.uuid4(),
+        type=CASE_CHANGED,
+        tenant_id="acme",
+        occurred_at=utc_now(),
+        source="test",
+        data=CaseChanged(
+            case_id="case-1", customer_id="c1", change="note", channel="email", status="open"
+        ),
+    )
+    return Delivery("cc.cases.v1", 0, 0, None, b"", [], event)
+
+
+async def test_a_slow_endpoint_holds_only_its_share_and_all_are_settled_once(
+    mongo_settings: MongoSettings, unique: str
+) -> None:
+    slow, fast = Endpoint(delay=0.5), Endpoint(delay=0.0)
+    servers = [await asyncio.start_server(e.serve, "127.0.0.1", 0) for e in (slow, fast)]
+    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
+    db = client[f"hooks{unique}"]
+    await ensure_indexes(db, webhook_store.INDEXES)
+    repository = webhook_store.WebhookRepository(db)
+    subscriptions: list[dict[str, Any]] = []
+    for server in servers:
+        port = server.sockets[0].getsockname()[1]
+        subscription = {
+            "_id": str(uuid.uuid4()),
+            "tenant_id": "acme",
+            "url": f"http://127.0.0.1:{port}/hook",
+            "events": ["case.*"],
+            "active": True,
+            "secret": "whsec_test",
+        }
+        await repository.subscribe(subscription)
+        subscriptions.append(subscription)
+    # Both subscriptions want each of 40 events: 80 deliveries stored in one bulk write.
+    await WebhookFanout(repository)([changed() for _ in range(40)])
+    sender = WebhookSender(
+        repository,
+        repository.doorbell,
+        concurrency=8,
+        per_target=2,
+        timeout_seconds=10,
+        allow_private_targets=True,
+    )
+    running = asyncio.create_task(sender.run())
+    try:
+        # The fast endpoint is served in full while the slow one still works through its
+        # queue at two at a time (40 x 0.5 s / 2 = 10 s).
+
+        def served(endpoint: Endpoint) -> Callable[[], Awaitable[bool]]:
+            async def all_forty() -> bool:
+                return endpoint.received == 40
+
+            return all_forty
+
+        await eventually(served(fast), timeout=8, what="the fast endpoint")
+        assert slow.received < 40
+        await eventually(served(slow), timeout=30, what="the slow endpoint")
+        assert slow.most_at_once <= 2
+        deliveries = db[webhook_store.DELIVERIES]
+
+        async def settled() -> bool:
+            return await deliveries.count_documents({"status": "delivered"}) == 80
+
+        await eventually(settled, timeout=10, what="every delivery settled")
+        async for delivery in deliveries.find({}):
+            assert len(delivery["attempts"]) == 1  # once each
+    finally:
+        sender.stop()
+        await running
+        for server in servers:
+            server.close()
+        await client.drop_database(db.name)
+        await client.close()

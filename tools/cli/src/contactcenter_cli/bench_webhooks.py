@@ -1,0 +1,172 @@
+"""Webhook deliveries/s: the case service's fan-out and sender, against one local
+endpoint that answers 204 at once, beside one client's MongoDB inserts in the same run.
+
+Starts a private database (and broker, unused). The fan-out is handed ``deliveries``
+``case.changed`` events in consumer batches of 500 for one subscription that wants
+them all; then the sender delivers them (leasing in batches, 32 in flight, 8 to one
+target) and is timed until every delivery is settled as delivered. The end-to-end
+pipeline stores about 80 messages/s on this kind of machine, each announced once,
+with a few routing events beside it: the sender must keep well ahead of that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from case_service.adapters import webhook_store
+from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
+from cc_common.events import CASE_CHANGED, CaseChanged, Envelope, utc_now
+from cc_common.kafka.consumer import Delivery
+from cc_common.mongo import ensure_indexes, make_mongo_client
+from cc_common.settings import MongoSettings
+from contactcenter_cli.bench_limits import mongo_rates
+from contactcenter_cli.bench_table import summarise, table
+from contactcenter_cli.stack import private_stack
+
+BATCH = 500
+NO_CONTENT = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"
+
+
+class Endpoint:
+    """A minimal HTTP/1.1 endpoint (keep-alive) answering every POST with 204 after
+    ``delay`` seconds; it counts what it received and the most it held at once."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.received = 0
+        self.in_flight = 0
+        self.most_at_once = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                self.in_flight += 1
+                self.most_at_once = max(self.most_at_once, self.in_flight)
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                self.in_flight -= 1
+                self.received += 1
+                writer.write(NO_CONTENT)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+
+def _changed(n: int) -> Delivery:
+    event = Envelope[CaseChanged](
+        id=uuid.uuid4(),
+        type=CASE_CHANGED,
+        tenant_id="bench",
+        occurred_at=utc_now(),
+        source="bench",
+        data=CaseChanged(
+            case_id=f"case-{n % 50}",
+            customer_id=f"c{n % 50}",
+            entry_id=str(uuid.uuid4()),
+            change="message",
+            summary="x" * 200,
+            channel="webchat",
+            status="open",
+        ),
+    )
+    return Delivery("cc.cases.v1", 0, n, None, b"", [], event)
+
+
+async def _measure(mongo_url: str, deliveries: int) -> dict[str, float]:
+    endpoint = Endpoint()
+    server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = make_mongo_client(MongoSettings(url=mongo_url), app_name="bench-webhooks")
+    db = client[f"hooks{uuid.uuid4().hex[:8]}"]
+    try:
+        await ensure_indexes(db, webhook_store.INDEXES)
+        repository = webhook_store.WebhookRepository(db)
+        await repository.subscribe(
+            {
+                "_id": str(uuid.uuid4()),
+                "tenant_id": "bench",
+                "url": f"http://127.0.0.1:{port}/hook",
+                "events": ["*"],
+                "active": True,
+                "secret": "whsec_bench",
+                "created_at": utc_now(),
+            }
+        )
+        events = [_changed(n) for n in range(deliveries)]
+        fanout = WebhookFanout(repository)
+        started = time.perf_counter()
+        for first in range(0, deliveries, BATCH):
+            await fanout(events[first : first + BATCH])
+        stored_s = time.perf_counter() - started
+
+        sender = WebhookSender(
+            repository,
+            repository.doorbell,
+            concurrency=32,
+            per_target=8,
+            timeout_seconds=10,
+            allow_private_targets=True,
+        )
+        started = time.perf_counter()
+        running = asyncio.create_task(sender.run())
+        deliveries_collection = db[webhook_store.DELIVERIES]
+        delivered = {"status": "delivered"}
+        # Watch the endpoint (counting in the database would load it), then confirm.
+        while endpoint.received < deliveries:  # noqa: ASYNC110  (counted by the server's tasks)
+            await asyncio.sleep(0.05)
+        while await deliveries_collection.count_documents(delivered) < deliveries:  # noqa: ASYNC110  (the state is in the database)
+            await asyncio.sleep(0.5)
+        sent_s = time.perf_counter() - started
+        sender.stop()
+        await running
+    finally:
+        server.close()
+        await client.drop_database(db.name)
+        await client.close()
+    return {
+        "fanout_per_s": deliveries / stored_s,
+        "delivered_per_s": deliveries / sent_s,
+        "endpoint_requests": float(endpoint.received),
+    }
+
+
+def run(
+    *, seconds: int = 0, connections: int = 0, runs: int = 3, deliveries: int = 3000
+) -> dict[str, Any]:
+    del seconds, connections  # a fixed amount of work, timed
+    results = []
+    with private_stack(infrastructure_only=True) as stack:
+        for _ in range(runs):
+            raw = asyncio.run(mongo_rates(stack.config, 3000))["insert_one_per_s"]
+            results.append(
+                {
+                    "raw_insert_one_per_s": raw,
+                    **asyncio.run(_measure(stack.config.mongo_url, deliveries)),
+                }
+            )
+    return {"runs": results, "summary": summarise(results, ROWS)}
+
+
+ROWS = (
+    ("MongoDB insert_one/s", "raw_insert_one_per_s"),
+    ("fan-out, stored/s", "fanout_per_s"),
+    ("sender, delivered/s", "delivered_per_s"),
+    ("endpoint requests", "endpoint_requests"),
+)
+
+
+def format_result(result: dict[str, Any]) -> str:
+    return "\n".join(table(result["summary"], ROWS))
