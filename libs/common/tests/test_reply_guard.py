@@ -20,6 +20,7 @@ from cc_common.events import (
     OutboundRequested,
 )
 from cc_common.kafka.consumer import Delivery
+from cc_common.kafka.producer import BrokerUnavailable
 from cc_common.kafka.reply_guard import SettleRefusedReplies
 
 pytestmark = pytest.mark.asyncio
@@ -63,6 +64,7 @@ def guard(error: Exception, published: Published) -> SettleRefusedReplies:
         producer=published,
         topic="cc.interactions.v1",
         source="ingest-email",
+        give_up_after=3,
     )
 
 
@@ -78,10 +80,41 @@ async def test_a_permanent_failure_settles_the_reply_as_failed_then_goes_on() ->
     assert "header with a line break" in failed.data.reason
 
 
-async def test_transient_failures_and_other_channels_are_left_alone() -> None:
+async def test_a_failure_settles_the_reply_on_the_last_attempt_only() -> None:
     published = Published()
+    delivery = request(Channel.EMAIL)
+    # Our own broker down is waited out by the consumer, and not counted.
+    errors = [
+        RuntimeError("relay timed out"),
+        BrokerUnavailable("down"),
+        RuntimeError("relay timed out"),
+        BrokerUnavailable("down"),
+    ]
+
+    async def handler(delivery: Delivery) -> None:
+        raise errors.pop(0) if errors else RuntimeError("relay timed out")
+
+    failing = SettleRefusedReplies(
+        handler,
+        channels=(Channel.EMAIL,),
+        producer=published,
+        topic="cc.interactions.v1",
+        source="ingest-email",
+        give_up_after=3,
+    )
+    for _ in range(4):
+        with pytest.raises((RuntimeError, BrokerUnavailable)):
+            await failing(delivery)
+    assert published.events == []  # two failures counted: still pending
     with pytest.raises(RuntimeError):
-        await guard(RuntimeError("relay timed out"), published)(request(Channel.EMAIL))
+        await failing(delivery)  # the third, the consumer's last attempt
+    ((_, failed),) = published.events
+    assert isinstance(failed.data, OutboundFailed)
+    assert "was not sent: relay timed out" in failed.data.reason
+
+
+async def test_other_channels_are_left_alone() -> None:
+    published = Published()
     with pytest.raises(PermanentError):
         await guard(PermanentError("not ours"), published)(request(Channel.LINE))
     assert published.events == []

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.http.rate_limit import RateLimiter
-from cc_common.kafka.consumer import RetryPolicy
+from cc_common.kafka.consumer import RetryPolicy, by_conversation
 from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
@@ -35,6 +35,9 @@ from ingest_chat.consumers.signals import VisitorSignals
 from ingest_chat.email_fallback import EmailFallback
 from ingest_chat.settings import ChatSettings
 
+REPLY_RETRIES = RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0)
+"""A provider outage is retried for about two minutes; then the reply fails with the
+reason and the request is dead-lettered (replayable)."""
 SERVICE = "ingest-chat"
 INDEXES = agent_messages.INDEXES
 
@@ -78,9 +81,11 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                         producer=runtime.producer,
                         topic=INTERACTIONS.name,
                         source=SERVICE,
+                        give_up_after=REPLY_RETRIES.max_attempts,
                     ),
                     # Provider outages are retried for about two minutes, then dead-lettered.
-                    retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
+                    retry=REPLY_RETRIES,
+                    order_key=by_conversation,
                 )
                 runtime.add_consumer(
                     topics=[SIGNALS.name],

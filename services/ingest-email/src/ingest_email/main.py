@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from cc_common.auth import Role
 from cc_common.events import Channel
 from cc_common.http.auth import principal_dependency
-from cc_common.kafka.consumer import RetryPolicy
+from cc_common.kafka.consumer import RetryPolicy, by_conversation
 from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
@@ -28,6 +28,9 @@ from ingest_email.intake import EmailIntake
 from ingest_email.settings import EmailSettings, EmailTenant
 from ingest_email.smtp import start_smtp_server
 
+REPLY_RETRIES = RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0)
+"""A provider outage is retried for about two minutes; then the reply fails with the
+reason and the request is dead-lettered (replayable)."""
 SERVICE = "ingest-email"
 INDEXES = (*thread_index.INDEXES, *blobs.INDEXES)
 
@@ -67,9 +70,11 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
                     producer=rt.producer,
                     topic=INTERACTIONS.name,
                     source=SERVICE,
+                    give_up_after=REPLY_RETRIES.max_attempts,
                 ),
                 # A relay outage is retried for about two minutes, then dead-lettered.
-                retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
+                retry=REPLY_RETRIES,
+                order_key=by_conversation,
             )
             smtp = (
                 await start_smtp_server(settings, app.state.intake)

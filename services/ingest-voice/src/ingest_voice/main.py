@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from cc_common.auth import Role
 from cc_common.events import Channel
 from cc_common.http.auth import principal_dependency
-from cc_common.kafka.consumer import RetryPolicy
+from cc_common.kafka.consumer import RetryPolicy, by_conversation
 from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
@@ -20,6 +20,9 @@ from ingest_voice.api import cti, twilio
 from ingest_voice.consumers.outbound import OutboundCallHandler
 from ingest_voice.settings import VoiceSettings
 
+REPLY_RETRIES = RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0)
+"""A provider outage is retried for about two minutes; then the reply fails with the
+reason and the request is dead-lettered (replayable)."""
 SERVICE = "ingest-voice"
 
 
@@ -43,9 +46,11 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
                         producer=runtime.producer,
                         topic=INTERACTIONS.name,
                         source=SERVICE,
+                        give_up_after=REPLY_RETRIES.max_attempts,
                     ),
                     # A provider outage is retried for about two minutes, then dead-lettered.
-                    retry=RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0),
+                    retry=REPLY_RETRIES,
+                    order_key=by_conversation,
                 )
                 yield
 

@@ -89,6 +89,13 @@ def by_tenant(event: Envelope[Any]) -> str:
     return event.tenant_id
 
 
+def by_conversation(event: Envelope[Any]) -> str:
+    """Order key: one sequence per conversation of a tenant (replies: one
+    conversation's retries do not hold another's)."""
+    conversation = getattr(event.data, "conversation_key", "")
+    return f"{event.tenant_id}|{conversation}"
+
+
 _T = TypeVar("_T")
 
 

@@ -13,12 +13,6 @@ from cc_common.kafka.consumer import Delivery
 from cc_common.tracing import trace_id_of
 
 
-def conversation_order(event: Envelope[Any]) -> str:
-    """Order key: one sequence per conversation of a tenant."""
-    conversation = getattr(event.data, "conversation_key", "")
-    return f"{event.tenant_id}|{conversation}"
-
-
 def whole_batch(event: Envelope[Any]) -> str:
     """Order key putting a consumer batch in one group: the batch recorder keeps each
     partition's order itself and writes the batch with one bulk write per collection."""
