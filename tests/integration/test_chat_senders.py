@@ -12,9 +12,22 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from cc_common.events import Channel, Content, Identity, IdentityKind, OutboundRequested
-from ingest_chat.adapters.line_api import PermanentSendFailure, TemporarySendFailure
+from cc_common.events import (
+    OUTBOUND_REQUESTED,
+    Channel,
+    Content,
+    Envelope,
+    Identity,
+    IdentityKind,
+    OutboundRequested,
+)
+from cc_common.kafka.consumer import Delivery
+from cc_common.mongo import make_mongo_client
+from cc_common.settings import MongoSettings
+from ingest_chat.adapters.line_api import PermanentSendFailure, Sent, TemporarySendFailure
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
+from ingest_chat.adapters.sent_replies import SentReplies
+from ingest_chat.consumers.outbound import MessagingReplyHandler
 from ingest_chat.settings import MetaApp, TelegramBot, TwilioSms
 from tests.e2e.provider_stand_in import ProviderStandIn
 
@@ -125,3 +138,52 @@ async def test_provider_outages_are_temporary(http: httpx.AsyncClient) -> None:
         await TelegramSender(http).send(
             bot, request(Channel.TELEGRAM, IdentityKind.TELEGRAM_USER_ID, "1")
         )
+
+
+class Published:
+    def __init__(self) -> None:
+        self.events: list[Envelope[Any]] = []
+
+    async def publish(self, topic: str, event: Envelope[Any]) -> None:
+        self.events.append(event)
+
+
+async def test_a_request_delivered_again_is_announced_again_but_sent_once(
+    stand_in: ProviderStandIn,
+    http: httpx.AsyncClient,
+    mongo_settings: MongoSettings,
+    unique: str,
+) -> None:
+    """Telegram has no retry key: without the record, a redelivery sent it twice."""
+    bot = TelegramBot(secret_tokens=["t"], bot_token="999:ONCE", api_base_url=stand_in.url)
+
+    async def send_telegram(tenant_id: str, reply: OutboundRequested) -> Sent:
+        return await TelegramSender(http).send(bot, reply)
+
+    client = make_mongo_client(mongo_settings, app_name="sent-replies-test")
+    published = Published()
+    handler = MessagingReplyHandler(
+        senders={Channel.TELEGRAM: send_telegram},
+        producer=published,
+        topic="cc.interactions.v1",
+        sent_record=SentReplies(client[f"chat{unique}"]),
+    )
+    reply = request(Channel.TELEGRAM, IdentityKind.TELEGRAM_USER_ID, "515151")
+    event = Envelope[OutboundRequested](
+        id=reply.reply_id,
+        type=OUTBOUND_REQUESTED,
+        tenant_id="acme",
+        occurred_at=datetime.now(UTC),
+        source="test",
+        data=reply,
+    )
+    delivery = Delivery("cc.outbound.v1", 0, 0, None, b"", [], event)
+    try:
+        await handler(delivery)
+        await handler(delivery)  # the announcement failed the first time: delivered again
+    finally:
+        await client.close()
+    assert len(stand_in.sent("/bot999:ONCE/sendMessage")) == 1
+    first, second = published.events
+    assert first.id == second.id  # the same announcement: the reply settles once
+    assert first.data.provider_message_id == second.data.provider_message_id == "77"

@@ -19,7 +19,7 @@ from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND, SIGNALS
-from ingest_chat.adapters import agent_messages
+from ingest_chat.adapters import agent_messages, sent_replies
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi
 from ingest_chat.adapters.line_profiles import LineProfiles
@@ -27,6 +27,7 @@ from ingest_chat.adapters.live import LiveConnections
 from ingest_chat.adapters.media import ProviderMedia
 from ingest_chat.adapters.reply_tokens import ReplyTokens
 from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSender
+from ingest_chat.adapters.sent_replies import SentReplies
 from ingest_chat.adapters.visitor_files import VisitorFiles
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
 from ingest_chat.api import attachments, line, providers, webchat
@@ -39,7 +40,7 @@ REPLY_RETRIES = RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0)
 """A provider outage is retried for about two minutes; then the reply fails with the
 reason and the request is dead-lettered (replayable)."""
 SERVICE = "ingest-chat"
-INDEXES = agent_messages.INDEXES
+INDEXES = (*agent_messages.INDEXES, *sent_replies.INDEXES)
 
 
 def create_app(settings: ChatSettings | None = None) -> FastAPI:
@@ -75,7 +76,10 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                     group_id=settings.outbound_consumer_group,
                     handler=SettleRefusedReplies(
                         MessagingReplyHandler(
-                            senders=senders, producer=runtime.producer, topic=INTERACTIONS.name
+                            senders=senders,
+                            producer=runtime.producer,
+                            topic=INTERACTIONS.name,
+                            sent_record=SentReplies(runtime.db),
                         ),
                         channels=senders,
                         producer=runtime.producer,

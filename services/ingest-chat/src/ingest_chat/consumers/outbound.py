@@ -9,6 +9,7 @@ consumer retries with backoff.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 from cc_common.events import (
     Channel,
@@ -119,11 +120,28 @@ class WebchatSender:
         return Sent(stored.reply_id, "websocket" if delivered else "stored")
 
 
+class SentRecord(Protocol):
+    async def find(self, reply_id: str) -> Sent | None: ...
+
+    async def record(self, reply_id: str, sent: Sent) -> None: ...
+
+
 class MessagingReplyHandler:
-    def __init__(self, *, senders: Mapping[Channel, Send], producer: Publisher, topic: str) -> None:
+    """Sends a reply, records that the provider took it, then announces it: a request
+    delivered again after the send is announced again, never sent twice."""
+
+    def __init__(
+        self,
+        *,
+        senders: Mapping[Channel, Send],
+        producer: Publisher,
+        topic: str,
+        sent_record: SentRecord,
+    ) -> None:
         self._senders = senders
         self._producer = producer
         self._topic = topic
+        self._sent_record = sent_record
 
     async def __call__(self, delivery: Delivery) -> None:
         event = delivery.event
@@ -131,13 +149,19 @@ class MessagingReplyHandler:
         if request is None:
             return
         send = self._senders[request.channel]
-        try:
-            sent = await send(event.tenant_id, request)
-        except PermanentSendFailure as exc:
-            log.warning("chat.reply_failed", channel=request.channel.value, reason=str(exc))
-            failure = reply_failed(event, reason=str(exc), failed_at=utc_now(), source=SOURCE)
-            await self._producer.publish(self._topic, failure)
-            return
+        reply_id = str(request.reply_id)
+        sent = await self._sent_record.find(reply_id)
+        if sent is not None:
+            log.info("chat.reply_already_sent", reply_id=reply_id)
+        else:
+            try:
+                sent = await send(event.tenant_id, request)
+            except PermanentSendFailure as exc:
+                log.warning("chat.reply_failed", channel=request.channel.value, reason=str(exc))
+                failure = reply_failed(event, reason=str(exc), failed_at=utc_now(), source=SOURCE)
+                await self._producer.publish(self._topic, failure)
+                return
+            await self._sent_record.record(reply_id, sent)
         confirmation = reply_sent(
             event,
             provider=request.channel.value,
