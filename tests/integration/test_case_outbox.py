@@ -31,21 +31,18 @@ from tests.integration.case_api import case_api, email_identity, message
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
 
-async def test_a_reply_held_back_by_an_outage_is_published_once_by_the_relay(
-    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
-) -> None:
-    client = make_mongo_client(mongo_settings, app_name="outbox-test")
-    timeline = TimelineRepository(client[f"outbox{unique}"])
+def replies(case_id: str, *texts: str) -> list[Envelope[OutboundRequested]]:
+    """An agent's reply requests, one per text, on an email case of customer c1."""
     case = Case(
-        id="case-1",
+        id=case_id,
         tenant_id="acme",
         customer_id="c1",
         channel="email",
-        conversation_key="email:<q@example.org>",
+        conversation_key=f"email:<{case_id}@example.org>",
         opened_at=utc_now(),
         reply_to={"kind": "email", "value": "sam@example.org"},
     )
-    held, fresh = (
+    return [
         reply_request(
             case,
             tenant_id="acme",
@@ -54,8 +51,16 @@ async def test_a_reply_held_back_by_an_outage_is_published_once_by_the_relay(
             content=Content(text=text),
             at=utc_now(),
         )
-        for text in ("held back by an outage", "just stored")
-    )
+        for text in texts
+    ]
+
+
+async def test_a_reply_held_back_by_an_outage_is_published_once_by_the_relay(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> None:
+    client = make_mongo_client(mongo_settings, app_name="outbox-test")
+    timeline = TimelineRepository(client[f"outbox{unique}"])
+    held, fresh = replies("case-1", "held back by an outage", "just stored")
     old = reply_entry(held, customer_id="c1", content_hash="h1")
     old["recorded_at"] = utc_now() - timedelta(minutes=1)
     await timeline.create_reply(old)
@@ -91,26 +96,7 @@ async def test_a_poison_entry_is_quarantined_and_the_relay_goes_on(
     even be read are set aside with the reason, their replies failed; the next is sent."""
     client = make_mongo_client(mongo_settings, app_name="outbox-test")
     timeline = TimelineRepository(client[f"outbox{unique}"])
-    case = Case(
-        id="case-2",
-        tenant_id="acme",
-        customer_id="c1",
-        channel="email",
-        conversation_key="email:<p@example.org>",
-        opened_at=utc_now(),
-        reply_to={"kind": "email", "value": "sam@example.org"},
-    )
-    huge, unreadable, fine = (
-        reply_request(
-            case,
-            tenant_id="acme",
-            agent_id="emi",
-            reply_id=uuid.uuid4(),
-            content=Content(text=text),
-            at=utc_now(),
-        )
-        for text in ("x" * 30_000, "broken outbox copy", "fine")
-    )
+    huge, unreadable, fine = replies("case-2", "x" * 30_000, "broken outbox copy", "fine")
     for n, event in enumerate((huge, unreadable, fine)):
         entry = reply_entry(event, customer_id="c1", content_hash=f"h{n}")
         entry["recorded_at"] = utc_now() - timedelta(minutes=1)
