@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -96,25 +97,30 @@ def acme_settings(
     )
 
 
-@pytest_asyncio.fixture
-async def email(
-    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+@asynccontextmanager
+async def running_email(
+    kafka: KafkaSettings, mongo: MongoSettings, unique: str, **overrides: Any
 ) -> AsyncIterator[Email]:
+    """ingest-email in-process for tenant acme, relaying to a local mailbox."""
     sink_port = free_port()
     sink, controller = start_sink(sink_port)
-    settings = acme_settings(
-        kafka_settings,
-        mongo_settings,
-        unique,
-        relay=SmtpRelay(port=sink_port),
-        max_body_bytes=200_000,
-    )
+    settings = acme_settings(kafka, mongo, unique, relay=SmtpRelay(port=sink_port), **overrides)
     app = create_app(settings)
     try:
         async with app.router.lifespan_context(app):
             yield Email(app, settings, sink)
     finally:
         controller.stop()
+
+
+@pytest_asyncio.fixture
+async def email(
+    kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
+) -> AsyncIterator[Email]:
+    async with running_email(
+        kafka_settings, mongo_settings, unique, max_body_bytes=200_000
+    ) as running:
+        yield running
 
 
 def facts(event: Envelope[Interaction]) -> EmailFacts:

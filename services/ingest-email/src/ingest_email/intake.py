@@ -7,6 +7,7 @@ interaction, and only then report success: the caller answers its sender (250,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -118,7 +119,9 @@ class EmailIntake:
         Raises :class:`~ingest_email.domain.mime.UnreadableMessage` for input that
         is not mail and :class:`UnknownRecipient` when no tenant receives it.
         """
-        parsed = parse_message(raw)
+        # Off the event loop: a large or hostile message costs this thread, not every
+        # other request the service is serving.
+        parsed = await asyncio.to_thread(parse_message, raw)
         if tenant_id is not None:
             tenants = [tenant_id]
         else:

@@ -19,7 +19,7 @@ from cc_common.errors import is_infrastructure_error
 from cc_common.http.rate_limit import RateLimiter
 from cc_common.kafka.producer import EventRefused
 from cc_common.logging import get_logger
-from ingest_email.domain.mime import UnreadableMessage
+from ingest_email.domain.mime import MessageTooComplex, UnreadableMessage
 from ingest_email.intake import EmailIntake, UnknownRecipient
 from ingest_email.settings import EmailSettings
 
@@ -72,6 +72,8 @@ class IntakeHandler:
             results = await self._intake.accept(
                 raw, provider="smtp", recipients=list(envelope.rcpt_tos)
             )
+        except MessageTooComplex as exc:
+            return f"552 5.3.4 Message too complex for this system: {exc}"
         except UnreadableMessage as exc:
             return f"554 5.6.0 {exc}"
         except UnknownRecipient:

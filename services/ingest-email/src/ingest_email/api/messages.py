@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from cc_common.auth import Principal
-from ingest_email.domain.mime import UnreadableMessage
+from ingest_email.domain.mime import MessageTooComplex, UnreadableMessage
 from ingest_email.intake import EmailIntake, Outcome
 
 MIME_TYPE = "message/rfc822"
@@ -49,6 +49,8 @@ def build_router(authenticate: Any) -> APIRouter:
         intake: EmailIntake = request.app.state.intake
         try:
             (accepted,) = await intake.accept(raw, provider="upload", tenant_id=principal.tenant_id)
+        except MessageTooComplex as exc:
+            raise HTTPException(413, str(exc)) from exc
         except UnreadableMessage as exc:
             raise HTTPException(422, str(exc)) from exc
         event = accepted.event

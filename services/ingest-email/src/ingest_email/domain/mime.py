@@ -2,7 +2,12 @@
 
 A message is read as far as it can be: broken boundaries, bad headers and
 unknown charsets become ``defects`` rather than refusals. Only input with no
-usable sender at all is :class:`UnreadableMessage`.
+usable sender at all is :class:`UnreadableMessage`, and a structure built to exhaust
+the parser is :class:`MessageTooComplex` (more than ``MAX_PARTS`` parts or
+``MAX_MULTIPARTS`` multipart containers, counted on the raw bytes before parsing:
+2,000 nested multiparts overflow the parser's recursion, 10,000 parts cost seconds).
+Decoded content is never larger than its transfer encoding (base64 and
+quoted-printable only shrink), so the body cap of the door bounds it.
 """
 
 from __future__ import annotations
@@ -34,8 +39,29 @@ HTML_LIMIT = 256 * 1024
 """Bodies above these are cut on the event (the raw message keeps everything)."""
 
 
+MAX_PARTS = 1000
+MAX_MULTIPARTS = 64
+_CONTENT_TYPE = re.compile(rb"^content-type[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_MULTIPART = re.compile(rb"^content-type[ \t]*:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
+
+
 class UnreadableMessage(ValueError):
     """Not a mail message at all (no headers we can use)."""
+
+
+class MessageTooComplex(UnreadableMessage):
+    """Built past the parser's limits: refused for good, the limit named."""
+
+
+def check_structure(raw: bytes) -> None:
+    """Refuse a message whose MIME structure exceeds the limits, before parsing it
+    (an upper bound: every part and container declares a Content-Type)."""
+    if len(_CONTENT_TYPE.findall(raw)) > MAX_PARTS:
+        raise MessageTooComplex(f"the message has more than {MAX_PARTS} MIME parts")
+    if len(_MULTIPART.findall(raw)) > MAX_MULTIPARTS:
+        raise MessageTooComplex(
+            f"the message nests more than {MAX_MULTIPARTS} multipart containers"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +118,14 @@ class ParsedEmail:
 
 
 def parse_message(raw: bytes) -> ParsedEmail:
-    """Extract what the timeline needs from raw RFC 5322 bytes."""
+    """Extract what the timeline needs from raw RFC 5322 bytes (CPU-bound: callers
+    on an event loop run it in a thread)."""
+    check_structure(raw)
     repaired, defects = _drop_invalid_header_lines(raw)
-    message = _parse(repaired)
+    try:
+        message = _parse(repaired)
+    except RecursionError as exc:  # a structure check's blind spot, kept as a backstop
+        raise MessageTooComplex("the message nests parts deeper than can be read") from exc
     defects.extend(_defect_name(d) for d in message.defects)
     if _broken_multipart(message):
         message = recover_multipart(repaired, defects)
