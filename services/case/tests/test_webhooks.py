@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from case_service.domain.webhook_targets import UnsafeUrl, check_url
 from case_service.domain.webhooks import (
-    UnsafeUrl,
-    check_url,
     next_attempt,
     signature_header,
     verify,

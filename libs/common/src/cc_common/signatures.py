@@ -8,6 +8,17 @@ import hmac
 from collections.abc import Iterable, Mapping
 
 
+def same_secret(given: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time equality for a signature or token from a request. Text is compared
+    as UTF-8 bytes: ``hmac.compare_digest`` raises on non-ASCII text, which a forged
+    header may hold (that was a 500 where a 401 belongs)."""
+    if isinstance(given, str):
+        given = given.encode("utf-8", "surrogateescape")
+    if isinstance(expected, str):
+        expected = expected.encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(given, expected)
+
+
 def twilio_signature(auth_token: str, url: str, params: Mapping[str, str]) -> str:
     """Twilio's X-Twilio-Signature: HMAC-SHA1 over the URL and the sorted form fields."""
     payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
@@ -22,6 +33,5 @@ def valid_twilio_signature(
     if not signature:
         return False
     return any(
-        hmac.compare_digest(twilio_signature(token, url, params), signature)
-        for token in auth_tokens
+        same_secret(signature, twilio_signature(token, url, params)) for token in auth_tokens
     )

@@ -10,18 +10,21 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from pymongo.errors import PyMongoError
 
+from case_service.domain.webhook_targets import (
+    UnsafeUrl,
+    check_address,
+    check_url,
+    literal_address,
+)
 from case_service.domain.webhooks import (
     FIRST_RETRY,
     LEASE,
     RETRY_FOR,
     Settlement,
-    UnsafeUrl,
-    check_address,
     next_attempt,
     signature_header,
     wanted,
@@ -253,8 +256,7 @@ class WebhookSender:
             await self._finish(delivery, started, error="subscription removed", final=True)
             return
         try:
-            if not self._allow_private:
-                await _check_resolved(subscription["url"])
+            target = await pinned_target(subscription["url"], allow_private=self._allow_private)
         except UnsafeUrl as exc:
             await self._finish(delivery, started, error=str(exc), final=True)
             return
@@ -275,7 +277,12 @@ class WebhookSender:
             ),
         }
         try:
-            response = await self._client.post(subscription["url"], content=body, headers=headers)
+            response = await self._client.post(
+                target.url,
+                content=body,
+                headers={**headers, **target.headers},
+                extensions=target.extensions,
+            )
         except httpx.HTTPError as exc:
             await self._finish(delivery, started, error=type(exc).__name__)
             return
@@ -359,10 +366,32 @@ def _valid_secrets(subscription: dict[str, Any], now: datetime) -> list[str]:
     return valid
 
 
-async def _check_resolved(url: str) -> None:
-    """Every address the host resolves to must be public (server-side request forgery)."""
-    host = urlsplit(url).hostname or ""
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one delivery connects: the checked address, with the subscription's host
+    name kept for the Host header and for TLS (SNI and the certificate's name)."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, Any]
+
+
+async def pinned_target(url: str, *, allow_private: bool) -> Target:
+    """Check the URL again and resolve its host once: every address must be public
+    (server-side request forgery), and the request goes to the first of them, never to
+    whatever the name resolves to a moment later (DNS rebinding)."""
+    parts = check_url(url, allow_insecure=allow_private)
+    host = parts.hostname or ""
+    if allow_private or literal_address(host) is not None:
+        return Target(url, {}, {})
     loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    for info in infos:
-        check_address(str(info[4][0]))
+    infos = await loop.getaddrinfo(host, parts.port, type=socket.SOCK_STREAM)
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses:
+        raise OSError(f"{host} resolves to no address")
+    for address in addresses:
+        check_address(address)
+    literal = f"[{addresses[0]}]" if ":" in addresses[0] else addresses[0]
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return Target(parts._replace(netloc=netloc).geturl(), {"Host": parts.netloc}, extensions)

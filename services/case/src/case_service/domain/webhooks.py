@@ -12,25 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
-from urllib.parse import urlsplit
 
-from case_service.domain.errors import Invalid
+from cc_common.signatures import same_secret
 
 RETRY_FOR = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
 EVENT_PATTERNS = ("case.changed", "case.sla_breached", "task.*", "*")
-
-
-class UnsafeUrl(Invalid):
-    """The URL is not one we deliver to."""
 
 
 def new_secret() -> str:
@@ -57,7 +51,7 @@ def verify(header: str, secret: str, body: bytes, now: int, tolerance: int = 300
     if abs(now - timestamp) > tolerance:
         return False
     expected = signature_header([secret], timestamp, body).split(",v1=")[1]
-    return any(hmac.compare_digest(v, expected) for k, v in fields if k == "v1")
+    return any(same_secret(v, expected) for k, v in fields if k == "v1")
 
 
 LEASE = timedelta(seconds=60)
@@ -93,28 +87,3 @@ def next_attempt(
     wait = min(first * (2 ** max(0, attempts - 1)), LONGEST_WAIT)
     at = now + wait
     return at if at <= since + retry_for else None
-
-
-def check_url(url: str, *, allow_insecure: bool) -> None:
-    """https only (http when allowed, for local development), no credentials in it, and
-    no literal private, loopback or link-local address unless insecure targets are
-    allowed. Host names are checked again when resolved, at delivery."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (allow_insecure and parts.scheme == "http"):
-        raise UnsafeUrl("webhook URLs must use https")
-    if not parts.hostname:
-        raise UnsafeUrl("the URL has no host")
-    if parts.username or parts.password:
-        raise UnsafeUrl("put no credentials in the URL; verify our signature instead")
-    if not allow_insecure:
-        check_address(parts.hostname)
-
-
-def check_address(host: str) -> None:
-    """Refuse addresses inside private networks (server-side request forgery)."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return  # a name: its resolved addresses are checked at delivery
-    if not address.is_global:
-        raise UnsafeUrl(f"{host} is not a public address")

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from case_service.domain.errors import NotFound
-from case_service.domain.webhooks import check_url, new_secret
+from case_service.domain.webhook_targets import check_url
+from case_service.domain.webhooks import new_secret
 from case_service.ports import WebhookStore
 from cc_common.events import utc_now
 from cc_common.principals import Principal

@@ -25,6 +25,7 @@ from cc_common.events import (
     InteractionKind,
 )
 from cc_common.shapes import malformed_as
+from cc_common.signatures import same_secret
 from ingest_chat.domain.messaging import QUIET, ROUTED, Inbound, from_epoch, status_update
 
 _ATTACHMENT_TYPES = {
@@ -47,8 +48,7 @@ def signature_valid(secrets: Sequence[str], body: bytes, header: str | None) -> 
         return False
     given = header.removeprefix("sha256=").strip().lower()
     return any(
-        hmac.compare_digest(hmac.new(s.encode(), body, hashlib.sha256).hexdigest(), given)
-        for s in secrets
+        same_secret(given, hmac.new(s.encode(), body, hashlib.sha256).hexdigest()) for s in secrets
     )
 
 
@@ -57,7 +57,7 @@ def challenge_answer(params: dict[str, str], verify_tokens: Sequence[str]) -> st
     token = params.get("hub.verify_token", "")
     if params.get("hub.mode") != "subscribe" or not token:
         return None
-    if not any(hmac.compare_digest(token, t) for t in verify_tokens):
+    if not any(same_secret(token, t) for t in verify_tokens):
         return None
     return params.get("hub.challenge")
 

@@ -7,7 +7,6 @@ Telegram proves a webhook is its own by echoing the ``secret_token`` given to
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from cc_common.events import (
     InteractionKind,
 )
 from cc_common.shapes import malformed_as
+from cc_common.signatures import same_secret
 from ingest_chat.domain.messaging import QUIET, Inbound, from_epoch
 
 
@@ -29,7 +29,7 @@ class InvalidTelegramUpdate(ValueError):
 
 
 def secret_valid(secrets: Sequence[str], header: str | None) -> bool:
-    return bool(header) and any(hmac.compare_digest(header or "", s) for s in secrets)
+    return bool(header) and any(same_secret(header or "", s) for s in secrets)
 
 
 @malformed_as(InvalidTelegramUpdate)

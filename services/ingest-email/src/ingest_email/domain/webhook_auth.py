@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 
+from cc_common.signatures import same_secret
+
 FRESHNESS_SECONDS = 300
 
 
@@ -36,7 +38,7 @@ def mailgun_signature_valid(
         return False
     message = f"{timestamp}{token}".encode()
     return any(
-        hmac.compare_digest(hmac.new(k.encode(), message, hashlib.sha256).hexdigest(), signature)
+        same_secret(signature, hmac.new(k.encode(), message, hashlib.sha256).hexdigest())
         for k in keys
     )
 
@@ -80,7 +82,7 @@ def basic_auth_valid(credentials: Sequence[str], authorization: str | None) -> b
         given = base64.b64decode(authorization[6:].strip(), validate=True).decode()
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return False
-    return any(hmac.compare_digest(given.encode(), c.encode()) for c in credentials)
+    return any(same_secret(given, c) for c in credentials)
 
 
 class ReplayGuard:
