@@ -12,7 +12,7 @@ import pytest
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack
 from tests.e2e.conftest import token
-from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.asyncio(loop_scope="session")]
 
@@ -62,7 +62,7 @@ async def test_kill_9_of_the_case_service_loses_and_duplicates_nothing(stack: St
         await asyncio.gather(*(send(i, n) for i, n in plan[:half]))
 
         async def stored_some() -> int | None:
-            customer = await find_customer(client, case_url, agent, "email:c0@example.com")
+            customer = await find_customer(client, case_url, agent, visitor_key(chats[0]))
             if customer is None:
                 return None
             entries = await full_timeline(client, case_url, agent, customer["id"])
@@ -77,7 +77,7 @@ async def test_kill_9_of_the_case_service_loses_and_duplicates_nothing(stack: St
         async def all_entries() -> list[dict[str, Any]] | None:
             entries: list[dict[str, Any]] = []
             for i in range(CUSTOMERS):
-                customer = await find_customer(client, case_url, agent, f"email:c{i}@example.com")
+                customer = await find_customer(client, case_url, agent, visitor_key(chats[i]))
                 if customer is None:
                     return None
                 entries += await full_timeline(client, case_url, agent, customer["id"])

@@ -11,7 +11,7 @@ import pytest
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack
 from tests.e2e.conftest import token
-from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -76,7 +76,7 @@ async def test_work_reaches_the_skilled_agent_who_accepts_and_completes_it(stack
         assert response.status_code == 202
         customer = await eventually(
             lambda: find_customer(
-                client, case_url, agents["ana"]["Authorization"][7:], "email:eve@example.com"
+                client, case_url, agents["ana"]["Authorization"][7:], visitor_key(chat)
             ),
             what="customer",
         )
@@ -138,7 +138,7 @@ async def test_work_reaches_the_skilled_agent_who_accepts_and_completes_it(stack
         )
         leaver_customer = await eventually(
             lambda: find_customer(
-                client, case_url, agents["ana"]["Authorization"][7:], "email:lea@example.com"
+                client, case_url, agents["ana"]["Authorization"][7:], visitor_key(leaver)
             ),
             what="the leaving customer",
         )

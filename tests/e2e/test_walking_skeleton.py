@@ -15,7 +15,7 @@ from cc_common.kafka.producer import EventProducer
 from cc_common.topics import INTERACTIONS
 from contactcenter_cli.stack import Stack
 from tests.e2e.conftest import token
-from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -65,11 +65,14 @@ async def chat_round_trip(stack: Stack) -> None:
         assert again.json()["event_id"] == accepted.json()["event_id"], "a resend is one event"
 
         customer = await eventually(
-            lambda: find_customer(client, case_url, agent, "email:ana@example.com"),
+            lambda: find_customer(client, case_url, agent, visitor_key(chat)),
             what="the customer",
         )
         assert customer["display_name"] == "Ana"
-        assert {"kind": "webchat_visitor_id", "value": chat["visitor_id"]} in customer["identities"]
+        # The typed email is a claim: it is not the customer's identity.
+        assert customer["identities"] == [
+            {"kind": "webchat_visitor_id", "value": chat["visitor_id"]}
+        ]
 
         async def both_entries() -> list[dict[str, Any]] | None:
             entries = await full_timeline(client, case_url, agent, customer["id"])
@@ -108,7 +111,7 @@ async def test_the_case_api_refuses_strangers_and_other_tenants(stack: Stack) ->
         assert (await send_chat(client, stack, chat, "m1", "hi")).status_code == 202
         mine = token(stack, tenant, Role.AGENT)
         customer = await eventually(
-            lambda: find_customer(client, case_url, mine, "email:bo@example.com"),
+            lambda: find_customer(client, case_url, mine, visitor_key(chat)),
             what="the customer",
         )
 
@@ -125,7 +128,7 @@ async def test_the_case_api_refuses_strangers_and_other_tenants(stack: Stack) ->
             body = response.json()
             assert response.status_code == 404 or body in ([], {"items": [], "next_cursor": None})
         lookup = await client.get(
-            f"{case_url}/v1/customers", params={"identity": "email:bo@example.com"}, headers=theirs
+            f"{case_url}/v1/customers", params={"identity": visitor_key(chat)}, headers=theirs
         )
         assert lookup.json() == []
 
@@ -133,9 +136,15 @@ async def test_the_case_api_refuses_strangers_and_other_tenants(stack: Stack) ->
         assert forged.status_code == 401
 
 
-async def test_email_and_a_call_join_the_chat_customers_timeline(stack: Stack) -> None:
+async def test_a_chat_email_and_call_join_one_timeline_once_the_proposals_are_accepted(
+    stack: Stack,
+) -> None:
+    """The visitor typed an email and a number: claims, so the mail and the call from
+    them start customers of their own, each with a link proposal naming the chat; a
+    supervisor accepts both and one timeline holds the three channels."""
     tenant = f"t{uuid.uuid4().hex[:8]}"
     agent = token(stack, tenant, Role.AGENT)
+    supervisor = {"Authorization": f"Bearer {token(stack, tenant, Role.SUPERVISOR)}"}
     integration = {"Authorization": f"Bearer {token(stack, tenant, Role.INTEGRATION)}"}
     case_url = stack.url("case")
     async with httpx.AsyncClient(timeout=10) as client:
@@ -144,7 +153,7 @@ async def test_email_and_a_call_join_the_chat_customers_timeline(stack: Stack) -
         )
         await send_chat(client, stack, chat, "m1", "My router is broken")
         customer = await eventually(
-            lambda: find_customer(client, case_url, agent, "email:kei@example.jp"), what="customer"
+            lambda: find_customer(client, case_url, agent, visitor_key(chat)), what="customer"
         )
         mail = (
             b"From: Kei <KEI@example.jp>\r\nSubject: Router\r\nMessage-ID: <r1@example.jp>\r\n"
@@ -168,8 +177,23 @@ async def test_email_and_a_call_join_the_chat_customers_timeline(stack: Stack) -
         )
         assert response.status_code == 202, response.text
 
+        async def two_proposals() -> list[dict[str, Any]] | None:
+            listed = await client.get(f"{case_url}/v1/merge-proposals", headers=supervisor)
+            mine = [p for p in listed.json() if customer["id"] in p["customer_ids"]]
+            return mine if len(mine) == 2 else None
+
+        proposals = await eventually(two_proposals, what="a proposal for the mail and the call")
+        assert all("(unverified)" in p["reason"] for p in proposals)
+        for proposal in proposals:
+            accepted = await client.post(
+                f"{case_url}/v1/merge-proposals/{proposal['id']}/accept", headers=supervisor
+            )
+            assert accepted.status_code == 201, accepted.text
+
         async def three_channels() -> set[str] | None:
-            entries = await full_timeline(client, case_url, agent, customer["id"])
+            found = await find_customer(client, case_url, agent, visitor_key(chat))
+            assert found is not None
+            entries = await full_timeline(client, case_url, agent, found["id"])
             channels = {e["channel"] for e in entries if e["entry_type"] == "interaction"}
             return channels if channels == {"webchat", "email", "voice"} else None
 

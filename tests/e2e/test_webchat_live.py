@@ -19,7 +19,7 @@ from websockets.exceptions import InvalidStatus
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack, StackConfig
 from tests.e2e.conftest import UNLIMITED_VISITORS, running_stack, token
-from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -61,6 +61,7 @@ async def test_live_web_chat_with_resume_and_receipts(limited_stack: Stack) -> N
             f"{chat}/v1/webchat/conversations", json={"tenant_id": tenant, "email": email}
         )
         visitor = started.json()["token"]
+        key = visitor_key(started.json())
         with pytest.raises(InvalidStatus):
             async with connect(f"{ws_base}?token=forged"):
                 pass
@@ -80,7 +81,7 @@ async def test_live_web_chat_with_resume_and_receipts(limited_stack: Stack) -> N
             )
 
             async def customer() -> dict[str, Any] | None:
-                return await find_customer(client, case_url, agent, f"email:{email}")
+                return await find_customer(client, case_url, agent, key)
 
             found = await eventually(customer, what="the visitor's customer")
 

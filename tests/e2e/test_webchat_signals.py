@@ -20,7 +20,7 @@ from cc_common.auth import Role
 from contactcenter_cli.processes import ManagedProcess, free_port, wait_for_ready
 from contactcenter_cli.stack import ServiceSpec, Stack, service_process
 from tests.e2e.conftest import token
-from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 from tests.e2e.test_webchat_live import receive
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -83,7 +83,7 @@ async def open_case(
     assert sent.status_code == 202
 
     async def case_id() -> str | None:
-        customer = await find_customer(client, case_url, agent, f"email:{email}")
+        customer = await find_customer(client, case_url, agent, visitor_key(visitor))
         if customer is None:
             return None
         entries = await full_timeline(client, case_url, agent, customer["id"])

@@ -100,7 +100,8 @@ async def test_a_first_message_opens_the_conversations_case_and_announces_it() -
     assert case.id == first_case_id("acme", "line:U1")
     assert (case.status, case.subject, case.channel) == (CaseStatus.NEW, "Refund", "line")
     assert world.announced.changes == [(case.id, "message", None)]
-    assert case.reply_to == {"kind": "line_user_id", "value": "U1", "verified": True}
+    reachable = {"kind": "line_user_id", "value": "U1", "verified": True, "claimed": False}
+    assert case.reply_to == reachable
 
 
 @pytest.mark.asyncio

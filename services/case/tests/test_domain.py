@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from case_service.domain.errors import NotFound
-from case_service.domain.identity import keys_in_priority, parse_identity_query
+from case_service.domain.identity import claimed_keys, keys_in_priority, parse_identity_query
 from case_service.domain.merging import (
     Conflict,
     MergeAction,
@@ -43,6 +43,22 @@ def test_verified_identities_come_first_and_emails_are_case_folded() -> None:
         "acme|email|ana@example.com",
         "acme|phone|+819012345678",
     ]
+
+
+def test_typed_identities_find_no_customer_and_are_kept_apart_as_claims() -> None:
+    identities = [
+        Identity(kind=IdentityKind.WEBCHAT_VISITOR_ID, value="v1", verified=True),
+        Identity(kind=IdentityKind.EMAIL, value="Hanako@Example.jp", claimed=True),
+        Identity(kind=IdentityKind.PHONE, value="+819012345678", claimed=True),
+    ]
+    assert keys_in_priority("acme", identities) == ["acme|webchat_visitor_id|v1"]
+    assert claimed_keys("acme", identities) == [
+        "acme|email|hanako@example.jp",
+        "acme|phone|+819012345678",
+    ]
+    # The same identity also proven on the contact is no claim.
+    proven = [*identities, Identity(kind=IdentityKind.EMAIL, value="hanako@example.jp")]
+    assert claimed_keys("acme", proven) == ["acme|phone|+819012345678"]
 
 
 def test_identity_keys_are_scoped_to_the_tenant() -> None:

@@ -38,7 +38,21 @@ def test_the_visitor_is_the_customer_with_our_id_verified() -> None:
     assert by_kind[IdentityKind.WEBCHAT_VISITOR_ID].verified
     assert by_kind[IdentityKind.EMAIL].value == "ana@example.com"
     assert not by_kind[IdentityKind.EMAIL].verified
+    assert by_kind[IdentityKind.EMAIL].claimed  # typed: it finds no customer
     assert event.data.conversation_key == "webchat:c1"
+
+
+def test_a_verified_email_is_no_longer_a_claim_and_survives_the_token() -> None:
+    tokens = VisitorTokens(SECRET, ttl_seconds=60)
+    proven = tokens.verify(tokens.issue(CONVERSATION.with_verified_email()))
+    assert proven.email_verified
+    event = visitor_message(proven, client_message_id="m1", text="hi", sent_at=datetime.now(UTC))
+    customer = event.data.customer()
+    assert customer is not None
+    email = next(i for i in customer.identities if i.kind is IdentityKind.EMAIL)
+    assert email.verified
+    assert not email.claimed
+    assert not tokens.verify(tokens.issue(CONVERSATION)).email_verified
 
 
 def test_leaving_cancels_waiting_work_once() -> None:

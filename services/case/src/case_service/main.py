@@ -14,6 +14,7 @@ from case_service.adapters import (
     audit,
     cases,
     customers,
+    identity_claims,
     kpis,
     merges,
     search,
@@ -53,6 +54,7 @@ from case_service.consumers.webhook_delivery import (
 from case_service.domain.identity import IdentityRules
 from case_service.domain.lifecycle import CasePolicy
 from case_service.service.case_desk import CaseDesk
+from case_service.service.claim_links import ClaimLinks
 from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
 from case_service.service.customer_desk import CustomerDesk
@@ -113,12 +115,14 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             def identity_rules(tenant_id: str) -> IdentityRules:
                 return settings.rules_for(tenant_id).identity_rules()
 
+            claims = identity_claims.IdentityClaimRepository(rt.db)
             recorder = ContactRecorder(
                 customers=app.state.customers,
                 cases=app.state.cases,
                 timeline=app.state.timeline,
                 announcements=announcements,
                 merges=app.state.merges,
+                claim_links=ClaimLinks(claims=claims, merges=app.state.merges),
                 publish=rt.producer.publish,
                 rules=identity_rules,
                 policy_for=case_policy,
@@ -127,6 +131,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 recorder=recorder,
                 batches=ContactBatchRepository(rt.db),
                 announcements=announcements,
+                claims=claims,
                 rules=identity_rules,
                 policy_for=case_policy,
             )

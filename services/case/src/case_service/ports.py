@@ -88,6 +88,18 @@ class CustomerStore(Protocol):
     ) -> Resolution: ...
 
 
+class IdentityClaims(Protocol):
+    """Identities customers typed but never proved (see ``adapters/identity_claims.py``)."""
+
+    async def owners(self, keys: list[str]) -> dict[str, str]: ...
+
+    async def claimants(self, keys: list[str]) -> dict[str, set[str]]: ...
+
+    async def record(
+        self, tenant_id: str, customer_id: str, keys: list[str], *, at: datetime, event_id: str
+    ) -> None: ...
+
+
 class CustomerMerges(Protocol):
     async def merge(
         self,
@@ -219,6 +231,10 @@ class CustomerMergeStore(CustomerMerges, Protocol):
     async def proposals(self, tenant_id: str, status: str) -> list[dict[str, Any]]: ...
 
     async def proposal(self, tenant_id: str, proposal_id: str) -> dict[str, Any] | None: ...
+
+    async def current(self, tenant_id: str, customer_id: str) -> str:
+        """The customer as it is now: the one it was merged into, followed to the end."""
+        ...
 
     async def dismiss(self, tenant_id: str, proposal_id: str, *, actor: str) -> bool: ...
 

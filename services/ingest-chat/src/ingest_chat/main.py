@@ -19,7 +19,7 @@ from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND, SIGNALS
-from ingest_chat.adapters import agent_messages, sent_replies
+from ingest_chat.adapters import agent_messages, sent_replies, verification_codes
 from ingest_chat.adapters.agent_messages import AgentMessages
 from ingest_chat.adapters.line_api import LineApi
 from ingest_chat.adapters.line_profiles import LineProfiles
@@ -30,7 +30,7 @@ from ingest_chat.adapters.senders import MetaSender, TelegramSender, TwilioSmsSe
 from ingest_chat.adapters.sent_replies import SentReplies
 from ingest_chat.adapters.visitor_files import VisitorFiles
 from ingest_chat.adapters.visitor_tokens import VisitorTokens
-from ingest_chat.api import attachments, line, providers, webchat
+from ingest_chat.api import attachments, line, providers, webchat, webchat_verification
 from ingest_chat.consumers.outbound import MessagingReplyHandler, WebchatSender, channel_senders
 from ingest_chat.consumers.signals import VisitorSignals
 from ingest_chat.email_fallback import EmailFallback
@@ -40,7 +40,7 @@ REPLY_RETRIES = RetryPolicy(max_attempts=8, backoff_base=1.0, backoff_cap=30.0)
 """A provider outage is retried for about two minutes; then the reply fails with the
 reason and the request is dead-lettered (replayable)."""
 SERVICE = "ingest-chat"
-INDEXES = (*agent_messages.INDEXES, *sent_replies.INDEXES)
+INDEXES = (*agent_messages.INDEXES, *sent_replies.INDEXES, *verification_codes.INDEXES)
 
 
 def create_app(settings: ChatSettings | None = None) -> FastAPI:
@@ -57,6 +57,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
             app.state.runtime = runtime
             app.state.agent_messages = AgentMessages(runtime.db)
             app.state.visitor_files = VisitorFiles(runtime.db)
+            app.state.verification_codes = verification_codes.VerificationCodes(runtime.db)
             async with httpx.AsyncClient(timeout=10) as http:
                 app.state.provider_media = ProviderMedia(http)
                 app.state.line_profiles = LineProfiles(http)
@@ -133,6 +134,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
         larger_bodies={"/v1/webchat/files": settings.max_upload_bytes + 64 * 1024},
     )
     app.include_router(webchat.router)
+    app.include_router(webchat_verification.router)
     app.include_router(
         attachments.build_router(
             principal_dependency(

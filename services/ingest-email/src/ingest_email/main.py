@@ -22,6 +22,7 @@ from ingest_email.adapters.relay import Relay
 from ingest_email.adapters.sns_certificates import SnsVerifier
 from ingest_email.api import attachments, messages, providers
 from ingest_email.consumers.outbound import EmailReplyHandler
+from ingest_email.consumers.verification import CodeMailHandler, OutboundMail
 from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.webhook_auth import ReplayGuard
 from ingest_email.intake import EmailIntake
@@ -55,22 +56,26 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
                 producer=rt.producer,
                 topic=INTERACTIONS.name,
             )
+            relay = Relay(settings.relay)
+            replies = SettleRefusedReplies(
+                EmailReplyHandler(
+                    directory=directory,
+                    index=index,
+                    relay=relay,
+                    producer=rt.producer,
+                    topic=INTERACTIONS.name,
+                ),
+                channels=(Channel.EMAIL,),
+                producer=rt.producer,
+                topic=INTERACTIONS.name,
+                source=SERVICE,
+                give_up_after=REPLY_RETRIES.max_attempts,
+            )
             rt.add_consumer(
                 topics=[OUTBOUND.name],
                 group_id=settings.outbound_consumer_group,
-                handler=SettleRefusedReplies(
-                    EmailReplyHandler(
-                        directory=directory,
-                        index=index,
-                        relay=Relay(settings.relay),
-                        producer=rt.producer,
-                        topic=INTERACTIONS.name,
-                    ),
-                    channels=(Channel.EMAIL,),
-                    producer=rt.producer,
-                    topic=INTERACTIONS.name,
-                    source=SERVICE,
-                    give_up_after=REPLY_RETRIES.max_attempts,
+                handler=OutboundMail(
+                    replies=replies, codes=CodeMailHandler(directory=directory, relay=relay)
                 ),
                 # A relay outage is retried for about two minutes, then dead-lettered.
                 retry=REPLY_RETRIES,

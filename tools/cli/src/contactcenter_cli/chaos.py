@@ -174,7 +174,7 @@ async def _kill_in_turn(stack: Stack, plan: Plan, kills: list[Kill], done: async
 
 
 async def _found(
-    stack: Stack, client: httpx.AsyncClient, customers: int
+    stack: Stack, client: httpx.AsyncClient, customers: int, visitors: list[str]
 ) -> tuple[list[str], set[str]]:
     """Tokens on the timelines (one per entry), and the conversations they belong to."""
     reader = _token(stack, Role.SUPERVISOR, "chaos-check")
@@ -183,7 +183,9 @@ async def _found(
     conversations: set[str] = set()
     for channel in CHANNELS:
         for customer in range(customers):
-            found = await find_customer(client, case_url, reader, identity(channel, customer))
+            found = await find_customer(
+                client, case_url, reader, identity(channel, customer, visitors)
+            )
             if found is None:
                 continue
             for entry in await full_timeline(client, case_url, reader, found["id"], page=200):
@@ -224,12 +226,12 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         offered_s = time.perf_counter() - started
         accepted = traffic.ledger.accepted
         load_ended = time.perf_counter()
-        seen, conversations = await _found(stack, client, plan.customers)
+        seen, conversations = await _found(stack, client, plan.customers, traffic.visitor_ids)
         while not set(seen) >= set(accepted) and (
             time.perf_counter() - load_ended < plan.settle_timeout
         ):
             await asyncio.sleep(2)
-            seen, conversations = await _found(stack, client, plan.customers)
+            seen, conversations = await _found(stack, client, plan.customers, traffic.visitor_ids)
         settled_s = time.perf_counter() - load_ended
         await asyncio.sleep(2)  # the router's last changes after the last stored entry
         stop.set()

@@ -1,4 +1,8 @@
-"""The demo scenario: one customer writes by chat, then by email, then calls."""
+"""The demo scenario: one customer writes by chat, then by email, then calls.
+
+The email and number she types in the chat are claims (anyone could type them), so
+the mail and the call each raise a link proposal; the demo's supervisor accepts them
+as they come, as a supervisor who checked would, and one timeline holds all three."""
 
 from __future__ import annotations
 
@@ -52,22 +56,33 @@ def missing_entries(
     return {key: n - seen.get(key, 0) for key, n in expected.items() if seen.get(key, 0) < n}
 
 
+def _accept_proposals(client: httpx.Client, case_url: str, supervisor: str) -> None:
+    """Accept the open link proposals of the demo tenant (the supervisor's check)."""
+    headers = {"Authorization": f"Bearer {supervisor}"}
+    for proposal in client.get(f"{case_url}/v1/merge-proposals", headers=headers).json():
+        client.post(f"{case_url}/v1/merge-proposals/{proposal['id']}/accept", headers=headers)
+
+
 def _wait_for_entries(
     client: httpx.Client,
     case_url: str,
-    token: str,
+    tokens: tuple[str, str],
     expected: Expected,
     since: datetime,
+    identity: str = f"email:{CUSTOMER_EMAIL}",
     timeout: float = 30.0,
 ) -> dict[str, Any]:
-    """Wait until this run's entries are on the customer's timeline, then return it."""
+    """Wait until this run's entries are on the customer's timeline, then return it.
+    ``tokens``: an agent's, to read; a supervisor's, to accept link proposals."""
+    token, supervisor = tokens
     deadline = time.monotonic() + timeout
     headers = {"Authorization": f"Bearer {token}"}
     missing = expected
     while time.monotonic() < deadline:
+        _accept_proposals(client, case_url, supervisor)
         found = client.get(
             f"{case_url}/v1/customers",
-            params={"identity": f"email:{CUSTOMER_EMAIL}"},
+            params={"identity": identity},
             headers=headers,
         ).json()
         if found:
@@ -122,7 +137,8 @@ def run_demo(stack: Stack) -> dict[str, Any]:
                 json={"client_message_id": f"m{i}", "text": text},
                 headers={"Authorization": f"Bearer {conversation['token']}"},
             ).raise_for_status()
-        _wait_for_entries(client, case_url, agent, CHAT_ENTRIES, since)
+        visitor = f"webchat_visitor_id:{conversation['visitor_id']}"
+        _wait_for_entries(client, case_url, (agent, supervisor), CHAT_ENTRIES, since, visitor)
 
         message_id = f"<{uuid.uuid4()}@mail.example.jp>"
         raw = (
@@ -138,7 +154,7 @@ def run_demo(stack: Stack) -> dict[str, Any]:
             content=raw,
             headers={"Content-Type": "message/rfc822", "Authorization": f"Bearer {integration}"},
         ).raise_for_status()
-        _wait_for_entries(client, case_url, agent, EMAIL_ENTRIES, since)
+        _wait_for_entries(client, case_url, (agent, supervisor), EMAIL_ENTRIES, since)
 
         call_id = str(uuid.uuid4())
         for event, extra in (
@@ -158,7 +174,7 @@ def run_demo(stack: Stack) -> dict[str, Any]:
                 },
                 headers={"Authorization": f"Bearer {integration}"},
             ).raise_for_status()
-        return _wait_for_entries(client, case_url, agent, CALL_ENTRIES, since)
+        return _wait_for_entries(client, case_url, (agent, supervisor), CALL_ENTRIES, since)
 
 
 def format_timeline(result: dict[str, Any]) -> str:

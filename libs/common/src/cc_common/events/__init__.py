@@ -44,6 +44,7 @@ from cc_common.events.outbound import (
     MessageTemplate,
     OutboundFailed,
     OutboundRequested,
+    VerificationRequested,
 )
 from cc_common.events.publishing import Publish, Publisher
 from cc_common.events.registry import (
@@ -60,6 +61,7 @@ from cc_common.events.registry import (
     OUTBOUND_REQUESTED,
     QUEUE_CONFIGURED,
     ROUTING_POLICY_CONFIGURED,
+    VERIFICATION_REQUESTED,
     UndecodableEvent,
     decode_event,
     encode_event,
@@ -92,6 +94,7 @@ __all__ = [
     "OUTBOUND_REQUESTED",
     "QUEUE_CONFIGURED",
     "ROUTING_POLICY_CONFIGURED",
+    "VERIFICATION_REQUESTED",
     "WEBCHAT_MESSAGE_STORED",
     "AgentConfigured",
     "AgentPresenceChanged",
@@ -133,6 +136,7 @@ __all__ = [
     "TaskState",
     "ThreadMatch",
     "UndecodableEvent",
+    "VerificationRequested",
     "VoiceFacts",
     "WebchatMessageStored",
     "decode_event",

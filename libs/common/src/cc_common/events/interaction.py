@@ -68,6 +68,13 @@ class Identity(_Frozen):
     verified: bool = Field(
         default=False, description="The provider vouches for it (signed webhook, SMTP sender)."
     )
+    claimed: bool = Field(
+        default=False,
+        description=(
+            "Typed by the person (a web chat's pre-chat email or phone), not the address the"
+            " message came from: it finds no customer, at most a link proposal for an agent."
+        ),
+    )
 
 
 class Party(_Frozen):

@@ -1,4 +1,4 @@
-"""Outbound requests: an agent's reply on its way to a channel."""
+"""Outbound requests: an agent's reply on its way to a channel, a one-time code."""
 
 from __future__ import annotations
 
@@ -63,3 +63,19 @@ class CallbackRequested(BaseModel):
     call_conversation_key: str | None = Field(
         default=None, description="The call that was missed or abandoned."
     )
+
+
+class VerificationRequested(BaseModel):
+    """Send a one-time code to an address a person typed, to prove it is theirs.
+
+    The code travels in clear to the channel service that sends it (as a password-reset
+    mail would): the broker is inside the trust boundary; logs and timelines never
+    hold it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    challenge_id: uuid.UUID = Field(description="One id per code sent (a redelivery is the same).")
+    channel: Channel
+    recipient: Identity
+    code: str = Field(pattern=r"^[0-9]{6}$", repr=False)
+    expires_at: datetime

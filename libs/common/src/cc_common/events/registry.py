@@ -17,7 +17,12 @@ from cc_common.events.agents import (
 from cc_common.events.cases import CaseChanged, CaseSlaBreached
 from cc_common.events.envelope import Envelope, RawEnvelope
 from cc_common.events.interaction import Channel, Interaction
-from cc_common.events.outbound import CallbackRequested, OutboundFailed, OutboundRequested
+from cc_common.events.outbound import (
+    CallbackRequested,
+    OutboundFailed,
+    OutboundRequested,
+    VerificationRequested,
+)
 from cc_common.events.routing import RoutingChange, TaskState
 from cc_common.events.signals import (
     CONVERSATION_TYPING,
@@ -35,6 +40,7 @@ QUEUE_CONFIGURED: Final = "queue.configured"
 ROUTING_POLICY_CONFIGURED: Final = "routing_policy.configured"
 OUTBOUND_REQUESTED: Final = "outbound.requested"
 OUTBOUND_FAILED: Final = "outbound.failed"
+VERIFICATION_REQUESTED: Final = "verification.requested"
 CALLBACK_REQUESTED: Final = "callback.requested"
 CASE_SLA_BREACHED: Final = "case.sla_breached"
 CASE_CHANGED: Final = "case.changed"
@@ -55,6 +61,7 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     ROUTING_POLICY_CONFIGURED: RoutingPolicyConfigured,
     OUTBOUND_REQUESTED: OutboundRequested,
     OUTBOUND_FAILED: OutboundFailed,
+    VERIFICATION_REQUESTED: VerificationRequested,
     CALLBACK_REQUESTED: CallbackRequested,
     CASE_SLA_BREACHED: CaseSlaBreached,
     CASE_CHANGED: CaseChanged,

@@ -3,10 +3,20 @@
 
 from __future__ import annotations
 
-from case_service.adapters import audit, cases, customers, kpis, merges, timeline, webhook_store
+from case_service.adapters import (
+    audit,
+    cases,
+    customers,
+    identity_claims,
+    kpis,
+    merges,
+    timeline,
+    webhook_store,
+)
 
 INDEXES = (
     *customers.INDEXES,
+    *identity_claims.INDEXES,
     *cases.INDEXES,
     *timeline.INDEXES,
     *merges.INDEXES,

@@ -1,7 +1,7 @@
 """Merging two customers into one, undoing it, and merge proposals, in MongoDB.
 
-A merge moves the source customer's identities, cases and timeline entries to the
-target and tags each moved document with the merge's id (``merged_via``), so undoing
+A merge moves the source customer's identities (and claims), cases and timeline entries
+to the target and tags each moved document with the merge's id (``merged_via``), so undoing
 it moves back exactly what it moved, even after later merges (A into B, then B into C:
 undoing the first sends A's documents home from C). The merge record is written
 first, in state ``applying``; every step is idempotent, and a merge found still
@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from case_service.adapters.cases import CASES
 from case_service.adapters.customers import CUSTOMERS, IDENTITIES
+from case_service.adapters.identity_claims import IDENTITY_CLAIMS
 from case_service.adapters.timeline import ENTRIES
 from case_service.domain.errors import NotFound
 from case_service.domain.merging import check_customer_merge
@@ -28,7 +29,9 @@ from cc_common.mongo import Document, IndexSpec
 
 MERGES = "customer_merges"
 PROPOSALS = "merge_proposals"
-MOVED = (IDENTITIES, CASES, ENTRIES)
+MAX_MERGE_CHAIN = 20
+"""How many merges ``current`` follows (a chain is short; a cycle must not hang it)."""
+MOVED = (IDENTITIES, IDENTITY_CLAIMS, CASES, ENTRIES)
 """The collections whose documents follow their customer through a merge."""
 
 INDEXES = (
@@ -159,6 +162,16 @@ class MergeRepository:
         for record in pending:
             await self._apply(record)
         return len(pending)
+
+    async def current(self, tenant_id: str, customer_id: str) -> str:
+        for _ in range(MAX_MERGE_CHAIN):
+            doc = await self._customers.find_one(
+                {"_id": customer_id, "tenant_id": tenant_id}, projection={"merged_into": 1}
+            )
+            if doc is None or not doc.get("merged_into"):
+                return customer_id
+            customer_id = doc["merged_into"]
+        return customer_id
 
     async def get(self, tenant_id: str, merge_id: str) -> dict[str, Any] | None:
         return await self._merges.find_one({"_id": merge_id, "tenant_id": tenant_id})

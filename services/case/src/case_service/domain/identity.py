@@ -45,16 +45,39 @@ def identity_key(tenant_id: str, kind: IdentityKind | str, value: str) -> str:
 def keys_in_priority(
     tenant_id: str, identities: Iterable[Identity], phone_region: str | None = None
 ) -> list[str]:
-    """Identity keys, verified ones first, without duplicates.
+    """The keys that find a contact's customer, verified ones first, without duplicates.
 
     The first key decides which customer a brand-new contact becomes, so two
-    concurrent first contacts race on the same unique key and agree.
+    concurrent first contacts race on the same unique key and agree. Claimed
+    identities (typed by the person) find no customer: see ``claimed_keys``.
     """
-    ordered = sorted(identities, key=lambda i: (not i.verified, i.kind.value))
+    ordered = sorted(
+        (i for i in identities if not i.claimed), key=lambda i: (not i.verified, i.kind.value)
+    )
     keys: list[str] = []
     for identity in ordered:
         key = identity_key(tenant_id, identity.kind, normalise_value(identity, phone_region))
         if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def claimed_keys(
+    tenant_id: str, identities: Iterable[Identity], phone_region: str | None = None
+) -> list[str]:
+    """The keys of identities the person typed (a web chat's pre-chat email or phone).
+
+    Anyone can type anyone's address, so a claim never joins, renames or reveals an
+    existing customer: it is kept beside the customer who made it and, when another
+    customer owns the identity (or comes to own it), proposed to an agent as a link.
+    """
+    proven = set(keys_in_priority(tenant_id, identities, phone_region))
+    keys: list[str] = []
+    for identity in identities:
+        if not identity.claimed:
+            continue
+        key = identity_key(tenant_id, identity.kind, normalise_value(identity, phone_region))
+        if key not in proven and key not in keys:
             keys.append(key)
     return keys
 

@@ -79,6 +79,19 @@ def explain(conflict: Conflict, winner_keys: tuple[str, ...]) -> str:
     return f"one contact carried {ours} (this customer) and {theirs} (the other customer)"
 
 
+def explain_claim(key: str, channel: str, *, typed_here: bool) -> str:
+    """The reason recorded with a proposal a typed (unverified) identity raised."""
+    if typed_here:
+        return (
+            f"a {channel} contact of this customer typed {_shown(key)} (unverified),"
+            " which the other customer owns"
+        )
+    return (
+        f"the other customer once typed {_shown(key)} (unverified), which this"
+        f" customer's {channel} contact came from"
+    )
+
+
 def automatic_merge_id(tenant_id: str, source: str, target: str, event_id: str) -> str:
     """The id of a merge a consumed event caused (replays agree)."""
     return str(uuid.uuid5(_MERGE_NAMESPACE, f"{tenant_id}\x1f{source}\x1f{target}\x1f{event_id}"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from case_service.domain.identity import IdentityRules, keys_in_priority
+from case_service.domain.identity import IdentityRules, claimed_keys, keys_in_priority
 from case_service.domain.lifecycle import CasePolicy, ContactOutcome
 from case_service.domain.model import Case
 from case_service.domain.placement import Placement, joins_open_case, place_contact
@@ -29,6 +29,7 @@ from case_service.ports import (
     ContactWrites,
     CustomerSeen,
     Entry,
+    IdentityClaims,
 )
 from case_service.service.contact_recorder import ContactRecorder, contact_of
 from cc_common.events import (
@@ -75,6 +76,8 @@ class _Reads:
     owners: dict[str, str]
     names: dict[str, str | None]
     cases: dict[tuple[str, str], Case]
+    claimants: dict[str, set[str]]
+    """Identity key -> the customers who typed it (for the keys a link may need)."""
 
 
 class ContactBatchRecorder:
@@ -84,10 +87,12 @@ class ContactBatchRecorder:
         recorder: ContactRecorder,
         batches: ContactBatches,
         announcements: Announcements,
+        claims: IdentityClaims | None = None,
         rules: Callable[[str], IdentityRules] = lambda tenant_id: IdentityRules(),
         policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
     ) -> None:
         self._alone = recorder
+        self._claims = claims
         self._batches = batches
         self._announcements = announcements
         self._rules = rules
@@ -164,17 +169,28 @@ class ContactBatchRecorder:
         ]
         stored |= await self._batches.calls_of_events(calls)
         keys = sorted({k for e in interactions for k in self._keys(e)})
-        owners = await self._batches.identity_owners(keys)
+        claimed = sorted({k for e in interactions for k in self._claimed(e)})
+        owners = await self._batches.identity_owners(sorted({*keys, *claimed}))
         names = await self._batches.customer_names(sorted(set(owners.values())))
         conversations = sorted({(e.tenant_id, e.data.conversation_key) for e in interactions})
         cases = await self._batches.cases_of_conversations(conversations)
-        return _Reads(stored, owners, names, cases)
+        unowned = [k for k in keys if k not in owners]
+        claimants = {}
+        if self._claims is not None and (claimed or unowned):
+            claimants = await self._claims.claimants(sorted({*claimed, *unowned}))
+        return _Reads(stored, owners, names, cases, claimants)
 
     def _keys(self, event: Envelope[Interaction]) -> list[str]:
         customer = event.data.customer()
         identities = customer.identities if customer else ()
         rules = self._rules(event.tenant_id)
         return keys_in_priority(event.tenant_id, identities, rules.phone_region)
+
+    def _claimed(self, event: Envelope[Interaction]) -> list[str]:
+        customer = event.data.customer()
+        identities = customer.identities if customer else ()
+        rules = self._rules(event.tenant_id)
+        return claimed_keys(event.tenant_id, identities, rules.phone_region)
 
     async def _place(
         self,
@@ -233,13 +249,19 @@ class ContactBatchRecorder:
     ) -> str | None:
         """The message's customer (a new one when no identity is known); None when the
         one-contact path must decide (several customers, a new identity of a known
-        one, a new name, no identity at all)."""
+        one, a new name, no identity at all, a typed identity not yet remembered or
+        one another customer typed)."""
         keys = self._keys(event)
         found = {reads.owners[k] for k in keys if k in reads.owners}
         customer = event.data.customer()
         name = customer.display_name if customer else None
         if not keys or len(found) > 1:
             return None
+        claimed = self._claimed(event)
+        if any(not found or not found <= reads.claimants.get(k, set()) for k in claimed):
+            return None  # the one-contact path proposes links and remembers the claim
+        if not found and any(k in reads.claimants for k in keys):
+            return None  # a new customer with an identity someone typed: propose a link
         if found:
             customer_id = found.pop()
             if any(k not in reads.owners for k in keys):

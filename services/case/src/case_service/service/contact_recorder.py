@@ -9,7 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from case_service.domain.calls import CALLBACK_DISPOSITIONS, call_fact, merge
-from case_service.domain.identity import IdentityRules, keys_in_priority, verified_keys
+from case_service.domain.identity import (
+    IdentityRules,
+    claimed_keys,
+    keys_in_priority,
+    verified_keys,
+)
 from case_service.domain.lifecycle import CasePolicy, Contact, ContactOutcome
 from case_service.domain.merging import (
     MergeAction,
@@ -38,6 +43,7 @@ from case_service.ports import (
     Entry,
     TimelineStore,
 )
+from case_service.service.claim_links import ClaimLinks
 from cc_common.errors import PermanentError
 from cc_common.events import (
     CALLBACK_REQUESTED,
@@ -104,11 +110,13 @@ class ContactRecorder:
         timeline: TimelineStore,
         announcements: Announcements,
         merges: CustomerMerges | None = None,
+        claim_links: ClaimLinks | None = None,
         publish: Publish | None = None,
         rules: Callable[[str], IdentityRules] = lambda tenant_id: IdentityRules(),
         policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
     ) -> None:
         self._customers = customers
+        self._claim_links = claim_links
         self._cases = cases
         self._timeline = timeline
         self._announcements = announcements
@@ -237,6 +245,9 @@ class ContactRecorder:
         if resolution.conflicts:
             verified = verified_keys(event.tenant_id, identities, rules.phone_region)
             await self._settle(event, resolution, verified, auto=rules.auto_merge)
+        if self._claim_links is not None:
+            claimed = claimed_keys(event.tenant_id, identities, rules.phone_region)
+            await self._claim_links.settle(event, resolution, keys, claimed)
         contact = contact_of(event, resolution.customer_id)
         placement = await self._open_or_join(contact)
         if placement.outcome is not ContactOutcome.JOIN:

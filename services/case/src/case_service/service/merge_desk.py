@@ -52,13 +52,16 @@ class MergeDesk:
         return await self._merges.proposals(tenant_id, status)
 
     async def accept(self, supervisor: Principal, proposal_id: str) -> Record:
-        """The second customer joins the first (the one the contact was stored on)."""
+        """The second customer joins the first (the one the contact was stored on),
+        or whichever customers they were merged into since the proposal was made."""
         proposal = await self._merges.proposal(supervisor.tenant_id, proposal_id)
         if proposal is None:
             raise NotFound("No such proposal.")
         if proposal["status"] != "open":
             raise Refused(f"The proposal is {proposal['status']}.")
-        target, source = proposal["customer_ids"]
+        first, second = proposal["customer_ids"]
+        target = await self._merges.current(supervisor.tenant_id, first)
+        source = await self._merges.current(supervisor.tenant_id, second)
         return await self.merge(
             supervisor,
             source=source,

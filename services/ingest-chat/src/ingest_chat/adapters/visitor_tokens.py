@@ -34,6 +34,7 @@ class VisitorTokens:
             "name": conversation.name,
             "email": conversation.email,
             "phone": conversation.phone,
+            "email_verified": conversation.email_verified,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
@@ -48,6 +49,7 @@ class VisitorTokens:
                 name=claims.get("name"),
                 email=claims.get("email"),
                 phone=claims.get("phone"),
+                email_verified=bool(claims.get("email_verified")),
             )
         except (jwt.PyJWTError, KeyError) as exc:
             raise InvalidVisitorToken(str(exc)) from exc

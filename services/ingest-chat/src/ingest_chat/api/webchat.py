@@ -117,14 +117,8 @@ async def start_conversation(
         email=str(body.email) if body.email else None,
         phone=body.phone,
     )
-    if conversation.email:  # for the email fallback, should the visitor leave
-        messages: AgentMessages = request.app.state.agent_messages
-        await messages.remember_visitor(
-            conversation.tenant_id,
-            conversation.conversation_id,
-            email=conversation.email,
-            name=conversation.name,
-        )
+    # The email is a claim until verified (webchat_verification.py): no email from us
+    # goes to it before that, so nobody can make us mail someone else's address.
     return ConversationRead(
         conversation_id=conversation.conversation_id,
         visitor_id=conversation.visitor_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,21 +38,31 @@ class VisitorConversation:
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    email_verified: bool = False
+    """The visitor proved the email with a code sent to it (``verification.py``)."""
 
     @property
     def conversation_key(self) -> str:
         """The conversation key shared by every message of this chat."""
         return f"webchat:{self.conversation_id}"
 
+    def with_verified_email(self) -> VisitorConversation:
+        return dataclasses.replace(self, email_verified=True)
+
     def identities(self) -> tuple[Identity, ...]:
-        """The visitor id (ours, so verified) and what the visitor told us (unverified)."""
+        """The visitor id (ours, so verified) and what the visitor typed: claimed, so it
+        finds no customer, unless the visitor proved the email with a code."""
         found = [
             Identity(kind=IdentityKind.WEBCHAT_VISITOR_ID, value=self.visitor_id, verified=True)
         ]
         if self.email:
-            found.append(Identity(kind=IdentityKind.EMAIL, value=self.email.strip().lower()))
+            email = self.email.strip().lower()
+            if self.email_verified:
+                found.append(Identity(kind=IdentityKind.EMAIL, value=email, verified=True))
+            else:
+                found.append(Identity(kind=IdentityKind.EMAIL, value=email, claimed=True))
         if self.phone:
-            found.append(Identity(kind=IdentityKind.PHONE, value=self.phone))
+            found.append(Identity(kind=IdentityKind.PHONE, value=self.phone, claimed=True))
         return tuple(found)
 
 
