@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.webchat_client import visitor_socket
 from tests.e2e.conftest import running_stack, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline
 from tests.e2e.provider_stand_in import ProviderStandIn
@@ -171,16 +171,29 @@ async def test_a_line_user_and_a_web_chat_visitor_linked_by_an_agent_share_one_t
             f"{chat}/v1/webchat/conversations", json={"tenant_id": "acme", "email": email}
         )
         visitor = started.json()["token"]
-        ws = chat.replace("http://", "ws://") + f"/v1/webchat/ws?token={visitor}"
-        async with connect(ws) as socket:
+        async with visitor_socket(chat, visitor) as socket:
             await socket.send(
                 json.dumps(
                     {"type": "message", "client_message_id": "w1", "text": "ウェブからも質問です"}
                 )
             )
+            # The typed email is a claim: a proposal, which a supervisor accepts.
+            supervisor = {"Authorization": f"Bearer {token(stack, 'acme', Role.SUPERVISOR)}"}
+
+            async def proposed() -> list[dict[str, Any]]:
+                listed = await client.get(f"{case_url}/v1/merge-proposals", headers=supervisor)
+                return [p for p in listed.json() if customer["id"] in p["customer_ids"]]
+
+            (proposal,) = await eventually(proposed, what="a proposal for the typed email")
+            accepted = await client.post(
+                f"{case_url}/v1/merge-proposals/{proposal['id']}/accept", headers=supervisor
+            )
+            assert accepted.status_code == 201, accepted.text
 
             async def both() -> list[dict[str, Any]]:
-                timeline = await full_timeline(client, case_url, agent, customer["id"])
+                current = await line_customer()
+                assert current is not None
+                timeline = await full_timeline(client, case_url, agent, current["id"])
                 found = [e for e in timeline if e["entry_type"] == "interaction"]
                 return found if {e["channel"] for e in found} == {"line", "webchat"} else []
 
@@ -202,6 +215,7 @@ async def test_a_line_user_and_a_web_chat_visitor_linked_by_an_agent_share_one_t
                     pass
             assert frame["text"] == "ウェブでお答えします"
 
+        customer = await eventually(line_customer, what="the customer after the merge")
         other = await client.post(
             f"{case_url}/v1/customers/{customer['id']}/identities",
             json={"kind": "line_user_id", "value": "Usomeone-else"},

@@ -13,11 +13,11 @@ from typing import Any
 import aiosmtplib
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from cc_common.auth import Role
 from contactcenter_cli.processes import free_port
 from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.webchat_client import visitor_socket
 from tests.e2e.conftest import running_stack, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 from tests.e2e.test_webchat_live import receive
@@ -133,8 +133,7 @@ async def test_an_unseen_reply_is_emailed_and_the_answer_joins_the_case(
     async with httpx.AsyncClient(timeout=15) as client:
         await start_chat(client, stack, gone, sink)
         staying = await start_chat(client, stack, here, sink)
-        ws = stack.url("ingest-chat").replace("http://", "ws://")
-        async with connect(f"{ws}/v1/webchat/ws?token={staying['token']}") as socket:
+        async with visitor_socket(stack.url("ingest-chat"), staying["token"]) as socket:
             for email in (gone, here):
                 case_id = await case_of(client, stack, agent, email)
                 reply = await client.post(

@@ -13,11 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack, StackConfig
+from contactcenter_cli.webchat_client import visitor_socket
 from tests.e2e.conftest import UNLIMITED_VISITORS, running_stack, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 
@@ -41,6 +42,8 @@ def limited_stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) 
         "CHAT_VISITOR_MESSAGE_BURST": "10",
         "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "0.5",
         "CHAT_CONVERSATION_BURST_PER_IP": "20",
+        "CHAT_VISITOR_FRAMES_PER_SECOND": "10",
+        "CHAT_VISITOR_FRAME_BURST": "40",
     }
     assert defaults.keys() == UNLIMITED_VISITORS.keys()
     with running_stack(infra, tmp_path_factory.mktemp("webchat"), extra_env=defaults) as stack:
@@ -54,7 +57,6 @@ async def test_live_web_chat_with_resume_and_receipts(limited_stack: Stack) -> N
     agent = token(stack, tenant, Role.AGENT, subject="emi")
     auth = {"Authorization": f"Bearer {agent}"}
     email = f"v{uuid.uuid4().hex[:6]}@example.com"
-    ws_base = chat.replace("http://", "ws://") + "/v1/webchat/ws"
 
     async with httpx.AsyncClient(timeout=10) as client:
         started = await client.post(
@@ -63,10 +65,10 @@ async def test_live_web_chat_with_resume_and_receipts(limited_stack: Stack) -> N
         visitor = started.json()["token"]
         key = visitor_key(started.json())
         with pytest.raises(InvalidStatus):
-            async with connect(f"{ws_base}?token=forged"):
+            async with visitor_socket(chat, "forged"):
                 pass
 
-        async with connect(f"{ws_base}?token={visitor}") as socket:
+        async with visitor_socket(chat, visitor) as socket:
             await socket.send(
                 json.dumps(
                     {"type": "message", "client_message_id": "c1", "text": "Hello, anyone there?"}
@@ -123,7 +125,7 @@ async def test_live_web_chat_with_resume_and_receipts(limited_stack: Stack) -> N
             return found_messages
 
         (waiting,) = await eventually(stored, what="the reply kept for the visitor")
-        async with connect(f"{ws_base}?token={visitor}") as socket:
+        async with visitor_socket(chat, visitor) as socket:
             await socket.send(json.dumps({"type": "resume", "after_seq": 1}))
             resumed = await receive(socket, "agent_message")
             assert (resumed["seq"], resumed["text"]) == (2, "Are you still there?")

@@ -14,11 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from cc_common.auth import Role
 from contactcenter_cli.processes import ManagedProcess, free_port, wait_for_ready
 from contactcenter_cli.stack import ServiceSpec, Stack, service_process
+from contactcenter_cli.webchat_client import visitor_socket
 from tests.e2e.conftest import token
 from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 from tests.e2e.test_webchat_live import receive
@@ -131,8 +132,7 @@ async def test_typing_both_ways_and_replies_reach_visitors_on_either_instance(
         sockets: dict[str, ClientConnection] = {}
         try:
             for name, (visitor, _, _) in visitors.items():
-                ws = chats[name].replace("http://", "ws://") + f"/v1/webchat/ws?token={visitor}"
-                sockets[name] = await connect(ws)
+                sockets[name] = await visitor_socket(chats[name], visitor)
 
             # The visitor types; the assigned agent sees it, the colleague does not. The
             # live consumers start at the latest offset, so type until it shows.

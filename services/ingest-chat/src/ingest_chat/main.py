@@ -122,8 +122,12 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     app.state.visitor_limit = RateLimiter(
         rate=settings.visitor_messages_per_second, burst=settings.visitor_message_burst
     )
-    # One "typing" signal per conversation every two seconds; "stopped" always passes.
+    # One "typing" and one "stopped" signal per conversation every two seconds.
     app.state.typing_limit = RateLimiter(rate=0.5, burst=1)
+    # Every WebSocket frame of a visitor (receipts, typing, resumes, messages).
+    app.state.frame_limit = RateLimiter(
+        rate=settings.visitor_frames_per_second, burst=settings.visitor_frame_burst
+    )
     app.state.ip_limit = RateLimiter(
         rate=settings.conversations_per_ip_per_second, burst=settings.conversation_burst_per_ip
     )

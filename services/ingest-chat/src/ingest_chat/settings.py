@@ -84,6 +84,11 @@ class ChatSettings(ServiceSettings):
         default=2.0, description="Average messages one visitor may send (bursts allowed)."
     )
     visitor_message_burst: int = Field(default=10)
+    visitor_frames_per_second: float = Field(
+        default=10.0,
+        description="Average WebSocket frames of any kind one visitor may send (bursts allowed).",
+    )
+    visitor_frame_burst: int = Field(default=40)
     conversations_per_ip_per_second: float = Field(
         default=0.5, description="New conversations one IP address may start (bursts allowed)."
     )

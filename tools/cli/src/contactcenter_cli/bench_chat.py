@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from contactcenter_cli.bench_table import summarise, table
 from contactcenter_cli.bench_voice import raw_produce_rate, run_wrk
 from contactcenter_cli.processes import require_wrk
 from contactcenter_cli.stack import LOAD_GENERATOR_LIMITS, private_stack
+from contactcenter_cli.webchat_client import visitor_socket
 
 TENANT = "bench"
 SECRET = "bench-line-channel-secret-0123456789"  # noqa: S105  (a throwaway local channel)
@@ -76,12 +77,11 @@ async def websocket_load(
                 f"{base}/v1/webchat/conversations", json={"tenant_id": TENANT}
             )
             tokens.append(response.raise_for_status().json()["token"])
-    ws = base.replace("http://", "ws://") + "/v1/webchat/ws?token="
     gate = asyncio.Semaphore(OPENING_AT_ONCE)
 
     async def open_one(token: str) -> ClientConnection:
         async with gate:
-            return await connect(ws + token, open_timeout=60, max_queue=None)
+            return await visitor_socket(base, token, open_timeout=60, max_queue=None)
 
     opening = time.perf_counter()
     sockets = await asyncio.gather(*(open_one(t) for t in tokens))

@@ -54,6 +54,8 @@ LOAD_GENERATOR_LIMITS = {
     "CHAT_CONVERSATION_BURST_PER_IP": "100000",
     "CHAT_VISITOR_MESSAGES_PER_SECOND": "100000",
     "CHAT_VISITOR_MESSAGE_BURST": "100000",
+    "CHAT_VISITOR_FRAMES_PER_SECOND": "100000",
+    "CHAT_VISITOR_FRAME_BURST": "100000",
 }
 """Limits lifted for load generators and test suites: one process, one address and one
 token speak for a whole team of agents and crowds of customers."""

@@ -119,12 +119,26 @@ class AgentMessages:
             {"$set": {"seen_at": utc_now()}},
         )
 
-    async def mark_read(self, tenant_id: str, reply_id: str) -> None:
-        """A read receipt: that message was seen."""
-        await self._messages.update_one(
-            {"_id": reply_id, "tenant_id": tenant_id, "seen_at": None},
-            {"$set": {"seen_at": utc_now()}},
+    async def mark_read(self, tenant_id: str, conversation_id: str, reply_id: str) -> bool:
+        """A read receipt for a message of this conversation; True the first time only
+        (a receipt for another conversation's message, or a repeated one, is ignored)."""
+        now = utc_now()
+        result = await self._messages.update_one(
+            {
+                "_id": reply_id,
+                "tenant_id": tenant_id,
+                "conversation_id": conversation_id,
+                "read_at": None,
+            },
+            {"$set": {"read_at": now}},
         )
+        if not result.modified_count:
+            return False
+        # Read implies seen (no email fallback for it).
+        await self._messages.update_one(
+            {"_id": reply_id, "seen_at": None}, {"$set": {"seen_at": now}}
+        )
+        return True
 
     async def unseen_since_before(
         self, cutoff: datetime, limit: int = 500

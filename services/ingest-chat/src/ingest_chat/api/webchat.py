@@ -45,6 +45,9 @@ from ingest_chat.domain.webchat_wire import FRAMES, Read, Resume, SendMessage, T
 
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
 SOURCE = "ingest-chat"
+PROTOCOL = "cc.webchat.v1"
+PROTOCOL_TOKEN_PREFIX = "cc.token."  # noqa: S105 (a prefix, not a secret)
+"""The WebSocket subprotocol that carries the conversation token starts so."""
 
 
 class ConversationCreate(BaseModel):
@@ -233,25 +236,43 @@ async def agent_messages_since(
 
 
 @router.websocket("/ws")
-async def chat_socket(websocket: WebSocket, token: str = "") -> None:
+async def chat_socket(websocket: WebSocket) -> None:
     """The widget's live channel: send messages, receive agents' replies, resume, receipts.
 
-    Authenticated by the conversation token in the query (browsers cannot set
-    headers on a WebSocket); a visitor only ever joins its own conversation.
+    Authenticated by the conversation token, offered as the subprotocol
+    ``cc.token.<token>`` beside ``cc.webchat.v1`` (browsers cannot set headers on a
+    WebSocket, and a token in the URL ends up in access logs and proxies); a visitor
+    only ever joins its own conversation. Every frame counts against the visitor's
+    frame budget; text frames only.
     """
     app = websocket.app
+    offered: list[str] = websocket.scope.get("subprotocols", [])
+    tokens = [p.removeprefix(PROTOCOL_TOKEN_PREFIX) for p in offered]
+    token = next((t for t, p in zip(tokens, offered, strict=True) if t != p), "")
     try:
         conversation = app.state.visitor_tokens.verify(token)
     except InvalidVisitorToken:
         await websocket.close(code=4401, reason="invalid conversation token")
         return
-    await websocket.accept()
+    await websocket.accept(subprotocol=PROTOCOL)
     live: LiveConnections = app.state.live
     live.add(conversation.conversation_id, websocket)
     try:
         while True:
+            received = await websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                break
+            wait = app.state.frame_limit.allow(conversation.visitor_id)
+            if wait:
+                await websocket.send_json(
+                    {"type": "error", "detail": "rate limited", "retry_after": math.ceil(wait)}
+                )
+                continue
+            if received.get("text") is None:
+                await websocket.send_json({"type": "error", "detail": "send text frames (JSON)"})
+                continue
             try:
-                frame = FRAMES.validate_json(await websocket.receive_text())
+                frame = FRAMES.validate_json(received["text"])
             except ValidationError as exc:
                 await websocket.send_json({"type": "error", "detail": _first_problem(exc)})
                 continue
@@ -312,7 +333,11 @@ async def _handle(websocket: WebSocket, conversation: VisitorConversation, frame
                 conversation.tenant_id, conversation.conversation_id, max(m.seq for m in missed)
             )
     elif isinstance(frame, Read):
-        await app.state.agent_messages.mark_read(conversation.tenant_id, frame.reply_id)
+        messages = app.state.agent_messages
+        if not await messages.mark_read(
+            conversation.tenant_id, conversation.conversation_id, frame.reply_id
+        ):
+            return  # another conversation's message, or read already: nothing to tell
         with contextlib.suppress(BrokerUnavailable):  # a lost receipt is not worth an error
             await producer.publish(
                 INTERACTIONS.name,
@@ -323,8 +348,9 @@ async def _handle(websocket: WebSocket, conversation: VisitorConversation, frame
 
 
 async def _announce_typing(app: Any, conversation: VisitorConversation, *, active: bool) -> None:
-    """Tell the agents (through ``cc.signals.v1``); throttled, and best effort."""
-    if active and app.state.typing_limit.allow(conversation.conversation_id):
+    """Tell the agents (through ``cc.signals.v1``); throttled (started and stopped each
+    once every two seconds a conversation), and best effort."""
+    if app.state.typing_limit.allow(f"{conversation.conversation_id}|{active}"):
         return
     signal = typing_signal(
         conversation.tenant_id,
