@@ -21,7 +21,7 @@ import pytest
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack, StackConfig
 from tests.e2e.conftest import running_stack, token
-from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 from tests.e2e.provider_stand_in import ProviderStandIn
 from tests.e2e.test_line import signed
 
@@ -128,7 +128,7 @@ async def test_a_web_chat_upload_downloads_as_an_attachment_for_its_tenant_only(
             headers={"Authorization": f"Bearer {visitor['token']}"},
         )
         assert uploaded.status_code == 202, uploaded.text
-        entry = await only_entry(client, stack, agent, f"email:{email}")
+        entry = await only_entry(client, stack, agent, visitor_key(visitor))
 
         got = await download(client, stack, agent, entry["id"])
         assert got.status_code == 200, got.text
