@@ -74,4 +74,10 @@ def verify_token(settings: AuthSettings, token: str) -> Principal:
         parsed = frozenset(Role(r) for r in roles)
     except ValueError as exc:
         raise InvalidToken(f"unknown role in token: {exc}") from exc
-    return Principal(subject=str(claims["sub"]), tenant_id=tenant_id, roles=parsed)
+    expires_at = claims["exp"]
+    return Principal(
+        subject=str(claims["sub"]),
+        tenant_id=tenant_id,
+        roles=parsed,
+        expires_at=float(expires_at) if isinstance(expires_at, int | float) else None,
+    )

@@ -22,6 +22,9 @@ class Principal:
     subject: str
     tenant_id: str
     roles: frozenset[Role]
+    expires_at: float | None = None
+    """When the token that carries it expires (Unix seconds): long-lived connections
+    end then."""
 
     def has_any(self, roles: Iterable[Role]) -> bool:
         """True when the principal holds at least one of ``roles``."""

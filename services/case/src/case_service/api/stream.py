@@ -37,7 +37,8 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
         when a web-chat customer of theirs types; supervisors get the whole tenant's,
         and ``queues`` (the router's live figures) every few seconds. An
         ``overflow`` event means the client fell behind and missed some: reconnect and
-        read the case API again.
+        read the case API again. The stream ends with an ``expired`` event when the
+        token does (reconnect with a fresh one and ``Last-Event-ID``).
 
         Reconnecting with ``Last-Event-ID`` (browsers' EventSource does) replays what
         was missed from a bounded window (the last few minutes; a few events from just
@@ -62,12 +63,16 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
                     yield _frame(event)
                 next_queues = time.monotonic()
                 while True:
+                    left = _seconds_left(principal)
+                    if left <= 0:
+                        yield "event: expired\ndata: {}\n\n"
+                        return
                     if watch_queues and time.monotonic() >= next_queues:
                         next_queues = time.monotonic() + queue_seconds
                         figures = await _queues(client, authorization)
                         if figures is not None:
                             yield f"event: queues\ndata: {json.dumps(figures)}\n\n"
-                    wait = KEEP_ALIVE_SECONDS
+                    wait = min(KEEP_ALIVE_SECONDS, left)
                     if watch_queues:
                         wait = min(wait, max(0.1, next_queues - time.monotonic()))
                     try:
@@ -91,6 +96,13 @@ def build_router(authenticate: Any, *, queue_seconds: float) -> APIRouter:
         )
 
     return router
+
+
+def _seconds_left(principal: Principal) -> float:
+    """Until the subscriber's token expires (a token without expiry: a day at a time)."""
+    if principal.expires_at is None:
+        return 86_400.0
+    return principal.expires_at - time.time()
 
 
 def _frame(event: Envelope[Any]) -> str:
