@@ -107,7 +107,8 @@ async def test_email_round_trip_through_smtp_the_case_api_and_back(
         )
         assert reply.status_code == 202, reply.text
         assert reply.json()["status"] == "pending"
-        assert reply.json()["recipient"] == {"kind": "email", "value": address, "verified": False}
+        recipient = {"kind": "email", "value": address, "verified": False, "claimed": False}
+        assert reply.json()["recipient"] == recipient
         retried = await client.post(
             f"{case_url}/v1/cases/{case_id}/replies",
             json=body,
