@@ -350,3 +350,35 @@ async def test_one_person_across_email_chat_line_and_a_call_has_one_timeline(
     # Newest first, across channels.
     times = [e["occurred_at"] for e in entries]
     assert times == sorted(times, reverse=True)
+
+
+async def test_a_customer_without_a_name_takes_the_merged_ones_until_undone(
+    api: CaseApi,
+) -> None:
+    """The caller known only by number merged with the mail that gave a name."""
+    phone = f"+8190{uuid.uuid4().int % 10**8:08d}"
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    await api.publish(message("acme", f"sms:{phone}", [identity(IdentityKind.PHONE, phone)]))
+    await api.publish(
+        message("acme", f"mail:{address}", [email_identity(address)], name="Hanako Yamada")
+    )
+    caller = await api.customer_of("acme", f"phone:{phone}")
+    writer = await api.customer_of("acme", f"email:{address}")
+    assert caller["display_name"] is None
+    merged = await api.client.post(
+        f"/v1/customers/{caller['id']}/merges",
+        json={"source_customer_id": writer["id"], "reason": "same person"},
+        headers=api.auth("acme"),
+    )
+    assert merged.status_code == 201, merged.text
+    assert (await api.get(f"/v1/customers/{caller['id']}", "acme"))["display_name"] == (
+        "Hanako Yamada"
+    )
+    undone = await api.client.post(
+        f"/v1/merges/{merged.json()['id']}/undo", headers=api.auth("acme", Role.SUPERVISOR)
+    )
+    assert undone.status_code == 200, undone.text
+    assert (await api.get(f"/v1/customers/{caller['id']}", "acme"))["display_name"] is None
+    assert (await api.get(f"/v1/customers/{writer['id']}", "acme"))["display_name"] == (
+        "Hanako Yamada"
+    )

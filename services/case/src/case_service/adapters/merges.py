@@ -112,6 +112,7 @@ class MergeRepository:
             {"_id": source},
             {"$set": {"merged_into": target, "merged_at": record["at"], "merge_id": merge_id}},
         )
+        await self._adopt_name(source, target, merge_id)
         await self._proposals.update_many(
             {"tenant_id": record["tenant_id"], "customer_ids": {"$all": [source, target]}},
             {"$set": {"status": "merged", "merge_id": merge_id}},
@@ -121,6 +122,18 @@ class MergeRepository:
         await self._record(merge_entry(record, customer_id=target, undone=False))
         await self._merges.update_one({"_id": merge_id}, {"$set": {"state": "active"}})
         return {**record, "state": "active"}
+
+    async def _adopt_name(self, source: str, target: str, merge_id: str) -> None:
+        """A target without a name takes the source's (a caller known only by number
+        merged with the chat that gave a name); undoing the merge takes it back."""
+        named = await self._customers.find_one({"_id": source}, projection={"display_name": 1})
+        name = (named or {}).get("display_name")
+        if not name:
+            return
+        await self._customers.update_one(
+            {"_id": target, "$or": [{"display_name": None}, {"display_name": ""}]},
+            {"$set": {"display_name": name, "name_from_merge": merge_id}},
+        )
 
     async def _record(self, entry: dict[str, Any]) -> None:
         fields = {k: v for k, v in entry.items() if k != "_id"}
@@ -147,6 +160,10 @@ class MergeRepository:
             )
         await self._customers.update_one(
             {"_id": source}, {"$unset": {"merged_into": "", "merged_at": "", "merge_id": ""}}
+        )
+        await self._customers.update_one(
+            {"_id": record["target"], "name_from_merge": merge_id},
+            {"$unset": {"display_name": "", "name_from_merge": ""}},
         )
         undone = {"state": "undone", "undone_at": at, "undone_by": actor}
         record = {**record, **undone}
