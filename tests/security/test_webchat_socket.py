@@ -1,8 +1,9 @@
-"""The web-chat socket (issue "Nothing forged", findings 5 and 6): the token is no
+"""The web chat (issue "Nothing forged", findings 5 and 6): the token is no
 longer taken from the URL (access logs kept 309 of them), every frame kind counts
 against the visitor's budget (1,000 read frames made 1,000 events), a read receipt
 counts only for the visitor's own message and once, stopped-typing frames are
-throttled like typing ones, and a binary frame is answered, not a crash."""
+throttled like typing ones, a binary frame is answered, not a crash, and a forged
+X-Forwarded-For does not escape the per-address limit."""
 
 from __future__ import annotations
 
@@ -27,21 +28,29 @@ from tests.e2e.conftest import running_stack
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 FRAME_BURST = 40
+CONVERSATION_BURST = 20
 
 
 @pytest.fixture(scope="module")
 def chat_stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The stack with the widget's default frame budget."""
-    limits = {"CHAT_VISITOR_FRAMES_PER_SECOND": "10", "CHAT_VISITOR_FRAME_BURST": str(FRAME_BURST)}
+    limits = {
+        "CHAT_VISITOR_FRAMES_PER_SECOND": "10",
+        "CHAT_VISITOR_FRAME_BURST": str(FRAME_BURST),
+        "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "0.5",
+        "CHAT_CONVERSATION_BURST_PER_IP": str(CONVERSATION_BURST),
+    }
     with running_stack(infra, tmp_path_factory.mktemp("socket"), extra_env=limits) as stack:
         yield stack
 
 
-async def start(stack: Stack) -> dict[str, Any]:
+async def start(stack: Stack, forwarded_for: str | None = None) -> dict[str, Any]:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.post(
             f"{stack.url('ingest-chat')}/v1/webchat/conversations",
             json={"tenant_id": f"t{uuid.uuid4().hex[:8]}", "email": "v@example.com"},
+            headers=headers,
         )
     started: dict[str, Any] = response.raise_for_status().json()
     return started
@@ -108,3 +117,20 @@ async def test_stopped_typing_is_throttled_and_binary_frames_answered(chat_stack
     await asyncio.sleep(1)
     signals = await of_conversation(chat_stack, SIGNALS.name, CONVERSATION_TYPING, key)
     assert 1 <= signals <= 2  # one "stopped" every two seconds, not thirty
+
+
+# Last: it spends the address's conversation budget.
+async def test_a_forged_forwarded_for_does_not_rotate_the_address_limit(
+    chat_stack: Stack,
+) -> None:
+    """Nothing stands in front of this stack, so X-Forwarded-For is the client's own
+    claim: 30 conversations from one address, each naming another, still meet the
+    per-address budget (before: uvicorn trusted it from 127.0.0.1)."""
+    statuses = []
+    for n in range(CONVERSATION_BURST + 10):
+        try:
+            await start(chat_stack, forwarded_for=f"203.0.113.{n}")
+            statuses.append(201)
+        except httpx.HTTPStatusError as refused:
+            statuses.append(refused.response.status_code)
+    assert statuses.count(429) >= 5

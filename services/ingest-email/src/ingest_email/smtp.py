@@ -24,6 +24,8 @@ from ingest_email.intake import EmailIntake, UnknownRecipient
 from ingest_email.settings import EmailSettings
 
 log = get_logger(__name__)
+MAX_RECIPIENTS = 100
+"""Recipients one message may name (RFC 5321 asks servers to take at least 100)."""
 
 
 class IntakeHandler:
@@ -59,6 +61,9 @@ class IntakeHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            # RFC 5321 4.5.3.1.10: the client sends the rest in another transaction.
+            return "452 4.5.3 Too many recipients"
         if not self._intake.tenants_for([address]):
             return "550 5.1.1 No mailbox here by that name"
         envelope.rcpt_tos.append(address)

@@ -301,6 +301,9 @@ def service_process(config: StackConfig, spec: ServiceSpec) -> ManagedProcess:
             "--port",
             str(spec.port),
             "--no-access-log",
+            # Nothing stands in front of the local stack: X-Forwarded-For is the
+            # client's to write, so it must not move per-address limits.
+            "--no-proxy-headers",
             "--timeout-graceful-shutdown",
             "20",
         ],
