@@ -54,10 +54,15 @@ def start_sink(port: int) -> tuple[Sink, Controller]:
     return sink, controller
 
 
+TRUSTED_RELAY = "mx.acme.example"
+"""The relay whose Authentication-Results the tenant trusts (its MX, in the tests)."""
+
+
 def tenant_config(**extra: Any) -> dict[str, Any]:
     return {
         "addresses": ["support@acme.example"],
         "from_name": "Acme Support",
         "staff_domains": ["acme.example"],
+        "trusted_authserv_ids": [TRUSTED_RELAY],
         **extra,
     }

@@ -45,7 +45,7 @@ from ingest_email.adapters.blobs import SMALL_LIMIT, BlobStore
 from ingest_email.main import create_app
 from ingest_email.settings import EmailSettings, SmtpRelay
 from tests.e2e.helpers import eventually
-from tests.integration.email_fixtures import Sink, start_sink, tenant_config
+from tests.integration.email_fixtures import TRUSTED_RELAY, Sink, start_sink, tenant_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -336,6 +336,8 @@ async def test_noise_never_asks_for_an_agent_and_our_own_mail_is_dropped(
     staff = mail(sender="Alice <alice@acme.example>", subject="Re: Invoice problem")
     staff.replace_header("To", "sam@example.org")
     staff["Cc"] = "support@acme.example"
+    # The tenant's relay checked her domain's DKIM signature (sender_auth.py).
+    staff["Authentication-Results"] = f"{TRUSTED_RELAY}; dkim=pass header.d=acme.example"
     await email.send(staff)
     colleague = await email.published(staff["Message-ID"])
     assert colleague.data.direction is Direction.OUTBOUND

@@ -22,6 +22,7 @@ from ingest_email.domain.case_tokens import token_in
 from ingest_email.domain.events import Classification, classify, inbound_email
 from ingest_email.domain.feedback import DeliveryFeedback, feedback_event
 from ingest_email.domain.mime import MimePart, ParsedEmail, parse_message
+from ingest_email.domain.sender_auth import check_sender
 from ingest_email.domain.tenants import TenantDirectory, TenantMail
 from ingest_email.domain.threading import ThreadDecision, decide_thread
 from ingest_email.ports import ThreadIndexPort
@@ -150,11 +151,22 @@ class EmailIntake:
             log.info("email.loop_dropped", tenant_id=mail.tenant_id, message_id=parsed.message_id)
             return Accepted(mail.tenant_id, Outcome.LOOP_DROPPED, parsed.message_id)
         tenant = mail.tenant_id
+        sender = check_sender(
+            parsed.authentication_results, parsed.sender.address, mail.config.trusted_authserv_ids
+        )
         classification = classify(
             parsed,
             staff_sender=mail.is_staff(parsed.sender.address),
             customer_recipient=_customer_recipient(mail, parsed),
+            sender_authenticated=sender.authenticated,
         )
+        if classification.unauthenticated_staff_claim:
+            log.warning(
+                "email.staff_claim_unauthenticated",
+                tenant_id=tenant,
+                message_id=parsed.message_id,
+                reason=sender.reason,
+            )
         thread = await self._thread(mail, parsed, classification)
         raw_blob_id = await self._blobs.put(
             tenant, raw, filename=f"{parsed.message_id}.eml", content_type="message/rfc822"

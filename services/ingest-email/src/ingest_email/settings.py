@@ -26,6 +26,14 @@ class EmailTenant(BaseModel):
         description="Mail from these domains that copies a support address is a staff reply.",
     )
     staff_addresses: list[str] = Field(default_factory=list)
+    trusted_authserv_ids: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The relays (authserv-id of their Authentication-Results, e.g. mx.acme.example)"
+            " whose DMARC/DKIM/SPF verdicts prove a sender; without one, no sender is"
+            " proven and mail from staff addresses is kept as a customer's, flagged."
+        ),
+    )
     skills: list[str] = Field(default_factory=list, description="Skills new email work needs.")
     priority: int = Field(default=0, ge=0, le=100)
     mailgun_signing_keys: list[SecretStr] = Field(

@@ -202,6 +202,14 @@ class EmailFacts(_Frozen):
     sent_by_staff: bool = Field(
         default=False, description="A colleague answered from their own mail client."
     )
+    sender_authenticated: bool = Field(
+        default=False,
+        description="A relay the tenant trusts vouched for the From address (DMARC, DKIM, SPF).",
+    )
+    unauthenticated_staff_claim: bool = Field(
+        default=False,
+        description="From a staff address but unproven: kept as a customer's mail, flagged.",
+    )
 
 
 class RoutingHints(_Frozen):

@@ -39,23 +39,48 @@ class Classification:
     direction: Direction
     customer: EmailAddress
     agent: EmailAddress | None = None
+    sender_authenticated: bool = False
+    """A trusted relay vouched for the From address (``sender_auth.py``)."""
+    unauthenticated_staff_claim: bool = False
+    """From a staff address, unproven: kept as a customer's mail, and flagged."""
+
+    @property
+    def sender_is_customer(self) -> bool:
+        return self.direction is Direction.INBOUND
 
 
 def classify(
-    parsed: ParsedEmail, *, staff_sender: bool, customer_recipient: EmailAddress | None
+    parsed: ParsedEmail,
+    *,
+    staff_sender: bool,
+    customer_recipient: EmailAddress | None,
+    sender_authenticated: bool = False,
 ) -> Classification:
-    """Bounce, auto-reply, a colleague's reply from their own client, or a customer's mail."""
+    """Bounce, auto-reply, a colleague's reply from their own client (only when the
+    sender is authenticated), or a customer's mail."""
     if parsed.bounce is not None:
         failed = parsed.bounce.recipients
         customer = EmailAddress(address=failed[0]) if failed else parsed.sender
         return Classification(InteractionKind.BOUNCE, Direction.INBOUND, customer)
-    if staff_sender and customer_recipient is not None:
+    proven = sender_authenticated
+    if staff_sender and customer_recipient is not None and proven:
         return Classification(
-            InteractionKind.MESSAGE, Direction.OUTBOUND, customer_recipient, agent=parsed.sender
+            InteractionKind.MESSAGE,
+            Direction.OUTBOUND,
+            customer_recipient,
+            agent=parsed.sender,
+            sender_authenticated=True,
         )
+    kind = InteractionKind.MESSAGE
     if parsed.auto_submitted is not None:
-        return Classification(InteractionKind.AUTO_REPLY, Direction.INBOUND, parsed.sender)
-    return Classification(InteractionKind.MESSAGE, Direction.INBOUND, parsed.sender)
+        kind = InteractionKind.AUTO_REPLY
+    return Classification(
+        kind,
+        Direction.INBOUND,
+        parsed.sender,
+        sender_authenticated=proven,
+        unauthenticated_staff_claim=staff_sender and not proven,
+    )
 
 
 def inbound_email(
@@ -76,7 +101,8 @@ def inbound_email(
         classification.kind is InteractionKind.MESSAGE
         and classification.direction is Direction.INBOUND
     )
-    parties = [_party(PartyRole.CUSTOMER, classification.customer)]
+    verified = classification.sender_is_customer and classification.sender_authenticated
+    parties = [_party(PartyRole.CUSTOMER, classification.customer, verified=verified)]
     if classification.agent is not None:
         parties.append(_party(PartyRole.AGENT, classification.agent))
     reply_to = parsed.reply_to[0] if parsed.reply_to and routed else None
@@ -111,6 +137,8 @@ def inbound_email(
             bounced_recipients=parsed.bounce.recipients if parsed.bounce else (),
             bounce_status=parsed.bounce.status if parsed.bounce else None,
             sent_by_staff=classification.agent is not None,
+            sender_authenticated=classification.sender_authenticated,
+            unauthenticated_staff_claim=classification.unauthenticated_staff_claim,
         ),
         reply_to=Identity(kind=IdentityKind.EMAIL, value=reply_to.address) if reply_to else None,
         routing_hints=RoutingHints(
@@ -130,9 +158,9 @@ def inbound_email(
     )
 
 
-def _party(role: PartyRole, address: EmailAddress) -> Party:
+def _party(role: PartyRole, address: EmailAddress, *, verified: bool = False) -> Party:
     return Party(
         role=role,
         display_name=address.name[:200] if address.name else None,
-        identities=(Identity(kind=IdentityKind.EMAIL, value=address.address),),
+        identities=(Identity(kind=IdentityKind.EMAIL, value=address.address, verified=verified),),
     )

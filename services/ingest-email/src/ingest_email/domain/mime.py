@@ -101,6 +101,8 @@ class ParsedEmail:
     defects: tuple[str, ...] = field(default=())
     content_language: str | None = None
     """The sender's ``Content-Language`` header (a hint, e.g. ``ja-JP``)."""
+    authentication_results: tuple[str, ...] = ()
+    """Every ``Authentication-Results`` header, topmost first (``sender_auth.py``)."""
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -162,6 +164,10 @@ def parse_message(raw: bytes) -> ParsedEmail:
         loop_markers=tuple(v.strip().lower() for v in message.get_all("x-loop", []) or []),
         defects=tuple(dict.fromkeys(defects)),
         content_language=_content_language(message, headers),
+        authentication_results=tuple(
+            _without_raw_bytes(str(v), "authentication-results", defects)
+            for v in message.get_all("authentication-results", []) or []
+        ),
     )
 
 
