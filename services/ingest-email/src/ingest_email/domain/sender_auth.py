@@ -59,9 +59,7 @@ def _judge(header: authres.AuthenticationResultsHeader, domain: str) -> SenderCh
         for result in header.results:
             if str(result.method).lower() != method or str(result.result).lower() != "pass":
                 continue
-            found = {
-                f"{p.type}.{p.name}".lower(): str(p.value).lower() for p in result.properties
-            }
+            found = {f"{p.type}.{p.name}".lower(): str(p.value).lower() for p in result.properties}
             claimed = next((found[n] for n in names if n in found), None)
             if claimed is None and method == "dmarc":
                 return SenderCheck(True, method)  # DMARC is about the From domain itself
