@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
@@ -40,3 +42,23 @@ def test_the_blob_route_serves_the_tenants_bytes_sandboxed_and_404s_the_rest() -
     assert found.headers["content-security-policy"].startswith("sandbox")
     assert client.get("/v1/attachments/b2").status_code == 404
     assert "/v1/attachments/{blob_id}" in client.get("/openapi.json").json()["paths"]
+
+
+def test_a_blob_id_that_is_a_url_reaches_the_fetch_whole() -> None:
+    """Messenger and Instagram attachments are kept by their CDN URL: the case API
+    sends it percent-encoded; before, its slashes made every download 404."""
+    cdn = "https://scontent.xx.fbcdn.net/v/t1.15752-9/photo.jpg?_nc_cat=1&oh=00_A&oe=6"
+    asked: list[str] = []
+
+    def caller() -> Principal:
+        return Principal(subject="ana", tenant_id="acme", roles=frozenset({Role.AGENT}))
+
+    async def fetch(request: Request, tenant_id: str, blob_id: str) -> tuple[bytes, str] | None:
+        asked.append(blob_id)
+        return b"jpeg", "image/jpeg"
+
+    app = FastAPI()
+    app.include_router(blob_router(caller, fetch, missing="No such attachment."))
+    found = TestClient(app).get(f"/v1/attachments/{quote(cdn, safe='')}")
+    assert found.status_code == 200
+    assert asked == [cdn]

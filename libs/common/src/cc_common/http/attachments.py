@@ -42,8 +42,10 @@ def blob_router(read: Any, fetch: FetchBlob, *, missing: str) -> APIRouter:
     bytes serves to agents of the tenant (the case API's download proxies to it)."""
     router = APIRouter(prefix="/v1/attachments", tags=["attachments"])
 
+    # ``:path``: some blob ids are the provider's URL (Messenger and Instagram media),
+    # sent percent-encoded and decoded, slashes and all, before routing.
     @router.get(
-        "/{blob_id}",
+        "/{blob_id:path}",
         response_class=Response,
         responses={200: {"content": {"application/octet-stream": {}}}, 404: {}, 502: {}},
     )

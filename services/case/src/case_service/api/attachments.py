@@ -9,6 +9,7 @@ token, and are served as a download that a browser never renders as one of our p
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
@@ -46,7 +47,7 @@ def build_router(read: Any, *, chat_url: str, email_url: str) -> APIRouter:
         client: httpx.AsyncClient = request.app.state.attachment_client
         try:
             response = await client.get(
-                f"{owner.rstrip('/')}/v1/attachments/{ref['blob_id']}",
+                f"{owner.rstrip('/')}/v1/attachments/{quote(ref['blob_id'], safe='')}",
                 headers={"Authorization": request.headers["authorization"]},
             )
         except httpx.HTTPError as exc:
