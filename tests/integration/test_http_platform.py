@@ -37,6 +37,7 @@ async def chat(
         max_body_bytes=4096,
         max_upload_bytes=2048,
         twilio_sms={"acme": TwilioSms(auth_tokens=[SMS_TOKEN])},
+        webchat_open=True,
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

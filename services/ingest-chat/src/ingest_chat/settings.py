@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from cc_common.settings import ServiceSettings
+from cc_common.settings import Environment, ServiceSettings
 
 
 class LineChannel(BaseModel):
@@ -69,8 +69,39 @@ class TwilioSms(BaseModel):
     )
 
 
+class WebchatSite(BaseModel):
+    """One tenant's web-chat widget: the keys its pages embed, and where it may run."""
+
+    widget_keys: list[str] = Field(
+        min_length=1,
+        description="Public keys the widget sends (one per site; two while one is replaced).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (https://www.acme.example) whose pages may start and hold"
+        " chats; empty: any origin.",
+    )
+
+
 class ChatSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CHAT_")
+
+    webchat_sites: dict[str, WebchatSite] = Field(
+        default_factory=dict,
+        description='Per tenant, JSON: {"acme": {"widget_keys": ["wk-acme-www"],'
+        ' "allowed_origins": ["https://www.acme.example"]}}. Only these tenants get web chat.',
+    )
+    webchat_open: bool = Field(
+        default=False,
+        description="Any tenant id gets web chat without a widget key (tests and load"
+        " generators only; refused in production).",
+    )
+
+    @model_validator(mode="after")
+    def _closed_in_production(self) -> ChatSettings:
+        if self.webchat_open and self.environment is Environment.PRODUCTION:
+            raise ValueError("CHAT_WEBCHAT_OPEN is for tests: configure CHAT_WEBCHAT_SITES")
+        return self
 
     visitor_token_secret: SecretStr = Field(
         default=SecretStr("insecure-local-development-secret-change-me"),

@@ -8,7 +8,7 @@ from cc_common.auth import Role, issue_token
 from cc_common.settings import AuthSettings
 from contactcenter_cli.demo_channels import DEMO_TENANT, demo_channels
 from contactcenter_cli.send import CHANNELS
-from contactcenter_cli.stack import Stack
+from contactcenter_cli.stack import DEMO_WIDGET_KEY, Stack
 
 
 def welcome(stack: Stack, started_in: float) -> str:
@@ -45,7 +45,7 @@ def welcome(stack: Stack, started_in: float) -> str:
     lines += [
         "",
         f"Channels of tenant '{DEMO_TENANT}' (test credentials, kept in the data folder):",
-        f"  web chat      {chat}/v1/webchat/conversations",
+        f"  web chat      {chat}/v1/webchat/conversations   (widget key {DEMO_WIDGET_KEY})",
         f"  LINE          {chat}/v1/line/{DEMO_TENANT}/webhook",
         f"  Messenger, WhatsApp  {chat}/v1/meta/{DEMO_TENANT}/webhook",
         f"  Telegram      {chat}/v1/telegram/{DEMO_TENANT}/webhook",

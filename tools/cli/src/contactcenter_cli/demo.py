@@ -16,7 +16,7 @@ import httpx
 from cc_common.auth import Role, issue_token
 from cc_common.settings import AuthSettings
 from contactcenter_cli.demo_channels import CUSTOMER_EMAIL, CUSTOMER_PHONE, DEMO_TENANT
-from contactcenter_cli.stack import Stack
+from contactcenter_cli.stack import DEMO_WIDGET_KEY, Stack
 
 TENANT = DEMO_TENANT
 DEMO_AGENT = "ana"
@@ -121,6 +121,7 @@ def run_demo(stack: Stack) -> dict[str, Any]:
                 f"{stack.url('ingest-chat')}/v1/webchat/conversations",
                 json={
                     "tenant_id": TENANT,
+                    "widget_key": DEMO_WIDGET_KEY,
                     "name": "Hanako Yamada",
                     "email": CUSTOMER_EMAIL,
                     "phone": CUSTOMER_PHONE,

@@ -44,6 +44,10 @@ DEMO_EMAIL_TENANTS = {
 }
 """Mail to support@demo.example is the demo tenant's; colleagues write from demo.example."""
 
+DEMO_WIDGET_KEY = "demo-widget"
+DEMO_WEBCHAT_SITES = {"demo": {"widget_keys": [DEMO_WIDGET_KEY]}}
+"""The demo tenant's web-chat widget (any origin: it runs from a local file or page)."""
+
 
 LOAD_GENERATOR_LIMITS = {
     "CC_AUTH_PRINCIPAL_REQUESTS_PER_SECOND": "100000",
@@ -56,9 +60,11 @@ LOAD_GENERATOR_LIMITS = {
     "CHAT_VISITOR_MESSAGE_BURST": "100000",
     "CHAT_VISITOR_FRAMES_PER_SECOND": "100000",
     "CHAT_VISITOR_FRAME_BURST": "100000",
+    "CHAT_WEBCHAT_OPEN": "true",
 }
 """Limits lifted for load generators and test suites: one process, one address and one
-token speak for a whole team of agents and crowds of customers."""
+token speak for a whole team of agents and crowds of customers, and each test's own
+tenant gets web chat without a widget key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +160,7 @@ class StackConfig:
             "EMAIL_SMTP_PORT": str(self.smtp_port),
             "EMAIL_RELAY": json.dumps({"host": "127.0.0.1", "port": self.mail_sink_port}),
             "EMAIL_TENANTS": json.dumps(DEMO_EMAIL_TENANTS),
+            "CHAT_WEBCHAT_SITES": json.dumps(DEMO_WEBCHAT_SITES),
             "PYTHONUNBUFFERED": "1",
         }
         if self.database_prefix:

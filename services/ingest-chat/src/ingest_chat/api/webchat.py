@@ -41,7 +41,9 @@ from ingest_chat.domain.webchat import (
     visitor_message,
     visitor_read,
 )
+from ingest_chat.domain.webchat_sites import Refused, admit, check_origin
 from ingest_chat.domain.webchat_wire import FRAMES, Read, Resume, SendMessage, Typing
+from ingest_chat.settings import ChatSettings
 
 router = APIRouter(prefix="/v1/webchat", tags=["web chat"])
 SOURCE = "ingest-chat"
@@ -54,6 +56,9 @@ class ConversationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tenant_id: str = Field(pattern=TENANT_ID_PATTERN)
+    widget_key: str | None = Field(
+        default=None, max_length=128, description="The tenant's widget key for this site."
+    )
     name: str | None = Field(default=None, max_length=200)
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+[1-9][0-9]{6,14}$")
@@ -112,6 +117,17 @@ async def start_conversation(
 ) -> ConversationRead:
     """Start a conversation; the token authorises the visitor's later messages."""
     enforce(request.app.state.ip_limit, request.client.host if request.client else "unknown")
+    settings: ChatSettings = request.app.state.settings
+    try:
+        admit(
+            settings.webchat_sites,
+            body.tenant_id,
+            body.widget_key,
+            request.headers.get("origin"),
+            open_to_all=settings.webchat_open,
+        )
+    except Refused as refused:
+        raise HTTPException(refused.status, refused.detail) from refused
     conversation = VisitorConversation(
         tenant_id=body.tenant_id,
         conversation_id=str(uuid.uuid4()),
@@ -253,6 +269,13 @@ async def chat_socket(websocket: WebSocket) -> None:
         conversation = app.state.visitor_tokens.verify(token)
     except InvalidVisitorToken:
         await websocket.close(code=4401, reason="invalid conversation token")
+        return
+    settings: ChatSettings = app.state.settings
+    try:  # another site's page holding our visitor's socket (cross-site hijacking)
+        site = settings.webchat_sites.get(conversation.tenant_id)
+        check_origin(site, websocket.headers.get("origin"))
+    except Refused:
+        await websocket.close(code=4403, reason="the widget may not run on this site")
         return
     await websocket.accept(subprotocol=PROTOCOL)
     live: LiveConnections = app.state.live
