@@ -44,6 +44,8 @@ def limited_stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) 
         "CHAT_CONVERSATION_BURST_PER_IP": "20",
         "CHAT_VISITOR_FRAMES_PER_SECOND": "10",
         "CHAT_VISITOR_FRAME_BURST": "40",
+        "CHAT_MESSAGES_PER_IP_PER_SECOND": "20",
+        "CHAT_MESSAGE_BURST_PER_IP": "100",
         "CHAT_WEBCHAT_OPEN": "true",  # each test's own tenant
     }
     assert defaults.keys() == UNLIMITED_VISITORS.keys()

@@ -29,6 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
 FRAME_BURST = 40
 CONVERSATION_BURST = 20
+MESSAGE_BURST_PER_IP = 6
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,8 @@ def chat_stack(infra: StackConfig, tmp_path_factory: pytest.TempPathFactory) -> 
         "CHAT_VISITOR_FRAME_BURST": str(FRAME_BURST),
         "CHAT_CONVERSATIONS_PER_IP_PER_SECOND": "0.5",
         "CHAT_CONVERSATION_BURST_PER_IP": str(CONVERSATION_BURST),
+        "CHAT_MESSAGES_PER_IP_PER_SECOND": "1",
+        "CHAT_MESSAGE_BURST_PER_IP": str(MESSAGE_BURST_PER_IP),
     }
     with running_stack(infra, tmp_path_factory.mktemp("socket"), extra_env=limits) as stack:
         yield stack
@@ -117,6 +120,25 @@ async def test_stopped_typing_is_throttled_and_binary_frames_answered(chat_stack
     await asyncio.sleep(1)
     signals = await of_conversation(chat_stack, SIGNALS.name, CONVERSATION_TYPING, key)
     assert 1 <= signals <= 2  # one "stopped" every two seconds, not thirty
+
+
+async def test_one_address_is_limited_across_its_conversations(chat_stack: Stack) -> None:
+    """Many conversations from one address share one message budget (each had its
+    own before, so one client could send as fast as it opened conversations)."""
+    visitors = [await start(chat_stack) for _ in range(3)]
+    statuses = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for n in range(4):
+            for visitor in visitors:
+                response = await client.post(
+                    f"{chat_stack.url('ingest-chat')}/v1/webchat/messages",
+                    json={"client_message_id": f"m{n}", "text": "hello"},
+                    headers={"Authorization": f"Bearer {visitor['token']}"},
+                )
+                statuses.append(response.status_code)
+    # Each visitor sent 4 (under its own burst of 10); the address, 12 against 6.
+    assert statuses.count(202) <= MESSAGE_BURST_PER_IP + 2
+    assert statuses.count(429) >= 12 - MESSAGE_BURST_PER_IP - 2
 
 
 # Last: it spends the address's conversation budget.

@@ -124,6 +124,10 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     )
     # One "typing" and one "stopped" signal per conversation every two seconds.
     app.state.typing_limit = RateLimiter(rate=0.5, burst=1)
+    # Messages from one address across all its visitors' conversations.
+    app.state.ip_message_limit = RateLimiter(
+        rate=settings.messages_per_ip_per_second, burst=settings.message_burst_per_ip
+    )
     # Every WebSocket frame of a visitor (receipts, typing, resumes, messages).
     app.state.frame_limit = RateLimiter(
         rate=settings.visitor_frames_per_second, burst=settings.visitor_frame_burst

@@ -124,6 +124,12 @@ class ChatSettings(ServiceSettings):
         default=0.5, description="New conversations one IP address may start (bursts allowed)."
     )
     conversation_burst_per_ip: int = Field(default=20)
+    messages_per_ip_per_second: float = Field(
+        default=20.0,
+        description="Average visitor messages (and files) from one IP address, across all"
+        " its conversations (bursts allowed).",
+    )
+    message_burst_per_ip: int = Field(default=100)
     email_fallback_minutes: float = Field(
         default=15.0,
         ge=0,

@@ -60,6 +60,8 @@ LOAD_GENERATOR_LIMITS = {
     "CHAT_VISITOR_MESSAGE_BURST": "100000",
     "CHAT_VISITOR_FRAMES_PER_SECOND": "100000",
     "CHAT_VISITOR_FRAME_BURST": "100000",
+    "CHAT_MESSAGES_PER_IP_PER_SECOND": "100000",
+    "CHAT_MESSAGE_BURST_PER_IP": "100000",
     "CHAT_WEBCHAT_OPEN": "true",
 }
 """Limits lifted for load generators and test suites: one process, one address and one

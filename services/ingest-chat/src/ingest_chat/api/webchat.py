@@ -116,7 +116,7 @@ async def start_conversation(
     body: ConversationCreate, tokens: TokensDep, request: Request
 ) -> ConversationRead:
     """Start a conversation; the token authorises the visitor's later messages."""
-    enforce(request.app.state.ip_limit, request.client.host if request.client else "unknown")
+    enforce(request.app.state.ip_limit, _host(request.client))
     settings: ChatSettings = request.app.state.settings
     try:
         admit(
@@ -161,6 +161,7 @@ async def send_message(
 ) -> MessageAccepted:
     """Accept a visitor message once the broker has it; a resend is the same event."""
     enforce(request.app.state.visitor_limit, conversation.visitor_id)
+    enforce(request.app.state.ip_message_limit, _host(request.client))
     event = visitor_message(
         conversation, client_message_id=body.client_message_id, text=body.text, sent_at=utc_now()
     )
@@ -198,6 +199,7 @@ async def upload_file(
 ) -> FileAccepted:
     """A file from the visitor: stored by reference, sent as a message with an attachment."""
     enforce(request.app.state.visitor_limit, conversation.visitor_id)
+    enforce(request.app.state.ip_message_limit, _host(request.client))
     limit: int = request.app.state.settings.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
@@ -310,7 +312,9 @@ async def _handle(websocket: WebSocket, conversation: VisitorConversation, frame
     app = websocket.app
     producer: EventProducer = app.state.runtime.producer
     if isinstance(frame, SendMessage):
-        wait = app.state.visitor_limit.allow(conversation.visitor_id)
+        wait = app.state.visitor_limit.allow(conversation.visitor_id) or (
+            app.state.ip_message_limit.allow(_host(websocket.client))
+        )
         if wait:
             await websocket.send_json(
                 {
@@ -387,6 +391,11 @@ async def _announce_typing(app: Any, conversation: VisitorConversation, *, activ
     )
     with contextlib.suppress(BrokerUnavailable):  # a typing dot is not worth an error
         await app.state.runtime.producer.publish(SIGNALS.name, signal)
+
+
+def _host(client: Any) -> str:
+    """The caller's address (the per-address budgets' key)."""
+    return str(client.host) if client is not None else "unknown"
 
 
 def _first_problem(exc: ValidationError) -> str:
