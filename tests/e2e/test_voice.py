@@ -24,7 +24,7 @@ from cc_common.signatures import twilio_signature
 from contactcenter_cli.processes import free_port, free_port_block
 from contactcenter_cli.stack import Stack, StackConfig
 from tests.e2e.conftest import token
-from tests.e2e.helpers import eventually, find_customer, full_timeline
+from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -90,7 +90,8 @@ def voice_stack(
         base_port=free_port_block(5),
         topic_suffix=f".voice{suffix}",
         database_prefix=f"voice{suffix}",
-        extra_env={"VOICE_TWILIO": json.dumps(twilio)},
+        # The test's tenant has no widget key: web chat open to it.
+        extra_env={"VOICE_TWILIO": json.dumps(twilio), "CHAT_WEBCHAT_OPEN": "true"},
     )
     asyncio.run(ensure_topics(config.kafka_settings()))
     stack = Stack(config)
@@ -169,8 +170,8 @@ async def test_a_call_is_routed_by_its_ivr_choice_and_lands_as_one_record(
             json={"client_message_id": "1", "text": "My router keeps rebooting"},
             headers={"Authorization": f"Bearer {chat['token']}"},
         )
-        customer = await eventually(
-            lambda: find_customer(client, case_url, kenji["Authorization"][7:], f"phone:{CALLER}"),
+        chatting = await eventually(
+            lambda: find_customer(client, case_url, kenji["Authorization"][7:], visitor_key(chat)),
             what="the chatting customer",
         )
 
@@ -190,6 +191,9 @@ async def test_a_call_is_routed_by_its_ivr_choice_and_lands_as_one_record(
             client, stack, "ivr", call_fields(sid, Digits="2", CallStatus="in-progress")
         )
         assert "<Enqueue" in enqueue.text
+        # The number the visitor typed is a claim: the caller is a customer of its own,
+        # proposed as the chat's; a supervisor accepts, and one timeline holds both.
+        customer = await accept_the_proposal(client, case_url, supervisor, chatting["id"])
 
         async def routing(*kinds: str) -> list[dict[str, Any]] | None:
             entries = await full_timeline(
@@ -314,3 +318,23 @@ async def test_a_call_is_routed_by_its_ivr_choice_and_lands_as_one_record(
             return found or None
 
         await eventually(outbound_call, what="the outbound call on the timeline")
+
+
+async def accept_the_proposal(
+    client: httpx.AsyncClient, case_url: str, supervisor: dict[str, str], customer_id: str
+) -> dict[str, Any]:
+    """Accept the link proposal naming ``customer_id``; the customer both became."""
+
+    async def proposed() -> list[dict[str, Any]]:
+        listed = await client.get(f"{case_url}/v1/merge-proposals", headers=supervisor)
+        return [p for p in listed.json() if customer_id in p["customer_ids"]]
+
+    (proposal,) = await eventually(proposed, what="the proposal the typed number raised")
+    accepted = await client.post(
+        f"{case_url}/v1/merge-proposals/{proposal['id']}/accept", headers=supervisor
+    )
+    assert accepted.status_code == 201, accepted.text
+    merged: dict[str, Any] = (
+        await client.get(f"{case_url}/v1/customers/{accepted.json()['target']}", headers=supervisor)
+    ).json()
+    return merged
