@@ -27,4 +27,4 @@ USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
-CMD ["sh", "-c", "exec uvicorn \"$APP_FACTORY\" --factory --host 0.0.0.0 --port 8000 --no-access-log --forwarded-allow-ips \"${CC_TRUSTED_PROXIES:-}\" --timeout-graceful-shutdown 20"]
+CMD ["sh", "-c", "exec uvicorn \"$APP_FACTORY\" --factory --host 0.0.0.0 --port 8000 --no-access-log --http cc_common.http.guarded_protocol:GuardedHttp --forwarded-allow-ips \"${CC_TRUSTED_PROXIES:-}\" --timeout-graceful-shutdown 20"]

@@ -44,6 +44,9 @@ DEMO_EMAIL_TENANTS = {
 }
 """Mail to support@demo.example is the demo tenant's; colleagues write from demo.example."""
 
+GUARDED_HTTP = "cc_common.http.guarded_protocol:GuardedHttp"
+"""uvicorn's HTTP protocol with a header timeout and a per-address connection cap."""
+
 DEMO_WIDGET_KEY = "demo-widget"
 DEMO_WEBCHAT_SITES = {"demo": {"widget_keys": [DEMO_WIDGET_KEY]}}
 """The demo tenant's web-chat widget (any origin: it runs from a local file or page)."""
@@ -63,6 +66,7 @@ LOAD_GENERATOR_LIMITS = {
     "CHAT_MESSAGES_PER_IP_PER_SECOND": "100000",
     "CHAT_MESSAGE_BURST_PER_IP": "100000",
     "CHAT_WEBCHAT_OPEN": "true",
+    "CC_HTTP_CONNECTIONS_PER_ADDRESS": "100000",
 }
 """Limits lifted for load generators and test suites: one process, one address and one
 token speak for a whole team of agents and crowds of customers, and each test's own
@@ -310,6 +314,8 @@ def service_process(config: StackConfig, spec: ServiceSpec) -> ManagedProcess:
             "--port",
             str(spec.port),
             "--no-access-log",
+            "--http",
+            GUARDED_HTTP,
             # Nothing stands in front of the local stack: X-Forwarded-For is the
             # client's to write, so it must not move per-address limits.
             "--no-proxy-headers",
