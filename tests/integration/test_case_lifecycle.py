@@ -376,7 +376,7 @@ async def test_a_read_receipt_ahead_of_the_sent_confirmation_is_kept_for_it(
         email=f"{uuid.uuid4().hex[:8]}@example.org",
     )
     await api.publish(message("acme", visitor.conversation_key, visitor.identities()))
-    customer = await api.customer_of("acme", f"email:{visitor.email}")
+    customer = await api.customer_of("acme", f"webchat_visitor_id:{visitor.visitor_id}")
     (entry,) = await api.timeline("acme", customer["id"], until=1)
     reply = await api.client.post(
         f"/v1/cases/{entry['case_id']}/replies",
