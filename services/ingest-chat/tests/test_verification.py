@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from cc_common.events import Channel, IdentityKind
 from ingest_chat.domain.verification import (
     CODE_TTL,
     MAX_ATTEMPTS,
@@ -22,7 +23,7 @@ EMAIL = "hanako@example.jp"
 
 def challenge(code: str, *, attempts: int = 1, email: str = EMAIL) -> Challenge:
     return Challenge(
-        email=email,
+        address=email,
         digest=code_digest(SECRET, "c1", email, code),
         expires_at=NOW + CODE_TTL,
         attempts=attempts,
@@ -59,10 +60,14 @@ def test_a_guess_is_judged_right_wrong_expired_or_locked() -> None:
 
 
 def test_the_request_names_the_address_and_carries_the_code_with_its_expiry() -> None:
-    event = code_request("acme", "c1", EMAIL, "123456", now=NOW)
+    event = code_request("acme", "c1", "email", EMAIL, "123456", now=NOW)
+    assert event.data.channel is Channel.EMAIL
     assert event.data.recipient.value == EMAIL
     assert event.data.code == "123456"
     assert event.data.expires_at - NOW == CODE_TTL
     assert "123456" not in repr(event.data)  # kept out of logs that print the model
-    assert code_request("acme", "c1", EMAIL, "123456", now=NOW).id != event.id
+    assert code_request("acme", "c1", "email", EMAIL, "123456", now=NOW).id != event.id
     assert timedelta(0) < CODE_TTL <= timedelta(minutes=15)
+    texted = code_request("acme", "c1", "phone", "+819012345678", "123456", now=NOW)
+    assert texted.data.channel is Channel.SMS
+    assert texted.data.recipient.kind is IdentityKind.PHONE

@@ -44,7 +44,7 @@ def test_the_visitor_is_the_customer_with_our_id_verified() -> None:
 
 def test_a_verified_email_is_no_longer_a_claim_and_survives_the_token() -> None:
     tokens = VisitorTokens(SECRET, ttl_seconds=60)
-    proven = tokens.verify(tokens.issue(CONVERSATION.with_verified_email()))
+    proven = tokens.verify(tokens.issue(CONVERSATION.with_verified("email")))
     assert proven.email_verified
     event = visitor_message(proven, client_message_id="m1", text="hi", sent_at=datetime.now(UTC))
     customer = event.data.customer()

@@ -11,8 +11,10 @@ import httpx
 from fastapi import FastAPI
 
 from cc_common.auth import Role
+from cc_common.events import VERIFICATION_REQUESTED
 from cc_common.http.auth import principal_dependency
 from cc_common.http.rate_limit import RateLimiter
+from cc_common.kafka.by_type import ByEventType
 from cc_common.kafka.consumer import RetryPolicy, by_conversation
 from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.language import warm_up_in_background
@@ -33,6 +35,7 @@ from ingest_chat.adapters.visitor_tokens import VisitorTokens
 from ingest_chat.api import attachments, line, providers, webchat, webchat_verification
 from ingest_chat.consumers.outbound import MessagingReplyHandler, WebchatSender, channel_senders
 from ingest_chat.consumers.signals import VisitorSignals
+from ingest_chat.consumers.verification import CodeSmsHandler
 from ingest_chat.email_fallback import EmailFallback
 from ingest_chat.settings import ChatSettings
 
@@ -61,12 +64,13 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
             async with httpx.AsyncClient(timeout=10) as http:
                 app.state.provider_media = ProviderMedia(http)
                 app.state.line_profiles = LineProfiles(http)
+                sms = TwilioSmsSender(http)
                 senders = channel_senders(
                     settings,
                     line=LineApi(http),
                     meta=MetaSender(http),
                     telegram=TelegramSender(http),
-                    sms=TwilioSmsSender(http),
+                    sms=sms,
                     webchat=WebchatSender(
                         app.state.agent_messages, app.state.live, runtime.producer
                     ),
@@ -75,18 +79,21 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
                 runtime.add_consumer(
                     topics=[OUTBOUND.name],
                     group_id=settings.outbound_consumer_group,
-                    handler=SettleRefusedReplies(
-                        MessagingReplyHandler(
-                            senders=senders,
+                    handler=ByEventType(
+                        {VERIFICATION_REQUESTED: CodeSmsHandler(settings=settings, sms=sms)},
+                        default=SettleRefusedReplies(
+                            MessagingReplyHandler(
+                                senders=senders,
+                                producer=runtime.producer,
+                                topic=INTERACTIONS.name,
+                                sent_record=SentReplies(runtime.db),
+                            ),
+                            channels=senders,
                             producer=runtime.producer,
                             topic=INTERACTIONS.name,
-                            sent_record=SentReplies(runtime.db),
+                            source=SERVICE,
+                            give_up_after=REPLY_RETRIES.max_attempts,
                         ),
-                        channels=senders,
-                        producer=runtime.producer,
-                        topic=INTERACTIONS.name,
-                        source=SERVICE,
-                        give_up_after=REPLY_RETRIES.max_attempts,
                     ),
                     # Provider outages are retried for about two minutes, then dead-lettered.
                     retry=REPLY_RETRIES,

@@ -9,8 +9,9 @@ import httpx
 from fastapi import FastAPI
 
 from cc_common.auth import Role
-from cc_common.events import Channel
+from cc_common.events import VERIFICATION_REQUESTED, Channel
 from cc_common.http.auth import principal_dependency
+from cc_common.kafka.by_type import ByEventType
 from cc_common.kafka.consumer import RetryPolicy, by_conversation
 from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.language import warm_up_in_background
@@ -22,7 +23,7 @@ from ingest_email.adapters.relay import Relay
 from ingest_email.adapters.sns_certificates import SnsVerifier
 from ingest_email.api import attachments, messages, providers
 from ingest_email.consumers.outbound import EmailReplyHandler
-from ingest_email.consumers.verification import CodeMailHandler, OutboundMail
+from ingest_email.consumers.verification import CodeMailHandler
 from ingest_email.domain.tenants import TenantDirectory
 from ingest_email.domain.webhook_auth import ReplayGuard
 from ingest_email.intake import EmailIntake
@@ -74,8 +75,9 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
             rt.add_consumer(
                 topics=[OUTBOUND.name],
                 group_id=settings.outbound_consumer_group,
-                handler=OutboundMail(
-                    replies=replies, codes=CodeMailHandler(directory=directory, relay=relay)
+                handler=ByEventType(
+                    {VERIFICATION_REQUESTED: CodeMailHandler(directory=directory, relay=relay)},
+                    default=replies,
                 ),
                 # A relay outage is retried for about two minutes, then dead-lettered.
                 retry=REPLY_RETRIES,

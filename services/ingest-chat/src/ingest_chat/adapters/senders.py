@@ -128,6 +128,9 @@ class TwilioSmsSender:
         self._http = http
 
     async def send(self, account: TwilioSms, request: OutboundRequested) -> Sent:
+        return await self.send_text(account, request.recipient.value, request.content.text or "")
+
+    async def send_text(self, account: TwilioSms, to: str, text: str) -> Sent:
         if not account.account_sid or not account.from_number:
             raise PermanentSendFailure("the tenant has no Twilio number to send from")
         url = (
@@ -137,11 +140,7 @@ class TwilioSmsSender:
         try:
             response = await self._http.post(
                 url,
-                data={
-                    "To": request.recipient.value,
-                    "From": account.from_number,
-                    "Body": (request.content.text or "")[:1600],
-                },
+                data={"To": to, "From": account.from_number, "Body": text[:1600]},
                 auth=(account.account_sid, account.auth_tokens[0].get_secret_value()),
             )
         except httpx.HTTPError as exc:

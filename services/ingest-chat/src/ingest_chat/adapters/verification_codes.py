@@ -1,5 +1,5 @@
-"""Pending email codes of web-chat conversations (one per conversation), and how many
-codes each conversation and each address was sent this hour, in MongoDB.
+"""Pending codes of web-chat conversations (one per conversation and kind), and how
+many codes each conversation and each address was sent this hour, in MongoDB.
 
 Each guess is counted before it is judged, with one atomic update, so parallel
 guesses cannot exceed the budget; sends are counted the same way.
@@ -58,31 +58,31 @@ class VerificationCodes:
         return True
 
     async def start(
-        self, conversation_id: str, email: str, digest: str, expires_at: datetime
+        self, challenge_id: str, address: str, digest: str, expires_at: datetime
     ) -> None:
-        """The conversation's new code replaces its pending one (with a fresh budget)."""
+        """The new code replaces the pending one (with a fresh budget of guesses)."""
         await self._codes.replace_one(
-            {"_id": conversation_id},
-            {"email": email, "digest": digest, "expires_at": expires_at, "attempts": 0},
+            {"_id": challenge_id},
+            {"address": address, "digest": digest, "expires_at": expires_at, "attempts": 0},
             upsert=True,
         )
 
-    async def guess(self, conversation_id: str) -> Challenge | None:
+    async def guess(self, challenge_id: str) -> Challenge | None:
         """Count one guess and return the pending code as it is now (None: no code)."""
         doc = await self._codes.find_one_and_update(
-            {"_id": conversation_id},
+            {"_id": challenge_id},
             {"$inc": {"attempts": 1}},
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             return None
         return Challenge(
-            email=doc["email"],
+            address=doc["address"],
             digest=doc["digest"],
             expires_at=doc["expires_at"],
             attempts=doc["attempts"],
         )
 
-    async def spend(self, conversation_id: str) -> None:
+    async def spend(self, challenge_id: str) -> None:
         """A code works once."""
-        await self._codes.delete_one({"_id": conversation_id})
+        await self._codes.delete_one({"_id": challenge_id})

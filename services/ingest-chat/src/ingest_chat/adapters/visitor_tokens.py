@@ -35,6 +35,7 @@ class VisitorTokens:
             "email": conversation.email,
             "phone": conversation.phone,
             "email_verified": conversation.email_verified,
+            "phone_verified": conversation.phone_verified,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
@@ -50,6 +51,7 @@ class VisitorTokens:
                 email=claims.get("email"),
                 phone=claims.get("phone"),
                 email_verified=bool(claims.get("email_verified")),
+                phone_verified=bool(claims.get("phone_verified")),
             )
         except (jwt.PyJWTError, KeyError) as exc:
             raise InvalidVisitorToken(str(exc)) from exc

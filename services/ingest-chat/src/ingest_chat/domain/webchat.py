@@ -40,18 +40,22 @@ class VisitorConversation:
     phone: str | None = None
     email_verified: bool = False
     """The visitor proved the email with a code sent to it (``verification.py``)."""
+    phone_verified: bool = False
 
     @property
     def conversation_key(self) -> str:
         """The conversation key shared by every message of this chat."""
         return f"webchat:{self.conversation_id}"
 
-    def with_verified_email(self) -> VisitorConversation:
-        return dataclasses.replace(self, email_verified=True)
+    def with_verified(self, kind: str) -> VisitorConversation:
+        """The conversation once the visitor proved its ``email`` or ``phone``."""
+        if kind == "email":
+            return dataclasses.replace(self, email_verified=True)
+        return dataclasses.replace(self, phone_verified=True)
 
     def identities(self) -> tuple[Identity, ...]:
         """The visitor id (ours, so verified) and what the visitor typed: claimed, so it
-        finds no customer, unless the visitor proved the email with a code."""
+        finds no customer, unless the visitor proved it with a code."""
         found = [
             Identity(kind=IdentityKind.WEBCHAT_VISITOR_ID, value=self.visitor_id, verified=True)
         ]
@@ -62,7 +66,12 @@ class VisitorConversation:
             else:
                 found.append(Identity(kind=IdentityKind.EMAIL, value=email, claimed=True))
         if self.phone:
-            found.append(Identity(kind=IdentityKind.PHONE, value=self.phone, claimed=True))
+            proven = self.phone_verified
+            found.append(
+                Identity(
+                    kind=IdentityKind.PHONE, value=self.phone, verified=proven, claimed=not proven
+                )
+            )
         return tuple(found)
 
 

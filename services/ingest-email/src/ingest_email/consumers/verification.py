@@ -7,8 +7,6 @@ sees no code and may ask again).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from cc_common.events import VERIFICATION_REQUESTED, Channel, VerificationRequested, utc_now
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
@@ -51,23 +49,3 @@ class CodeMailHandler:
             log.warning("email.code_refused", reason=str(exc), **fields)
             return
         log.info("email.code_sent", **fields)
-
-
-class OutboundMail:
-    """The email channel's share of the outbound topic: one-time codes to ``codes``,
-    everything else (agents' replies) to ``replies``."""
-
-    def __init__(
-        self,
-        *,
-        replies: Callable[[Delivery], Awaitable[None]],
-        codes: Callable[[Delivery], Awaitable[None]],
-    ) -> None:
-        self._replies = replies
-        self._codes = codes
-
-    async def __call__(self, delivery: Delivery) -> None:
-        if delivery.event.type == VERIFICATION_REQUESTED:
-            await self._codes(delivery)
-        else:
-            await self._replies(delivery)
