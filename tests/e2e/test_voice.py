@@ -19,8 +19,12 @@ import uvicorn
 from fastapi import FastAPI, Request
 
 from cc_common.auth import Role
+from cc_common.events import Channel, Interaction, OutboundRequested
 from cc_common.kafka.admin import ensure_topics
+from cc_common.kafka.inspect import read_events
+from cc_common.kafka.producer import EventProducer
 from cc_common.signatures import twilio_signature
+from cc_common.topics import INTERACTIONS, OUTBOUND
 from contactcenter_cli.processes import free_port, free_port_block
 from contactcenter_cli.stack import Stack, StackConfig
 from tests.e2e.conftest import token
@@ -49,8 +53,17 @@ class TwilioStandIn:
                 .decode()
                 .partition(":")
             )
-            self.calls.append({"sid": sid, "form": form, "user": user, "password": password})
-            return {"sid": f"CA{uuid.uuid4().hex}", "status": "queued"}
+            call_sid = f"CA{uuid.uuid4().hex}"
+            self.calls.append(
+                {
+                    "sid": sid,
+                    "form": form,
+                    "user": user,
+                    "password": password,
+                    "sid_of_call": call_sid,
+                }
+            )
+            return {"sid": call_sid, "status": "queued"}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -318,6 +331,37 @@ async def test_a_call_is_routed_by_its_ivr_choice_and_lands_as_one_record(
             return found or None
 
         await eventually(outbound_call, what="the outbound call on the timeline")
+
+        # The request delivered again (a redelivery after a crash) rings nobody twice:
+        # the call is announced again, with the same sid.
+        settings = stack.config.kafka_settings()
+        (asked,) = [
+            e
+            for e in await read_events(settings, OUTBOUND.name)
+            if isinstance(e.data, OutboundRequested) and e.data.channel is Channel.VOICE
+        ]
+        reply_id = str(asked.data.reply_id)
+        producer = EventProducer(settings)
+        await producer.start()
+        try:
+            await producer.publish(OUTBOUND.name, asked)
+        finally:
+            await producer.stop()
+
+        async def announced_twice() -> list[Any] | None:
+            found = [
+                e
+                for e in await read_events(settings, INTERACTIONS.name)
+                if isinstance(e.data, Interaction)
+                and e.data.provider_ids.get("reply_id") == reply_id
+            ]
+            return found if len(found) >= 2 else None
+
+        announcements = await eventually(announced_twice, what="the call announced again")
+        assert len(stand_in.calls) == 1
+        assert {e.data.voice.call_id for e in announcements if e.data.voice} == {
+            placed["sid_of_call"]
+        }
 
 
 async def accept_the_proposal(

@@ -13,8 +13,10 @@ from cc_common.events import Channel
 from cc_common.http.auth import principal_dependency
 from cc_common.kafka.consumer import RetryPolicy, by_conversation
 from cc_common.kafka.reply_guard import SettleRefusedReplies
+from cc_common.mongo import ensure_indexes
 from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
+from ingest_voice.adapters import placed_calls
 from ingest_voice.adapters.twilio_calls import TwilioCalls
 from ingest_voice.api import cti, twilio
 from ingest_voice.consumers.outbound import OutboundCallHandler
@@ -32,7 +34,10 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with service_runtime(settings, service=SERVICE, database=None) as runtime:
+        async with service_runtime(
+            settings, service=SERVICE, database=settings.database
+        ) as runtime:
+            await ensure_indexes(runtime.db, placed_calls.INDEXES)
             app.state.runtime = runtime
             async with httpx.AsyncClient(timeout=10) as http:
                 runtime.add_consumer(
@@ -40,7 +45,10 @@ def create_app(settings: VoiceSettings | None = None) -> FastAPI:
                     group_id=settings.outbound_consumer_group,
                     handler=SettleRefusedReplies(
                         OutboundCallHandler(
-                            settings=settings, calls=TwilioCalls(http), producer=runtime.producer
+                            settings=settings,
+                            calls=TwilioCalls(http),
+                            producer=runtime.producer,
+                            placed=placed_calls.PlacedCalls(runtime.db),
                         ),
                         channels=(Channel.VOICE,),
                         producer=runtime.producer,

@@ -24,6 +24,10 @@ class TwilioAccount(BaseModel):
 class VoiceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="VOICE_")
 
+    database: str = Field(
+        default="cc_voice",
+        description="Calls placed for callback requests (a redelivered request rings once).",
+    )
     default_region: str = Field(
         default="JP", description="Country of national-format caller numbers (ISO 3166)."
     )

@@ -174,6 +174,7 @@ class StackConfig:
             env["CASE_DATABASE"] = f"{self.database_prefix}_case"
             env["EMAIL_DATABASE"] = f"{self.database_prefix}_email"
             env["CHAT_DATABASE"] = f"{self.database_prefix}_chat"
+            env["VOICE_DATABASE"] = f"{self.database_prefix}_voice"
         if self.topic_suffix:
             env["ROUTER_CONSUMER_GROUP"] = f"router{self.topic_suffix}"
             env["CASE_CONSUMER_GROUP"] = f"case{self.topic_suffix}"
