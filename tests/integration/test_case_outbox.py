@@ -16,6 +16,7 @@ from case_service.adapters.timeline import TimelineRepository
 from case_service.consumers.outbox import OutboxRelay
 from case_service.domain.model import Case
 from case_service.domain.replies import reply_entry, reply_request
+from case_service.metrics import OUTBOX_BEHIND, OUTBOX_QUARANTINED
 from case_service.service.case_desk import CaseDesk
 from cc_common.auth import Role
 from cc_common.events import CaseChanged, Content, Envelope, OutboundRequested, utc_now
@@ -106,6 +107,7 @@ async def test_a_poison_entry_is_quarantined_and_the_relay_goes_on(
     limited = kafka_settings.model_copy(update={"max_event_bytes": 20_000})
     producer = EventProducer(limited)
     await producer.start()
+    quarantined_before = OUTBOX_QUARANTINED._value.get()
     relay = OutboxRelay(outbox=timeline, producer=producer, interval_seconds=0.05)
     running = asyncio.create_task(relay.run())
     try:
@@ -131,6 +133,10 @@ async def test_a_poison_entry_is_quarantined_and_the_relay_goes_on(
         )
         assert stored is not None
         assert "over the limit" in stored["outbox_quarantined"]["reason"]
+        # What operations watch: two set aside, nothing left behind.
+        assert OUTBOX_QUARANTINED._value.get() - quarantined_before == 2
+        await relay.relay_once()
+        assert OUTBOX_BEHIND._value.get() == 0
     finally:
         relay.stop()
         await running

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from case_service.metrics import OUTBOX_BEHIND, OUTBOX_QUARANTINED
 from cc_common.events import CaseChanged, Envelope, OutboundRequested, Publisher, utc_now
 from cc_common.kafka.producer import BrokerUnavailable, EventRefused
 from cc_common.logging import get_logger
@@ -74,6 +75,7 @@ class OutboxRelay(Periodic):
     async def relay_once(self) -> int:
         """Publish every reply pending longer than the grace period; return how many."""
         pending = await self._outbox.outbox_pending(utc_now() - self._grace)
+        OUTBOX_BEHIND.set(len(pending))
         relayed = 0
         for doc in pending:
             try:
@@ -94,6 +96,7 @@ class OutboxRelay(Periodic):
                 continue
             await self._outbox.outbox_sent(doc["_id"])
             relayed += 1
+            OUTBOX_BEHIND.dec()
         if relayed:
             log.info("outbox.relayed", count=relayed)
         return relayed
@@ -102,3 +105,5 @@ class OutboxRelay(Periodic):
         """Set a poison entry aside (kept, with why) so the entries after it go on."""
         log.error("outbox.quarantined", entry_id=entry_id, reason=reason)
         await self._outbox.outbox_quarantined(entry_id, reason, utc_now())
+        OUTBOX_QUARANTINED.inc()
+        OUTBOX_BEHIND.dec()
