@@ -3,6 +3,7 @@ a false 2xx) when the broker is gone. Runs ingest-chat in-process on a private b
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -140,7 +141,9 @@ async def test_no_2xx_when_the_broker_is_down(
     body = assert_problem(response, 503)
     assert response.headers["retry-after"] == "5"
     assert body["type"] == "https://contactcenter.dev/problems/broker-unavailable"
+    asked = time.monotonic()
     ready = await chat.get("/readyz")
+    assert time.monotonic() - asked < 1.0, "readiness must not hang on a dead broker"
     assert ready.status_code == 503
     assert ready.json()["checks"]["kafka"] is False
 

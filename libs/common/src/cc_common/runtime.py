@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -32,6 +33,9 @@ from cc_common.tracing import configure_tracing
 log = get_logger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 20.0
+READINESS_TIMEOUT_SECONDS = 0.8
+"""How long ``/readyz`` waits for the broker and the database (together): it answers
+within a second, 503 when either is silent."""
 
 
 class Runtime:
@@ -93,10 +97,16 @@ class Runtime:
         return runner
 
     async def readiness(self) -> dict[str, bool]:
-        """Each dependency and loop, and whether it answers."""
-        checks = {"kafka": await self.producer.ping()}
+        """Each dependency and loop, and whether it answers: the broker and the database
+        are asked at once, and one that has not answered within
+        ``READINESS_TIMEOUT_SECONDS`` counts as down (a probe must not hang)."""
+        pings = {"kafka": self.producer.ping()}
         if self.mongo is not None:
-            checks["mongodb"] = await ping(self.mongo)
+            pings["mongodb"] = ping(self.mongo)
+        answers = await asyncio.gather(
+            *(_within(check, READINESS_TIMEOUT_SECONDS) for check in pings.values())
+        )
+        checks = dict(zip(pings, answers, strict=True))
         for runner in self.consumers:
             checks[f"consumer:{runner.group_id}"] = runner.running
         return checks
@@ -109,6 +119,13 @@ class Runtime:
         await self.producer.stop()
         if self.mongo is not None:
             await self.mongo.close()
+
+
+async def _within(check: Awaitable[bool], seconds: float) -> bool:
+    try:
+        return await asyncio.wait_for(check, seconds)
+    except TimeoutError:
+        return False
 
 
 @asynccontextmanager
