@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from cc_common.auth import Role
-from contactcenter_cli.stack import Stack, StackConfig, default_services
+from contactcenter_cli.stack import DEMO_WIDGET_KEY, Stack, StackConfig, default_services
 from contactcenter_cli.webchat_client import visitor_socket
 from tests.e2e.conftest import running_stack, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
@@ -46,7 +46,12 @@ async def test_no_token_address_or_message_text_reaches_a_log(log_stack: Stack) 
         visitor = (
             await client.post(
                 f"{stack.url('ingest-chat')}/v1/webchat/conversations",
-                json={"tenant_id": TENANT, "email": visitor_email, "name": f"Name {marker}"},
+                json={
+                    "tenant_id": TENANT,
+                    "widget_key": DEMO_WIDGET_KEY,
+                    "email": visitor_email,
+                    "name": f"Name {marker}",
+                },
             )
         ).json()
         async with visitor_socket(stack.url("ingest-chat"), visitor["token"]) as socket:

@@ -1,5 +1,7 @@
 """``contactcenter chaos``: steady mixed traffic while each service in turn is killed
-with SIGKILL and restarted; then every accepted event is looked up through the case API.
+with SIGKILL and restarted, then the database is killed and restarted over its data and
+the broker is paused (SIGSTOP, SIGCONT 15 s later); then every accepted event is looked
+up through the case API.
 
 Prints, per channel, events accepted, found, duplicated and lost; per kill, how long
 until the service answered ready again and until the consumers had caught up; the
@@ -10,7 +12,9 @@ task or with two, and any agent offered more than its capacity.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
 import sys
 import time
 from collections import Counter
@@ -36,9 +40,14 @@ from contactcenter_cli.chaos_checks import (
     task_problems,
 )
 from contactcenter_cli.chaos_load import CHANNELS, TENANT, Traffic, identity, offer, stack_env
+from contactcenter_cli.processes import wait_for_port
 from contactcenter_cli.stack import Stack, private_stack
 
 SERVICES = ("ingest-chat", "ingest-email", "ingest-voice", "router", "case")
+DATABASE_KILL = "database"
+BROKER_PAUSE = "broker-pause"
+FAULTS = (*SERVICES, DATABASE_KILL, BROKER_PAUSE)
+"""What the run breaks, in turn: each service, the database, the broker."""
 AGENTS_CAPACITY = {
     f"agent{i}": Capacity(
         {ChannelClass.CHAT: 2, ChannelClass.EMAIL: 2, ChannelClass.VOICE: 1}, total=3
@@ -58,7 +67,9 @@ class Plan:
     """Seconds between one service's restart and the next kill."""
     customers: int = 10
     """Customers per channel."""
-    services: Sequence[str] = SERVICES
+    services: Sequence[str] = FAULTS
+    """The faults, in order: service names, ``database`` and ``broker-pause``."""
+    broker_pause: float = 15.0
     settle_timeout: float = 180.0
 
 
@@ -164,13 +175,30 @@ async def _kill_in_turn(stack: Stack, plan: Plan, kills: list[Kill], done: async
     """After the warm-up, kill and restart each service, ``interval`` seconds apart
     (counted from the restart); ``done`` once the last has had its interval."""
     await asyncio.sleep(plan.warmup)
-    for service in plan.services:
+    for fault in plan.services:
         killed_at = time.perf_counter()
-        await asyncio.to_thread(stack.services[service].kill)
-        await asyncio.to_thread(stack.start_service, service)
-        kills.append(Kill(service, killed_at, time.perf_counter()))
+        await _inflict(stack, fault, plan)
+        kills.append(Kill(fault, killed_at, time.perf_counter()))
         await asyncio.sleep(plan.interval)
     done.set()
+
+
+async def _inflict(stack: Stack, fault: str, plan: Plan) -> None:
+    """Break one thing and bring it back; returns once it answers again."""
+    if fault == DATABASE_KILL:
+        await asyncio.to_thread(stack.database.kill)
+        await asyncio.to_thread(stack.database.start)
+        await asyncio.to_thread(wait_for_port, stack.database, stack.config.mongo_port, 60)
+    elif fault == BROKER_PAUSE:
+        pid = stack.broker.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(plan.broker_pause)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+    else:
+        await asyncio.to_thread(stack.services[fault].kill)
+        await asyncio.to_thread(stack.start_service, fault)
 
 
 async def _found(
@@ -281,7 +309,8 @@ def run(plan: Plan) -> Report:
 def format_report(report: Report, plan: Plan) -> str:
     lines = [
         f"{plan.rate:.0f} events/s over {', '.join(CHANNELS)} for {report.offered_s:.0f} s;"
-        f" each of {', '.join(plan.services)} killed (SIGKILL) and restarted in turn",
+        f" each of {', '.join(plan.services)} broken in turn (SIGKILL and restart;"
+        " the broker paused)",
         "",
         "channel      accepted  found  duplicates  lost  refused attempts  given up",
     ]

@@ -350,7 +350,7 @@ def cmd_chaos(args: argparse.Namespace) -> int:
         warmup=args.warmup,
         interval=args.interval,
         customers=args.customers,
-        services=args.service or chaos.SERVICES,
+        services=args.service or chaos.FAULTS,
     )
     report = chaos.run(plan)
     print(chaos.format_report(report, plan))
@@ -505,7 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     chaos.add_argument("--interval", type=float, default=15, help="seconds between kills")
     chaos.add_argument("--customers", type=int, default=10, help="customers per channel")
     chaos.add_argument(
-        "--service", action="append", help="kill only these (repeatable; default: all five)"
+        "--service",
+        action="append",
+        help="break only these (repeatable: a service, database or broker-pause; default: all)",
     )
     chaos.add_argument("--json", help="also write the report to this file")
     external_options(chaos)
