@@ -12,7 +12,8 @@ from ingest_email.domain.sender_auth import check_sender
 from tests.integration.email_fixtures import TRUSTED_RELAY
 from tests.integration.test_email_intake import Email, customer_address, facts, mail
 
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+# The verdict rules at the end are pure: only the mail tests run on the broker and loop.
+ON_THE_LOOP = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
     ],
     ids=["none", "failed", "unaligned", "untrusted-relay"],
 )
+@pytest.mark.integration
+@ON_THE_LOOP
 async def test_an_unproven_staff_sender_is_kept_as_a_flagged_customer_mail(
     email: Email, results: str | None
 ) -> None:
@@ -44,6 +47,8 @@ async def test_an_unproven_staff_sender_is_kept_as_a_flagged_customer_mail(
     assert not customer.identities[0].verified
 
 
+@pytest.mark.integration
+@ON_THE_LOOP
 async def test_a_proven_customer_sender_is_a_verified_identity(email: Email) -> None:
     signed = mail()
     signed["Authentication-Results"] = f"{TRUSTED_RELAY}; dmarc=pass header.from=example.org"

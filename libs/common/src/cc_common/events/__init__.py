@@ -67,6 +67,7 @@ from cc_common.events.registry import (
     encode_event,
     outbound_request_for,
     routing_event_type,
+    verification_request_for,
 )
 from cc_common.events.routing import RoutingChange, TaskState
 from cc_common.events.signals import (
@@ -150,4 +151,5 @@ __all__ = [
     "routing_event_type",
     "typing_signal",
     "utc_now",
+    "verification_request_for",
 ]

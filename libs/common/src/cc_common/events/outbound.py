@@ -79,3 +79,7 @@ class VerificationRequested(BaseModel):
     recipient: Identity
     code: str = Field(pattern=r"^[0-9]{6}$", repr=False)
     expires_at: datetime
+
+    def minutes_left(self, now: datetime) -> int:
+        """Whole minutes the code still works (at least one, for the message)."""
+        return max(1, int((self.expires_at - now).total_seconds() // 60))

@@ -115,3 +115,14 @@ def outbound_request_for(
     if event.type != OUTBOUND_REQUESTED or not isinstance(request, OutboundRequested):
         return None
     return request if request.channel in channels else None
+
+
+def verification_request_for(
+    event: Envelope[Any], channel: Channel
+) -> VerificationRequested | None:
+    """The one-time code a ``verification.requested`` event asks ``channel`` to send;
+    None for other events and channels (as :func:`outbound_request_for`)."""
+    request = event.data
+    if event.type != VERIFICATION_REQUESTED or not isinstance(request, VerificationRequested):
+        return None
+    return request if request.channel is channel else None

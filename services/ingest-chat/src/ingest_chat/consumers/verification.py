@@ -5,7 +5,7 @@ its outage is retried by the consumer. The code never reaches a log or a timelin
 
 from __future__ import annotations
 
-from cc_common.events import VERIFICATION_REQUESTED, Channel, VerificationRequested, utc_now
+from cc_common.events import Channel, utc_now, verification_request_for
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
 from ingest_chat.adapters.line_api import PermanentSendFailure
@@ -23,10 +23,8 @@ class CodeSmsHandler:
 
     async def __call__(self, delivery: Delivery) -> None:
         event = delivery.event
-        request = event.data
-        if event.type != VERIFICATION_REQUESTED or not isinstance(request, VerificationRequested):
-            return
-        if request.channel is not Channel.SMS:
+        request = verification_request_for(event, Channel.SMS)
+        if request is None:
             return
         fields = {"tenant_id": event.tenant_id, "challenge_id": str(request.challenge_id)}
         now = utc_now()
@@ -37,7 +35,7 @@ class CodeSmsHandler:
         if account is None:
             log.warning("sms.code_unsent", reason="the tenant has no SMS account", **fields)
             return
-        minutes = max(1, int((request.expires_at - now).total_seconds() // 60))
+        minutes = request.minutes_left(now)
         try:
             await self._sms.send_text(
                 account, request.recipient.value, code_text(request.code, minutes)

@@ -7,7 +7,7 @@ sees no code and may ask again).
 
 from __future__ import annotations
 
-from cc_common.events import VERIFICATION_REQUESTED, Channel, VerificationRequested, utc_now
+from cc_common.events import Channel, utc_now, verification_request_for
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
 from ingest_email.adapters.relay import PermanentSendFailure
@@ -26,10 +26,8 @@ class CodeMailHandler:
 
     async def __call__(self, delivery: Delivery) -> None:
         event = delivery.event
-        request = event.data
-        if event.type != VERIFICATION_REQUESTED or not isinstance(request, VerificationRequested):
-            return
-        if request.channel is not Channel.EMAIL:
+        request = verification_request_for(event, Channel.EMAIL)
+        if request is None:
             return
         now = utc_now()
         fields = {"tenant_id": event.tenant_id, "challenge_id": str(request.challenge_id)}

@@ -17,7 +17,7 @@ from cc_common.events import VerificationRequested
 def code_mail(
     request: VerificationRequested, *, from_address: str, from_name: str | None, sent_at: datetime
 ) -> EmailMessage:
-    minutes = max(1, int((request.expires_at - sent_at).total_seconds() // 60))
+    minutes = request.minutes_left(sent_at)
     message = EmailMessage()
     message["From"] = Address(display_name=from_name or "", addr_spec=from_address)
     message["To"] = request.recipient.value
