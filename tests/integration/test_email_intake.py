@@ -35,12 +35,13 @@ from cc_common.events import (
     OutboundRequested,
     ThreadMatch,
 )
+from cc_common.kafka.admin import ensure_topics
 from cc_common.kafka.inspect import read_events
 from cc_common.kafka.producer import EventProducer
 from cc_common.mongo import Document
 from cc_common.settings import KafkaSettings, MongoSettings
 from cc_common.topics import INTERACTIONS, OUTBOUND
-from contactcenter_cli.processes import ManagedProcess, free_port
+from contactcenter_cli.processes import ManagedProcess, free_port, wait_for_port
 from ingest_email.adapters.blobs import SMALL_LIMIT, BlobStore
 from ingest_email.main import create_app
 from ingest_email.settings import EmailSettings, SmtpRelay
@@ -391,10 +392,30 @@ async def test_smtp_answers_451_while_the_broker_is_down(
         email = Email(app, settings, Sink())
         assert (await email.send(mail())).startswith("2.0.0")
         broker.stop()
+        held_back = mail(subject="Sent during the outage")
         with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
-            await email.send(mail())
+            await email.send(held_back)
         # 4xx: the sending server keeps the message and tries again later.
         assert refused.value.code == 451
+        # Its thread-index entry owes the event: with the broker back, the outbox relay
+        # publishes it even though the sender has not retried yet (a retry is a repeat).
+        broker.start()
+        wait_for_port(broker, int(kafka.bootstrap_servers.rsplit(":", 1)[1]), 30)
+        await ensure_topics(kafka)  # the embedded broker keeps nothing across a restart
+        event = await email.published(held_back["Message-ID"])
+        assert event.data.content is not None
+        assert event.data.content.subject == "Sent during the outage"
+        client = AsyncMongoClient[Document](mongo_settings.url.get_secret_value())
+        try:
+            index = client[settings.database]["email_messages"]
+
+            async def marked_published() -> bool:
+                stored = await index.find_one({"message_id": held_back["Message-ID"]})
+                return stored is not None and "outbox_pending" not in stored
+
+            await eventually(marked_published, what="the index entry marked published")
+        finally:
+            await client.close()
 
 
 async def test_blobs_are_stored_once_per_tenant_in_either_tier(

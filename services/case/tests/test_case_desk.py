@@ -21,7 +21,9 @@ from case_service.domain.replies import NoReplyAddress
 from case_service.domain.sla import BusinessCalendar, SlaPolicy
 from case_service.service.case_desk import CaseDesk
 from cc_common.events import Channel, Content
+from cc_common.events.owed import owed_in
 from cc_common.principals import Principal, Role
+from cc_common.topics import CASES
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ANA = Principal(subject="ana", tenant_id="acme", roles=frozenset({Role.AGENT}))
@@ -184,7 +186,8 @@ async def test_a_reply_with_the_broker_down_stays_in_the_outbox() -> None:
     world.add("c1", reply_to=REACHABLE, last_inbound_at=T0)
     world.announced.broker_down = True
     outcome = await world.desk.reply(ANA, "c1", Content(text="hi"))
-    assert world.timeline.entries[outcome.entry["_id"]]["outbox_pending"] is True
+    owed = owed_in(world.timeline.entries[outcome.entry["_id"]])
+    assert [o.event.type for o in owed] == ["outbound.requested", "case.changed"]
 
 
 @pytest.mark.asyncio
@@ -194,11 +197,12 @@ async def test_a_note_carries_its_announcement_until_the_broker_has_it() -> None
     world.announced.broker_down = True
     note = await world.desk.add_note(ANA, "c1", "call back after lunch")
     stored = world.timeline.entries[note["_id"]]
-    assert stored["outbox_pending"] is True  # the relay publishes it later
-    assert stored["announce"]["data"]["entry_id"] == note["_id"]
+    [owed] = owed_in(stored)  # the relay publishes it later
+    assert (owed.topic, owed.event.data.entry_id) == (CASES.name, note["_id"])
     world.announced.broker_down = False
     other = await world.desk.add_note(ANA, "c1", "done")
-    assert "outbox_pending" not in world.timeline.entries[other["_id"]]
+    assert owed_in(world.timeline.entries[other["_id"]]) == []
+    assert world.announced.changes[-1] == ("c1", "note", "ana")
 
 
 @pytest.mark.asyncio

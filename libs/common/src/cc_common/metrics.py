@@ -34,3 +34,15 @@ CONSUMER_LAG = Gauge(
 SIGNATURE_FAILURES = Counter(
     "cc_signature_failures_total", "Webhook requests refused for a bad signature.", ["provider"]
 )
+OUTBOX_BEHIND = Gauge(
+    "cc_outbox_behind_entries",
+    "Documents whose events (a reply's request, an announcement, a sent mail's record)"
+    " are still unpublished past the grace period, as the relay last found them (at most"
+    " one page).",
+    ["outbox"],
+)
+OUTBOX_QUARANTINED = Counter(
+    "cc_outbox_quarantined_total",
+    "Documents set aside because their events cannot be sent.",
+    ["outbox"],
+)

@@ -44,7 +44,6 @@ from case_service.consumers.interactions import (
     whole_batch,
 )
 from case_service.consumers.live_fanout import LiveFeedConsumer
-from case_service.consumers.outbox import OutboxRelay
 from case_service.consumers.sla import SlaWatcher
 from case_service.consumers.webhook_delivery import (
     WebhookBacklog,
@@ -65,6 +64,7 @@ from case_service.settings import CaseSettings
 from cc_common.auth import Role
 from cc_common.http.auth import principal_dependency
 from cc_common.mongo import ensure_indexes
+from cc_common.outbox import OutboxRelay
 from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import CASES, INTERACTIONS, ROUTING, SIGNALS
 
@@ -178,7 +178,8 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             rt.tasks.start("webhook-sender", sender.run())
             backlog = WebhookBacklog(app.state.webhooks)
             rt.tasks.start("webhook-backlog", backlog.run())
-            relay = OutboxRelay(outbox=app.state.timeline, producer=rt.producer)
+            await app.state.timeline.outbox.upgrade()
+            relay = OutboxRelay(stores=[app.state.timeline.outbox], producer=rt.producer)
             rt.tasks.start("outbox-relay", relay.run())
             watcher = SlaWatcher(
                 cases=app.state.cases,

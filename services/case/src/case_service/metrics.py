@@ -13,12 +13,3 @@ WEBHOOK_BACKLOG = Gauge(
 WEBHOOK_OLDEST_DUE = Gauge(
     "cc_webhook_oldest_due_seconds", "How long the oldest due webhook delivery has waited."
 )
-
-OUTBOX_BEHIND = Gauge(
-    "cc_outbox_behind_entries",
-    "Case entries whose events (a reply's request, an announcement) are still unpublished"
-    " past the grace period, as the relay last found them (at most 100).",
-)
-OUTBOX_QUARANTINED = Counter(
-    "cc_outbox_quarantined_total", "Case entries set aside because their events cannot be sent."
-)

@@ -7,7 +7,7 @@ Timeline entries are the documents ``domain/timeline.py`` builds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,7 +17,7 @@ from case_service.domain.kpis import KpiFilter
 from case_service.domain.merging import Resolution
 from case_service.domain.model import Case, Customer, TimelineEntry
 from case_service.domain.webhooks import Settlement
-from cc_common.events import Envelope, OutboundRequested
+from cc_common.events.owed import Owed
 
 Entry = dict[str, Any]
 
@@ -166,16 +166,11 @@ class Announcements(Protocol):
         self, case: Case, entry: Mapping[str, Any], actor: str | None
     ) -> None: ...
 
-    async def stored_announcement(self, event: Envelope[Any]) -> bool:
-        """Publish the announcement an entry carries; False: the broker is down, the
-        outbox relay publishes it later."""
-        ...
-
     async def typing(self, case: Case, *, agent: str, active: bool) -> None: ...
 
-    async def reply_requested(self, event: Envelope[OutboundRequested]) -> bool:
-        """Publish a reply for its channel; False: the broker is down, the outbox
-        relay publishes it later."""
+    async def owed(self, owed: Sequence[Owed]) -> bool:
+        """Publish, in order, what an entry just stored owes; False: the broker is down,
+        the outbox relay publishes them later."""
         ...
 
 

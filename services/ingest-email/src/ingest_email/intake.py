@@ -17,7 +17,10 @@ from typing import Any, Protocol
 from prometheus_client import Counter
 
 from cc_common.events import AttachmentRef, EmailAddress, Envelope, Interaction, Publisher, utc_now
+from cc_common.events.owed import Owed
+from cc_common.kafka.producer import BrokerUnavailable
 from cc_common.logging import get_logger
+from cc_common.outbox import publish_owed
 from ingest_email.domain.case_tokens import token_in
 from ingest_email.domain.events import Classification, classify, inbound_email
 from ingest_email.domain.feedback import DeliveryFeedback, feedback_event
@@ -184,6 +187,9 @@ class EmailIntake:
             skills=tuple(mail.config.skills),
             priority=mail.config.priority,
         )
+        # The index entry owes the event: should the publish fail after it is written,
+        # the relay publishes it even if the sender, told to retry, never does.
+        owed = [Owed(self._topic, event)]
         await self._index.record(
             tenant,
             message_id=parsed.message_id,
@@ -193,8 +199,11 @@ class EmailIntake:
             direction=classification.direction.value,
             at=received_at,
             subject=parsed.subject,
+            owes=owed,
         )
-        await self._producer.publish(self._topic, event)
+        if not await publish_owed(self._producer.publish, owed):
+            raise BrokerUnavailable("the broker did not acknowledge the email")
+        await self._index.published(tenant, parsed.message_id)
         if parsed.bounce is not None and parsed.bounce.original_message_id:
             # The reply it returns is marked failed with the remote server's status.
             await self.record_feedback(

@@ -16,6 +16,7 @@ from cc_common.kafka.consumer import RetryPolicy, by_conversation
 from cc_common.kafka.reply_guard import SettleRefusedReplies
 from cc_common.language import warm_up_in_background
 from cc_common.mongo import ensure_indexes
+from cc_common.outbox import OutboxRelay
 from cc_common.runtime import install_platform, service_app, service_runtime
 from cc_common.topics import INTERACTIONS, OUTBOUND
 from ingest_email.adapters import blobs, thread_index
@@ -83,6 +84,8 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
                 retry=REPLY_RETRIES,
                 order_key=by_conversation,
             )
+            outbox = OutboxRelay(stores=[index.outbox], producer=rt.producer)
+            rt.tasks.start("outbox-relay", outbox.run())
             smtp = (
                 await start_smtp_server(settings, app.state.intake)
                 if settings.smtp_port is not None
@@ -98,6 +101,7 @@ def create_app(settings: EmailSettings | None = None) -> FastAPI:
                 try:
                     yield
                 finally:
+                    outbox.stop()
                     if smtp is not None:
                         smtp.close()
                         await smtp.wait_closed()

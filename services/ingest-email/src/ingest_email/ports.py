@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from cc_common.events.owed import Owed
 from ingest_email.domain.threading import KnownMessage
 
 
@@ -27,7 +28,10 @@ class ThreadIndexPort(Protocol):
         direction: str,
         at: datetime,
         subject: str | None = None,
+        owes: Sequence[Owed] = (),
     ) -> None: ...
+
+    async def published(self, tenant_id: str, message_id: str) -> None: ...
 
     async def record_token(
         self, tenant_id: str, token: str, *, conversation_key: str, participants: Sequence[str]

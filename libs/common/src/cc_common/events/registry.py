@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
@@ -81,6 +81,19 @@ def decode_event(raw: bytes) -> Envelope[Any]:
         head = RawEnvelope.model_validate_json(raw)
     except ValidationError as exc:
         raise UndecodableEvent(f"invalid envelope: {_first_error(exc)}") from exc
+    return _typed(head)
+
+
+def event_from_json(data: Mapping[str, Any]) -> Envelope[Any]:
+    """An envelope stored as JSON-compatible data (``model_dump(mode="json")``), typed."""
+    try:
+        head = RawEnvelope.model_validate(data)
+    except ValidationError as exc:
+        raise UndecodableEvent(f"invalid envelope: {_first_error(exc)}") from exc
+    return _typed(head)
+
+
+def _typed(head: RawEnvelope) -> Envelope[Any]:
     model = EVENT_TYPES.get(head.type)
     if model is None:
         raise UndecodableEvent(f"unknown event type {head.type!r}")

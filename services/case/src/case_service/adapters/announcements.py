@@ -1,10 +1,10 @@
-"""Announcements on the broker: case changes, agents typing, replies for the channels."""
+"""Announcements on the broker: case changes, agents typing, what stored entries owe."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from case_service.domain.live_events import case_changed
@@ -13,13 +13,14 @@ from cc_common.events import (
     Channel,
     ConversationTyping,
     Envelope,
-    OutboundRequested,
     Publish,
     typing_signal,
 )
+from cc_common.events.owed import Owed
 from cc_common.kafka.producer import BrokerUnavailable
 from cc_common.logging import get_logger
-from cc_common.topics import CASES, OUTBOUND, SIGNALS
+from cc_common.outbox import publish_owed
+from cc_common.topics import CASES, SIGNALS
 
 log = get_logger(__name__)
 
@@ -48,15 +49,8 @@ class BrokerAnnouncements:
         except BrokerUnavailable:
             log.warning("case.change_not_announced", case_id=case.id, entry_id=entry["_id"])
 
-    async def stored_announcement(self, event: Envelope[Any]) -> bool:
-        """Publish an announcement an entry carries; False: the broker is down, the
-        outbox relay publishes it later."""
-        try:
-            await self._publish(CASES.name, event)
-        except BrokerUnavailable:
-            log.warning("case.change_announce_deferred", event_id=str(event.id))
-            return False
-        return True
+    async def owed(self, owed: Sequence[Owed]) -> bool:
+        return await publish_owed(self._publish, owed)
 
     async def settle(self) -> None:
         """Return once every announcement made so far is acknowledged; BrokerUnavailable
@@ -92,11 +86,3 @@ class BrokerAnnouncements:
         )
         with contextlib.suppress(BrokerUnavailable):
             await self._publish(SIGNALS.name, signal)
-
-    async def reply_requested(self, event: Envelope[OutboundRequested]) -> bool:
-        try:
-            await self._publish(OUTBOUND.name, event)
-        except BrokerUnavailable:
-            log.warning("reply.announce_deferred", reply_id=str(event.id))
-            return False
-        return True

@@ -7,7 +7,7 @@ query language; the MongoDB adapters have their own tests against a real server.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,8 @@ from case_service.domain.errors import StaleVersion
 from case_service.domain.lifecycle import ACTIVE, CaseStatus
 from case_service.domain.merging import Resolution
 from case_service.domain.model import Case
-from cc_common.events import Envelope, OutboundRequested
+from cc_common.events import CaseChanged
+from cc_common.events.owed import EVENTS, PENDING, SINCE, Owed
 
 Entry = dict[str, Any]
 
@@ -172,7 +173,8 @@ class MemoryTimeline:
         return self.entries.setdefault(entry["_id"], entry)
 
     async def outbox_sent(self, entry_id: str) -> None:
-        self.entries[entry_id].pop("outbox_pending", None)
+        for name in (PENDING, EVENTS, SINCE):
+            self.entries[entry_id].pop(name, None)
 
     async def settle_reply(
         self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]
@@ -275,17 +277,16 @@ class RecordedAnnouncements:
     async def case_changed(self, case: Case, entry: Mapping[str, Any], actor: str | None) -> None:
         self.changes.append((case.id, entry["kind"], actor))
 
-    async def stored_announcement(self, event: Envelope[Any]) -> bool:
-        if self.broker_down:
-            return False
-        self.changes.append((event.data.case_id, event.data.change, event.data.actor))
-        return True
-
     async def typing(self, case: Case, *, agent: str, active: bool) -> None:
         self.typists.append((case.id, agent, active))
 
-    async def reply_requested(self, event: Envelope[OutboundRequested]) -> bool:
+    async def owed(self, owed: Sequence[Owed]) -> bool:
         if self.broker_down:
             return False
-        self.replies.append(str(event.id))
+        for item in owed:
+            data = item.event.data
+            if isinstance(data, CaseChanged):
+                self.changes.append((data.case_id, data.change, data.actor))
+            else:
+                self.replies.append(str(item.event.id))
         return True

@@ -10,10 +10,13 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from case_service.adapters.customers import CUSTOMERS
+from case_service.adapters.entries_outbox import LEGACY_OWED, EntriesOutbox
 from case_service.adapters.time_windows import TimeWindows
 from case_service.domain.model import TimelineEntry
 from cc_common.events import utc_now
+from cc_common.events.owed import EVENTS
 from cc_common.mongo import Document, IndexSpec
+from cc_common.outbox import outbox_index
 
 ENTRIES = "timeline"
 EARLY_RECEIPTS = "early_receipts"
@@ -21,7 +24,7 @@ EARLY_RECEIPTS = "early_receipts"
 sent (another process publishes each); applied when it is, dropped after a week."""
 EARLY_RECEIPT_SECONDS = 7 * 24 * 3600
 _STATUS_WORD = re.compile(r"[a-z_]{1,20}")
-_NOT_SERVED = ("grams", "search_text", "outbox", "announce")
+_NOT_SERVED = ("grams", "search_text", EVENTS, *LEGACY_OWED)
 """Fields a timeline page never shows: search index terms and the outbox copies of the
 events an entry owes (a reply's request, an API change's announcement).
 Dropped here, not by a projection: SecantusDB copies each document to project it
@@ -41,7 +44,7 @@ INDEXES = (
     IndexSpec(ENTRIES, [("tenant_id", 1), ("interaction_id", 1)], "by_interaction"),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("grams", 1), ("occurred_at", -1)], "search_by_time"),
     IndexSpec(ENTRIES, [("tenant_id", 1), ("call_event_ids", 1)], "by_call_event"),
-    IndexSpec(ENTRIES, [("outbox_pending", 1)], "outbox", options={"sparse": True}),
+    outbox_index(ENTRIES),
     IndexSpec(
         ENTRIES,
         [("tenant_id", 1), ("reply.provider_message_id", 1)],
@@ -58,7 +61,7 @@ INDEXES = (
 )
 
 
-RETIRED_INDEXES = ((ENTRIES, "search"),)
+RETIRED_INDEXES = ((ENTRIES, "search"), (ENTRIES, "outbox"))
 """Indexes earlier releases created that nothing reads now (dropped at startup)."""
 
 
@@ -67,6 +70,7 @@ class TimelineRepository:
         self._entries = db[ENTRIES]
         self._early_receipts = db[EARLY_RECEIPTS]
         self._customers = db[CUSTOMERS]
+        self.outbox = EntriesOutbox(self._entries)
 
     async def cases_of_interactions(
         self, tenant_id: str, interaction_ids: list[str]
@@ -201,48 +205,8 @@ class TimelineRepository:
                 upsert=True,
             )
 
-    async def outbox_pending(self, older_than: datetime, limit: int = 100) -> list[dict[str, Any]]:
-        """Entries whose events (a reply's request, an announcement) are not confirmed
-        published yet."""
-        cursor = self._entries.find(
-            {"outbox_pending": True, "recorded_at": {"$lt": older_than}},
-            projection={"outbox": 1, "announce": 1},
-        ).limit(limit)
-        return [doc async for doc in cursor]
-
     async def outbox_sent(self, entry_id: str) -> None:
-        await self._entries.update_one({"_id": entry_id}, {"$unset": {"outbox_pending": ""}})
-
-    async def outbox_attempt_failed(self, entry_id: str, reason: str) -> int:
-        """Count a failed try at relaying the entry's event; returns the tries so far."""
-        updated = await self._entries.find_one_and_update(
-            {"_id": entry_id},
-            {"$inc": {"outbox_tries": 1}, "$set": {"outbox_error": reason[:1000]}},
-            projection={"outbox_tries": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(updated["outbox_tries"]) if updated else 0
-
-    async def outbox_quarantined(self, entry_id: str, reason: str, at: datetime) -> None:
-        """Stop relaying the entry's events, keeping them and why; a reply has failed."""
-        await self._entries.update_one(
-            {"_id": entry_id},
-            {
-                "$unset": {"outbox_pending": ""},
-                "$set": {"outbox_quarantined": {"reason": reason[:1000], "at": at}},
-            },
-        )
-        error = f"the reply could not be handed to its channel: {reason}"
-        await self._entries.update_one(
-            {"_id": entry_id, "entry_type": "reply", "reply.status": "pending"},
-            {
-                "$set": {
-                    "reply.status": "failed",
-                    "reply.error": error[:1000],
-                    "reply.failed_at": at,
-                }
-            },
-        )
+        await self.outbox.sent(entry_id)
 
     async def page(
         self,

@@ -7,7 +7,7 @@ on the cases assigned to them. Supervisors and admins follow the whole tenant.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from case_service.domain.model import Case
@@ -21,7 +21,9 @@ from cc_common.events import (
     utc_now,
 )
 from cc_common.events.envelope import EVENT_ID_NAMESPACE
+from cc_common.events.owed import Owed, owing
 from cc_common.principals import Principal, Role
+from cc_common.topics import CASES
 
 WATCH_ALL = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
@@ -52,12 +54,18 @@ def case_changed(
     )
 
 
-def with_announcement(entry: Mapping[str, Any], case: Case, *, actor: str | None) -> dict[str, Any]:
-    """The entry carrying its own ``case.changed`` (an outbox in the same document, so
-    the change and its announcement are stored together); published at once, and by
-    the outbox relay if the process or the broker failed in between."""
+def with_announcement(
+    entry: Mapping[str, Any], case: Case, *, actor: str | None, first: Sequence[Owed] = ()
+) -> dict[str, Any]:
+    """The entry owing its own ``case.changed``, after the events in ``first`` (a reply's
+    request for its channel): a transactional outbox in the same document, so the change
+    and its announcement are stored together. Published at once, and by the outbox relay
+    if the process or the broker failed in between."""
     event = case_changed(case, entry, actor=actor)
-    return {**entry, "announce": event.model_dump(mode="json"), "outbox_pending": True}
+    return {
+        **entry,
+        **owing([*first, Owed(CASES.name, event)], since=entry["recorded_at"]),
+    }
 
 
 def audience(principal: Principal, event: Envelope[Any], *, holder: str | None = None) -> bool:

@@ -113,7 +113,7 @@ def reply_request(
 def reply_entry(
     event: Envelope[OutboundRequested], *, customer_id: str, content_hash: str
 ) -> dict[str, Any]:
-    """The pending timeline entry of a reply, with its outbox."""
+    """The pending timeline entry of a reply (it owes the request: see ``with_announcement``)."""
     request = event.data
     text = request.content.text or ""
     return {
@@ -138,8 +138,6 @@ def reply_entry(
             "content": request.content.model_dump(mode="json"),
             "content_hash": content_hash,
         },
-        "outbox": event.model_dump(mode="json"),
-        "outbox_pending": True,
         **searchable([request.content.subject, text]),
     }
 

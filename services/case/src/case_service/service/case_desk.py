@@ -25,8 +25,10 @@ from case_service.domain.replies import (
 from case_service.domain.sla import priority_due_fields
 from case_service.domain.timeline import case_entry
 from case_service.ports import Announcements, CaseMoveStore, CaseStore, Entry, TimelineStore
-from cc_common.events import CaseChanged, Channel, Content, Envelope, MessageTemplate, utc_now
+from cc_common.events import Channel, Content, MessageTemplate, utc_now
+from cc_common.events.owed import PENDING, Owed, owed_in
 from cc_common.principals import Principal
+from cc_common.topics import OUTBOUND
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,26 +154,24 @@ class CaseDesk:
         content_hash = fingerprint(content)
         entry = reply_entry(event, customer_id=case.customer_id, content_hash=content_hash)
         stored = await self._timeline.create_reply(
-            with_announcement(entry, case, actor=agent.subject)
+            with_announcement(entry, case, actor=agent.subject, first=[Owed(OUTBOUND.name, event)])
         )
         if stored["reply"]["content_hash"] != content_hash:
             raise Refused("This Idempotency-Key was used for a different reply.")
-        if stored.get("outbox_pending"):
+        if stored.get(PENDING):  # stored now, or by a try whose publish failed
             await self._cases.note_agent_reply(case, stored["occurred_at"])
-            if await self._announcements.reply_requested(event):
-                await self._publish_announcement(stored)
+            await self._publish_owed(stored)
         return ReplyOutcome(case, stored)
 
     async def _store_announced(self, case: Case, entry: Entry, actor: str) -> Entry:
         """Store the entry with its announcement in the same document, then publish it."""
         announced = with_announcement(entry, case, actor=actor)
         await self._timeline.add(announced)
-        await self._publish_announcement(announced)
+        await self._publish_owed(announced)
         return entry
 
-    async def _publish_announcement(self, entry: Entry) -> None:
-        event = Envelope[CaseChanged].model_validate(entry["announce"])
-        if await self._announcements.stored_announcement(event):
+    async def _publish_owed(self, entry: Entry) -> None:
+        if await self._announcements.owed(owed_in(entry)):
             await self._timeline.outbox_sent(entry["_id"])
 
     async def merge(self, agent: Principal, *, source_id: str, target_id: str, reason: str) -> Case:

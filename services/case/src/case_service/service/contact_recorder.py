@@ -59,7 +59,10 @@ from cc_common.events import (
     Publish,
     RoutingChange,
     derived_event_id,
+    utc_now,
 )
+from cc_common.events.owed import Owed, owing
+from cc_common.outbox import publish_owed
 from cc_common.topics import INTERACTIONS
 from cc_common.tracing import current_trace_id
 
@@ -433,7 +436,14 @@ class ContactRecorder:
                 call_conversation_key=event.data.conversation_key,
             ),
         )
-        # Store, announce, then mark: a crash in between announces again (same id).
-        await self._timeline.add(callback_entry(request, case_id=entry["case_id"]))
-        await self._publish(INTERACTIONS.name, request)
+        # The callback's entry owes the request (the relay publishes it if we cannot now);
+        # a crash before the call is flagged stores nothing new and publishes again.
+        owed = [Owed(INTERACTIONS.name, request)]
+        callback = {
+            **callback_entry(request, case_id=entry["case_id"]),
+            **owing(owed, since=utc_now()),
+        }
+        await self._timeline.add(callback)
         await self._timeline.flag(entry["_id"], "callback_requested")
+        if await publish_owed(self._publish, owed):
+            await self._timeline.outbox_sent(callback["_id"])

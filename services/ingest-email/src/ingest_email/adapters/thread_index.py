@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cc_common.events.owed import Owed, owing
 from cc_common.mongo import Document, IndexSpec
+from cc_common.outbox import MongoOutbox, outbox_index
 from ingest_email.domain.threading import KnownMessage
 
 MESSAGES = "email_messages"
 TOKENS = "email_case_tokens"
 
-INDEXES = (IndexSpec(MESSAGES, [("tenant_id", 1), ("conversation_key", 1)], "by_conversation"),)
+INDEXES = (
+    IndexSpec(MESSAGES, [("tenant_id", 1), ("conversation_key", 1)], "by_conversation"),
+    outbox_index(MESSAGES),
+)
 
 
 def _key(tenant_id: str, value: str) -> str:
@@ -24,6 +29,9 @@ class ThreadIndex:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._messages = db[MESSAGES]
         self._tokens = db[TOKENS]
+        self.outbox = MongoOutbox(self._messages, name="email_messages")
+        """The events recorded messages owe: a received email's interaction, a sent
+        reply's record (published at once, and by the relay if that failed)."""
 
     async def find(self, tenant_id: str, message_ids: Iterable[str]) -> dict[str, KnownMessage]:
         """The indexed messages among ``message_ids``."""
@@ -50,8 +58,10 @@ class ThreadIndex:
         direction: str,
         at: datetime,
         subject: str | None = None,
+        owes: Sequence[Owed] = (),
     ) -> None:
-        """Remember a message (the first decision for an id stands)."""
+        """Remember a message (the first decision for an id stands) and the events its
+        arrival or sending owes the broker (see :meth:`published`)."""
         await self._messages.update_one(
             {"_id": _key(tenant_id, message_id)},
             {
@@ -63,11 +73,16 @@ class ThreadIndex:
                     "direction": direction,
                     "subject": subject,
                     "at": at,
+                    **(owing(owes, since=at) if owes else {}),
                 },
                 "$addToSet": {"participants": {"$each": sorted(set(participants))}},
             },
             upsert=True,
         )
+
+    async def published(self, tenant_id: str, message_id: str) -> None:
+        """What the message owed is on the broker: the relay has nothing to do for it."""
+        await self.outbox.sent(_key(tenant_id, message_id))
 
     async def record_token(
         self, tenant_id: str, token: str, *, conversation_key: str, participants: Iterable[str]

@@ -1,15 +1,17 @@
 """Sends agents' email replies (``outbound.requested`` on the email channel).
 
-The reply's Message-ID derives from its id, and the thread index records it before the
-reply is announced: a request delivered again after the send (its announcement failed,
-the process died) is announced again without sending the mail a second time. The sent message
-is published back as an outbound interaction with an id derived from the reply,
-so it lands on the timeline exactly once; a relay's permanent refusal becomes
+The reply's Message-ID derives from its id. Once the relay has taken the mail, the
+thread index records it together with the event announcing it sent (the shared outbox:
+published at once, or by the outbox relay if the broker or the process failed), so a
+request delivered again is announced again without sending the mail a second time. The
+sent message is published back as an outbound interaction with an id derived from the
+reply, so it lands on the timeline exactly once; a relay's permanent refusal becomes
 ``outbound.failed`` instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
@@ -29,9 +31,11 @@ from cc_common.events import (
     outbound_request_for,
     utc_now,
 )
+from cc_common.events.owed import Owed
 from cc_common.events.replies import reply_failed, reply_sent
 from cc_common.kafka.consumer import Delivery
 from cc_common.logging import get_logger
+from cc_common.outbox import publish_owed
 from ingest_email.adapters.relay import PermanentSendFailure
 from ingest_email.domain.case_tokens import case_token
 from ingest_email.domain.replies import (
@@ -86,41 +90,47 @@ class EmailReplyHandler:
         )
         references = thread_references(parent.references if parent else (), request.in_reply_to)
         sent_at = utc_now()
+        sent = sent_interaction(
+            event,
+            from_address=from_address,
+            from_name=mail.config.from_name,
+            message_id=message_id,
+            subject=subject,
+            references=references,
+            sent_at=sent_at,
+        )
         if await self._index.find(event.tenant_id, [message_id]):
-            # Sent and recorded on an earlier delivery whose announcement failed: announce
-            # again, never send the mail twice.
+            # Sent and recorded on an earlier delivery: announce again (the same event id,
+            # a repeat consumers drop), never send the mail twice.
             log.info("email.reply_already_sent", reply_id=str(request.reply_id))
-        else:
-            try:
-                message = compose_reply(
-                    request,
-                    from_address=from_address,
-                    from_name=mail.config.from_name,
-                    subject=subject,
-                    message_id=message_id,
-                    references=references,
-                    sent_at=sent_at,
-                )
-            except ValueError as exc:  # e.g. a header the email library will not write
-                raise PermanentError(f"the reply cannot be written as email: {exc}") from exc
-            try:
-                await self._relay.send(message)
-            except PermanentSendFailure as exc:
-                await self._fail(event, f"the mail relay refused the reply: {exc}")
-                return
-            await self._remember(event.tenant_id, request, message_id, references, subject, sent_at)
-        await self._producer.publish(
-            self._topic,
-            sent_interaction(
-                event,
+            await self._producer.publish(self._topic, sent)
+            await self._index.published(event.tenant_id, message_id)
+            return
+        try:
+            message = compose_reply(
+                request,
                 from_address=from_address,
                 from_name=mail.config.from_name,
-                message_id=message_id,
                 subject=subject,
+                message_id=message_id,
                 references=references,
                 sent_at=sent_at,
-            ),
+            )
+        except ValueError as exc:  # e.g. a header the email library will not write
+            raise PermanentError(f"the reply cannot be written as email: {exc}") from exc
+        try:
+            await self._relay.send(message)
+        except PermanentSendFailure as exc:
+            await self._fail(event, f"the mail relay refused the reply: {exc}")
+            return
+        # Recorded with the event announcing it sent: from here on, a failure to announce
+        # is the relay's to repair, not a reason to send again.
+        owed = [Owed(self._topic, sent)]
+        await self._remember(
+            event.tenant_id, request, message_id, references, subject, sent_at, owed
         )
+        if await publish_owed(self._producer.publish, owed):
+            await self._index.published(event.tenant_id, message_id)
         log.info(
             "email.reply_sent",
             tenant_id=event.tenant_id,
@@ -142,6 +152,7 @@ class EmailReplyHandler:
         references: tuple[str, ...],
         subject: str,
         sent_at: datetime,
+        owes: Sequence[Owed],
     ) -> None:
         """Index what we sent so the customer's answer threads onto the conversation."""
         participants = [request.recipient.value.lower()]
@@ -154,6 +165,7 @@ class EmailReplyHandler:
             direction=Direction.OUTBOUND.value,
             at=sent_at,
             subject=subject,
+            owes=owes,
         )
         if request.case_id:
             await self._index.record_token(
