@@ -11,6 +11,7 @@ from contactcenter_cli.chaos_checks import (
     LagSample,
     overbooked,
     recovery_seconds,
+    reply_tally,
     tally,
     task_problems,
 )
@@ -42,7 +43,7 @@ def test_tally_counts_found_duplicated_lost_and_unconfirmed_per_channel() -> Non
     assert rows["unconfirmed"].unconfirmed == 1
 
 
-def test_a_conversation_needs_exactly_one_task() -> None:
+def test_a_conversation_needs_one_open_task_at_a_time() -> None:
     changes = [
         change(0, TaskState.QUEUED),
         change(0, TaskState.OFFERED, "ana"),
@@ -52,6 +53,31 @@ def test_a_conversation_needs_exactly_one_task() -> None:
     lost, doubled = task_problems(changes, ["conv0", "conv1", "conv9"])
     assert lost == ["conv9"]
     assert doubled == ["conv1"]
+
+
+def test_a_new_task_after_the_first_ended_is_not_a_double() -> None:
+    """The agent completed the conversation's task; the customer wrote again."""
+    again = change(3, TaskState.QUEUED).model_copy(update={"conversation_key": "conv0"})
+    changes = [
+        change(0, TaskState.ACCEPTED, "ana"),
+        change(0, TaskState.COMPLETED, "ana"),
+        again,
+        change(4, TaskState.QUEUED).model_copy(update={"conversation_key": "conv0"}),
+    ]
+    lost, doubled = task_problems(changes[:3], ["conv0"])
+    assert (lost, doubled) == ([], [])
+    assert task_problems(changes, ["conv0"])[1] == ["conv0"], "two open after the end"
+
+
+def test_replies_are_counted_sent_failed_stuck_doubled_and_missing() -> None:
+    made = {"r1": "email", "r2": "email", "r3": "email", "r4": "email", "w1": "webchat"}
+    status = {"r1": "sent", "r2": "failed", "r3": "pending", "r4": "delivered", "w1": "read"}
+    deliveries = {"r1": 1, "r4": 2}
+    rows = {r.channel: r for r in reply_tally(made, status, deliveries)}
+    email = rows["email"]
+    assert (email.made, email.sent, email.failed, email.stuck) == (4, 2, 1, 1)
+    assert (email.doubled, email.missing) == (1, 0)
+    assert (rows["webchat"].sent, rows["webchat"].missing) == (1, 1)
 
 
 CHATS_OF_TWO = {"ana": Capacity({ChannelClass.CHAT: 2, ChannelClass.VOICE: 1}, total=2)}

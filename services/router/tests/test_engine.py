@@ -296,6 +296,25 @@ def test_follow_ups_stay_with_the_open_task_and_returning_customers_get_their_ag
     ]
 
 
+def test_a_sticky_offer_leaves_the_queue_count_alone() -> None:
+    """Found by the resilience run with agents at work: work offered straight to the
+    customer's last agent never entered the queue, yet was counted out of it, so the
+    queue's waiting count went negative and the next task's position (-5) made an
+    invalid event that stopped routing."""
+    router = new_router()
+    agent(router, "ana", capacity={ChannelClass.CHAT: 3}, max_total=3)
+    first = work(router, customer="cust-1")
+    router.act("ana", first, TaskAction.ACCEPT, T0)
+    router.act("ana", first, TaskAction.COMPLETE, T0 + 1)
+    for n in range(3):
+        work(router, customer="cust-1", now=T0 + 10 + n)  # each offered to ana at once
+    router.drain()
+    assert all(queue.waiting == 0 for queue in router.queues.values())
+    waiting = work(router, now=T0 + 20)
+    [queued] = [c for c in router.drain() if c.task_id == waiting]
+    assert (queued.state, queued.queue_position) == (TaskState.QUEUED, 1)
+
+
 def test_sticky_work_falls_back_to_the_queue_when_the_agent_stays_busy() -> None:
     router = new_router()
     agent(router, "ana", capacity={ChannelClass.CHAT: 1}, max_total=1)

@@ -30,12 +30,20 @@ from cc_common.kafka.inspect import LagProbe, read_events
 from cc_common.settings import AuthSettings
 from cc_common.topics import AGENTS, INTERACTIONS, ROUTING
 from contactcenter_cli.case_client import find_customer, full_timeline
+from contactcenter_cli.chaos_agents import (
+    AgentDesk,
+    mailed_copies,
+    reply_statuses,
+    webchat_copies,
+)
 from contactcenter_cli.chaos_checks import (
     Capacity,
     LagSample,
+    ReplyTally,
     Tally,
     overbooked,
     recovery_seconds,
+    reply_tally,
     tally,
     task_problems,
 )
@@ -99,13 +107,21 @@ class Report:
     given_up: dict[str, int]
     settled_s: float
     offered_s: float
+    replies: list[ReplyTally] = field(default_factory=list)
+    desk: dict[str, Any] = field(default_factory=dict)
+    """What the agents did: actions acknowledged and refused, retries."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        """Nothing lost or doubled, no agent over capacity, every service back."""
+        """Nothing lost or doubled, no agent over capacity, every service back, every
+        reply sent once and settled."""
         return (
             all(t.lost == 0 and t.duplicates == 0 for t in self.tallies)
+            and all(
+                r.failed == 0 and r.stuck == 0 and r.doubled == 0 and r.missing == 0
+                for r in self.replies
+            )
             and not (self.tasks_lost or self.tasks_doubled or self.overbooked)
             and not any(self.given_up.values())
             and all(k.caught_up_s is not None for k in self.kills)
@@ -246,6 +262,9 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         traffic = Traffic(stack, client, customers=plan.customers, give_up_after=60)
         await traffic.open_conversations()
         watcher = asyncio.create_task(_watch_lag(stack, samples, stop))
+        desk = AgentDesk(stack, client, lambda agent: _token(stack, Role.AGENT, agent))
+        desk_done = asyncio.Event()
+        working = asyncio.create_task(desk.work(list(AGENTS_CAPACITY), desk_done))
         killed_all = asyncio.Event()
         killer = asyncio.create_task(_kill_in_turn(stack, plan, kills, killed_all))
         started = time.perf_counter()
@@ -261,6 +280,12 @@ async def drive(stack: Stack, plan: Plan) -> Report:
             await asyncio.sleep(2)
             seen, conversations = await _found(stack, client, plan.customers, traffic.visitor_ids)
         settled_s = time.perf_counter() - load_ended
+        desk_done.set()
+        await working
+        statuses = await _settled_replies(stack, client, desk, load_ended + plan.settle_timeout)
+        copies = mailed_copies(stack.config.data_dir / "outbox") + await webchat_copies(
+            client, stack.url("ingest-chat"), traffic.visitor_tokens
+        )
         await asyncio.sleep(2)  # the router's last changes after the last stored entry
         stop.set()
         await watcher
@@ -285,8 +310,30 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         given_up=dict(traffic.ledger.given_up),
         settled_s=settled_s,
         offered_s=offered_s,
+        replies=reply_tally(
+            {r: reply.channel for r, reply in desk.ledger.replies.items()}, statuses, copies
+        ),
+        desk={
+            "actions": dict(desk.ledger.actions),
+            "refused": dict(desk.ledger.refused),
+            "retries": desk.ledger.retries,
+            "unanswered": desk.ledger.unanswered,
+        },
         extra={"lag_series": [[round(x.at - samples[0].at, 2), dict(x.lag)] for x in samples]},
     )
+
+
+async def _settled_replies(
+    stack: Stack, client: httpx.AsyncClient, desk: AgentDesk, deadline: float
+) -> dict[str, str]:
+    """Each reply's status once none is pending (or at ``deadline``)."""
+    reader = _token(stack, Role.SUPERVISOR, "chaos-check")
+    while True:
+        statuses = await reply_statuses(client, stack.url("case"), reader, desk.ledger.replies)
+        pending = [r for r in desk.ledger.replies if statuses.get(r, "pending") == "pending"]
+        if not pending or time.perf_counter() > deadline:
+            return statuses
+        await asyncio.sleep(2)
 
 
 async def _routing_changes(stack: Stack) -> list[RoutingChange]:
@@ -319,6 +366,21 @@ def format_report(report: Report, plan: Plan) -> str:
             f"{row.channel:<12} {row.accepted:>8} {row.found:>6} {row.duplicates:>11}"
             f" {row.lost:>5} {report.refusals.get(row.channel, 0):>16}"
             f" {report.given_up.get(row.channel, 0):>9}"
+        )
+    desk = report.desk
+    actions = desk.get("actions", {})
+    lines += [
+        "",
+        f"agents: accepted {actions.get('accept', 0)}, replied {actions.get('reply', 0)},"
+        f" completed {actions.get('complete', 0)}, transferred {actions.get('transfer', 0)}"
+        f" (refused for good: {desk.get('refused', {})}; retried calls:"
+        f" {desk.get('retries', 0)}; unanswered: {desk.get('unanswered', 0)})",
+        "reply channel  made  sent  failed  stuck  sent twice  never arrived",
+    ]
+    for reply in report.replies:
+        lines.append(
+            f"{reply.channel:<13} {reply.made:>5} {reply.sent:>5} {reply.failed:>7}"
+            f" {reply.stuck:>6} {reply.doubled:>11} {reply.missing:>14}"
         )
     lines += ["", "killed         ready after  caught up after"]
     for kill in report.kills:

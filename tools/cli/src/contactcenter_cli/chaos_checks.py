@@ -51,18 +51,30 @@ def tally(accepted: Mapping[str, str], seen: Iterable[str]) -> list[Tally]:
     return rows
 
 
+ENDED = frozenset({TaskState.COMPLETED, TaskState.ABANDONED})
+"""States after which a conversation's next message makes a new task."""
+
+
 def task_problems(
     changes: Iterable[RoutingChange], conversations: Iterable[str]
 ) -> tuple[list[str], list[str]]:
-    """Conversations that got no task (lost), and those that got more than one (doubled).
-
-    No agent completes work during the run, so each conversation keeps one task."""
+    """Conversations that got no task (lost), and those that had two open at once
+    (doubled). Agents complete work during the run, so a conversation may have a
+    second task, but only after its first ended."""
     tasks: defaultdict[str, set[str]] = defaultdict(set)
+    open_tasks: defaultdict[str, set[str]] = defaultdict(set)
+    doubled: set[str] = set()
     for change in changes:
-        tasks[change.conversation_key].add(str(change.task_id))
+        conversation, task = change.conversation_key, str(change.task_id)
+        tasks[conversation].add(task)
+        if change.state in ENDED:
+            open_tasks[conversation].discard(task)
+            continue
+        open_tasks[conversation].add(task)
+        if len(open_tasks[conversation]) > 1:
+            doubled.add(conversation)
     lost = sorted(c for c in set(conversations) if not tasks[c])
-    doubled = sorted(c for c, ids in tasks.items() if len(ids) > 1)
-    return lost, doubled
+    return lost, sorted(doubled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,3 +141,45 @@ def recovery_seconds(
         if all(sample.lag.get(g, 0) <= baseline[g] + slack for g in groups):
             return sample.at - killed_at
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTally:
+    """One channel's agents' replies: each must be sent once and settle (none stuck)."""
+
+    channel: str
+    made: int
+    sent: int
+    failed: int
+    stuck: int
+    """Still pending on the timeline after the run settled."""
+    doubled: int
+    """Reached the customer more than once."""
+    missing: int
+    """Marked sent but never reached the customer."""
+
+
+def reply_tally(
+    made: Mapping[str, str], status: Mapping[str, str], deliveries: Mapping[str, int]
+) -> list[ReplyTally]:
+    """``made``: reply id -> channel; ``status``: reply id -> its status on the
+    timeline; ``deliveries``: reply id -> copies the customer received."""
+    rows = []
+    for channel in sorted(set(made.values())):
+        ids = [r for r, c in made.items() if c == channel]
+        settled = [r for r in ids if status.get(r) in SENT]
+        rows.append(
+            ReplyTally(
+                channel=channel,
+                made=len(ids),
+                sent=len(settled),
+                failed=sum(status.get(r) == "failed" for r in ids),
+                stuck=sum(status.get(r, "pending") == "pending" for r in ids),
+                doubled=sum(deliveries.get(r, 0) > 1 for r in ids),
+                missing=sum(deliveries.get(r, 0) == 0 for r in settled),
+            )
+        )
+    return rows
+
+
+SENT = frozenset({"sent", "delivered", "read"})

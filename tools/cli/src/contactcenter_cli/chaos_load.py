@@ -92,7 +92,7 @@ class Traffic:
         self.customers = customers
         self.give_up_after = give_up_after
         self.ledger = Ledger()
-        self._visitor_tokens: list[str] = []
+        self.visitor_tokens: list[str] = []
         self.visitor_ids: list[str] = []
         self._senders: dict[str, Callable[[int, str], Awaitable[None]]] = {
             "webchat": self._webchat,
@@ -109,7 +109,7 @@ class Traffic:
                 json={"tenant_id": TENANT, "email": f"visitor{customer}@web.example"},
             )
             started = response.raise_for_status().json()
-            self._visitor_tokens.append(started["token"])
+            self.visitor_tokens.append(started["token"])
             self.visitor_ids.append(started["visitor_id"])
 
     async def send(self, n: int) -> None:
@@ -135,7 +135,7 @@ class Traffic:
         return (n // len(CHANNELS)) % self.customers
 
     async def _webchat(self, n: int, token: str) -> None:
-        visitor = self._visitor_tokens[self._customer(n)]
+        visitor = self.visitor_tokens[self._customer(n)]
         response = await self.client.post(
             f"{self.stack.url('ingest-chat')}/v1/webchat/messages",
             json={"client_message_id": token, "text": f"chaos {token}"},

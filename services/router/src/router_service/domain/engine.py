@@ -223,7 +223,7 @@ class TenantRouter:
         sticky = self._sticky_agent(task, now) if queue.is_open(now) else None
         if sticky is not None:
             if sticky.can_take(task.klass):
-                self._offer(task, sticky, now)
+                self._offer(task, sticky, now, counted=True)  # it never entered the queue
                 return task
             self._reserve(task, sticky, now + self.policy.sticky_wait_seconds)
             return task
