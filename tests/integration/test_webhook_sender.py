@@ -1,9 +1,12 @@
 """The webhook sender against real endpoints and a real database: a slow endpoint
-holds at most its own share of the senders, and every delivery is settled once."""
+holds at most its own share of the senders, every delivery is settled once, and a
+subscription that takes batches gets many events per signed POST."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,6 +15,7 @@ import pytest
 
 from case_service.adapters import webhook_store
 from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
+from case_service.domain.webhooks import verify
 from cc_common.events import CASE_CHANGED, CaseChanged, Envelope, utc_now
 from cc_common.kafka.consumer import Delivery
 from cc_common.mongo import ensure_indexes, make_mongo_client
@@ -96,5 +100,67 @@ async def test_a_slow_endpoint_holds_only_its_share_and_all_are_settled_once(
         await running
         for server in servers:
             server.close()
+        await client.drop_database(db.name)
+        await client.close()
+
+
+async def test_a_batching_subscription_gets_many_events_per_signed_post(
+    mongo_settings: MongoSettings, unique: str
+) -> None:
+    """batch_max 10 and 35 events: at most 10 a POST, each event once, every delivery
+    settled, each body signed as a whole (a slow endpoint: 35 events take 4 round trips
+    at one in flight, not 35)."""
+    endpoint = Endpoint(delay=0.2, keep_bodies=True)
+    server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0)
+    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
+    db = client[f"hooks{unique}"]
+    await ensure_indexes(db, webhook_store.INDEXES)
+    repository = webhook_store.WebhookRepository(db)
+    port = server.sockets[0].getsockname()[1]
+    await repository.subscribe(
+        {
+            "_id": str(uuid.uuid4()),
+            "tenant_id": "acme",
+            "url": f"http://127.0.0.1:{port}/hook",
+            "events": ["case.*"],
+            "active": True,
+            "secret": "whsec_test",
+            "batch_max": 10,
+        }
+    )
+    events = [changed() for _ in range(35)]
+    await WebhookFanout(repository)(events)
+    sender = WebhookSender(
+        repository,
+        repository.doorbell,
+        concurrency=8,
+        per_target=1,
+        timeout_seconds=10,
+        allow_private_targets=True,
+    )
+    running = asyncio.create_task(sender.run())
+    try:
+        deliveries = db[webhook_store.DELIVERIES]
+
+        async def settled() -> bool:
+            return await deliveries.count_documents({"status": "delivered"}) == 35
+
+        await eventually(settled, timeout=20, what="every delivery settled")
+        received: list[str] = []
+        for head, body in endpoint.bodies:
+            batch = json.loads(body)["events"]
+            assert 1 <= len(batch) <= 10
+            headers = dict(
+                line.decode().lower().split(": ", 1) for line in head.split(b"\r\n")[1:] if line
+            )
+            assert headers["x-cc-event-count"] == str(len(batch))
+            assert verify(headers["x-cc-signature"], "whsec_test", body, now=int(time.time()))
+            received += [event["id"] for event in batch]
+        assert sorted(received) == sorted(str(d.event.id) for d in events)
+        assert len(endpoint.bodies) <= 6, "batched, not one POST per event"
+    finally:
+        sender.stop()
+        await running
+        server.close()
         await client.drop_database(db.name)
         await client.close()

@@ -34,8 +34,11 @@ class Endpoint:
     """A minimal HTTP/1.1 endpoint (keep-alive) answering every POST with 204 after
     ``delay`` seconds; it counts what it received and the most it held at once."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, *, keep_bodies: bool = False) -> None:
         self.delay = delay
+        self.keep_bodies = keep_bodies
+        self.bodies: list[tuple[bytes, bytes]] = []
+        """(head, body) of each POST, when kept."""
         self.received = 0
         self.in_flight = 0
         self.most_at_once = 0
@@ -52,7 +55,9 @@ class Endpoint:
                     ),
                     0,
                 )
-                await reader.readexactly(length)
+                body = await reader.readexactly(length)
+                if self.keep_bodies:
+                    self.bodies.append((head, body))
                 self.in_flight += 1
                 self.most_at_once = max(self.most_at_once, self.in_flight)
                 if self.delay:
@@ -85,7 +90,11 @@ def _changed(n: int) -> Delivery:
     return Delivery("cc.cases.v1", 0, n, None, b"", [], event)
 
 
-async def _measure(mongo_url: str, deliveries: int) -> dict[str, float]:
+BATCHED = 50
+"""Events per POST of the batching subscription measured beside the one-event one."""
+
+
+async def _measure(mongo_url: str, deliveries: int, *, batch_max: int = 1) -> dict[str, float]:
     endpoint = Endpoint()
     server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -103,6 +112,7 @@ async def _measure(mongo_url: str, deliveries: int) -> dict[str, float]:
                 "active": True,
                 "secret": "whsec_bench",
                 "created_at": utc_now(),
+                "batch_max": batch_max,
             }
         )
         events = [_changed(n) for n in range(deliveries)]
@@ -125,10 +135,10 @@ async def _measure(mongo_url: str, deliveries: int) -> dict[str, float]:
         deliveries_collection = db[webhook_store.DELIVERIES]
         delivered = {"status": "delivered"}
         # Watch the endpoint (counting in the database would load it), then confirm.
-        while endpoint.received < deliveries:  # noqa: ASYNC110  (counted by the server's tasks)
+        while batch_max == 1 and endpoint.received < deliveries:  # noqa: ASYNC110  (counted by the server's tasks)
             await asyncio.sleep(0.05)
         while await deliveries_collection.count_documents(delivered) < deliveries:  # noqa: ASYNC110  (the state is in the database)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5 if batch_max == 1 else 0.1)
         sent_s = time.perf_counter() - started
         sender.stop()
         await running
@@ -151,10 +161,13 @@ def run(
     with private_stack(infrastructure_only=True) as stack:
         for _ in range(runs):
             raw = asyncio.run(mongo_rates(stack.config, 3000))["insert_one_per_s"]
+            batched = asyncio.run(_measure(stack.config.mongo_url, deliveries, batch_max=BATCHED))
             results.append(
                 {
                     "raw_insert_one_per_s": raw,
                     **asyncio.run(_measure(stack.config.mongo_url, deliveries)),
+                    "batched_delivered_per_s": batched["delivered_per_s"],
+                    "batched_endpoint_requests": batched["endpoint_requests"],
                 }
             )
     return {"runs": results, "summary": summarise(results, ROWS)}
@@ -165,6 +178,8 @@ ROWS = (
     ("fan-out, stored/s", "fanout_per_s"),
     ("sender, delivered/s", "delivered_per_s"),
     ("endpoint requests", "endpoint_requests"),
+    (f"sender, {BATCHED} events a POST, delivered/s", "batched_delivered_per_s"),
+    (f"endpoint requests, {BATCHED} events a POST", "batched_endpoint_requests"),
 )
 
 

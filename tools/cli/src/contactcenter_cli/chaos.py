@@ -26,9 +26,9 @@ import httpx
 
 from cc_common.auth import Role, issue_token
 from cc_common.events import ChannelClass, RoutingChange
-from cc_common.kafka.inspect import LagProbe, read_events
+from cc_common.kafka.inspect import LagProbe, read_events, read_records
 from cc_common.settings import AuthSettings
-from cc_common.topics import AGENTS, INTERACTIONS, ROUTING
+from cc_common.topics import AGENTS, ALL_TOPICS, INTERACTIONS, ROUTING
 from contactcenter_cli.case_client import find_customer, full_timeline
 from contactcenter_cli.chaos_agents import (
     AgentDesk,
@@ -108,6 +108,10 @@ class Report:
     settled_s: float
     offered_s: float
     replies: list[ReplyTally] = field(default_factory=list)
+    lost_tokens: dict[str, list[str]] = field(default_factory=dict)
+    """Per channel, the first accepted events not found (their tokens), to look up."""
+    dead_letters: dict[str, list[str]] = field(default_factory=dict)
+    """Per dead-letter topic, each record's consumer group and error."""
     desk: dict[str, Any] = field(default_factory=dict)
     """What the agents did: actions acknowledged and refused, retries."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -290,6 +294,7 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         stop.set()
         await watcher
     changes = await _routing_changes(stack)
+    dead_letters = await _dead_letters(stack)
     lost, doubled = task_problems(changes, conversations)
     slack = max(10, int(plan.rate * 2))
     for kill in kills:
@@ -310,6 +315,8 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         given_up=dict(traffic.ledger.given_up),
         settled_s=settled_s,
         offered_s=offered_s,
+        lost_tokens=_missing(accepted, seen),
+        dead_letters=dead_letters,
         replies=reply_tally(
             {r: reply.channel for r, reply in desk.ledger.replies.items()}, statuses, copies
         ),
@@ -334,6 +341,28 @@ async def _settled_replies(
         if not pending or time.perf_counter() > deadline:
             return statuses
         await asyncio.sleep(2)
+
+
+def _missing(accepted: dict[str, str], seen: list[str], first: int = 20) -> dict[str, list[str]]:
+    found = set(seen)
+    missing: dict[str, list[str]] = {}
+    for token, channel in accepted.items():
+        if token not in found and len(missing.setdefault(channel, [])) < first:
+            missing[channel].append(token)
+    return {channel: tokens for channel, tokens in missing.items() if tokens}
+
+
+async def _dead_letters(stack: Stack) -> dict[str, list[str]]:
+    """What the run's consumers dead-lettered (the tenant's and anyone's), with why."""
+    found: dict[str, list[str]] = {}
+    for topic in ALL_TOPICS:
+        for _, headers in await read_records(stack.config.kafka_settings(), topic.dlq):
+            named = {k: v.decode(errors="replace") for k, v in headers}
+            found.setdefault(topic.dlq, []).append(
+                f"{named.get('x-consumer-group')}: {named.get('x-error-type')}:"
+                f" {named.get('x-error-message', '')[:300]}"
+            )
+    return found
 
 
 async def _routing_changes(stack: Stack) -> list[RoutingChange]:
@@ -399,6 +428,14 @@ def format_report(report: Report, plan: Plan) -> str:
         *(
             f"  {line}"
             for line in (report.tasks_lost + report.tasks_doubled + report.overbooked)[:20]
+        ),
+        *(
+            f"lost on {channel}: {', '.join(tokens)}"
+            for channel, tokens in report.lost_tokens.items()
+        ),
+        *(
+            f"dead letters on {topic}: {len(rows)}; {rows[0]}"
+            for topic, rows in report.dead_letters.items()
         ),
         "PASS: nothing lost, nothing doubled" if report.ok else "FAIL",
     ]

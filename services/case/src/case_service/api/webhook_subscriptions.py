@@ -24,6 +24,15 @@ class WebhookCreate(BaseModel):
         description="Event types or patterns: case.changed, case.sla_breached, task.*, *.",
     )
     description: str | None = Field(default=None, max_length=200)
+    batch_max: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="Events per POST. 1: each event alone, its envelope the body (headers"
+        " X-CC-Event-Id, X-CC-Event-Type). Above 1: up to that many due events in one"
+        ' POST as {"events": [...]} (header X-CC-Event-Count), for endpoints that must'
+        " keep up with a busy tenant; deduplicate by each event's id either way.",
+    )
 
 
 class WebhookRead(BaseModel):
@@ -31,6 +40,7 @@ class WebhookRead(BaseModel):
     url: str
     events: list[str]
     description: str | None = None
+    batch_max: int = 1
     active: bool = True
     created_at: datetime
     previous_valid_until: datetime | None = Field(
@@ -74,7 +84,11 @@ def build_router(admins: Any) -> APIRouter:
     ) -> WebhookSecret:
         """Subscribe an endpoint; the answer holds its signing secret, shown only now."""
         created = await desk.subscribe(
-            principal, url=body.url, events=body.events, description=body.description
+            principal,
+            url=body.url,
+            events=body.events,
+            description=body.description,
+            batch_max=body.batch_max,
         )
         secret: WebhookSecret = _read(created, WebhookSecret)
         return secret

@@ -94,7 +94,8 @@ class WebhookFanout:
 class WebhookSender:
     """Leases due deliveries in batches and POSTs them, signed: up to ``concurrency`` in
     flight, at most ``per_target`` to one subscription (a slow endpoint does not hold
-    every slot).
+    every slot); a subscription with ``batch_max`` above 1 gets up to that many events
+    per POST, so its rate is not bound by its round trip times ``per_target``.
 
     With nothing due it rests until the next retry falls due, the doorbell rings or
     ``LONGEST_REST_SECONDS`` pass, instead of asking the database twice a second.
@@ -134,8 +135,8 @@ class WebhookSender:
             while not self._stopping.is_set():
                 room = self._concurrency - len(self._in_flight)
                 startable = self._startable(room)
-                for leased in startable:
-                    task = asyncio.create_task(self._attempt(leased))
+                for batch in startable:
+                    task = asyncio.create_task(self._attempt(batch))
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
                 if startable:
@@ -155,12 +156,14 @@ class WebhookSender:
             await settling
             await self._client.aclose()
 
-    def _startable(self, room: int) -> list[_Leased]:
-        """Up to ``room`` leased deliveries whose target has a free slot, in lease order;
+    def _startable(self, room: int) -> list[list[_Leased]]:
+        """Up to ``room`` attempts whose target has a free slot, in lease order: one
+        delivery each, or up to the subscription's ``batch_max`` of them in one POST;
         the others stay queued (a slow endpoint never holds a slot it cannot use). One
         whose lease is nearly over is dropped unsent: once it lapses, a sender leases
         it again, and only one sends it."""
-        chosen: list[_Leased] = []
+        chosen: list[list[_Leased]] = []
+        filling: dict[str, list[_Leased]] = {}
         kept: collections.deque[_Leased] = collections.deque()
         deadline = time.monotonic() - LEASE_USABLE_SECONDS
         while self._leased:
@@ -168,9 +171,13 @@ class WebhookSender:
             target = leased.delivery["subscription_id"]
             if leased.at < deadline:
                 continue
-            if len(chosen) < room and self._busy[target] < self._per_target:
+            batch = filling.get(target)
+            if batch is not None and len(batch) < batch_max(leased.subscription):
+                batch.append(leased)
+            elif len(chosen) < room and self._busy[target] < self._per_target:
                 self._busy[target] += 1
-                chosen.append(leased)
+                filling[target] = [leased]
+                chosen.append(filling[target])
             else:
                 kept.append(leased)
         self._leased = kept
@@ -239,38 +246,45 @@ class WebhookSender:
             seconds = min(max(until_due, SHORTEST_REST_SECONDS), LONGEST_REST_SECONDS)
         await self._doorbell.wait(seconds)
 
-    async def _attempt(self, leased: _Leased) -> None:
-        target = leased.delivery["subscription_id"]
+    async def _attempt(self, batch: list[_Leased]) -> None:
+        target = batch[0].delivery["subscription_id"]
         try:
-            await self._send(leased.delivery, leased.subscription)
+            await self._send([leased.delivery for leased in batch], batch[0].subscription)
         except PyMongoError:
-            log.warning("webhook.attempt_failed", delivery_id=leased.delivery["_id"])
+            log.warning("webhook.attempt_failed", delivery_ids=[b.delivery["_id"] for b in batch])
         finally:
             self._busy[target] -= 1
             if self._busy[target] <= 0:
                 del self._busy[target]
 
-    async def _send(self, delivery: dict[str, Any], subscription: dict[str, Any] | None) -> None:
+    async def _send(
+        self, deliveries: list[dict[str, Any]], subscription: dict[str, Any] | None
+    ) -> None:
+        """One POST: a delivery's event as the body, or, for a subscription that takes
+        batches, ``{"events": [...]}``; every delivery in it settles the same way."""
         started = utc_now()
+
+        async def finish(**outcome: Any) -> None:
+            for delivery in deliveries:
+                await self._finish(delivery, started, **outcome)
+
         if subscription is None:
-            await self._finish(delivery, started, error="subscription removed", final=True)
+            await finish(error="subscription removed", final=True)
             return
         try:
             target = await pinned_target(subscription["url"], allow_private=self._allow_private)
         except UnsafeUrl as exc:
-            await self._finish(delivery, started, error=str(exc), final=True)
+            await finish(error=str(exc), final=True)
             return
         except OSError as exc:  # the name does not resolve now: try again later
-            await self._finish(delivery, started, error=f"resolution failed: {exc}")
+            await finish(error=f"resolution failed: {exc}")
             return
-        body = json.dumps(delivery["event"], separators=(",", ":")).encode()
+        body, described = _body(deliveries, batched=batch_max(subscription) > 1)
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "contactcenter-webhooks/1",
-            "X-CC-Event-Id": delivery["event_id"],
-            "X-CC-Event-Type": delivery["event_type"],
-            "X-CC-Delivery-Id": delivery["_id"],
+            **described,
             "X-CC-Timestamp": str(timestamp),
             "X-CC-Signature": signature_header(
                 _valid_secrets(subscription, started), timestamp, body
@@ -284,16 +298,13 @@ class WebhookSender:
                 extensions=target.extensions,
             )
         except httpx.HTTPError as exc:
-            await self._finish(delivery, started, error=type(exc).__name__)
+            await finish(error=type(exc).__name__)
             return
         if 200 <= response.status_code < 300:
-            await self._finish(delivery, started, status_code=response.status_code, done=True)
+            await finish(status_code=response.status_code, done=True)
         else:
-            await self._finish(
-                delivery,
-                started,
-                status_code=response.status_code,
-                error=response.text[:EXCERPT_CHARS] or None,
+            await finish(
+                status_code=response.status_code, error=response.text[:EXCERPT_CHARS] or None
             )
 
     async def _finish(
@@ -354,6 +365,26 @@ class WebhookBacklog(Periodic):
         count, oldest = await self._repository.backlog(now)
         WEBHOOK_BACKLOG.set(count)
         WEBHOOK_OLDEST_DUE.set((now - oldest).total_seconds() if oldest else 0.0)
+
+
+def batch_max(subscription: dict[str, Any] | None) -> int:
+    """Events per POST the subscription takes (1: each event alone, as its own body)."""
+    return int((subscription or {}).get("batch_max") or 1)
+
+
+def _body(deliveries: list[dict[str, Any]], *, batched: bool) -> tuple[bytes, dict[str, str]]:
+    """The POST's body and the headers that describe it."""
+    if not batched:
+        [delivery] = deliveries
+        body = json.dumps(delivery["event"], separators=(",", ":")).encode()
+        return body, {
+            "X-CC-Event-Id": delivery["event_id"],
+            "X-CC-Event-Type": delivery["event_type"],
+            "X-CC-Delivery-Id": delivery["_id"],
+        }
+    events = [delivery["event"] for delivery in deliveries]
+    body = json.dumps({"events": events}, separators=(",", ":")).encode()
+    return body, {"X-CC-Event-Count": str(len(events))}
 
 
 def _valid_secrets(subscription: dict[str, Any], now: datetime) -> list[str]:

@@ -33,7 +33,13 @@ class WebhookDesk:
         self._clock = clock
 
     async def subscribe(
-        self, admin: Principal, *, url: str, events: list[str], description: str | None
+        self,
+        admin: Principal,
+        *,
+        url: str,
+        events: list[str],
+        description: str | None,
+        batch_max: int = 1,
     ) -> Subscription:
         """A new subscription with its signing secret (the caller shows it once)."""
         check_url(url, allow_insecure=self._allow_insecure)
@@ -43,6 +49,7 @@ class WebhookDesk:
             "url": url,
             "events": events,
             "description": description,
+            "batch_max": batch_max,
             "active": True,
             "secret": new_secret(),
             "created_at": self._clock(),
