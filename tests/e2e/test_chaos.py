@@ -4,7 +4,8 @@ restarted over its data and the broker paused for 15 s (a broker and database of
 run's own), with agents accepting, answering, completing and transferring work all
 along; every accepted event is then on its customer's timeline exactly once,
 every conversation has one open task at a time, no agent was offered more than its
-capacity, and the agents' replies made meanwhile were each sent once and settled
+capacity, the agents' replies made meanwhile were each sent once and settled, and an
+integrator's webhook endpoint received every case.changed published
 (``contactcenter chaos`` is the long form: a higher rate, more customers, longer)."""
 
 from __future__ import annotations
@@ -55,3 +56,8 @@ async def test_killing_each_service_under_load_loses_and_doubles_nothing(
     assert sum(r.made for r in report.replies) > 0, summary
     for reply in report.replies:
         assert (reply.failed, reply.stuck, reply.doubled, reply.missing) == (0, 0, 0, 0), summary
+    # The integrator's endpoint got every case.changed the case service published.
+    assert report.webhooks is not None, summary
+    assert report.webhooks.published > 0, summary
+    assert report.webhooks.lost == 0, summary
+    assert report.dead_letters == {}, summary

@@ -48,6 +48,12 @@ from contactcenter_cli.chaos_checks import (
     task_problems,
 )
 from contactcenter_cli.chaos_load import CHANNELS, TENANT, Traffic, identity, offer, stack_env
+from contactcenter_cli.chaos_webhooks import (
+    WebhookReceiver,
+    WebhookTally,
+    subscribe,
+    webhook_tally,
+)
 from contactcenter_cli.processes import wait_for_port
 from contactcenter_cli.stack import Stack, private_stack
 
@@ -110,6 +116,8 @@ class Report:
     replies: list[ReplyTally] = field(default_factory=list)
     lost_tokens: dict[str, list[str]] = field(default_factory=dict)
     """Per channel, the first accepted events not found (their tokens), to look up."""
+    webhooks: WebhookTally | None = None
+    """The integrator's endpoint: every case.changed published must arrive."""
     dead_letters: dict[str, list[str]] = field(default_factory=dict)
     """Per dead-letter topic, each record's consumer group and error."""
     desk: dict[str, Any] = field(default_factory=dict)
@@ -126,6 +134,7 @@ class Report:
                 r.failed == 0 and r.stuck == 0 and r.doubled == 0 and r.missing == 0
                 for r in self.replies
             )
+            and (self.webhooks is None or self.webhooks.lost == 0)
             and not (self.tasks_lost or self.tasks_doubled or self.overbooked)
             and not any(self.given_up.values())
             and all(k.caught_up_s is not None for k in self.kills)
@@ -263,6 +272,9 @@ async def drive(stack: Stack, plan: Plan) -> Report:
     limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
     async with httpx.AsyncClient(timeout=15, limits=limits) as client:
         await _staff_agents(stack, client)
+        receiver = WebhookReceiver()
+        admin = _token(stack, Role.ADMIN, "chaos-integration")
+        await subscribe(client, stack, admin, await receiver.start())
         traffic = Traffic(stack, client, customers=plan.customers, give_up_after=60)
         await traffic.open_conversations()
         watcher = asyncio.create_task(_watch_lag(stack, samples, stop))
@@ -290,6 +302,10 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         copies = mailed_copies(stack.config.data_dir / "outbox") + await webchat_copies(
             client, stack.url("ingest-chat"), traffic.visitor_tokens
         )
+        webhooks = await webhook_tally(
+            stack, TENANT, receiver, time.perf_counter() + plan.settle_timeout
+        )
+        receiver.stop()
         await asyncio.sleep(2)  # the router's last changes after the last stored entry
         stop.set()
         await watcher
@@ -316,6 +332,7 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         settled_s=settled_s,
         offered_s=offered_s,
         lost_tokens=_missing(accepted, seen),
+        webhooks=webhooks,
         dead_letters=dead_letters,
         replies=reply_tally(
             {r: reply.channel for r, reply in desk.ledger.replies.items()}, statuses, copies
@@ -410,6 +427,12 @@ def format_report(report: Report, plan: Plan) -> str:
         lines.append(
             f"{reply.channel:<13} {reply.made:>5} {reply.sent:>5} {reply.failed:>7}"
             f" {reply.stuck:>6} {reply.doubled:>11} {reply.missing:>14}"
+        )
+    if report.webhooks is not None:
+        hooks = report.webhooks
+        lines.append(
+            f"webhooks: {hooks.published} case.changed published, {hooks.delivered} delivered,"
+            f" {hooks.lost} lost, {hooks.repeats} repeats (dropped by id)"
         )
     lines += ["", "killed         ready after  caught up after"]
     for kill in report.kills:

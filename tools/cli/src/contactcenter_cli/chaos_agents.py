@@ -74,6 +74,7 @@ class AgentDesk:
     async def _agent(self, agent: str, everyone: Sequence[str], until: asyncio.Event) -> None:
         headers = {"Authorization": f"Bearer {self._token_for(agent)}"}
         done: set[str] = set()
+        offers: Counter[str] = Counter()
         colleague = everyone[(everyone.index(agent) + 1) % len(everyone)]
         while not until.is_set():
             try:
@@ -84,11 +85,17 @@ class AgentDesk:
                 response = None
             if response is not None and response.status_code == 200:
                 for task in response.json()["tasks"]:
+                    if task["state"] == "offered":
+                        done.discard(task["task_id"])
                     if task["task_id"] in done:
                         continue
                     try:
                         if task["state"] == "offered":
-                            await self._act(headers, task["task_id"], {"action": "accept"})
+                            # A task can come back (transferred back): each offer is a
+                            # new accept, the same offer retried is the same one.
+                            offers[task["task_id"]] += 1
+                            key = f"{task['task_id']}:{offers[task['task_id']]}"
+                            await self._act(headers, key, task["task_id"], {"action": "accept"})
                         elif task["state"] == "accepted" and task.get("case_id"):
                             await self._finish(headers, task, colleague)
                             done.add(task["task_id"])
@@ -97,28 +104,32 @@ class AgentDesk:
             await asyncio.sleep(POLL_SECONDS)
 
     async def _finish(self, headers: dict[str, str], task: dict[str, Any], colleague: str) -> None:
+        self._handled += 1
+        key = f"{task['task_id']}:handled{self._handled}"
         if task["channel"] in REPLY_CHANNELS:
             body = {"text": f"chaos reply to task {task['task_id']}"}
             url = f"{self._case}/v1/cases/{task['case_id']}/replies"
-            answer = await self._call(headers, url, body, key=f"reply:{task['task_id']}")
+            answer = await self._call(headers, url, body, key=f"reply:{key}")
             if answer is not None:
                 self.ledger.replies[answer["reply_id"]] = Reply(
                     task["channel"], task["customer_id"]
                 )
-        self._handled += 1
         if self._handled % TRANSFER_EVERY == 0:
             moved = await self._act(
                 headers,
+                key,
                 task["task_id"],
                 {"action": "transfer", "target_agent_id": colleague, "note": "chaos transfer"},
             )
             if moved:
                 return
-        await self._act(headers, task["task_id"], {"action": "complete"})
+        await self._act(headers, key, task["task_id"], {"action": "complete"})
 
-    async def _act(self, headers: dict[str, str], task_id: str, body: dict[str, Any]) -> bool:
+    async def _act(
+        self, headers: dict[str, str], key: str, task_id: str, body: dict[str, Any]
+    ) -> bool:
         url = f"{self._case}/v1/tasks/{task_id}/actions"
-        answer = await self._call(headers, url, body, key=f"{task_id}:{body['action']}")
+        answer = await self._call(headers, url, body, key=f"{key}:{body['action']}")
         return answer is not None
 
     async def _call(

@@ -50,6 +50,8 @@ def stack_env() -> dict[str, str]:
         "EMAIL_TENANTS": json.dumps(
             {TENANT: {"addresses": [SUPPORT_ADDRESS], "from_name": "Chaos Support"}}
         ),
+        # The run's integrator endpoint listens on this machine.
+        "CASE_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         **LOAD_GENERATOR_LIMITS,
     }
 
