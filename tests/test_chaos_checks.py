@@ -9,6 +9,7 @@ from cc_common.events import Channel, ChannelClass, RoutingChange, TaskState
 from contactcenter_cli.chaos_checks import (
     Capacity,
     LagSample,
+    fault_tally,
     overbooked,
     recovery_seconds,
     reply_tally,
@@ -127,3 +128,14 @@ def test_recovery_is_when_every_group_is_back_to_its_lag_before_the_kill() -> No
     assert recovery_seconds(samples, killed_at=5, ready_at=8, slack=5) == 8  # 13 - 5
     assert recovery_seconds(samples, killed_at=5, ready_at=8, slack=0) == 9  # 14 - 5
     assert recovery_seconds(samples[:5], killed_at=5, ready_at=8, slack=0) is None
+
+
+def test_events_are_counted_under_the_fault_in_effect_when_first_sent() -> None:
+    windows = [("case", 10.0, 20.0), ("database", 20.0, 35.0)]
+    started = {"a": 9.0, "b": 12.0, "c": 19.9, "d": 20.0, "e": 34.0}
+    accepted = dict.fromkeys(started, "line")
+    rows = {r.fault: r for r in fault_tally(windows, started, accepted, ["b", "b", "d", "e"])}
+    case = rows["case"]
+    assert (case.accepted, case.found, case.duplicates, case.lost) == (2, 1, 1, 1)
+    database = rows["database"]
+    assert (database.accepted, database.found, database.lost) == (2, 2, 0)

@@ -38,9 +38,11 @@ from contactcenter_cli.chaos_agents import (
 )
 from contactcenter_cli.chaos_checks import (
     Capacity,
+    FaultTally,
     LagSample,
     ReplyTally,
     Tally,
+    fault_tally,
     overbooked,
     recovery_seconds,
     reply_tally,
@@ -114,6 +116,8 @@ class Report:
     settled_s: float
     offered_s: float
     replies: list[ReplyTally] = field(default_factory=list)
+    faults: list[FaultTally] = field(default_factory=list)
+    """The events first sent during each fault (until the next one began)."""
     lost_tokens: dict[str, list[str]] = field(default_factory=dict)
     """Per channel, the first accepted events not found (their tokens), to look up."""
     webhooks: WebhookTally | None = None
@@ -332,6 +336,15 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         settled_s=settled_s,
         offered_s=offered_s,
         lost_tokens=_missing(accepted, seen),
+        faults=fault_tally(
+            [
+                (kill.service, kill.killed_at, later.killed_at if later else load_ended)
+                for kill, later in zip(kills, [*kills[1:], None], strict=True)
+            ],
+            traffic.ledger.started,
+            accepted,
+            seen,
+        ),
         webhooks=webhooks,
         dead_letters=dead_letters,
         replies=reply_tally(
@@ -434,10 +447,20 @@ def format_report(report: Report, plan: Plan) -> str:
             f"webhooks: {hooks.published} case.changed published, {hooks.delivered} delivered,"
             f" {hooks.lost} lost, {hooks.repeats} repeats (dropped by id)"
         )
-    lines += ["", "killed         ready after  caught up after"]
+    lines += [
+        "",
+        "fault          ready after  caught up after  sent meanwhile  found  duplicates  lost",
+    ]
+    by_fault = {row.fault: row for row in report.faults}
     for kill in report.kills:
         caught = f"{kill.caught_up_s:.1f} s" if kill.caught_up_s is not None else "never"
-        lines.append(f"{kill.service:<14} {kill.ready_s:>9.1f} s  {caught:>15}")
+        fault = by_fault.get(kill.service)
+        counts = (
+            f"{fault.accepted:>14} {fault.found:>6} {fault.duplicates:>11} {fault.lost:>5}"
+            if fault
+            else ""
+        )
+        lines.append(f"{kill.service:<14} {kill.ready_s:>9.1f} s  {caught:>15}  {counts}")
     lines += [
         "",
         "max consumer lag: "

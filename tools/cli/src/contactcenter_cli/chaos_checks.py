@@ -183,3 +183,39 @@ def reply_tally(
 
 
 SENT = frozenset({"sent", "delivered", "read"})
+
+
+@dataclass(frozen=True, slots=True)
+class FaultTally:
+    """The events first sent while one fault was in effect (from its start until the
+    next fault's), every channel together."""
+
+    fault: str
+    accepted: int
+    found: int
+    duplicates: int
+    lost: int
+
+
+def fault_tally(
+    windows: Sequence[tuple[str, float, float]],
+    started: Mapping[str, float],
+    accepted: Mapping[str, str],
+    seen: Iterable[str],
+) -> list[FaultTally]:
+    """``windows``: (fault, from, until); ``started``: token -> first attempt."""
+    counts = Counter(seen)
+    rows = []
+    for fault, begin, end in windows:
+        tokens = [t for t in accepted if begin <= started.get(t, -1.0) < end]
+        found = [t for t in tokens if counts[t]]
+        rows.append(
+            FaultTally(
+                fault=fault,
+                accepted=len(tokens),
+                found=len(found),
+                duplicates=sum(counts[t] - 1 for t in found),
+                lost=len(tokens) - len(found),
+            )
+        )
+    return rows

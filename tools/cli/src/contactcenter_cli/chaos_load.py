@@ -78,6 +78,8 @@ class Ledger:
 
     accepted: dict[str, str] = field(default_factory=dict)
     """token -> channel"""
+    started: dict[str, float] = field(default_factory=dict)
+    """token -> when its first attempt began (perf_counter)"""
     attempts: Counter[str] = field(default_factory=Counter)
     refusals: Counter[str] = field(default_factory=Counter)
     given_up: Counter[str] = field(default_factory=Counter)
@@ -118,6 +120,7 @@ class Traffic:
         """Deliver event ``n``, retrying like a provider until accepted or given up."""
         channel = CHANNELS[n % len(CHANNELS)]
         token = uuid.uuid4().hex
+        self.ledger.started[token] = time.perf_counter()
         deadline = time.monotonic() + self.give_up_after
         while True:
             self.ledger.attempts[channel] += 1
