@@ -68,6 +68,8 @@ class Endpoint:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
+        except asyncio.CancelledError:  # the run is over: end quietly, not as an error
+            writer.close()
 
 
 def _changed(n: int) -> Delivery:
