@@ -124,6 +124,8 @@ class Report:
     """The integrator's endpoint: every case.changed published must arrive."""
     dead_letters: dict[str, list[str]] = field(default_factory=dict)
     """Per dead-letter topic, each record's consumer group and error."""
+    lost_where: dict[str, str] = field(default_factory=dict)
+    """Each lost token looked up by search: stored elsewhere (where) or not stored."""
     desk: dict[str, Any] = field(default_factory=dict)
     """What the agents did: actions acknowledged and refused, retries."""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -315,6 +317,9 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         await watcher
     changes = await _routing_changes(stack)
     dead_letters = await _dead_letters(stack)
+    lost_tokens = _missing(accepted, seen)
+    async with httpx.AsyncClient(timeout=15) as client:
+        lost_where = await _locate(stack, client, lost_tokens)
     lost, doubled = task_problems(changes, conversations)
     slack = max(10, int(plan.rate * 2))
     for kill in kills:
@@ -335,7 +340,8 @@ async def drive(stack: Stack, plan: Plan) -> Report:
         given_up=dict(traffic.ledger.given_up),
         settled_s=settled_s,
         offered_s=offered_s,
-        lost_tokens=_missing(accepted, seen),
+        lost_tokens=lost_tokens,
+        lost_where=lost_where,
         faults=fault_tally(
             [
                 (kill.service, kill.killed_at, later.killed_at if later else load_ended)
@@ -380,6 +386,28 @@ def _missing(accepted: dict[str, str], seen: list[str], first: int = 20) -> dict
         if token not in found and len(missing.setdefault(channel, [])) < first:
             missing[channel].append(token)
     return {channel: tokens for channel, tokens in missing.items() if tokens}
+
+
+async def _locate(
+    stack: Stack, client: httpx.AsyncClient, lost: dict[str, list[str]]
+) -> dict[str, str]:
+    """Where search finds each lost token: tells an event stored out of the run's
+    sight (another customer, a page the cursor skipped) from one never stored."""
+    reader = {"Authorization": f"Bearer {_token(stack, Role.SUPERVISOR, 'chaos-check')}"}
+    where: dict[str, str] = {}
+    for tokens in lost.values():
+        for token in tokens:
+            response = await client.get(
+                f"{stack.url('case')}/v1/search",
+                params={"q": token, "scope": "messages"},
+                headers=reader,
+            )
+            hits = response.json().get("hits", []) if response.status_code == 200 else []
+            where[token] = (
+                ", ".join(f"customer {h['customer_id']} case {h['case_id']}" for h in hits)
+                or f"not found by search (HTTP {response.status_code})"
+            )
+    return where
 
 
 async def _dead_letters(stack: Stack) -> dict[str, list[str]]:
