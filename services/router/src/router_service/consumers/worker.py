@@ -341,24 +341,31 @@ class RouterWorker:
         return self._cluster_id
 
     async def _save_and_announce(self, tenant_id: str, tenant: _Tenant) -> None:
+        """Save the state with the events it owes, then publish them. Should any step
+        fail, the engine in memory is dropped: it has already given up its changes, so
+        the retry must start from the saved state (which re-applies the batch, or
+        announces the saved outbox again), never from the drained engine."""
+        try:
+            await self._save_then_publish(tenant_id, tenant)
+        except BaseException:
+            self._tenants.pop(tenant_id, None)
+            raise
+
+    async def _save_then_publish(self, tenant_id: str, tenant: _Tenant) -> None:
         changes = tenant.engine.drain()
         self._count(tenant_id, tenant.engine, changes)
         events = [
             routing_event(tenant_id, change, step=change.step, correlation_id=None)
             for change in changes
         ]
-        try:
-            tenant.version = await self._store.save(
-                tenant_id,
-                expected_version=tenant.version,
-                snapshot=snapshot.dump(tenant.engine),
-                offsets=tenant.offsets,
-                outbox=[encode_event(e) for e in events],
-                cluster_id=tenant.cluster_id,
-            )
-        except ConcurrentWriter:
-            self._tenants.pop(tenant_id, None)
-            raise
+        tenant.version = await self._store.save(
+            tenant_id,
+            expected_version=tenant.version,
+            snapshot=snapshot.dump(tenant.engine),
+            offsets=tenant.offsets,
+            outbox=[encode_event(e) for e in events],
+            cluster_id=tenant.cluster_id,
+        )
         if events:
             contexts = [self._traces.get(change.interaction_id) for change in changes]
             await self._producer.publish_many(ROUTING.name, events, contexts=contexts)
