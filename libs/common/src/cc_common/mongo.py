@@ -25,6 +25,7 @@ def make_mongo_client(settings: MongoSettings, *, app_name: str) -> AsyncMongoCl
         appname=app_name,
         tz_aware=True,
         serverSelectionTimeoutMS=settings.server_selection_timeout_ms,
+        journal=settings.journal,
     )
 
 

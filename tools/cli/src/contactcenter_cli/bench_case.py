@@ -160,7 +160,7 @@ async def _top_up(
     cases = (await client.get(f"/v1/customers/{customer_id}/cases", headers=headers)).json()
     have = await _count(client, headers, customer_id)
     now = utc_now()
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.config.mongo_url)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.config.mongo_url, journal=True)
     prefix = stack.config.database_prefix
     entries = mongo[f"{prefix}_case" if prefix else "cc_case"][ENTRIES]
     positions: list[Position] = []

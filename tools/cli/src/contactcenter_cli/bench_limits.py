@@ -94,7 +94,7 @@ async def kafka_rates(config: StackConfig, count: int) -> tuple[float, float]:
 
 async def mongo_rates(config: StackConfig, count: int) -> dict[str, float]:
     """Single inserts/s, insert_many docs/s and indexed point reads/s of 1 KB documents."""
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo_url, journal=True)
     db = client[f"bench_{uuid.uuid4().hex[:8]}"]
     try:
         collection = db["docs"]

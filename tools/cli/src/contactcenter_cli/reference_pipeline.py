@@ -109,7 +109,9 @@ class BulkStore:
             auto_offset_reset="latest",
             fetch_max_wait_ms=settings.fetch_max_wait_ms,
         )
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self._config.mongo_url)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            self._config.mongo_url, journal=True
+        )
         collection = client[f"reference_{uuid.uuid4().hex[:8]}"]["events"]
         await consumer.start()
         try:
