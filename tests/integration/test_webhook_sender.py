@@ -40,6 +40,31 @@ def changed() -> Delivery:
     return Delivery("cc.cases.v1", 0, 0, None, b"", [], event)
 
 
+def subscription_to(server: asyncio.Server, **extra: Any) -> dict[str, Any]:
+    """A subscription of tenant acme to every case event, sent to ``server``."""
+    port = server.sockets[0].getsockname()[1]
+    return {
+        "_id": str(uuid.uuid4()),
+        "tenant_id": "acme",
+        "url": f"http://127.0.0.1:{port}/hook",
+        "events": ["case.*"],
+        "active": True,
+        "secret": "whsec_test",
+        **extra,
+    }
+
+
+def local_sender(repository: webhook_store.WebhookRepository, *, per_target: int) -> WebhookSender:
+    return WebhookSender(
+        repository,
+        repository.doorbell,
+        concurrency=8,
+        per_target=per_target,
+        timeout_seconds=10,
+        allow_private_targets=True,
+    )
+
+
 async def test_a_slow_endpoint_holds_only_its_share_and_all_are_settled_once(
     mongo_settings: MongoSettings, unique: str
 ) -> None:
@@ -51,27 +76,12 @@ async def test_a_slow_endpoint_holds_only_its_share_and_all_are_settled_once(
     repository = webhook_store.WebhookRepository(db)
     subscriptions: list[dict[str, Any]] = []
     for server in servers:
-        port = server.sockets[0].getsockname()[1]
-        subscription = {
-            "_id": str(uuid.uuid4()),
-            "tenant_id": "acme",
-            "url": f"http://127.0.0.1:{port}/hook",
-            "events": ["case.*"],
-            "active": True,
-            "secret": "whsec_test",
-        }
+        subscription = subscription_to(server)
         await repository.subscribe(subscription)
         subscriptions.append(subscription)
     # Both subscriptions want each of 40 events: 80 deliveries stored in one bulk write.
     await WebhookFanout(repository)([changed() for _ in range(40)])
-    sender = WebhookSender(
-        repository,
-        repository.doorbell,
-        concurrency=8,
-        per_target=2,
-        timeout_seconds=10,
-        allow_private_targets=True,
-    )
+    sender = local_sender(repository, per_target=2)
     running = asyncio.create_task(sender.run())
     try:
         # The fast endpoint is served in full while the slow one still works through its
@@ -116,28 +126,10 @@ async def test_a_batching_subscription_gets_many_events_per_signed_post(
     db = client[f"hooks{unique}"]
     await ensure_indexes(db, webhook_store.INDEXES)
     repository = webhook_store.WebhookRepository(db)
-    port = server.sockets[0].getsockname()[1]
-    await repository.subscribe(
-        {
-            "_id": str(uuid.uuid4()),
-            "tenant_id": "acme",
-            "url": f"http://127.0.0.1:{port}/hook",
-            "events": ["case.*"],
-            "active": True,
-            "secret": "whsec_test",
-            "batch_max": 10,
-        }
-    )
+    await repository.subscribe(subscription_to(server, batch_max=10))
     events = [changed() for _ in range(35)]
     await WebhookFanout(repository)(events)
-    sender = WebhookSender(
-        repository,
-        repository.doorbell,
-        concurrency=8,
-        per_target=1,
-        timeout_seconds=10,
-        allow_private_targets=True,
-    )
+    sender = local_sender(repository, per_target=1)
     running = asyncio.create_task(sender.run())
     try:
         deliveries = db[webhook_store.DELIVERIES]

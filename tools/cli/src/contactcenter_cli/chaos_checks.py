@@ -34,17 +34,7 @@ def tally(accepted: Mapping[str, str], seen: Iterable[str]) -> list[Tally]:
     rows = []
     for channel in channels:
         tokens = [t for t, c in accepted.items() if c == channel]
-        found = [t for t in tokens if counts[t]]
-        rows.append(
-            Tally(
-                channel=channel,
-                accepted=len(tokens),
-                found=len(found),
-                duplicates=sum(counts[t] - 1 for t in found),
-                lost=len(tokens) - len(found),
-                unconfirmed=0,
-            )
-        )
+        rows.append(Tally(channel, *_accounted(tokens, counts), unconfirmed=0))
     strangers = [t for t in counts if t not in accepted]
     if strangers:
         rows.append(Tally("unconfirmed", 0, len(strangers), 0, 0, len(strangers)))
@@ -208,14 +198,12 @@ def fault_tally(
     rows = []
     for fault, begin, end in windows:
         tokens = [t for t in accepted if begin <= started.get(t, -1.0) < end]
-        found = [t for t in tokens if counts[t]]
-        rows.append(
-            FaultTally(
-                fault=fault,
-                accepted=len(tokens),
-                found=len(found),
-                duplicates=sum(counts[t] - 1 for t in found),
-                lost=len(tokens) - len(found),
-            )
-        )
+        rows.append(FaultTally(fault, *_accounted(tokens, counts)))
     return rows
+
+
+def _accounted(tokens: Sequence[str], counts: Counter[str]) -> tuple[int, int, int, int]:
+    """Accepted, found, duplicates and lost among ``tokens`` (``counts``: times seen)."""
+    found = [t for t in tokens if counts[t]]
+    duplicates = sum(counts[t] - 1 for t in found)
+    return len(tokens), len(found), duplicates, len(tokens) - len(found)
