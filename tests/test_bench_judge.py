@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactcenter_cli.bench_all import judge
+from contactcenter_cli.bench_all import judge, judge_webhooks
 
 
 def median(value: float) -> dict[str, float]:
@@ -114,3 +114,11 @@ def test_end_to_end_latency_is_judged_against_twice_the_references_at_that_rate(
     assert latency["met"]
     (quiet,) = [r for r in rows if r["figure"].startswith("idle stack")]
     assert not quiet["met"]  # 7% of a core is over the 5% ceiling
+
+
+def test_webhooks_are_judged_by_the_reference_stored_rate() -> None:
+    limits = {"reference_stored_per_s": median(2000)}
+    [row] = judge_webhooks(limits, {"batched_delivered_per_s": median(1500)})
+    assert (row["limit"], row["ratio"], row["met"]) == (2000, 0.75, True)
+    [row] = judge_webhooks(limits, {"batched_delivered_per_s": median(1300)})
+    assert row["met"] is False  # 65% < 70%

@@ -1,6 +1,8 @@
-"""The webhook sender against real endpoints and a real database: a slow endpoint
-holds at most its own share of the senders, every delivery is settled once, and a
-subscription that takes batches gets many events per signed POST."""
+"""The webhook fan-out and sender against real endpoints and a real database: a slow
+endpoint holds at most its own share of the senders, every delivery is settled once, a
+subscription that takes batches gets many events per signed POST (one stored delivery
+each), a replayed consumer batch stores nothing twice, and what a process stored
+leased to its own sender is sent by another once that lease lapses."""
 
 from __future__ import annotations
 
@@ -135,9 +137,12 @@ async def test_a_batching_subscription_gets_many_events_per_signed_post(
         deliveries = db[webhook_store.DELIVERIES]
 
         async def settled() -> bool:
-            return await deliveries.count_documents({"status": "delivered"}) == 35
+            return await deliveries.count_documents({"status": {"$ne": "delivered"}}) == 0
 
         await eventually(settled, timeout=20, what="every delivery settled")
+        stored = [doc async for doc in deliveries.find({})]
+        assert len(stored) == len(endpoint.bodies) <= 4, "one stored delivery a POST"
+        assert sum(len(doc["event_ids"]) for doc in stored) == 35
         received: list[str] = []
         for head, body in endpoint.bodies:
             batch = json.loads(body)["events"]
@@ -149,7 +154,71 @@ async def test_a_batching_subscription_gets_many_events_per_signed_post(
             assert verify(headers["x-cc-signature"], "whsec_test", body, now=int(time.time()))
             received += [event["id"] for event in batch]
         assert sorted(received) == sorted(str(d.event.id) for d in events)
-        assert len(endpoint.bodies) <= 6, "batched, not one POST per event"
+    finally:
+        sender.stop()
+        await running
+        server.close()
+        await client.drop_database(db.name)
+        await client.close()
+
+
+@pytest.mark.parametrize("batch_max", [1, 10])
+async def test_a_replayed_batch_stores_nothing_twice(
+    mongo_settings: MongoSettings, unique: str, batch_max: int
+) -> None:
+    """A consumer killed before committing gets its batch again, larger and cut
+    elsewhere: only the events not yet in a delivery are stored."""
+    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
+    db = client[f"hooks{unique}"]
+    await ensure_indexes(db, webhook_store.INDEXES)
+    repository = webhook_store.WebhookRepository(db)
+    server = await asyncio.start_server(Endpoint().serve, "127.0.0.1", 0)
+    try:
+        await repository.subscribe(subscription_to(server, batch_max=batch_max))
+        events = [changed() for _ in range(25)]
+        fanout = WebhookFanout(repository)
+        await fanout(events[:15])
+        await fanout(events[5:])  # the replay: ten already stored, ten new
+        stored = [doc async for doc in db[webhook_store.DELIVERIES].find({})]
+        ids = [event_id for doc in stored for event_id in doc["event_ids"]]
+        assert sorted(ids) == sorted(str(d.event.id) for d in events)
+        assert len(stored) == (25 if batch_max == 1 else 3)  # 10 + 5, then the new 10
+    finally:
+        server.close()
+        await client.drop_database(db.name)
+        await client.close()
+
+
+async def test_what_a_dead_process_stored_for_its_sender_is_sent_by_another(
+    mongo_settings: MongoSettings, unique: str
+) -> None:
+    """The fan-out stores deliveries leased to its own process's sender; that process
+    dies before sending: once the lease lapses another process's sender leases and
+    sends each, once."""
+    endpoint = Endpoint()
+    server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0)
+    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
+    db = client[f"hooks{unique}"]
+    await ensure_indexes(db, webhook_store.INDEXES)
+    dead = webhook_store.WebhookRepository(db)
+    await dead.subscribe(subscription_to(server))
+    await WebhookFanout(dead)([changed() for _ in range(6)])
+    deliveries = db[webhook_store.DELIVERIES]
+    assert await deliveries.count_documents({"status": "sending"}) == 6, "stored leased"
+    other = webhook_store.WebhookRepository(db)
+    sender = local_sender(other, per_target=2)
+    running = asyncio.create_task(sender.run())
+    try:
+        await asyncio.sleep(1.0)
+        assert endpoint.received == 0, "not while the dead process's lease lasts"
+        await deliveries.update_many({}, {"$set": {"next_attempt_at": utc_now()}})  # lapsed
+        other.doorbell.ring()
+
+        async def settled() -> bool:
+            return await deliveries.count_documents({"status": "delivered"}) == 6
+
+        await eventually(settled, timeout=20, what="the lapsed deliveries sent")
+        assert endpoint.received == 6
     finally:
         sender.stop()
         await running

@@ -7,7 +7,7 @@ Timeline entries are the documents ``domain/timeline.py`` builds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -278,7 +278,7 @@ class WebhookStore(Protocol):
     async def unsubscribe(self, tenant_id: str, sub_id: str) -> bool: ...
 
     async def enqueue_many(
-        self, owed: list[tuple[dict[str, Any], dict[str, Any]]], at: datetime
+        self, owed: Iterable[tuple[dict[str, Any], Sequence[dict[str, Any]]]], at: datetime
     ) -> None: ...
 
     async def claim_fresh(self, now: datetime, limit: int) -> list[dict[str, Any]]: ...

@@ -22,6 +22,7 @@ from contactcenter_cli import (
     bench_email,
     bench_limits,
     bench_voice,
+    bench_webhooks,
 )
 from contactcenter_cli import router_core_bench as router_bench
 
@@ -54,6 +55,7 @@ def run(*, quick: bool = False) -> dict[str, Any]:
     # Ten seconds a rate even when quick: shorter runs end before a queue builds up.
     e2e = bench_e2e.run(seconds=10, runs=runs, rates="10,20,30,40,60,80")["runs"]
     case = bench_case.run(runs=runs, connections=4, interactions=1000 if quick else 2000)
+    webhooks = bench_webhooks.run(runs=runs)["summary"]
     return {
         "quick": quick,
         "limits": limits,
@@ -61,7 +63,10 @@ def run(*, quick: bool = False) -> dict[str, Any]:
         "ingest": {"voice": voice, "email": email, "chat": chat},
         "e2e": e2e,
         "case": case["summary"],
-        "judged": judge(limits, router, voice, email, chat, e2e) + judge_reads(case["summary"]),
+        "webhooks": webhooks,
+        "judged": judge(limits, router, voice, email, chat, e2e)
+        + judge_webhooks(limits, webhooks)
+        + judge_reads(case["summary"]),
     }
 
 
@@ -117,6 +122,20 @@ def judge(
         )
     )
     return rows
+
+
+def judge_webhooks(limits: dict[str, Any], webhooks: dict[str, Any]) -> list[dict[str, Any]]:
+    """The webhooks must keep up with the end-to-end target: a subscription taking
+    batches, fanned out and delivered at once, against the reference's stored rate."""
+    stored_limit = limits["reference_stored_per_s"]["median"]
+    return [
+        _row(
+            f"webhooks delivered/s ({bench_webhooks.BATCHED} events a POST, fan-out running)",
+            webhooks["batched_delivered_per_s"],
+            stored_limit,
+            E2E_TARGET,
+        )
+    ]
 
 
 def _ceiling_row(figure: str, value: dict[str, float], limit: float) -> dict[str, Any]:

@@ -25,4 +25,4 @@ INDEXES = (
     *webhook_store.INDEXES,
 )
 
-RETIRED_INDEXES = (*timeline.RETIRED_INDEXES,)
+RETIRED_INDEXES = (*timeline.RETIRED_INDEXES, *webhook_store.RETIRED_INDEXES)

@@ -53,9 +53,12 @@ class WebhookSecret(WebhookRead):
 
 
 class DeliveryRead(BaseModel):
-    id: str
-    event_id: str
-    event_type: str
+    """One POST: one event, or up to the subscription's ``batch_max`` of them."""
+
+    id: str = Field(description="Sent as X-CC-Delivery-Id.")
+    event_ids: list[str]
+    event_id: str | None = Field(default=None, description="The event, when it is one.")
+    event_type: str | None = Field(default=None, description="Its type, when it is one.")
     status: str = Field(description="pending, sending, delivered or failed.")
     created_at: datetime
     next_attempt_at: datetime | None = None
@@ -64,6 +67,12 @@ class DeliveryRead(BaseModel):
 
 def _read(doc: dict[str, Any], model: type[BaseModel] = WebhookRead) -> Any:
     return model(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+def _delivery_read(doc: dict[str, Any]) -> DeliveryRead:
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    fields.setdefault("event_ids", [doc["event_id"]])  # stored by an earlier release
+    return DeliveryRead(id=doc["_id"], **fields)
 
 
 def _desk(request: Request) -> WebhookDesk:
@@ -119,9 +128,7 @@ def build_router(admins: Any) -> APIRouter:
     ) -> list[DeliveryRead]:
         """Deliveries newest first, each with every attempt (status code, error, duration)."""
         docs = await desk.deliveries(principal.tenant_id, webhook_id, status, limit)
-        return [
-            DeliveryRead(id=d["_id"], **{k: v for k, v in d.items() if k != "_id"}) for d in docs
-        ]
+        return [_delivery_read(doc) for doc in docs]
 
     @router.post("/deliveries/{delivery_id}/redrive", status_code=202)
     async def redrive(delivery_id: str, principal: Admin, desk: WebhookDeskDep) -> dict[str, str]:

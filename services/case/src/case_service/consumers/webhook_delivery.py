@@ -25,6 +25,7 @@ from case_service.domain.webhooks import (
     LEASE,
     RETRY_FOR,
     Settlement,
+    delivery_events,
     next_attempt,
     signature_header,
     wanted,
@@ -48,38 +49,38 @@ SETTLE_EVERY_SECONDS = 0.05
 LEASED_PER_SLOT = 2
 """A sender leases twice its slots at a time: one query per batch, and a batch is sent
 well within its lease even when every target is slow."""
-LEASE_USABLE_SECONDS = 0.75 * LEASE.total_seconds()
-"""A leased delivery not started within this is left to lapse and be leased again."""
+LEASE_MARGIN = LEASE / 4
+"""A leased delivery not started while this much of its lease is left is left to lapse
+and be leased again (it could not be settled in time)."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Leased:
     delivery: dict[str, Any]
     subscription: dict[str, Any] | None
-    at: float
 
 
 EXCERPT_CHARS = 200
 
 
 class WebhookFanout:
-    """Consumer group handler: one stored delivery per subscription that wants each
-    event of the batch, written with one bulk write."""
+    """Consumer group handler: the deliveries of the batch's events to each subscription
+    that wants them (one per event, or per ``batch_max`` events), one bulk write."""
 
     def __init__(self, repository: WebhookStore) -> None:
         self._repository = repository
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     async def __call__(self, deliveries: list[Delivery]) -> list[tuple[Delivery, Exception]]:
-        owed: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        owed: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
         for delivery in deliveries:
             event = delivery.event
             body: dict[str, Any] | None = None
             for subscription in await self._subscriptions(event.tenant_id):
                 if subscription.get("active", True) and wanted(subscription["events"], event.type):
                     body = body or event.model_dump(mode="json")
-                    owed.append((subscription, body))
-        await self._repository.enqueue_many(owed, utc_now())
+                    owed.setdefault(subscription["_id"], (subscription, []))[1].append(body)
+        await self._repository.enqueue_many(owed.values(), utc_now())
         return []
 
     async def _subscriptions(self, tenant_id: str) -> list[dict[str, Any]]:
@@ -135,8 +136,8 @@ class WebhookSender:
             while not self._stopping.is_set():
                 room = self._concurrency - len(self._in_flight)
                 startable = self._startable(room)
-                for batch in startable:
-                    task = asyncio.create_task(self._attempt(batch))
+                for leased in startable:
+                    task = asyncio.create_task(self._attempt(leased))
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
                 if startable:
@@ -147,8 +148,9 @@ class WebhookSender:
                 if self._in_flight:
                     # Full, or what is leased waits for its busy targets: until one ends.
                     await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
-                else:
+                elif not self._leased:
                     await self._rest()
+                # else: the attempts ended while leasing, and what is leased can start.
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
@@ -156,28 +158,22 @@ class WebhookSender:
             await settling
             await self._client.aclose()
 
-    def _startable(self, room: int) -> list[list[_Leased]]:
-        """Up to ``room`` attempts whose target has a free slot, in lease order: one
-        delivery each, or up to the subscription's ``batch_max`` of them in one POST;
-        the others stay queued (a slow endpoint never holds a slot it cannot use). One
-        whose lease is nearly over is dropped unsent: once it lapses, a sender leases
-        it again, and only one sends it."""
-        chosen: list[list[_Leased]] = []
-        filling: dict[str, list[_Leased]] = {}
+    def _startable(self, room: int) -> list[_Leased]:
+        """Up to ``room`` deliveries (one POST each) whose target has a free slot, in
+        lease order; the others stay queued (a slow endpoint never holds a slot it
+        cannot use). One whose lease is nearly over is dropped unsent: once it lapses,
+        a sender leases it again, and only one sends it."""
+        chosen: list[_Leased] = []
         kept: collections.deque[_Leased] = collections.deque()
-        deadline = time.monotonic() - LEASE_USABLE_SECONDS
+        too_late = utc_now() + LEASE_MARGIN
         while self._leased:
             leased = self._leased.popleft()
             target = leased.delivery["subscription_id"]
-            if leased.at < deadline:
+            if leased.delivery["next_attempt_at"] < too_late:
                 continue
-            batch = filling.get(target)
-            if batch is not None and len(batch) < batch_max(leased.subscription):
-                batch.append(leased)
-            elif len(chosen) < room and self._busy[target] < self._per_target:
+            if len(chosen) < room and self._busy[target] < self._per_target:
                 self._busy[target] += 1
-                filling[target] = [leased]
-                chosen.append(filling[target])
+                chosen.append(leased)
             else:
                 kept.append(leased)
         self._leased = kept
@@ -228,7 +224,7 @@ class WebhookSender:
         for delivery in claimed:
             key = (delivery["tenant_id"], delivery["subscription_id"])
             if key not in unread:
-                self._leased.append(_Leased(delivery, subscriptions[key], time.monotonic()))
+                self._leased.append(_Leased(delivery, subscriptions[key]))
         return bool(claimed)
 
     def stop(self) -> None:
@@ -246,27 +242,24 @@ class WebhookSender:
             seconds = min(max(until_due, SHORTEST_REST_SECONDS), LONGEST_REST_SECONDS)
         await self._doorbell.wait(seconds)
 
-    async def _attempt(self, batch: list[_Leased]) -> None:
-        target = batch[0].delivery["subscription_id"]
+    async def _attempt(self, leased: _Leased) -> None:
+        target = leased.delivery["subscription_id"]
         try:
-            await self._send([leased.delivery for leased in batch], batch[0].subscription)
+            await self._send(leased.delivery, leased.subscription)
         except PyMongoError:
-            log.warning("webhook.attempt_failed", delivery_ids=[b.delivery["_id"] for b in batch])
+            log.warning("webhook.attempt_failed", delivery_id=leased.delivery["_id"])
         finally:
             self._busy[target] -= 1
             if self._busy[target] <= 0:
                 del self._busy[target]
 
-    async def _send(
-        self, deliveries: list[dict[str, Any]], subscription: dict[str, Any] | None
-    ) -> None:
-        """One POST: a delivery's event as the body, or, for a subscription that takes
-        batches, ``{"events": [...]}``; every delivery in it settles the same way."""
+    async def _send(self, delivery: dict[str, Any], subscription: dict[str, Any] | None) -> None:
+        """One POST: the delivery's event as the body, or, for a subscription that takes
+        batches, ``{"events": [...]}``."""
         started = utc_now()
 
         async def finish(**outcome: Any) -> None:
-            for delivery in deliveries:
-                await self._finish(delivery, started, **outcome)
+            await self._finish(delivery, started, **outcome)
 
         if subscription is None:
             await finish(error="subscription removed", final=True)
@@ -279,12 +272,13 @@ class WebhookSender:
         except OSError as exc:  # the name does not resolve now: try again later
             await finish(error=f"resolution failed: {exc}")
             return
-        body, described = _body(deliveries, batched=batch_max(subscription) > 1)
+        body, described = _body(delivery, batched=batch_max(subscription) > 1)
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "contactcenter-webhooks/1",
             **described,
+            "X-CC-Delivery-Id": delivery["_id"],
             "X-CC-Timestamp": str(timestamp),
             "X-CC-Signature": signature_header(
                 _valid_secrets(subscription, started), timestamp, body
@@ -372,17 +366,13 @@ def batch_max(subscription: dict[str, Any] | None) -> int:
     return int((subscription or {}).get("batch_max") or 1)
 
 
-def _body(deliveries: list[dict[str, Any]], *, batched: bool) -> tuple[bytes, dict[str, str]]:
+def _body(delivery: dict[str, Any], *, batched: bool) -> tuple[bytes, dict[str, str]]:
     """The POST's body and the headers that describe it."""
+    events = delivery_events(delivery)
     if not batched:
-        [delivery] = deliveries
-        body = json.dumps(delivery["event"], separators=(",", ":")).encode()
-        return body, {
-            "X-CC-Event-Id": delivery["event_id"],
-            "X-CC-Event-Type": delivery["event_type"],
-            "X-CC-Delivery-Id": delivery["_id"],
-        }
-    events = [delivery["event"] for delivery in deliveries]
+        [event] = events
+        body = json.dumps(event, separators=(",", ":")).encode()
+        return body, {"X-CC-Event-Id": event["id"], "X-CC-Event-Type": event["type"]}
     body = json.dumps({"events": events}, separators=(",", ":")).encode()
     return body, {"X-CC-Event-Count": str(len(events))}
 

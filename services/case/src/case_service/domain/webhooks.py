@@ -13,17 +13,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, TypeVar
 
 from cc_common.signatures import same_secret
 
 RETRY_FOR = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
+T = TypeVar("T")
 EVENT_PATTERNS = ("case.changed", "case.sla_breached", "task.*", "*")
 
 
@@ -67,6 +68,18 @@ class Settlement:
     attempt: dict[str, Any]
     status: str
     next_attempt_at: datetime | None
+
+
+def in_posts(events: Sequence[T], batch_max: int) -> list[Sequence[T]]:
+    """``events`` in order, cut into POSTs of at most ``batch_max``."""
+    size = max(1, batch_max)
+    return [events[first : first + size] for first in range(0, len(events), size)]
+
+
+def delivery_events(delivery: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events a stored delivery carries (one, in those stored by earlier releases)."""
+    events: list[dict[str, Any]] = delivery.get("events") or [delivery["event"]]
+    return events
 
 
 def wanted(patterns: Iterable[str], event_type: str) -> bool:
