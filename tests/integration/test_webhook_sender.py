@@ -10,17 +10,19 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
+import pytest_asyncio
+from pymongo.asynchronous.database import AsyncDatabase
 
 from case_service.adapters import webhook_store
 from case_service.consumers.webhook_delivery import WebhookFanout, WebhookSender
 from case_service.domain.webhooks import verify
 from cc_common.events import CASE_CHANGED, CaseChanged, Envelope, utc_now
 from cc_common.kafka.consumer import Delivery
-from cc_common.mongo import ensure_indexes, make_mongo_client
+from cc_common.mongo import Document, ensure_indexes, make_mongo_client
 from cc_common.settings import MongoSettings
 from contactcenter_cli.bench_webhooks import Endpoint
 from tests.e2e.helpers import eventually
@@ -56,6 +58,21 @@ def subscription_to(server: asyncio.Server, **extra: Any) -> dict[str, Any]:
     }
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def hooks_db(
+    mongo_settings: MongoSettings, unique: str
+) -> AsyncIterator[AsyncDatabase[Document]]:
+    """A database of its own with the webhook indexes, dropped afterwards."""
+    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
+    db = client[f"hooks{unique}"]
+    await ensure_indexes(db, webhook_store.INDEXES)
+    try:
+        yield db
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
 def local_sender(repository: webhook_store.WebhookRepository, *, per_target: int) -> WebhookSender:
     return WebhookSender(
         repository,
@@ -68,13 +85,11 @@ def local_sender(repository: webhook_store.WebhookRepository, *, per_target: int
 
 
 async def test_a_slow_endpoint_holds_only_its_share_and_all_are_settled_once(
-    mongo_settings: MongoSettings, unique: str
+    hooks_db: AsyncDatabase[Document],
 ) -> None:
     slow, fast = Endpoint(delay=0.5), Endpoint(delay=0.0)
     servers = [await asyncio.start_server(e.serve, "127.0.0.1", 0) for e in (slow, fast)]
-    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
-    db = client[f"hooks{unique}"]
-    await ensure_indexes(db, webhook_store.INDEXES)
+    db = hooks_db
     repository = webhook_store.WebhookRepository(db)
     subscriptions: list[dict[str, Any]] = []
     for server in servers:
@@ -112,21 +127,17 @@ async def test_a_slow_endpoint_holds_only_its_share_and_all_are_settled_once(
         await running
         for server in servers:
             server.close()
-        await client.drop_database(db.name)
-        await client.close()
 
 
 async def test_a_batching_subscription_gets_many_events_per_signed_post(
-    mongo_settings: MongoSettings, unique: str
+    hooks_db: AsyncDatabase[Document],
 ) -> None:
     """batch_max 10 and 35 events: at most 10 a POST, each event once, every delivery
     settled, each body signed as a whole (a slow endpoint: 35 events take 4 round trips
     at one in flight, not 35)."""
     endpoint = Endpoint(delay=0.2, keep_bodies=True)
     server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0)
-    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
-    db = client[f"hooks{unique}"]
-    await ensure_indexes(db, webhook_store.INDEXES)
+    db = hooks_db
     repository = webhook_store.WebhookRepository(db)
     await repository.subscribe(subscription_to(server, batch_max=10))
     events = [changed() for _ in range(35)]
@@ -158,19 +169,15 @@ async def test_a_batching_subscription_gets_many_events_per_signed_post(
         sender.stop()
         await running
         server.close()
-        await client.drop_database(db.name)
-        await client.close()
 
 
 @pytest.mark.parametrize("batch_max", [1, 10])
 async def test_a_replayed_batch_stores_nothing_twice(
-    mongo_settings: MongoSettings, unique: str, batch_max: int
+    hooks_db: AsyncDatabase[Document], batch_max: int
 ) -> None:
     """A consumer killed before committing gets its batch again, larger and cut
     elsewhere: only the events not yet in a delivery are stored."""
-    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
-    db = client[f"hooks{unique}"]
-    await ensure_indexes(db, webhook_store.INDEXES)
+    db = hooks_db
     repository = webhook_store.WebhookRepository(db)
     server = await asyncio.start_server(Endpoint().serve, "127.0.0.1", 0)
     try:
@@ -185,21 +192,17 @@ async def test_a_replayed_batch_stores_nothing_twice(
         assert len(stored) == (25 if batch_max == 1 else 3)  # 10 + 5, then the new 10
     finally:
         server.close()
-        await client.drop_database(db.name)
-        await client.close()
 
 
 async def test_what_a_dead_process_stored_for_its_sender_is_sent_by_another(
-    mongo_settings: MongoSettings, unique: str
+    hooks_db: AsyncDatabase[Document],
 ) -> None:
     """The fan-out stores deliveries leased to its own process's sender; that process
     dies before sending: once the lease lapses another process's sender leases and
     sends each, once."""
     endpoint = Endpoint()
     server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0)
-    client = make_mongo_client(mongo_settings, app_name="webhook-sender-test")
-    db = client[f"hooks{unique}"]
-    await ensure_indexes(db, webhook_store.INDEXES)
+    db = hooks_db
     dead = webhook_store.WebhookRepository(db)
     await dead.subscribe(subscription_to(server))
     await WebhookFanout(dead)([changed() for _ in range(6)])
@@ -223,5 +226,3 @@ async def test_what_a_dead_process_stored_for_its_sender_is_sent_by_another(
         sender.stop()
         await running
         server.close()
-        await client.drop_database(db.name)
-        await client.close()
