@@ -126,7 +126,12 @@ class WebhookRepository:
             projection={"event_ids": 1},
         )
         known = {event_id async for doc in stored for event_id in doc["event_ids"]}
-        return [event for event in events if event["id"] not in known]
+        fresh = []
+        for event in events:  # an event published twice can come twice in one batch
+            if event["id"] not in known:
+                known.add(event["id"])
+                fresh.append(event)
+        return fresh
 
     async def _insert_new(self, docs: list[dict[str, Any]]) -> set[str]:
         """Insert each; the ids of those already stored (a replay racing a replay)."""
