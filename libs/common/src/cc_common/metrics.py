@@ -28,6 +28,19 @@ HANDLER_RETRIES = Counter(
 DEAD_LETTERED = Counter(
     "cc_dead_lettered_total", "Messages sent to a dead-letter topic.", ["topic", "group"]
 )
+CONSUMER_BATCH_SECONDS = Histogram(
+    "cc_consumer_batch_seconds",
+    "Where a consumer's time goes, per batch: the fetch that brought it (waiting"
+    " included), handling it, committing its offsets.",
+    ["group", "phase"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+CONSUMER_BATCH_RECORDS = Histogram(
+    "cc_consumer_batch_records",
+    "Messages per batch a consumer handled.",
+    ["group"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
 CONSUMER_LAG = Gauge(
     "cc_consumer_lag_messages", "Messages behind the partition end.", ["topic", "group"]
 )

@@ -11,6 +11,7 @@ dead-lettered; ``stop()`` drains the batch in hand, commits and closes.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -33,6 +34,8 @@ from cc_common.kafka.dead_letters import Failure, dead_letter_headers
 from cc_common.kafka.producer import BrokerUnavailable, EventProducer, EventRefused, Headers
 from cc_common.logging import bind_context, get_logger
 from cc_common.metrics import (
+    CONSUMER_BATCH_RECORDS,
+    CONSUMER_BATCH_SECONDS,
     CONSUMER_LAG,
     DEAD_LETTERED,
     EVENTS_CONSUMED,
@@ -50,6 +53,23 @@ POLL_TIMEOUT_MS = 1000
 and how often aiokafka's fetch task looks at its outstanding fetch. Records and answers
 end either wait at once, so this only sets how often an idle consumer wakes (and how
 late a stop is noticed): at aiokafka's 200 ms, ten wake-ups a second per consumer."""
+
+
+class _PhaseTimer:
+    """Times the phases of a batch (``cc_consumer_batch_seconds``); the fetch phase
+    starts after the last empty fetch, so idle waiting is not counted."""
+
+    def __init__(self, group_id: str) -> None:
+        self._group_id = group_id
+        self._since = time.perf_counter()
+
+    def restart(self) -> None:
+        self._since = time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        CONSUMER_BATCH_SECONDS.labels(self._group_id, phase).observe(now - self._since)
+        self._since = now
 
 
 def _span_attributes(delivery: Delivery, group: str) -> dict[str, str | int]:
@@ -206,20 +226,28 @@ class ConsumerRunner:
         log.info("consumer.started", group=self.group_id, topics=self._topics)
         fetch_wait = self._settings.fetch_max_wait_ms
         try:
+            timed = _PhaseTimer(self.group_id)
             while not self._stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=POLL_TIMEOUT_MS)
                 if consumer.assignment():
                     self.assigned.set()
                 fetch_wait = self._pace_fetches(consumer, fetch_wait, got_records=bool(batch))
                 if not batch:
+                    timed.restart()
                     continue
+                timed.done("fetch")
                 try:
                     await self._handle_batch(batch)
                 except _Stopping:
                     log.info("consumer.batch_abandoned_on_stop", group=self.group_id)
                     break
+                timed.done("handle")
                 await self._commit(consumer, batch)
+                timed.done("commit")
                 self._record_lag(consumer, batch)
+                CONSUMER_BATCH_RECORDS.labels(self.group_id).observe(
+                    sum(len(records) for records in batch.values())
+                )
         finally:
             self.running = False
             await consumer.stop()
