@@ -2,7 +2,7 @@
 # every test. Both set up .venv from requirements.lock first.
 VENV := .venv/bin
 
-.PHONY: setup run demo test test-fast lint fmt generate schemas config-doc deploy-defs validate-deploy lock
+.PHONY: setup run demo test test-fast lint fmt generate schemas config-doc deploy-defs validate-deploy lock browser
 
 setup:
 	@./scripts/bootstrap.sh
@@ -13,8 +13,11 @@ run: setup
 demo: setup
 	$(VENV)/contactcenter demo
 
-test: setup
+test: setup browser
 	$(VENV)/pytest
+
+browser:
+	@./scripts/install-browser.sh
 
 test-fast: setup
 	$(VENV)/pytest -m "not integration and not e2e"

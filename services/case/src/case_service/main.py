@@ -30,6 +30,7 @@ from case_service.api import attachments as attachment_routes
 from case_service.api import audit as audit_routes
 from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
+from case_service.api import desk as desk_routes
 from case_service.api import kpis as kpi_routes
 from case_service.api import merges as merge_routes
 from case_service.api import queues as queue_routes
@@ -249,4 +250,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             agents_only, chat_url=settings.chat_url, email_url=settings.email_url
         )
     )
+    if settings.dev_sign_in:
+        app.include_router(desk_routes.build_dev_sign_in(settings.auth))
+    desk_routes.mount_desk(app)
     return app

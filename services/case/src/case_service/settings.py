@@ -121,6 +121,12 @@ class CaseSettings(ServiceSettings):
         '"join_open_case_channels": ["voice"], "merge_policy": "propose"}}.',
     )
 
+    dev_sign_in: bool = Field(
+        default=False,
+        description="Development only: POST /v1/dev/sign-in hands the agent desk a token"
+        " for any agent or supervisor of any tenant. Never on in production.",
+    )
+
     sla_check_seconds: float = Field(
         default=15, gt=0, description="How often SLA due times are checked for breaches."
     )

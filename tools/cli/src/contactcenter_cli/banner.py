@@ -32,6 +32,11 @@ def welcome(stack: Stack, started_in: float) -> str:
         lines.append(
             f"  {spec.name:<13} {stack.url(spec.name)}   (docs: {stack.url(spec.name)}/docs)"
         )
+    lines += [
+        "",
+        f"Agent desk and wallboard: {stack.url('case')}/desk/"
+        f"   (sign in to tenant '{DEMO_TENANT}' as agent ana, or as a supervisor)",
+    ]
     token = issue_token(
         AuthSettings(jwt_secret=config.dev_secret()),
         subject="dev-supervisor",

@@ -189,6 +189,7 @@ class StackConfig:
         env["CASE_ROUTER_URL"] = f"http://127.0.0.1:{ports['router']}"
         env["CASE_CHAT_URL"] = f"http://127.0.0.1:{ports['ingest-chat']}"
         env["CASE_EMAIL_URL"] = f"http://127.0.0.1:{ports['ingest-email']}"
+        env["CASE_DEV_SIGN_IN"] = "true"  # the agent desk's sign-in: a local stack only
         return {**env, **self.extra_env}
 
     def kafka_settings(self) -> KafkaSettings:

@@ -1,0 +1,81 @@
+// The open case's fields, edited with its ETag (a colleague's change is never
+// overwritten: 412 says so and shows theirs), and internal notes.
+import { api, ApiError, apiResponse } from "./api.js";
+import { failed, h, notify } from "./dom.js";
+import { t } from "./i18n.js";
+
+const STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"];
+const PRIORITIES = ["low", "normal", "high", "urgent"];
+
+export function casePanel(caseId, onChange) {
+  const status = h("select", { id: "case-status", name: "status" },
+    STATUSES.map((name) => h("option", { value: name, text: t(`status_${name}`) })));
+  const priority = h("select", { id: "case-priority", name: "priority" },
+    PRIORITIES.map((name) => h("option", { value: name, text: t(`priority_${name}`) })));
+  const tags = h("input", { id: "case-tags", name: "tags", autocomplete: "off" });
+  const fields = h("form", { class: "case-fields", "aria-labelledby": "fields-title" },
+    h("h3", { id: "fields-title", text: t("caseFields") }),
+    h("label", { for: "case-status", text: t("status") }), status,
+    h("label", { for: "case-priority", text: t("priority") }), priority,
+    h("label", { for: "case-tags", text: t("tags") }), tags,
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("save") })));
+  let etag = null;
+  let loaded = {}; // the fields as read: only what the agent changed is sent
+
+  async function load() {
+    try {
+      const { data, headers } = await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`);
+      etag = headers.get("ETag");
+      loaded = { status: data.status, priority: data.priority, tags: (data.tags ?? []).join(", ") };
+      status.value = loaded.status;
+      priority.value = loaded.priority;
+      tags.value = loaded.tags;
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  fields.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const patch = {};
+    if (status.value !== loaded.status) patch.status = status.value;
+    if (priority.value !== loaded.priority) patch.priority = priority.value;
+    if (tags.value !== loaded.tags) patch.tags = tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
+    try {
+      const { headers } = await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`, {
+        method: "PATCH",
+        body: patch,
+        headers: { "If-Match": etag ?? "" },
+      });
+      etag = headers.get("ETag");
+      loaded = { status: status.value, priority: priority.value, tags: tags.value };
+      notify(t("saved"));
+      onChange();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) {
+        notify(t("conflict"), { error: true });
+        await load(); // the colleague's version, to edit again
+      } else {
+        failed(error);
+      }
+    }
+  });
+
+  const note = h("textarea", { id: "note-text", name: "note", rows: "2", required: true });
+  const notes = h("form", { class: "note" },
+    h("label", { for: "note-text", text: t("internalNote") }), note,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", text: t("addNote") })));
+  notes.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api(`/v1/cases/${encodeURIComponent(caseId)}/notes`, { method: "POST", body: { text: note.value } });
+      note.value = "";
+      onChange();
+    } catch (error) {
+      failed(error);
+    }
+  });
+
+  load();
+  return h("div", { class: "case-panel" }, fields, notes);
+}

@@ -1,0 +1,358 @@
+// The agent desk: sign in, presence, live offers, work in hand, a customer's unified
+// timeline and the reply box. Everything a customer wrote is set as text, never HTML.
+import { api, ApiError, keepSession, session } from "./api.js";
+import { casePanel } from "./case_panel.js";
+import { failed, h, notify } from "./dom.js";
+import { currentLanguage, setLanguage, t } from "./i18n.js";
+import { follow } from "./stream.js";
+import { searchForm } from "./search.js";
+import { showWallboard } from "./wallboard.js";
+
+const PAGE = 50;
+const PRESENCES = ["available", "busy", "break", "wrap_up", "offline"];
+const CHANNELS = ["webchat", "email", "line", "messenger", "whatsapp", "sms", "telegram", "voice"];
+
+const state = {
+  work: null, // GET /v1/agents/me/tasks
+  openTask: null, // the task whose customer's timeline is shown
+  timeline: [], // entries shown, newest first
+  cursor: null, // the next (older) page's cursor; null when the history is all shown
+  stopStream: null,
+  ticker: null,
+  recheck: null, // the next look at a pending reply
+};
+
+// --- sign in -------------------------------------------------------------------------
+
+function showSignIn() {
+  document.getElementById("top").replaceChildren(h("h1", { text: t("title") }));
+  const language = h("select", { id: "language", name: "language" },
+    h("option", { value: "en", text: "English" }), h("option", { value: "ja", text: "日本語" }));
+  language.value = currentLanguage();
+  language.addEventListener("change", () => { setLanguage(language.value); showSignIn(); });
+  const form = h("form", { "aria-labelledby": "signin-title" },
+    h("h2", { id: "signin-title", text: t("signIn") }),
+    h("label", { for: "tenant", text: t("tenant") }),
+    h("input", { id: "tenant", name: "tenant", value: "demo", required: true, autocomplete: "organization" }),
+    h("label", { for: "agent-id", text: t("agentId") }),
+    h("input", { id: "agent-id", name: "agent", value: "ana", required: true, autocomplete: "username" }),
+    h("label", { for: "role", text: t("role") }),
+    h("select", { id: "role", name: "role" },
+      h("option", { value: "agent", text: t("agent") }),
+      h("option", { value: "supervisor", text: t("supervisor") })),
+    h("label", { for: "language", text: t("language") }),
+    language,
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("signIn") })));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const signedIn = await api("/v1/dev/sign-in", {
+        method: "POST",
+        body: { tenant_id: form.tenant.value.trim(), agent_id: form.agent.value.trim(), role: form.role.value },
+      });
+      keepSession({ ...signedIn, language: currentLanguage() });
+      start();
+    } catch (error) {
+      failed(error);
+    }
+  });
+  document.getElementById("main").replaceChildren(h("section", { class: "signin" }, form));
+  form.tenant.focus();
+}
+
+// --- the desk ------------------------------------------------------------------------
+
+function start() {
+  const current = session();
+  if (!current) return showSignIn();
+  setLanguage(current.language || "en");
+  showHeader(current);
+  state.stopStream?.();
+  clearInterval(state.ticker);
+  const trouble = () => notify(t("streamDown"), { error: true });
+  if (current.role === "supervisor") {
+    const board = showWallboard(document.getElementById("main"));
+    state.stopStream = follow((name, data) => {
+      if (name === "queues") {
+        board.queues(data);
+        board.changed(); // and today's KPIs, stored meanwhile
+      }
+      else if (name === "task") board.changed();
+      else if (name === "expired") expired();
+    }, trouble);
+    return;
+  }
+  document.getElementById("main").replaceChildren(
+    h("aside", { "aria-labelledby": "offers-title" },
+      h("h2", { id: "offers-title", text: t("offers") }), h("ul", { class: "tasks", id: "offers" }),
+      h("h2", { id: "work-title", text: t("inHand") }), h("ul", { class: "tasks", id: "in-hand" }),
+      searchForm((hit) => openTask({ task_id: null, customer_id: hit.customer_id, case_id: hit.case_id, channel: null }))),
+    h("section", { class: "case", id: "case", "aria-labelledby": "case-title" },
+      h("h2", { id: "case-title", text: t("timeline") }), h("p", { class: "empty", text: t("selectWork") })));
+  state.stopStream = follow(onLiveEvent, trouble);
+  state.ticker = setInterval(tick, 1000);
+  refreshWork();
+  if (state.openTask) openTask(state.openTask); // kept across a change of language
+}
+
+function showHeader(current) {
+  const presence = h("select", { id: "presence", "aria-label": t("presence") },
+    PRESENCES.map((name) => h("option", { value: name, text: t(name) })));
+  presence.addEventListener("change", async () => {
+    try {
+      const reason = presence.value === "break" ? "break" : undefined;
+      await api("/v1/agents/me/presence", {
+        method: "PUT",
+        body: { presence: presence.value, ...(reason ? { reason } : {}) },
+        headers: { "Idempotency-Key": crypto.randomUUID() },
+      });
+      notify(t("presenceNow", { presence: t(presence.value) }));
+      setTimeout(refreshWork, 500);
+    } catch (error) {
+      failed(error);
+    }
+  });
+  const language = h("select", { id: "language", "aria-label": t("language") },
+    h("option", { value: "en", text: "English" }), h("option", { value: "ja", text: "日本語" }));
+  language.value = currentLanguage();
+  language.addEventListener("change", () => {
+    keepSession({ ...session(), language: language.value });
+    start();
+  });
+  const signOut = h("button", { type: "button", class: "secondary", text: t("signOut") });
+  signOut.addEventListener("click", () => {
+    state.stopStream?.();
+    clearInterval(state.ticker);
+    keepSession(null);
+    state.openTask = null;
+    showSignIn();
+  });
+  document.getElementById("top").replaceChildren(
+    h("h1", { text: t("title") }),
+    h("span", { class: "meta", text: t("signedInAs", { agent: current.agent_id, tenant: current.tenant_id }) }),
+    ...(current.role === "supervisor" ? [] : [presence]), language, signOut);
+}
+
+async function refreshWork() {
+  try {
+    state.work = await api("/v1/agents/me/tasks");
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return expired();
+    return failed(error);
+  }
+  const presence = document.getElementById("presence");
+  if (presence && document.activeElement !== presence) presence.value = state.work.presence;
+  showWork();
+}
+
+function expired() {
+  keepSession(null);
+  state.stopStream?.();
+  showSignIn();
+}
+
+function showWork() {
+  const tasks = state.work?.tasks ?? [];
+  const offers = tasks.filter((task) => task.state === "offered");
+  const inHand = tasks.filter((task) => task.state !== "offered");
+  const offerList = document.getElementById("offers");
+  const workList = document.getElementById("in-hand");
+  if (!offerList || !workList) return;
+  offerList.replaceChildren(...(offers.length ? offers.map(offerItem) : [h("li", { class: "empty", text: t("noOffers") })]));
+  workList.replaceChildren(...(inHand.length ? inHand.map(workItem) : [h("li", { class: "empty", text: t("noWork") })]));
+}
+
+function taskSummary(task) {
+  return [
+    h("span", { class: "badge", text: task.channel }),
+    h("strong", { text: task.customer_ref || task.interaction_id.slice(0, 8) }),
+    h("div", { class: "meta" }, t("queue", { q: task.queue }), " · ",
+      h("span", { "data-waited": task.task_id, text: t("waited", { s: Math.round(task.waited_seconds) }) })),
+  ];
+}
+
+function offerItem(task) {
+  const expires = task.offer_expires_in_seconds;
+  return h("li", { class: "offer", "data-task": task.task_id },
+    ...taskSummary(task),
+    expires !== null && expires !== undefined
+      ? h("div", { class: "countdown", "data-expires": String(Date.now() + expires * 1000), text: t("expiresIn", { s: Math.ceil(expires) }) })
+      : null,
+    h("div", { class: "actions" },
+      h("button", { type: "button", onclick: () => act(task, "accept"), text: t("accept") }),
+      h("button", { type: "button", class: "secondary", onclick: () => act(task, "reject"), text: t("reject") })));
+}
+
+function workItem(task) {
+  const selected = state.openTask?.task_id === task.task_id;
+  return h("li", { class: selected ? "selected" : undefined, "data-task": task.task_id, "data-case": task.case_id },
+    ...taskSummary(task),
+    h("div", { class: "actions" },
+      h("button", { type: "button", onclick: () => openTask(task), text: t("open") }),
+      h("button", { type: "button", class: "secondary", onclick: () => act(task, "complete"), text: t("complete") })));
+}
+
+async function act(task, action) {
+  try {
+    await api(`/v1/tasks/${encodeURIComponent(task.task_id)}/actions`, {
+      method: "POST",
+      body: { action },
+      headers: { "Idempotency-Key": `${task.task_id}:${action}` },
+    });
+  } catch (error) {
+    failed(error);
+  }
+  setTimeout(refreshWork, 300);
+}
+
+function tick() {
+  for (const node of document.querySelectorAll("[data-expires]")) {
+    const left = Math.max(0, Math.ceil((Number(node.dataset.expires) - Date.now()) / 1000));
+    node.textContent = t("expiresIn", { s: left });
+    if (left === 0) setTimeout(refreshWork, 500);
+  }
+}
+
+function onLiveEvent(name, event) {
+  if (name === "task") {
+    refreshWork();
+  } else if (name === "case.changed" && state.openTask) {
+    const data = event?.data ?? {};
+    if (data.customer_id === state.openTask.customer_id || data.case_id === state.openTask.case_id) {
+      loadNewest();
+    }
+  } else if (name === "expired") {
+    expired();
+  }
+}
+
+// --- a customer's timeline and the reply box -------------------------------------------
+
+async function openTask(task) {
+  if (!task.customer_id) {
+    // The interaction is not stored yet: ask again for where it went.
+    await refreshWork();
+    task = (state.work?.tasks ?? []).find((candidate) => candidate.task_id === task.task_id) ?? task;
+    if (!task.customer_id) return notify(t("notStored"));
+  }
+  state.openTask = task;
+  state.timeline = [];
+  state.cursor = null;
+  showWork();
+  const older = h("button", { type: "button", class: "secondary", id: "older", text: t("olderEntries") });
+  older.addEventListener("click", loadOlder);
+  document.getElementById("case").replaceChildren(
+    h("h2", { id: "case-title", text: t("timeline") }),
+    replyForm(task),
+    task.case_id ? casePanel(task.case_id, loadNewest) : null,
+    h("ol", { class: "timeline", id: "timeline", "aria-live": "polite", "aria-label": t("timeline") }),
+    h("div", { class: "actions" }, older));
+  new IntersectionObserver((seen) => {
+    if (seen.some((entry) => entry.isIntersecting) && state.cursor) loadOlder();
+  }).observe(older);
+  await loadNewest();
+}
+
+async function loadNewest() {
+  const task = state.openTask;
+  if (!task) return;
+  try {
+    const page = await api(`/v1/customers/${encodeURIComponent(task.customer_id)}/timeline?limit=${PAGE}`);
+    const known = new Map(state.timeline.map((entry) => [entry.id, entry]));
+    for (const entry of page.items) known.set(entry.id, entry);
+    state.timeline = [...known.values()].sort(newestFirst);
+    if (state.cursor === null && state.timeline.length === page.items.length) state.cursor = page.next_cursor;
+    showTimeline();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+async function loadOlder() {
+  const task = state.openTask;
+  if (!task || !state.cursor) return;
+  const cursor = state.cursor;
+  state.cursor = null; // one request at a time
+  try {
+    const page = await api(`/v1/customers/${encodeURIComponent(task.customer_id)}/timeline?limit=${PAGE}&cursor=${encodeURIComponent(cursor)}`);
+    const known = new Set(state.timeline.map((entry) => entry.id));
+    state.timeline.push(...page.items.filter((entry) => !known.has(entry.id)));
+    state.cursor = page.next_cursor;
+  } catch (error) {
+    state.cursor = cursor;
+    failed(error);
+  }
+  showTimeline();
+}
+
+function newestFirst(a, b) {
+  return a.occurred_at < b.occurred_at ? 1 : a.occurred_at > b.occurred_at ? -1 : (b.order ?? 0) - (a.order ?? 0);
+}
+
+function showTimeline() {
+  const list = document.getElementById("timeline");
+  if (!list) return;
+  list.replaceChildren(...state.timeline.map(entryItem));
+  // A reply shows pending until its channel settles it: look again while one is.
+  clearTimeout(state.recheck);
+  if (state.timeline.some((entry) => entry.reply?.status === "pending")) {
+    state.recheck = setTimeout(loadNewest, 2000);
+  }
+  const older = document.getElementById("older");
+  if (older) {
+    older.hidden = !state.cursor;
+    older.setAttribute("aria-hidden", state.cursor ? "false" : "true");
+  }
+}
+
+function entryText(entry) {
+  return entry.interaction?.content?.text ?? entry.reply?.content?.text ?? entry.note?.text ?? entry.summary ?? "";
+}
+
+function entryItem(entry) {
+  const when = new Date(entry.occurred_at).toLocaleString(currentLanguage() === "ja" ? "ja-JP" : "en-GB");
+  const status = entry.reply?.status;
+  return h("li", { class: entry.direction === "outbound" ? "outbound" : undefined, "data-entry": entry.id, "data-kind": entry.kind },
+    h("div", { class: "meta" },
+      h("span", { class: "badge", text: entry.channel }),
+      h("span", { class: "badge", text: entry.kind }),
+      h("time", { datetime: entry.occurred_at, text: when }),
+      status ? h("span", { class: `status-${status}`, "data-status": status, text: ` · ${t(status)}` }) : null,
+      entry.reply?.error ? h("span", { class: "status-failed", text: ` (${entry.reply.error})` }) : null),
+    h("p", { class: "text", text: entryText(entry) }));
+}
+
+function replyForm(task) {
+  const channel = h("select", { id: "reply-channel", name: "channel" },
+    h("option", { value: "", text: t("caseChannel", { channel: task.channel ?? "" }) }),
+    CHANNELS.map((name) => h("option", { value: name, text: name })));
+  const form = h("form", { class: "reply" },
+    h("label", { for: "reply-text", text: t("reply") }),
+    h("textarea", { id: "reply-text", name: "text", rows: "3", required: true }),
+    h("label", { for: "reply-channel", text: t("channel") }),
+    channel,
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("send") })));
+  let key = crypto.randomUUID(); // the same key when retrying this text: sent once
+  form.text.addEventListener("input", () => { key = crypto.randomUUID(); });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const caseId = state.openTask?.case_id;
+    if (!caseId) return notify(t("notStored"));
+    try {
+      await api(`/v1/cases/${encodeURIComponent(caseId)}/replies`, {
+        method: "POST",
+        body: { text: form.text.value, ...(channel.value ? { channel: channel.value } : {}) },
+        headers: { "Idempotency-Key": key },
+      });
+      form.text.value = "";
+      key = crypto.randomUUID();
+      notify(t("replySent"));
+      loadNewest();
+    } catch (error) {
+      failed(error);
+    }
+  });
+  return form;
+}
+
+start();

@@ -1,0 +1,200 @@
+"""The agent desk in a real browser (Debian's Chromium, driven by Playwright) against the
+real stack: an agent signs in, goes available, a visitor's web-chat message arrives as
+an offer, the agent accepts, opens the customer's timeline and replies, and the
+visitor's socket receives the reply; customers' markup shows as text; the desk's pages
+carry their security headers; English and Japanese. Screenshots of each screen go to
+``docs/screenshots/`` (shown in the README)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from cc_common.auth import Role
+from contactcenter_cli.stack import Stack
+from contactcenter_cli.webchat_client import visitor_socket
+from tests.e2e.conftest import token
+from tests.e2e.test_webchat_live import receive
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SECONDS = 1000  # Playwright counts milliseconds
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `apt-get install chromium` (make test does it as root)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def configure_routing(stack: Stack, tenant: str, agent: str) -> None:
+    """A billing queue for invoice questions and an agent skilled for it (offline)."""
+    supervisor = {"Authorization": f"Bearer {token(stack, tenant, Role.SUPERVISOR)}"}
+    router = stack.url("router")
+    async with httpx.AsyncClient(timeout=10) as client:
+        queue = await client.put(
+            f"{router}/v1/queues/billing",
+            json={
+                "name": "billing",
+                "requires": "billing>=3",
+                "keywords": ["invoice"],
+                "offer_timeout_seconds": 120,
+            },
+            headers=supervisor,
+        )
+        assert queue.status_code == 202, queue.text
+        profile = await client.put(
+            f"{router}/v1/agents/{agent}",
+            json={"agent_id": agent, "skills": {"billing": 4}},
+            headers=supervisor,
+        )
+        assert profile.status_code == 202, profile.text
+
+
+async def sign_in(page: Page, stack: Stack, tenant: str, agent: str, role: str = "agent") -> None:
+    await page.goto(f"{stack.url('case')}/desk/")
+    await page.get_by_label("Tenant").fill(tenant)
+    await page.get_by_label("Agent ID").fill(agent)
+    await page.get_by_label("Role").select_option(role)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text(f"{agent} ({tenant})")).to_be_visible()
+
+
+def case_id_of(value: str | None) -> str:
+    assert value, "the task in hand names its case"
+    return value
+
+
+async def colleague_sets_priority(stack: Stack, tenant: str, case_id: str, priority: str) -> None:
+    """Another agent changes the case through the API, with the ETag they read."""
+    colleague = {"Authorization": f"Bearer {token(stack, tenant, Role.AGENT, subject='ken')}"}
+    async with httpx.AsyncClient(base_url=stack.url("case"), timeout=10) as client:
+        read = await client.get(f"/v1/cases/{case_id}", headers=colleague)
+        edited = await client.patch(
+            f"/v1/cases/{case_id}",
+            json={"priority": priority},
+            headers={**colleague, "If-Match": read.headers["etag"]},
+        )
+        assert edited.status_code == 200, edited.text
+
+
+async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
+    stack: Stack, browser: Browser
+) -> None:
+    tenant, agent = f"t{uuid.uuid4().hex[:8]}", "emi"
+    await configure_routing(stack, tenant, agent)
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    response = await page.goto(f"{stack.url('case')}/desk/")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / "desk-sign-in.png")
+
+    board = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await sign_in(board, stack, tenant, "sam", role="supervisor")
+    billing = board.locator("#queues tr[data-queue='billing']")
+    await expect(billing.locator("[data-field='answered']")).to_have_text("0")
+
+    await sign_in(page, stack, tenant, agent)
+    assert "token" not in page.url
+    await page.get_by_label("Presence").select_option("available")
+    await expect(page.get_by_text("You are now: Available.")).to_be_visible()
+
+    chat = stack.url("ingest-chat")
+    async with httpx.AsyncClient(timeout=10) as client:
+        started = await client.post(
+            f"{chat}/v1/webchat/conversations",
+            json={"tenant_id": tenant, "email": f"v{uuid.uuid4().hex[:6]}@example.com"},
+        )
+    visitor = started.json()["token"]
+    question = "A question about my invoice <b>bold</b> 請求書がまだ届きません"
+    async with visitor_socket(chat, visitor) as socket:
+        frame = {"type": "message", "client_message_id": "c1", "text": question}
+        await socket.send(json.dumps(frame))
+        await receive(socket, "ack")
+
+        offer = page.locator("#offers li.offer")
+        await expect(offer).to_contain_text("billing", timeout=30 * SECONDS)
+        await expect(offer.locator(".countdown")).to_contain_text("expires in")
+        await page.screenshot(path=SCREENSHOTS / "desk-offer.png")
+        await offer.get_by_role("button", name="Accept").click()
+
+        in_hand = page.locator("#in-hand li[data-task]")
+        await expect(in_hand).to_have_count(1, timeout=20 * SECONDS)
+        timeline = page.locator("#timeline li[data-kind='message']")
+        for _ in range(20):  # the interaction may not be stored yet when first opened
+            await in_hand.get_by_role("button", name="Open").click()
+            try:
+                await expect(timeline.first).to_be_visible(timeout=2 * SECONDS)
+                break
+            except AssertionError:
+                continue
+        message = page.locator("#timeline li", has_text="請求書がまだ届きません")
+        await expect(message).to_contain_text("<b>bold</b>")  # shown as text
+        assert await page.locator("#timeline b").count() == 0
+
+        await page.get_by_label("Reply").fill("Thank you, I am checking your invoice now.")
+        await page.get_by_role("button", name="Send").click()
+        answer = await receive(socket, "agent_message", timeout=30)
+        assert answer["text"] == "Thank you, I am checking your invoice now."
+        assert answer["agent"] == agent
+        reply = page.locator("#timeline li", has_text="checking your invoice")
+        await expect(reply.locator("[data-status]")).to_have_attribute(
+            "data-status", "sent", timeout=20 * SECONDS
+        )
+
+        # An internal note, then a colleague edits the case first: the desk's edit is
+        # refused (its ETag is old) and it shows the colleague's version.
+        await page.get_by_label("Internal note (@agent to mention)").fill("@ken please check")
+        await page.get_by_role("button", name="Add note").click()
+        await expect(page.locator("#timeline li", has_text="@ken please check")).to_be_visible(
+            timeout=10 * SECONDS
+        )
+        await colleague_sets_priority(
+            stack, tenant, case_id_of(await in_hand.get_attribute("data-case")), "high"
+        )
+        await page.get_by_label("Priority").select_option("urgent")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_text("A colleague changed this case first")).to_be_visible()
+        await expect(page.get_by_label("Priority")).to_have_value("high")
+        await page.screenshot(path=SCREENSHOTS / "desk-case-en.png", full_page=True)
+
+        # Search by a piece of a Japanese word: 届き finds まだ届きません.
+        await page.get_by_label("Words (any part, Japanese too)").fill("届き")
+        await page.get_by_role("button", name="Search").click()
+        hit = page.locator("#search-results li", has_text="まだ届きません")
+        await expect(hit).to_be_visible(timeout=10 * SECONDS)
+        await hit.get_by_role("button", name="Open").click()
+        await expect(page.locator("#timeline li", has_text="まだ届きません")).to_be_visible()
+
+    # The wallboard counted the answered chat without a reload.
+    await expect(billing.locator("[data-field='answered']")).to_have_text("1", timeout=20 * SECONDS)
+    await expect(billing.locator("[data-field='offeredCount']")).to_have_text("1")
+    await expect(board.locator("[data-kpi='answered']")).to_have_text("1", timeout=20 * SECONDS)
+    await board.screenshot(path=SCREENSHOTS / "wallboard-en.png", full_page=True)
+    await board.close()
+
+    await page.get_by_label("Language").select_option("ja")
+    await expect(page.get_by_role("button", name="サインアウト")).to_be_visible()
+    await expect(page.get_by_role("heading", name="対応中")).to_be_visible()
+    await page.screenshot(path=SCREENSHOTS / "desk-ja.png", full_page=True)
+    await page.close()
