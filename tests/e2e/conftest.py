@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from cc_common.auth import Role, issue_token
@@ -60,3 +61,24 @@ def token(stack: Stack, tenant: str, *roles: Role, subject: str | None = None) -
     """A bearer token signed with the stack's secret."""
     auth = AuthSettings(jwt_secret=stack.config.dev_secret())
     return issue_token(auth, subject=subject or f"{tenant}-user", tenant_id=tenant, roles=roles)
+
+
+async def configure_routing(
+    stack: Stack, tenant: str, *, queues: list[dict[str, Any]], agents: dict[str, dict[str, int]]
+) -> None:
+    """The tenant's queues and its agents' skills, set by its supervisor on the router."""
+    supervisor = {"Authorization": f"Bearer {token(stack, tenant, Role.SUPERVISOR)}"}
+    router = stack.url("router")
+    async with httpx.AsyncClient(timeout=15) as client:
+        for queue in queues:
+            response = await client.put(
+                f"{router}/v1/queues/{queue['name']}", json=queue, headers=supervisor
+            )
+            assert response.status_code == 202, response.text
+        for agent, skills in agents.items():
+            response = await client.put(
+                f"{router}/v1/agents/{agent}",
+                json={"agent_id": agent, "skills": skills},
+                headers=supervisor,
+            )
+            assert response.status_code == 202, response.text

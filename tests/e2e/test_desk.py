@@ -21,7 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from cc_common.auth import Role
 from contactcenter_cli.stack import Stack
 from contactcenter_cli.webchat_client import visitor_socket
-from tests.e2e.conftest import token
+from tests.e2e.conftest import configure_routing, token
 from tests.e2e.test_webchat_live import receive
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -41,30 +41,6 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
-
-
-async def configure_routing(stack: Stack, tenant: str, agent: str) -> None:
-    """A billing queue for invoice questions and an agent skilled for it (offline)."""
-    supervisor = {"Authorization": f"Bearer {token(stack, tenant, Role.SUPERVISOR)}"}
-    router = stack.url("router")
-    async with httpx.AsyncClient(timeout=10) as client:
-        queue = await client.put(
-            f"{router}/v1/queues/billing",
-            json={
-                "name": "billing",
-                "requires": "billing>=3",
-                "keywords": ["invoice"],
-                "offer_timeout_seconds": 120,
-            },
-            headers=supervisor,
-        )
-        assert queue.status_code == 202, queue.text
-        profile = await client.put(
-            f"{router}/v1/agents/{agent}",
-            json={"agent_id": agent, "skills": {"billing": 4}},
-            headers=supervisor,
-        )
-        assert profile.status_code == 202, profile.text
 
 
 async def sign_in(page: Page, stack: Stack, tenant: str, agent: str, role: str = "agent") -> None:
@@ -98,7 +74,19 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
     stack: Stack, browser: Browser
 ) -> None:
     tenant, agent = f"t{uuid.uuid4().hex[:8]}", "emi"
-    await configure_routing(stack, tenant, agent)
+    await configure_routing(
+        stack,
+        tenant,
+        queues=[
+            {
+                "name": "billing",
+                "requires": "billing>=3",
+                "keywords": ["invoice"],
+                "offer_timeout_seconds": 120,
+            }
+        ],
+        agents={agent: {"billing": 4}},
+    )
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     response = await page.goto(f"{stack.url('case')}/desk/")
     assert response is not None

@@ -27,7 +27,7 @@ from cc_common.signatures import twilio_signature
 from cc_common.topics import INTERACTIONS, OUTBOUND
 from contactcenter_cli.processes import free_port, free_port_block
 from contactcenter_cli.stack import Stack, StackConfig
-from tests.e2e.conftest import token
+from tests.e2e.conftest import configure_routing, token
 from tests.e2e.helpers import eventually, find_customer, full_timeline, visitor_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -151,23 +151,20 @@ async def test_a_call_is_routed_by_its_ivr_choice_and_lands_as_one_record(
     kenji = {"Authorization": f"Bearer {token(stack, TENANT, Role.AGENT, subject='kenji')}"}
     ana = {"Authorization": f"Bearer {token(stack, TENANT, Role.AGENT, subject='ana')}"}
     case_url = stack.url("case")
-    async with httpx.AsyncClient(timeout=15) as client:
-        await client.put(
-            f"{stack.url('router')}/v1/queues/tech-support",
-            json={
+    await configure_routing(
+        stack,
+        TENANT,
+        queues=[
+            {
                 "name": "tech-support",
                 "requires": "tech>=3",
                 "skills_hint": ["tech"],
                 "sla_seconds": 20,
-            },
-            headers=supervisor,
-        )
-        for agent, skills in (("ana", {"billing": 5}), ("kenji", {"tech": 4})):
-            await client.put(
-                f"{stack.url('router')}/v1/agents/{agent}",
-                json={"agent_id": agent, "skills": skills},
-                headers=supervisor,
-            )
+            }
+        ],
+        agents={"ana": {"billing": 5}, "kenji": {"tech": 4}},
+    )
+    async with httpx.AsyncClient(timeout=15) as client:
         for headers in (ana, kenji):
             await client.put(
                 f"{case_url}/v1/agents/me/presence", json={"presence": "available"}, headers=headers
