@@ -66,6 +66,7 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/kpis"): (None, 200),
     ("get", "/v1/queues"): (None, 503),  # no router in this test; the router scopes it
     ("get", "/v1/agents/me/tasks"): (None, 503),  # likewise: the caller's tenant, own tasks
+    ("get", "/v1/agents"): (None, 503),  # likewise: the caller's tenant's agents
     ("post", "/v1/webhooks"): ({"url": "https://hooks.example.com/x", "events": ["*"]}, 201),
     ("get", "/v1/webhooks"): (None, 200),
     ("post", "/v1/webhooks/{webhook_id}/rotate-secret"): (None, 404),

@@ -173,6 +173,34 @@ def test_an_agent_sees_an_offer_with_its_expiry_and_then_the_accepted_work() -> 
     assert router.agent_work("nobody", T0) is None
 
 
+def test_the_board_shows_each_agent_with_time_in_state_and_work_in_hand() -> None:
+    """A supervisor's view: presence and reason, time since it changed (a missed offer
+    restarts it as a break), offers and work in hand; kept across a snapshot."""
+    from router_service.domain import snapshot
+
+    router = new_router()
+    agent(router, "ana")
+    agent(router, "bo")
+    router.set_presence("bo", Presence.BREAK, "lunch", T0 + 1)
+    task = work(router, channel=Channel.LINE, now=T0 + 2)
+    router.drain()
+    ana, bo = router.agents_board(T0 + 10)
+    assert (ana["agent_id"], ana["presence"], ana["offers"], ana["in_hand"]) == (
+        "ana",
+        "available",
+        1,
+        {"chat": 1},
+    )
+    assert (bo["presence"], bo["reason"], bo["seconds_in_state"]) == ("break", "lunch", 9)
+    router.act("ana", task, TaskAction.ACCEPT, T0 + 11)
+    restored = snapshot.load(snapshot.dump(router))
+    ana, bo = restored.agents_board(T0 + 20)
+    assert (ana["offers"], ana["in_hand"]) == (0, {"chat": 1})
+    assert bo["seconds_in_state"] == 19
+    restored.set_presence("bo", Presence.BREAK, "lunch", T0 + 30)  # the same: no restart
+    assert restored.agents_board(T0 + 31)[1]["seconds_in_state"] == 30
+
+
 def test_a_rejected_offer_is_not_offered_to_the_same_agent_again() -> None:
     router = new_router()
     agent(router, "ana")

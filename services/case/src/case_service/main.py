@@ -243,7 +243,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
         stream_routes.build_router(agents_or_watchers, queue_seconds=settings.live_queue_seconds)
     )
     app.add_middleware(audit_routes.AuditMiddleware)
-    app.include_router(queue_routes.build_router(authenticate))
+    app.include_router(queue_routes.build_router(authenticate, supervisors))
     app.include_router(search_routes.build_router(agents_only))
     app.include_router(
         attachment_routes.build_router(

@@ -13,3 +13,7 @@ class RoutingState(Protocol):
     async def agent_work(self, tenant_id: str, agent_id: str) -> dict[str, Any] | None:
         """An agent's presence, offers and accepted work (None: no such agent)."""
         ...
+
+    async def agents_board(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Every agent's presence, time in state and work in hand."""
+        ...

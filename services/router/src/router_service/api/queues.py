@@ -55,6 +55,17 @@ class AgentTask(BaseModel):
     offer_expires_in_seconds: float | None
 
 
+class AgentOnBoard(BaseModel):
+    agent_id: str
+    display_name: str | None
+    presence: str
+    reason: str | None
+    seconds_in_state: float | None = Field(description="None: not changed since a restart.")
+    in_hand: dict[str, int]
+    capacity: dict[str, int]
+    offers: int
+
+
 class AgentWork(BaseModel):
     agent_id: str
     presence: str
@@ -98,6 +109,15 @@ def build_router(*, read: Any, manage: Any) -> APIRouter:
                 "with PUT /v1/agents/{agent_id} on the router.",
             )
         return AgentWork(**work)
+
+    @router.get("/agents")
+    async def agents_board(request: Request, principal: Reader) -> list[AgentOnBoard]:
+        """Every agent of the tenant: presence (with its reason), time in it, offers
+        and work in hand per channel. Supervisors and admins only."""
+        if not principal.has_any({Role.SUPERVISOR, Role.ADMIN}):
+            raise HTTPException(403, "Only supervisors and admins see every agent.")
+        worker: RoutingState = request.app.state.worker
+        return [AgentOnBoard(**row) for row in await worker.agents_board(principal.tenant_id)]
 
     @router.put("/queues/{name}", status_code=202)
     async def configure_queue(

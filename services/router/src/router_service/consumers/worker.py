@@ -247,6 +247,10 @@ class RouterWorker:
         engine = await self._engine_for_reading(tenant_id)
         return engine.agent_work(agent_id, self._clock())
 
+    async def agents_board(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Every agent's presence, time in state and work in hand."""
+        return (await self._engine_for_reading(tenant_id)).agents_board(self._clock())
+
     async def _engine_for_reading(self, tenant_id: str) -> TenantRouter:
         tenant = self._tenants.get(tenant_id)
         if tenant is not None:

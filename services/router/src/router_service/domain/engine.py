@@ -277,7 +277,7 @@ class TenantRouter:
             self.configure_agent(AgentConfigured(agent_id=agent_id), now)
             agent = self.agents[agent_id]
         was = agent.presence
-        agent.presence, agent.reason = presence, reason
+        agent.become(presence, reason, now)
         if presence is Presence.AVAILABLE and was is not Presence.AVAILABLE:
             agent.idle_since = now
         if presence is not Presence.AVAILABLE:
@@ -317,7 +317,7 @@ class TenantRouter:
         elif action is TaskAction.WRAP_UP:
             if not holds or task.state is not TaskState.ACCEPTED:
                 raise InvalidAction(f"{agent_id} does not hold task {task_id}")
-            agent.presence = Presence.WRAP_UP
+            agent.become(Presence.WRAP_UP, None, now)
             self._agent_changed(agent)
             task.history.append((now, "wrap-up"))
         elif action is TaskAction.COMPLETE:
@@ -329,7 +329,7 @@ class TenantRouter:
                 self.last_agent[task.customer_ref] = (agent_id, until)
             self._close(task, TaskState.COMPLETED, now, note=note, agent_id=agent_id)
             if agent.presence is Presence.WRAP_UP:
-                agent.presence = Presence.AVAILABLE
+                agent.become(Presence.AVAILABLE, None, now)
                 agent.idle_since = now
             self._agent_changed(agent)
             self._fill_agent(agent, now)
@@ -358,7 +358,7 @@ class TenantRouter:
                 agent = self.agents[task.agent_id or ""]
                 self._requeue(task, agent, TaskState.TIMED_OUT, now, note="offer timed out")
                 if self.policy.away_on_missed_offer:
-                    agent.presence, agent.reason = Presence.BREAK, "missed offer"
+                    agent.become(Presence.BREAK, "missed offer", now)
                     self._agent_changed(agent)
                 self._fill_agent(agent, now)
             elif kind.startswith("escalate:"):
@@ -421,6 +421,29 @@ class TenantRouter:
             "in_hand": {k.value: n for k, n in agent.held.items() if n},
             "tasks": tasks,
         }
+
+    def agents_board(self, now: float) -> list[dict[str, Any]]:
+        """Every agent's presence, time in it and work in hand per channel (the
+        supervisor's wallboard), by agent id."""
+        return [
+            {
+                "agent_id": agent.id,
+                "display_name": agent.profile.display_name,
+                "presence": agent.presence.value,
+                "reason": agent.reason,
+                "seconds_in_state": round(max(0.0, now - agent.presence_since), 1)
+                if agent.presence_since
+                else None,
+                "in_hand": {k.value: n for k, n in agent.held.items() if n},
+                "capacity": {k.value: n for k, n in agent.profile.capacity.items()},
+                "offers": sum(
+                    1
+                    for task_id in agent.tasks
+                    if task_id in self.tasks and self.tasks[task_id].state is TaskState.OFFERED
+                ),
+            }
+            for agent in sorted(self.agents.values(), key=lambda a: a.id)
+        ]
 
     def queue_stats(self, now: float) -> list[dict[str, float | int | str | None]]:
         """Live figures per queue: waiting, longest wait, agents free, service level."""

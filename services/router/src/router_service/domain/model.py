@@ -61,6 +61,8 @@ class Agent:
     held: Counter[ChannelClass] = field(default_factory=Counter)
     tasks: set[str] = field(default_factory=set)
     idle_since: float = 0.0
+    presence_since: float = 0.0
+    """When the presence (or its reason) last changed: a supervisor's "time in state"."""
     version: int = 0
     queues: dict[str, float] = field(default_factory=dict)
     """Queues the agent may serve, with its (negated) proficiency for each."""
@@ -69,6 +71,12 @@ class Agent:
 
     def __post_init__(self) -> None:
         self.id = self.profile.agent_id
+
+    def become(self, presence: Presence, reason: str | None, now: float) -> None:
+        """Change presence; the time in state restarts when it (or its reason) changes."""
+        if (presence, reason) != (self.presence, self.reason):
+            self.presence_since = now
+        self.presence, self.reason = presence, reason
 
     def can_take(self, klass: ChannelClass) -> bool:
         """Available, and free capacity in ``klass`` and in total (voice is exclusive)."""

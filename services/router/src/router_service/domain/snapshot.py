@@ -47,6 +47,7 @@ def dump(router: TenantRouter) -> dict[str, Any]:
                 "held": {k.value: v for k, v in a.held.items() if v},
                 "tasks": sorted(a.tasks),
                 "idle_since": a.idle_since,
+                "presence_since": a.presence_since,
             }
             for a in router.agents.values()
         ],
@@ -98,6 +99,7 @@ def load(data: dict[str, Any], policy: RouterPolicy | None = None) -> TenantRout
             held=Counter({ChannelClass(k): v for k, v in a["held"].items()}),
             tasks=set(a["tasks"]),
             idle_since=a["idle_since"],
+            presence_since=a.get("presence_since", 0.0),  # absent before 2026-12-07
         )
     for queue in router.queues.values():
         for agent in router.agents.values():
