@@ -119,6 +119,10 @@ async def test_work_reaches_the_skilled_agent_who_accepts_and_completes_it(stack
             what="completion",
         )
         assert routing[2]["routing"]["agent_id"] == "ana"
+        # Accepting made her the case's assignee (her desk follows it live).
+        case_url_of_task = f"{case_url}/v1/cases/{routing[2]['case_id']}"
+        case = await client.get(case_url_of_task, headers=agents["ana"])
+        assert case.json()["assignee_id"] == "ana"
 
         # A visitor who leaves before anyone answers abandons the waiting task.
         await client.put(

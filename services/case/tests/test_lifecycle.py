@@ -120,3 +120,26 @@ def test_mentions_are_agent_ids_after_an_at_sign() -> None:
     text = "@ana.sato please check; cc @agent-7. Not mail: bob@example.com, @ana.sato again"
     assert mentions(text) == ["ana.sato", "agent-7"]
     assert mentions("no mentions here") == []
+
+
+def test_the_agent_who_accepts_a_task_becomes_the_case_assignee() -> None:
+    import uuid
+
+    from case_service.domain.lifecycle import assignee_after
+    from cc_common.events import Channel, RoutingChange, TaskState
+
+    def change(state: TaskState, agent: str | None) -> RoutingChange:
+        return RoutingChange(
+            task_id=uuid.uuid4(),
+            interaction_id=uuid.uuid4(),
+            conversation_key="c1",
+            channel=Channel.WEBCHAT,
+            state=state,
+            queue="billing",
+            agent_id=agent,
+        )
+
+    assert assignee_after(change(TaskState.ACCEPTED, "emi")) == "emi"
+    assert assignee_after(change(TaskState.OFFERED, "emi")) is None  # not until accepted
+    assert assignee_after(change(TaskState.COMPLETED, "emi")) is None  # stays assigned
+    assert assignee_after(change(TaskState.QUEUED, None)) is None

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from case_service.domain.sla import SlaPolicy
+from cc_common.events import RoutingChange, TaskState
 
 if TYPE_CHECKING:
     from case_service.domain.model import Case
@@ -144,3 +145,12 @@ def status_fields(target: CaseStatus, at: datetime, case: Case) -> dict[str, Any
     if target is CaseStatus.OPEN and case.status is CaseStatus.SOLVED:
         fields["reopened_at"] = at
     return fields
+
+
+def assignee_after(change: RoutingChange) -> str | None:
+    """The agent a routing change makes the case's assignee: the one who accepted its
+    task (a transfer accepted by a colleague hands the case over too); None for every
+    other change. The desk's live updates and the agent KPIs follow the assignee."""
+    if change.state is TaskState.ACCEPTED and change.agent_id:
+        return change.agent_id
+    return None

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from case_service.domain.identity import IdentityRules, claimed_keys, keys_in_priority
-from case_service.domain.lifecycle import CasePolicy, ContactOutcome
+from case_service.domain.lifecycle import CasePolicy, ContactOutcome, assignee_after
 from case_service.domain.model import Case
 from case_service.domain.placement import Placement, joins_open_case, place_contact
 from case_service.domain.replies import reply_target
@@ -141,6 +141,13 @@ class ContactBatchRecorder:
                         trace_id=trace_ids.get(str(event.id)),
                     )
                 )
+                assignee = assignee_after(event.data)
+                if assignee and owner[1]:
+                    plan.writes.cases.append(
+                        CaseChange(
+                            owner[1], event.tenant_id, status_fields={"assignee_id": assignee}
+                        )
+                    )
             elif str(event.id) in placed:
                 pass  # a resend of a message this run placed: stored once
             elif not await self._place(event, reads, plan, claims, trace_ids):

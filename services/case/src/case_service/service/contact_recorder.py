@@ -15,7 +15,7 @@ from case_service.domain.identity import (
     keys_in_priority,
     verified_keys,
 )
-from case_service.domain.lifecycle import CasePolicy, Contact, ContactOutcome
+from case_service.domain.lifecycle import CasePolicy, Contact, ContactOutcome, assignee_after
 from case_service.domain.merging import (
     MergeAction,
     Resolution,
@@ -205,6 +205,11 @@ class ContactRecorder:
                 trace_id=trace_id or current_trace_id(),
             )
         )
+        assignee = assignee_after(event.data)
+        if assignee and case_id:
+            await self._cases.update(
+                event.tenant_id, case_id, expected_version=None, fields={"assignee_id": assignee}
+            )
 
     async def record_failed_reply(self, event: Envelope[OutboundFailed]) -> None:
         """The channel could not send an agent's reply."""
