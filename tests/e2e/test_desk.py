@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,9 +21,11 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from cc_common.auth import Role
+from contactcenter_cli.bench_case import top_up_timeline
 from contactcenter_cli.stack import Stack
 from contactcenter_cli.webchat_client import visitor_socket
 from tests.e2e.conftest import configure_routing, token
+from tests.e2e.helpers import eventually, find_customer, visitor_key
 from tests.e2e.test_webchat_live import receive
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
@@ -29,6 +33,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SECONDS = 1000  # Playwright counts milliseconds
+HISTORY = 5000
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -140,7 +145,26 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         await expect(message).to_contain_text("<b>bold</b>")  # shown as text
         assert await page.locator("#timeline b").count() == 0
 
-        await page.get_by_label("Reply").fill("Thank you, I am checking your invoice now.")
+        # Typing both ways, and a new message shown without a reload.
+        typing = page.locator("#customer-typing")
+        for _ in range(10):  # the desk's stream may start after the first signal
+            await socket.send(json.dumps({"type": "typing", "active": True}))
+            try:
+                await expect(typing).to_have_text("The customer is typing…", timeout=SECONDS)
+                break
+            except AssertionError:
+                continue
+        await expect(typing).to_have_text("The customer is typing…")
+        frame = {"type": "message", "client_message_id": "c2", "text": "Are you still there?"}
+        await socket.send(json.dumps(frame))
+        await expect(page.locator("#timeline li", has_text="Are you still there?")).to_be_visible(
+            timeout=15 * SECONDS
+        )
+        reply_box = page.get_by_label("Reply")
+        await reply_box.fill("Thank you, I am checking your invoice now.")
+        agent_typing = await receive(socket, "typing", timeout=10)
+        assert agent_typing["party"] == "agent"
+        assert agent_typing["active"] is True
         await page.get_by_role("button", name="Send").click()
         answer = await receive(socket, "agent_message", timeout=30)
         assert answer["text"] == "Thank you, I am checking your invoice now."
@@ -178,6 +202,12 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
     await expect(billing.locator("[data-field='answered']")).to_have_text("1", timeout=20 * SECONDS)
     await expect(billing.locator("[data-field='offeredCount']")).to_have_text("1")
     await expect(board.locator("[data-kpi='answered']")).to_have_text("1", timeout=20 * SECONDS)
+    emi = board.locator(f"#agents tr[data-agent='{agent}']")
+    await expect(emi.locator("[data-field='presence']")).to_have_text("Available")
+    await expect(emi.locator("[data-field='workInHand']")).to_contain_text("chat 1/")
+    await board.get_by_role("button", name="Show").click()  # the chart per day, redrawn
+    today = board.locator("#kpi-chart tbody tr").last
+    await expect(today.locator("td").first).to_have_text("1", timeout=10 * SECONDS)
     await board.screenshot(path=SCREENSHOTS / "wallboard-en.png", full_page=True)
     await board.close()
 
@@ -185,4 +215,57 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
     await expect(page.get_by_role("button", name="サインアウト")).to_be_visible()
     await expect(page.get_by_role("heading", name="対応中")).to_be_visible()
     await page.screenshot(path=SCREENSHOTS / "desk-ja.png", full_page=True)
+    await page.close()
+
+
+async def test_a_customer_with_five_thousand_entries_opens_at_once(
+    stack: Stack, browser: Browser
+) -> None:
+    """Reported, not a gate: from Open to the first page shown, and one older page."""
+    tenant, agent = f"t{uuid.uuid4().hex[:8]}", "ivy"
+    reader = token(stack, tenant, Role.AGENT, subject=agent)
+    chat = stack.url("ingest-chat")
+    async with httpx.AsyncClient(timeout=10) as client:
+        started = await client.post(
+            f"{chat}/v1/webchat/conversations",
+            json={"tenant_id": tenant, "email": f"v{uuid.uuid4().hex[:6]}@example.com"},
+        )
+        conversation = started.json()
+        sent = await client.post(
+            f"{chat}/v1/webchat/messages",
+            json={"client_message_id": "1", "text": "注文番号98765の件です"},
+            headers={"Authorization": f"Bearer {conversation['token']}"},
+        )
+        assert sent.status_code == 202, sent.text
+
+        async def stored() -> dict[str, Any] | None:
+            return await find_customer(client, stack.url("case"), reader, visitor_key(conversation))
+
+        customer = await eventually(stored, what="the visitor's customer")
+    async with httpx.AsyncClient(base_url=stack.url("case"), timeout=30) as client:
+        bearer = {"Authorization": f"Bearer {reader}"}
+        await top_up_timeline(stack, client, bearer, customer["id"], HISTORY, tenant=tenant)
+
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await sign_in(page, stack, tenant, agent)
+    await page.get_by_label("Words (any part, Japanese too)").fill("98765")
+    await page.get_by_role("button", name="Search").click()
+    hit = page.locator("#search-results li", has_text="98765")
+    await expect(hit).to_be_visible(timeout=15 * SECONDS)
+    entries = page.locator("#timeline li")
+    began = time.perf_counter()
+    await hit.get_by_role("button", name="Open").click()
+    await expect(entries).to_have_count(50, timeout=30 * SECONDS)
+    await expect(page.get_by_label("Reply")).to_be_editable()
+    first_page_ms = (time.perf_counter() - began) * 1000
+    began = time.perf_counter()
+    await page.get_by_role("button", name="Load older entries").click()
+    await expect(entries).to_have_count(100, timeout=30 * SECONDS)
+    older_page_ms = (time.perf_counter() - began) * 1000
+    timing = {
+        "entries": HISTORY,
+        "open_to_first_page_ms": round(first_page_ms),
+        "older_page_ms": round(older_page_ms),
+    }
+    (SCREENSHOTS / "desk-timing.json").write_text(json.dumps(timing, indent=2) + "\n")
     await page.close()

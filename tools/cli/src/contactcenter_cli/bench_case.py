@@ -60,12 +60,14 @@ HISTORY_S = 2 * 365 * 24 * 3600
 WORDS = ("配送", "返金", "請求書", "パスワード", "解約", "refund", "invoice", "delivery")
 
 
-def _event(address: str, n: int, at: datetime | None = None) -> Envelope[Interaction]:
+def _event(
+    address: str, n: int, at: datetime | None = None, tenant: str = TENANT
+) -> Envelope[Interaction]:
     word = WORDS[n % len(WORDS)]
     return Envelope[Interaction](
         id=uuid.uuid4(),
         type=INTERACTION_RECEIVED,
-        tenant_id=TENANT,
+        tenant_id=tenant,
         occurred_at=at or utc_now(),
         source="bench",
         data=Interaction(
@@ -152,11 +154,17 @@ async def _count(client: httpx.AsyncClient, headers: dict[str, str], customer_id
             return total
 
 
-async def _top_up(
-    stack: Stack, client: httpx.AsyncClient, headers: dict[str, str], customer_id: str, size: int
+async def top_up_timeline(
+    stack: Stack,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    customer_id: str,
+    size: int,
+    tenant: str = TENANT,
 ) -> list[Position]:
-    """Write entries for the customer until its timeline holds ``size``, as the consumer
-    writes them, at random times over the two years before now; their positions."""
+    """Write entries for the customer (of ``tenant``) until its timeline holds ``size``,
+    as the consumer writes them, at random times over the two years before now; their
+    positions."""
     cases = (await client.get(f"/v1/customers/{customer_id}/cases", headers=headers)).json()
     have = await _count(client, headers, customer_id)
     now = utc_now()
@@ -168,7 +176,7 @@ async def _top_up(
         for start in range(have, size, 1000):
             batch = []
             for n in range(start, min(size, start + 1000)):
-                event = _event("history@example.org", n).model_copy(
+                event = _event("history@example.org", n, tenant=tenant).model_copy(
                     update={"occurred_at": now - timedelta(seconds=random.uniform(0, HISTORY_S))}
                 )
                 case_id = cases[n % len(cases)]["id"]
@@ -289,7 +297,7 @@ async def _measure(
                 }
             )
         for size in histories:
-            positions = await _top_up(stack, client, headers, customer_id, size)
+            positions = await top_up_timeline(stack, client, headers, customer_id, size)
             for result in results:
                 result |= await _reads_at(client, headers, customer_id, size, readers, positions)
     return results

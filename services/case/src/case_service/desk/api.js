@@ -42,3 +42,19 @@ export async function apiResponse(path, { method = "GET", body, headers = {} } =
   if (!response.ok) throw new ApiError(response.status, payload);
   return { data: payload, headers: response.headers };
 }
+
+// A file behind the API (an attachment), fetched with the token and saved by the browser.
+export async function download(path, filename) {
+  const current = session();
+  const response = await fetch(path, {
+    headers: current ? { Authorization: `Bearer ${current.token}` } : {},
+    cache: "no-store",
+  });
+  if (!response.ok) throw new ApiError(response.status, null);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -13,11 +13,15 @@ export function casePanel(caseId, onChange) {
   const priority = h("select", { id: "case-priority", name: "priority" },
     PRIORITIES.map((name) => h("option", { value: name, text: t(`priority_${name}`) })));
   const tags = h("input", { id: "case-tags", name: "tags", autocomplete: "off" });
+  const queue = h("input", { id: "case-queue", name: "queue", autocomplete: "off", maxlength: "63" });
+  const assignee = h("input", { id: "case-assignee", name: "assignee", autocomplete: "off", maxlength: "128" });
   const fields = h("form", { class: "case-fields", "aria-labelledby": "fields-title" },
     h("h3", { id: "fields-title", text: t("caseFields") }),
     h("label", { for: "case-status", text: t("status") }), status,
     h("label", { for: "case-priority", text: t("priority") }), priority,
     h("label", { for: "case-tags", text: t("tags") }), tags,
+    h("label", { for: "case-queue", text: t("caseQueue") }), queue,
+    h("label", { for: "case-assignee", text: t("assignee") }), assignee,
     h("div", { class: "actions" }, h("button", { type: "submit", text: t("save") })));
   let etag = null;
   let loaded = {}; // the fields as read: only what the agent changed is sent
@@ -26,10 +30,18 @@ export function casePanel(caseId, onChange) {
     try {
       const { data, headers } = await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`);
       etag = headers.get("ETag");
-      loaded = { status: data.status, priority: data.priority, tags: (data.tags ?? []).join(", ") };
+      loaded = {
+        status: data.status,
+        priority: data.priority,
+        tags: (data.tags ?? []).join(", "),
+        queue: data.queue ?? "",
+        assignee: data.assignee_id ?? "",
+      };
       status.value = loaded.status;
       priority.value = loaded.priority;
       tags.value = loaded.tags;
+      queue.value = loaded.queue;
+      assignee.value = loaded.assignee;
     } catch (error) {
       failed(error);
     }
@@ -41,6 +53,8 @@ export function casePanel(caseId, onChange) {
     if (status.value !== loaded.status) patch.status = status.value;
     if (priority.value !== loaded.priority) patch.priority = priority.value;
     if (tags.value !== loaded.tags) patch.tags = tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
+    if (queue.value !== loaded.queue && queue.value.trim()) patch.queue = queue.value.trim();
+    if (assignee.value !== loaded.assignee && assignee.value.trim()) patch.assignee_id = assignee.value.trim();
     try {
       const { headers } = await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`, {
         method: "PATCH",
@@ -48,7 +62,7 @@ export function casePanel(caseId, onChange) {
         headers: { "If-Match": etag ?? "" },
       });
       etag = headers.get("ETag");
-      loaded = { status: status.value, priority: priority.value, tags: tags.value };
+      loaded = { status: status.value, priority: priority.value, tags: tags.value, queue: queue.value, assignee: assignee.value };
       notify(t("saved"));
       onChange();
     } catch (error) {

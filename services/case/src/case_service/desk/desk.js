@@ -1,7 +1,8 @@
 // The agent desk: sign in, presence, live offers, work in hand, a customer's unified
 // timeline and the reply box. Everything a customer wrote is set as text, never HTML.
-import { api, ApiError, keepSession, session } from "./api.js";
+import { api, ApiError, download, keepSession, session } from "./api.js";
 import { casePanel } from "./case_panel.js";
+import { customerPanel } from "./customer_panel.js";
 import { failed, h, notify } from "./dom.js";
 import { currentLanguage, setLanguage, t } from "./i18n.js";
 import { follow } from "./stream.js";
@@ -9,7 +10,7 @@ import { searchForm } from "./search.js";
 import { showWallboard } from "./wallboard.js";
 
 const PAGE = 50;
-const PRESENCES = ["available", "busy", "break", "wrap_up", "offline"];
+const PRESENCES = ["available", "busy", "break", "break:lunch", "break:meeting", "break:training", "break:other", "wrap_up", "offline"];
 const CHANNELS = ["webchat", "email", "line", "messenger", "whatsapp", "sms", "telegram", "voice"];
 
 const state = {
@@ -20,6 +21,8 @@ const state = {
   stopStream: null,
   ticker: null,
   recheck: null, // the next look at a pending reply
+  offered: new Map(), // task id -> queue of the offers last shown
+  typingSent: 0, // when the agent's typing was last announced
 };
 
 // --- sign in -------------------------------------------------------------------------
@@ -84,6 +87,7 @@ function start() {
   }
   document.getElementById("main").replaceChildren(
     h("aside", { "aria-labelledby": "offers-title" },
+      h("p", { class: "meta" }, t("capacity"), " ", h("span", { id: "capacity" })),
       h("h2", { id: "offers-title", text: t("offers") }), h("ul", { class: "tasks", id: "offers" }),
       h("h2", { id: "work-title", text: t("inHand") }), h("ul", { class: "tasks", id: "in-hand" }),
       searchForm((hit) => openTask({ task_id: null, customer_id: hit.customer_id, case_id: hit.case_id, channel: null }))),
@@ -99,11 +103,11 @@ function showHeader(current) {
   const presence = h("select", { id: "presence", "aria-label": t("presence") },
     PRESENCES.map((name) => h("option", { value: name, text: t(name) })));
   presence.addEventListener("change", async () => {
+    const [chosen, reason] = presence.value.split(":");
     try {
-      const reason = presence.value === "break" ? "break" : undefined;
       await api("/v1/agents/me/presence", {
         method: "PUT",
-        body: { presence: presence.value, ...(reason ? { reason } : {}) },
+        body: { presence: chosen, ...(reason ? { reason } : {}) },
         headers: { "Idempotency-Key": crypto.randomUUID() },
       });
       notify(t("presenceNow", { presence: t(presence.value) }));
@@ -141,7 +145,17 @@ async function refreshWork() {
     return failed(error);
   }
   const presence = document.getElementById("presence");
-  if (presence && document.activeElement !== presence) presence.value = state.work.presence;
+  const shown = PRESENCES.find((name) => name === `${state.work.presence}:${state.work.reason}`)
+    ?? PRESENCES.find((name) => name.split(":")[0] === state.work.presence);
+  if (presence && shown && document.activeElement !== presence) presence.value = shown;
+  const offered = new Set((state.work.tasks ?? []).filter((task) => task.state === "offered").map((task) => task.task_id));
+  for (const [taskId, queue] of state.offered) {
+    if (!offered.has(taskId) && !(state.work.tasks ?? []).some((task) => task.task_id === taskId)) {
+      // The offer went to someone else; the router may have put this agent on break.
+      notify(state.work.reason === "missed offer" ? t("offerMissed", { queue }) : t("offerGone", { queue }));
+    }
+  }
+  state.offered = new Map((state.work.tasks ?? []).filter((task) => task.state === "offered").map((task) => [task.task_id, task.queue]));
   showWork();
 }
 
@@ -158,6 +172,14 @@ function showWork() {
   const offerList = document.getElementById("offers");
   const workList = document.getElementById("in-hand");
   if (!offerList || !workList) return;
+  const capacity = document.getElementById("capacity");
+  if (capacity && state.work) {
+    const held = state.work.in_hand ?? {};
+    capacity.textContent = Object.entries(state.work.capacity ?? {})
+      .filter(([, most]) => most > 0)
+      .map(([channel, most]) => `${t(`kind_${channel}`)} ${held[channel] ?? 0}/${most}`)
+      .join(" · ");
+  }
   offerList.replaceChildren(...(offers.length ? offers.map(offerItem) : [h("li", { class: "empty", text: t("noOffers") })]));
   workList.replaceChildren(...(inHand.length ? inHand.map(workItem) : [h("li", { class: "empty", text: t("noWork") })]));
 }
@@ -189,14 +211,32 @@ function workItem(task) {
     ...taskSummary(task),
     h("div", { class: "actions" },
       h("button", { type: "button", onclick: () => openTask(task), text: t("open") }),
-      h("button", { type: "button", class: "secondary", onclick: () => act(task, "complete"), text: t("complete") })));
+      h("button", { type: "button", class: "secondary", onclick: () => act(task, "complete"), text: t("complete") })),
+    handOver(task));
 }
 
-async function act(task, action) {
+function handOver(task) {
+  const queue = h("input", { id: `to-${task.task_id}`, name: "queue", required: true, value: task.queue });
+  const note = h("input", { id: `why-${task.task_id}`, name: "note", maxlength: "2000" });
+  const form = h("form", { class: "hand-over" },
+    h("label", { for: queue.id, text: t("toQueue") }), queue,
+    h("label", { for: note.id, text: t("handOverNote") }), note,
+    h("div", { class: "actions" },
+      h("button", { type: "submit", class: "secondary", value: "transfer", text: t("transfer") }),
+      h("button", { type: "submit", class: "secondary", value: "escalate", text: t("escalate") })));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const action = event.submitter?.value === "escalate" ? "escalate" : "transfer";
+    act(task, action, { target_queue: queue.value.trim(), ...(note.value ? { note: note.value } : {}) });
+  });
+  return h("details", {}, h("summary", { text: t("handOver") }), form);
+}
+
+async function act(task, action, details = {}) {
   try {
     await api(`/v1/tasks/${encodeURIComponent(task.task_id)}/actions`, {
       method: "POST",
-      body: { action },
+      body: { action, ...details },
       headers: { "Idempotency-Key": `${task.task_id}:${action}` },
     });
   } catch (error) {
@@ -221,6 +261,10 @@ function onLiveEvent(name, event) {
     if (data.customer_id === state.openTask.customer_id || data.case_id === state.openTask.case_id) {
       loadNewest();
     }
+  } else if (name === "conversation.typing" && state.openTask) {
+    const data = event?.data ?? {};
+    const shown = document.getElementById("customer-typing");
+    if (shown && data.party === "customer") shown.textContent = data.active ? t("customerTyping") : "";
   } else if (name === "expired") {
     expired();
   }
@@ -243,6 +287,7 @@ async function openTask(task) {
   older.addEventListener("click", loadOlder);
   document.getElementById("case").replaceChildren(
     h("h2", { id: "case-title", text: t("timeline") }),
+    customerPanel(task.customer_id),
     replyForm(task),
     task.case_id ? casePanel(task.case_id, loadNewest) : null,
     h("ol", { class: "timeline", id: "timeline", "aria-live": "polite", "aria-label": t("timeline") }),
@@ -319,7 +364,43 @@ function entryItem(entry) {
       h("time", { datetime: entry.occurred_at, text: when }),
       status ? h("span", { class: `status-${status}`, "data-status": status, text: ` · ${t(status)}` }) : null,
       entry.reply?.error ? h("span", { class: "status-failed", text: ` (${entry.reply.error})` }) : null),
-    h("p", { class: "text", text: entryText(entry) }));
+    h("p", { class: "text", text: entryText(entry) }),
+    attachmentsOf(entry),
+    callOf(entry));
+}
+
+function attachmentsOf(entry) {
+  const attachments = entry.interaction?.content?.attachments ?? [];
+  if (!attachments.length) return null;
+  return h("ul", { class: "attachments" }, attachments.map((attachment, n) => {
+    const name = attachment.filename || `${t("attachment")} ${n + 1}`;
+    const save = () => download(`/v1/entries/${encodeURIComponent(entry.id)}/attachments/${n}`, name).catch(failed);
+    return h("li", {},
+      h("button", { type: "button", class: "secondary", onclick: save, text: name }),
+      h("span", { class: "meta", text: ` ${attachment.content_type}, ${Math.ceil(attachment.size / 1024)} KB` }));
+  }));
+}
+
+function callOf(entry) {
+  const call = entry.call;
+  if (!call) return null;
+  const recordings = Object.keys(call.recordings ?? {}).length;
+  const facts = [
+    call.disposition ?? call.state,
+    call.duration_seconds ? `${t("duration")} ${Math.round(call.duration_seconds)} s` : null,
+    call.wait_seconds ? `${t("waitedFor")} ${Math.round(call.wait_seconds)} s` : null,
+    recordings ? `${t("recorded")} (${recordings})` : null,
+  ].filter(Boolean).join(" · ");
+  return h("div", { class: "meta", "data-call": entry.id }, facts,
+    call.transcript ? h("p", { class: "text", text: call.transcript }) : null);
+}
+
+function announceTyping() {
+  // At most every few seconds: the visitor sees "typing" until the reply or a pause.
+  const caseId = state.openTask?.case_id;
+  if (!caseId || Date.now() - state.typingSent < 3000) return;
+  state.typingSent = Date.now();
+  api(`/v1/cases/${encodeURIComponent(caseId)}/typing`, { method: "POST", body: { active: true } }).catch(() => {});
 }
 
 function replyForm(task) {
@@ -327,13 +408,17 @@ function replyForm(task) {
     h("option", { value: "", text: t("caseChannel", { channel: task.channel ?? "" }) }),
     CHANNELS.map((name) => h("option", { value: name, text: name })));
   const form = h("form", { class: "reply" },
+    h("p", { id: "customer-typing", class: "meta", "aria-live": "polite" }),
     h("label", { for: "reply-text", text: t("reply") }),
     h("textarea", { id: "reply-text", name: "text", rows: "3", required: true }),
     h("label", { for: "reply-channel", text: t("channel") }),
     channel,
     h("div", { class: "actions" }, h("button", { type: "submit", text: t("send") })));
   let key = crypto.randomUUID(); // the same key when retrying this text: sent once
-  form.text.addEventListener("input", () => { key = crypto.randomUUID(); });
+  form.text.addEventListener("input", () => {
+    key = crypto.randomUUID();
+    announceTyping();
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const caseId = state.openTask?.case_id;

@@ -18,6 +18,14 @@ const QUEUE_COLUMNS = [
   ["serviceLevel", (row) => percent(row.service_level_percent)],
   ["asa", (row) => seconds(row.average_speed_of_answer_seconds)],
 ];
+const AGENT_COLUMNS = [
+  ["agentName", (row) => row.display_name ?? row.agent_id],
+  ["presence", (row) => [t(row.presence), row.reason ? ` (${row.reason})` : ""].join("")],
+  ["timeInState", (row) => duration(row.seconds_in_state)],
+  ["offeredNow", (row) => row.offers],
+  ["workInHand", (row) => Object.entries(row.capacity).filter(([, most]) => most > 0)
+    .map(([channel, most]) => `${t(`kind_${channel}`)} ${row.in_hand[channel] ?? 0}/${most}`).join(" · ")],
+];
 const KPIS = [
   ["offeredCount", (k) => k.routing.offered],
   ["answered", (k) => k.routing.answered],
@@ -33,12 +41,86 @@ function seconds(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value)} s`;
 }
 
+function duration(value) {
+  if (value === null || value === undefined) return "–";
+  const minutes = Math.floor(value / 60);
+  return minutes ? `${minutes} min ${Math.round(value % 60)} s` : `${Math.round(value)} s`;
+}
+
 function rate(value) {
   return value === null || value === undefined ? null : value * 100;
 }
 
 function percent(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value)}%`;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+const MOST_DAYS = 31;
+
+function daysAgo(n) {
+  const day = new Date();
+  day.setHours(0, 0, 0, 0);
+  return new Date(day.getTime() - n * DAY_MS);
+}
+
+function isoDay(day) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`;
+}
+
+function localDay(value) {
+  const [year, month, date] = value.split("-").map(Number);
+  return new Date(year, month - 1, date);
+}
+
+function nextDay(day) {
+  return new Date(day.getFullYear(), day.getMonth(), day.getDate() + 1);
+}
+
+function kpisBetween(start, end) {
+  const range = `from=${encodeURIComponent(start.toISOString())}&to=${encodeURIComponent(end.toISOString())}`;
+  return api(`/v1/kpis?${range}`);
+}
+
+// Offered and answered per day of the period (at most a month), as bars with the same
+// figures in a table for screen readers.
+async function showChart(figure, first, last) {
+  const days = [];
+  for (let day = first; day <= last && days.length < MOST_DAYS; day = nextDay(day)) days.push(day);
+  const rows = await Promise.all(days.map(async (day) => [day, (await kpisBetween(day, nextDay(day))).routing]));
+  const most = Math.max(1, ...rows.map(([, k]) => k.offered));
+  const svg = "http://www.w3.org/2000/svg";
+  const width = 40 * rows.length + 40;
+  const graph = document.createElementNS(svg, "svg");
+  graph.setAttribute("viewBox", `0 0 ${width} 140`);
+  graph.setAttribute("class", "chart");
+  graph.setAttribute("aria-hidden", "true");
+  rows.forEach(([day, k], n) => {
+    for (const [value, offset, kind] of [[k.offered, 0, "offered"], [k.answered, 14, "answered"]]) {
+      const bar = document.createElementNS(svg, "rect");
+      const height = (100 * value) / most;
+      bar.setAttribute("x", String(30 + n * 40 + offset));
+      bar.setAttribute("y", String(110 - height));
+      bar.setAttribute("width", "12");
+      bar.setAttribute("height", String(height));
+      bar.setAttribute("class", `bar-${kind}`);
+      graph.append(bar);
+    }
+    const label = document.createElementNS(svg, "text");
+    label.setAttribute("x", String(30 + n * 40));
+    label.setAttribute("y", "128");
+    label.setAttribute("class", "chart-label");
+    label.textContent = `${day.getMonth() + 1}/${day.getDate()}`;
+    graph.append(label);
+  });
+  figure.replaceChildren(
+    h("figcaption", { text: t("perDay") }),
+    graph,
+    h("table", { class: "visually-hidden" },
+      h("thead", {}, h("tr", {}, h("th", { text: t("day") }), h("th", { text: t("offeredCount") }), h("th", { text: t("answered") }))),
+      h("tbody", {}, rows.map(([day, k]) => h("tr", {},
+        h("th", { scope: "row", text: isoDay(day) }), h("td", { text: String(k.offered) }), h("td", { text: String(k.answered) }))))));
 }
 
 function atRisk(row) {
@@ -53,11 +135,28 @@ export function showWallboard(main) {
     h("thead", {}, h("tr", {}, QUEUE_COLUMNS.map(([key]) => h("th", { scope: "col", text: t(key) })))),
     h("tbody", {}));
   const kpis = h("dl", { id: "kpis", class: "kpis" });
+  const since = h("input", { id: "kpi-from", name: "from", type: "date", value: isoDay(daysAgo(6)) });
+  const until = h("input", { id: "kpi-to", name: "to", type: "date", value: isoDay(daysAgo(0)) });
+  const period = h("form", { class: "period" },
+    h("label", { for: "kpi-from", text: t("from") }), since,
+    h("label", { for: "kpi-to", text: t("to") }), until,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", text: t("show") })));
+  period.addEventListener("submit", (event) => {
+    event.preventDefault();
+    refresh({ chart: true });
+  });
+  const chart = h("figure", { id: "kpi-chart" });
+  const agents = h("table", { id: "agents" },
+    h("caption", { text: t("agentsLive") }),
+    h("thead", {}, h("tr", {}, AGENT_COLUMNS.map(([key]) => h("th", { scope: "col", text: t(key) })))),
+    h("tbody", {}));
   main.replaceChildren(
     h("section", { class: "board", "aria-labelledby": "queues-title" },
       h("h2", { id: "queues-title", text: t("queues") }), h("div", { class: "scroll" }, queues)),
+    h("section", { class: "board", "aria-labelledby": "agents-title" },
+      h("h2", { id: "agents-title", text: t("agents") }), h("div", { class: "scroll" }, agents)),
     h("section", { class: "board", "aria-labelledby": "kpi-title" },
-      h("h2", { id: "kpi-title", text: t("today") }), kpis));
+      h("h2", { id: "kpi-title", text: t("kpisFor") }), period, kpis, chart));
 
   function showQueues(rows) {
     queues.tBodies[0].replaceChildren(...rows.map((row) => h("tr",
@@ -67,26 +166,32 @@ export function showWallboard(main) {
       atRisk(row) ? h("td", { class: "risk", text: t("atRisk") }) : null)));
   }
 
+  function showAgents(rows) {
+    agents.tBodies[0].replaceChildren(...rows.map((row) => h("tr", { "data-agent": row.agent_id },
+      AGENT_COLUMNS.map(([key, value], n) => h(n ? "td" : "th",
+        { scope: n ? undefined : "row", "data-field": key, text: String(value(row)) })))));
+  }
+
   function showKpis(figures) {
     kpis.replaceChildren(...KPIS.map(([key, value]) => h("div", {},
       h("dt", { text: t(key) }), h("dd", { "data-kpi": key, text: String(value(figures)) }))));
   }
 
-  async function refresh() {
+  async function refresh({ chart: redraw = false } = {}) {
     try {
       showQueues(await api("/v1/queues"));
-      const today = new Date();
-      today.setHours(0, 0, 0, 0);
-      const tomorrow = new Date(today.getTime() + 24 * 3600 * 1000);
-      const period = `from=${encodeURIComponent(today.toISOString())}&to=${encodeURIComponent(tomorrow.toISOString())}`;
-      showKpis(await api(`/v1/kpis?${period}`));
+      showAgents(await api("/v1/agents"));
+      const first = localDay(since.value);
+      const last = localDay(until.value);
+      showKpis(await kpisBetween(first, nextDay(last)));
+      if (redraw) await showChart(chart, first, last); // on request: a query a day
     } catch (error) {
       failed(error);
     }
   }
 
   let soon = null;
-  refresh();
+  refresh({ chart: true });
   return {
     queues: showQueues,
     changed() {
