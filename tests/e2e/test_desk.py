@@ -109,6 +109,7 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
 
     await sign_in(page, stack, tenant, agent)
     assert "token" not in page.url
+    await expect(page.get_by_label("Presence")).to_have_value("offline")  # as the router has it
     await page.get_by_label("Presence").select_option("available")
     await expect(page.get_by_text("You are now: Available.")).to_be_visible()
 
@@ -268,4 +269,61 @@ async def test_a_customer_with_five_thousand_entries_opens_at_once(
         "older_page_ms": round(older_page_ms),
     }
     (SCREENSHOTS / "desk-timing.json").write_text(json.dumps(timing, indent=2) + "\n")
+    await page.close()
+
+
+async def test_a_supervisor_looks_a_customer_up_and_undoes_a_merge(
+    stack: Stack, browser: Browser
+) -> None:
+    """Two web-chat visitors are merged through the API; the supervisor finds the
+    customer in the desk's customer view, sees the merge and undoes it."""
+    tenant = f"t{uuid.uuid4().hex[:8]}"
+    supervisor = token(stack, tenant, Role.SUPERVISOR, subject="sam")
+    chat, case = stack.url("ingest-chat"), stack.url("case")
+    customers = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        for n, text in enumerate(("パスワード再発行11111", "パスワード再発行22222")):
+            started = await client.post(
+                f"{chat}/v1/webchat/conversations",
+                json={"tenant_id": tenant, "email": f"v{n}{uuid.uuid4().hex[:6]}@example.com"},
+            )
+            conversation = started.json()
+            sent = await client.post(
+                f"{chat}/v1/webchat/messages",
+                json={"client_message_id": "1", "text": text},
+                headers={"Authorization": f"Bearer {conversation['token']}"},
+            )
+            assert sent.status_code == 202, sent.text
+
+            async def stored(conversation: dict[str, Any] = conversation) -> Any:
+                return await find_customer(client, case, supervisor, visitor_key(conversation))
+
+            customers.append(await eventually(stored, what="the visitor's customer"))
+        target, source = (c["id"] for c in customers)
+        merged = await client.post(
+            f"{case}/v1/customers/{target}/merges",
+            json={"source_customer_id": source, "reason": "same phone on both"},
+            headers={"Authorization": f"Bearer {supervisor}"},
+        )
+        assert merged.status_code == 201, merged.text
+
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    await sign_in(page, stack, tenant, "sam", role="supervisor")
+    await page.get_by_label("View").select_option("customers")
+    await page.get_by_label("Words (any part, Japanese too)").fill("22222")
+    await page.get_by_role("button", name="Search").click()
+    hit = page.locator("#search-results li", has_text="22222")
+    await expect(hit).to_be_visible(timeout=15 * SECONDS)
+    await hit.get_by_role("button", name="Open").click()
+    merge = page.locator("#merges li")
+    await expect(merge).to_contain_text("same phone on both", timeout=10 * SECONDS)
+    await expect(merge).to_have_attribute("data-state", "active")
+    await expect(page.locator("#timeline li", has_text="22222")).to_be_visible()
+    await expect(page.locator("#customer-panel")).not_to_contain_text("null")
+    await page.screenshot(path=SCREENSHOTS / "desk-supervisor-customer.png", full_page=True)
+    await merge.get_by_role("button", name="Unmerge").click()
+    await expect(page.get_by_text("Unmerged: both have their own history again.")).to_be_visible()
+    await expect(page.locator("#merges li")).to_have_attribute(
+        "data-state", "undone", timeout=10 * SECONDS
+    )
     await page.close()

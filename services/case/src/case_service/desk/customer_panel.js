@@ -1,16 +1,25 @@
-// The customer beside the timeline: who they are, how they reach us, their cases.
+// The customer beside the timeline: who they are, how they reach us, their cases, the
+// merges they took part in (a supervisor can undo one) and, for supervisors, the open
+// proposals that they are someone else too (accept or dismiss).
 import { api } from "./api.js";
-import { failed, h } from "./dom.js";
+import { failed, h, notify } from "./dom.js";
 import { t } from "./i18n.js";
 
-export function customerPanel(customerId) {
-  const panel = h("details", { class: "customer", open: true },
-    h("summary", { text: t("customer") }));
-  (async () => {
+export function customerPanel(customerId, { supervisor = false, onChange = () => {} } = {}) {
+  const panel = h("details", { class: "customer", open: true, id: "customer-panel" });
+
+  async function load() {
     try {
       const id = encodeURIComponent(customerId);
-      const [customer, cases] = await Promise.all([api(`/v1/customers/${id}`), api(`/v1/customers/${id}/cases`)]);
-      panel.append(
+      const [customer, cases, merges, proposals] = await Promise.all([
+        api(`/v1/customers/${id}`),
+        api(`/v1/customers/${id}/cases`),
+        api(`/v1/customers/${id}/merges`),
+        supervisor ? api("/v1/merge-proposals") : Promise.resolve([]),
+      ]);
+      const mine = proposals.filter((proposal) => proposal.customer_ids.includes(customerId));
+      const parts = [
+        h("summary", { text: t("customer") }),
         h("p", {}, h("strong", { id: "customer-name", text: customer.display_name ?? t("unnamed") }),
           customer.vip ? h("span", { class: "badge", text: "VIP" }) : null,
           customer.language ? h("span", { class: "meta", text: ` · ${customer.language}` }) : null),
@@ -22,10 +31,51 @@ export function customerPanel(customerId) {
         h("ul", { class: "identities", id: "customer-cases" }, cases.map((kase) => h("li", { "data-case": kase.id },
           h("span", { class: "badge", text: kase.channel }),
           h("span", { text: kase.subject ?? kase.id.slice(0, 8) }),
-          h("span", { class: "meta", text: ` · ${t(`status_${kase.status}`)}` })))));
+          h("span", { class: "meta", text: ` · ${t(`status_${kase.status}`)}` })))),
+        mine.length ? h("h3", { text: t("proposals") }) : null,
+        mine.length ? h("ul", { class: "identities", id: "proposals" }, mine.map(proposalItem)) : null,
+        merges.length ? h("h3", { text: t("merges") }) : null,
+        merges.length ? h("ul", { class: "identities", id: "merges" }, merges.map(mergeItem)) : null,
+      ];
+      panel.replaceChildren(...parts.filter(Boolean));
     } catch (error) {
       failed(error);
     }
-  })();
+  }
+
+  async function decide(path, done) {
+    try {
+      await api(path, { method: "POST" });
+      notify(done);
+      await load();
+      onChange();
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  function proposalItem(proposal) {
+    const other = proposal.customer_ids.find((id) => id !== customerId) ?? "";
+    const id = encodeURIComponent(proposal.id);
+    return h("li", { "data-proposal": proposal.id },
+      h("span", { text: t("sameAs", { other: other.slice(0, 8), reason: proposal.reason }) }),
+      h("div", { class: "actions" },
+        h("button", { type: "button", onclick: () => decide(`/v1/merge-proposals/${id}/accept`, t("merged")), text: t("acceptMerge") }),
+        h("button", { type: "button", class: "secondary", onclick: () => decide(`/v1/merge-proposals/${id}/dismiss`, t("dismissed")), text: t("dismiss") })));
+  }
+
+  function mergeItem(merge) {
+    const id = encodeURIComponent(merge.id);
+    return h("li", { "data-merge": merge.id, "data-state": merge.state },
+      h("span", { text: t("mergeLine", { source: merge.source.slice(0, 8), target: merge.target.slice(0, 8), reason: merge.reason }) }),
+      h("span", { class: "meta", text: ` · ${t(`merge_${merge.state}`)}` }),
+      supervisor && merge.state === "active"
+        ? h("div", { class: "actions" },
+          h("button", { type: "button", class: "secondary", onclick: () => decide(`/v1/merges/${id}/undo`, t("unmerged")), text: t("unmerge") }))
+        : null);
+  }
+
+  panel.append(h("summary", { text: t("customer") }));
+  load();
   return panel;
 }

@@ -73,7 +73,7 @@ function start() {
   state.stopStream?.();
   clearInterval(state.ticker);
   const trouble = () => notify(t("streamDown"), { error: true });
-  if (current.role === "supervisor") {
+  if (current.role === "supervisor" && (current.view ?? "board") === "board") {
     const board = showWallboard(document.getElementById("main"));
     state.stopStream = follow((name, data) => {
       if (name === "queues") {
@@ -85,23 +85,31 @@ function start() {
     }, trouble);
     return;
   }
-  document.getElementById("main").replaceChildren(
-    h("aside", { "aria-labelledby": "offers-title" },
+  const openHit = (hit) => openTask({ task_id: null, customer_id: hit.customer_id, case_id: hit.case_id, channel: null });
+  const work = current.role === "supervisor"
+    ? [] // a supervisor looks customers up; offers and work in hand are agents'
+    : [
       h("p", { class: "meta" }, t("capacity"), " ", h("span", { id: "capacity" })),
       h("h2", { id: "offers-title", text: t("offers") }), h("ul", { class: "tasks", id: "offers" }),
       h("h2", { id: "work-title", text: t("inHand") }), h("ul", { class: "tasks", id: "in-hand" }),
-      searchForm((hit) => openTask({ task_id: null, customer_id: hit.customer_id, case_id: hit.case_id, channel: null }))),
+    ];
+  document.getElementById("main").replaceChildren(
+    h("aside", { "aria-label": t("search") }, ...work, searchForm(openHit)),
     h("section", { class: "case", id: "case", "aria-labelledby": "case-title" },
       h("h2", { id: "case-title", text: t("timeline") }), h("p", { class: "empty", text: t("selectWork") })));
   state.stopStream = follow(onLiveEvent, trouble);
-  state.ticker = setInterval(tick, 1000);
-  refreshWork();
+  if (current.role !== "supervisor") {
+    state.ticker = setInterval(tick, 1000);
+    refreshWork();
+  }
   if (state.openTask) openTask(state.openTask); // kept across a change of language
 }
 
 function showHeader(current) {
   const presence = h("select", { id: "presence", "aria-label": t("presence") },
+    h("option", { value: "", text: "…", disabled: true }), // until the router says
     PRESENCES.map((name) => h("option", { value: name, text: t(name) })));
+  presence.value = "";
   presence.addEventListener("change", async () => {
     const [chosen, reason] = presence.value.split(":");
     try {
@@ -123,6 +131,14 @@ function showHeader(current) {
     keepSession({ ...session(), language: language.value });
     start();
   });
+  const view = h("select", { id: "view", "aria-label": t("view") },
+    h("option", { value: "board", text: t("viewBoard") }), h("option", { value: "customers", text: t("viewCustomers") }));
+  view.value = current.view ?? "board";
+  view.addEventListener("change", () => {
+    keepSession({ ...session(), view: view.value });
+    state.openTask = null;
+    start();
+  });
   const signOut = h("button", { type: "button", class: "secondary", text: t("signOut") });
   signOut.addEventListener("click", () => {
     state.stopStream?.();
@@ -134,7 +150,7 @@ function showHeader(current) {
   document.getElementById("top").replaceChildren(
     h("h1", { text: t("title") }),
     h("span", { class: "meta", text: t("signedInAs", { agent: current.agent_id, tenant: current.tenant_id }) }),
-    ...(current.role === "supervisor" ? [] : [presence]), language, signOut);
+    current.role === "supervisor" ? view : presence, language, signOut);
 }
 
 async function refreshWork() {
@@ -255,7 +271,7 @@ function tick() {
 
 function onLiveEvent(name, event) {
   if (name === "task") {
-    refreshWork();
+    if (session()?.role !== "supervisor") refreshWork();
   } else if (name === "case.changed" && state.openTask) {
     const data = event?.data ?? {};
     if (data.customer_id === state.openTask.customer_id || data.case_id === state.openTask.case_id) {
@@ -287,7 +303,7 @@ async function openTask(task) {
   older.addEventListener("click", loadOlder);
   document.getElementById("case").replaceChildren(
     h("h2", { id: "case-title", text: t("timeline") }),
-    customerPanel(task.customer_id),
+    customerPanel(task.customer_id, { supervisor: session()?.role === "supervisor", onChange: loadNewest }),
     replyForm(task),
     task.case_id ? casePanel(task.case_id, loadNewest) : null,
     h("ol", { class: "timeline", id: "timeline", "aria-live": "polite", "aria-label": t("timeline") }),
