@@ -57,6 +57,24 @@ async def sign_in(page: Page, stack: Stack, tenant: str, agent: str, role: str =
     await expect(page.get_by_text(f"{agent} ({tenant})")).to_be_visible()
 
 
+async def visitor_writes(
+    client: httpx.AsyncClient, chat: str, tenant: str, text: str
+) -> dict[str, Any]:
+    """A new web-chat visitor of ``tenant`` sends ``text``; their conversation."""
+    started = await client.post(
+        f"{chat}/v1/webchat/conversations",
+        json={"tenant_id": tenant, "email": f"v{uuid.uuid4().hex[:8]}@example.com"},
+    )
+    conversation: dict[str, Any] = started.json()
+    sent = await client.post(
+        f"{chat}/v1/webchat/messages",
+        json={"client_message_id": "1", "text": text},
+        headers={"Authorization": f"Bearer {conversation['token']}"},
+    )
+    assert sent.status_code == 202, sent.text
+    return conversation
+
+
 def case_id_of(value: str | None) -> str:
     assert value, "the task in hand names its case"
     return value
@@ -227,17 +245,7 @@ async def test_a_customer_with_five_thousand_entries_opens_at_once(
     reader = token(stack, tenant, Role.AGENT, subject=agent)
     chat = stack.url("ingest-chat")
     async with httpx.AsyncClient(timeout=10) as client:
-        started = await client.post(
-            f"{chat}/v1/webchat/conversations",
-            json={"tenant_id": tenant, "email": f"v{uuid.uuid4().hex[:6]}@example.com"},
-        )
-        conversation = started.json()
-        sent = await client.post(
-            f"{chat}/v1/webchat/messages",
-            json={"client_message_id": "1", "text": "注文番号98765の件です"},
-            headers={"Authorization": f"Bearer {conversation['token']}"},
-        )
-        assert sent.status_code == 202, sent.text
+        conversation = await visitor_writes(client, chat, tenant, "注文番号98765の件です")
 
         async def stored() -> dict[str, Any] | None:
             return await find_customer(client, stack.url("case"), reader, visitor_key(conversation))
@@ -282,18 +290,8 @@ async def test_a_supervisor_looks_a_customer_up_and_undoes_a_merge(
     chat, case = stack.url("ingest-chat"), stack.url("case")
     customers = []
     async with httpx.AsyncClient(timeout=10) as client:
-        for n, text in enumerate(("パスワード再発行11111", "パスワード再発行22222")):
-            started = await client.post(
-                f"{chat}/v1/webchat/conversations",
-                json={"tenant_id": tenant, "email": f"v{n}{uuid.uuid4().hex[:6]}@example.com"},
-            )
-            conversation = started.json()
-            sent = await client.post(
-                f"{chat}/v1/webchat/messages",
-                json={"client_message_id": "1", "text": text},
-                headers={"Authorization": f"Bearer {conversation['token']}"},
-            )
-            assert sent.status_code == 202, sent.text
+        for text in ("パスワード再発行11111", "パスワード再発行22222"):
+            conversation = await visitor_writes(client, chat, tenant, text)
 
             async def stored(conversation: dict[str, Any] = conversation) -> Any:
                 return await find_customer(client, case, supervisor, visitor_key(conversation))
