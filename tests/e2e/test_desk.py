@@ -7,11 +7,14 @@ carry their security headers; English and Japanese. Screenshots of each screen g
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import shutil
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +25,14 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from cc_common.auth import Role
 from contactcenter_cli.bench_case import top_up_timeline
-from contactcenter_cli.stack import Stack
+from contactcenter_cli.stack import Stack, StackConfig
 from contactcenter_cli.webchat_client import visitor_socket
-from tests.e2e.conftest import configure_routing, token
+from tests.e2e.conftest import configure_routing, running_stack, token
 from tests.e2e.helpers import eventually, find_customer, visitor_key
+from tests.e2e.provider_stand_in import ProviderStandIn
 from tests.e2e.test_webchat_live import receive
+from tests.e2e.test_whatsapp import message as whatsapp_message
+from tests.e2e.test_whatsapp import signed as meta_signed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
 
@@ -34,6 +40,63 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SECONDS = 1000  # Playwright counts milliseconds
 HISTORY = 5000
+CHANNEL_TENANT = "desk"
+"""The tenant whose LINE and WhatsApp channels point at this module's provider stand-in."""
+LINE_SECRET = "desk-line-secret-0123456789abcdef"
+META_SECRET = "desk-meta-secret-0123456789abcdef"
+ORDER_SHIPPED = {
+    "name": "order_shipped",
+    "language": "ja",
+    "parameters": 2,
+    "text": "{{1}}様、ご注文{{2}}を発送しました。",
+}
+
+
+def provider_answer(path: str, body: dict[str, Any]) -> dict[str, Any]:
+    if body.get("messaging_product") == "whatsapp":
+        return {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.{uuid.uuid4().hex}"}]}
+    return {"sentMessages": [{"id": str(uuid.uuid4().int)[:16]}]}
+
+
+@pytest.fixture(scope="module")
+def providers() -> Iterator[ProviderStandIn]:
+    stand_in = ProviderStandIn(provider_answer)
+    try:
+        yield stand_in
+    finally:
+        stand_in.close()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    infra: StackConfig, tmp_path_factory: pytest.TempPathFactory, providers: ProviderStandIn
+) -> Iterator[Stack]:
+    """The system, with LINE and WhatsApp for one tenant and its approved templates."""
+    line = {
+        CHANNEL_TENANT: {
+            "channel_secrets": [LINE_SECRET],
+            "access_token": "desk-line-token",
+            "api_base_url": providers.url,
+            "profile_lookup": False,
+        }
+    }
+    meta = {
+        CHANNEL_TENANT: {
+            "app_secrets": [META_SECRET],
+            "verify_tokens": ["desk-verify"],
+            "whatsapp_token": "desk-wa-token",
+            "whatsapp_phone_number_id": "PNDESK",
+            "graph_base_url": providers.url,
+        }
+    }
+    rules = {CHANNEL_TENANT: {"reply_templates": [ORDER_SHIPPED]}}
+    env = {
+        "CHAT_LINE": json.dumps(line),
+        "CHAT_META": json.dumps(meta),
+        "CASE_TENANT_RULES": json.dumps(rules),
+    }
+    with running_stack(infra, tmp_path_factory.mktemp("desk-stack"), extra_env=env) as running:
+        yield running
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="module")
@@ -148,10 +211,14 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         await expect(offer).to_contain_text("billing", timeout=30 * SECONDS)
         await expect(offer.locator(".countdown")).to_contain_text("expires in")
         await page.screenshot(path=SCREENSHOTS / "desk-offer.png")
-        await offer.get_by_role("button", name="Accept").click()
+        await offer.get_by_role("button", name="Accept").focus()  # by keyboard
+        await page.keyboard.press("Enter")
 
         in_hand = page.locator("#in-hand li[data-task]")
         await expect(in_hand).to_have_count(1, timeout=20 * SECONDS)
+        unread = in_hand.locator("[data-unread]")
+        await expect(unread).to_have_attribute("data-unread", "1", timeout=20 * SECONDS)
+        await expect(unread).to_have_text("1 unread")
         timeline = page.locator("#timeline li[data-kind='message']")
         for _ in range(20):  # the interaction may not be stored yet when first opened
             await in_hand.get_by_role("button", name="Open").click()
@@ -162,6 +229,7 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
                 continue
         message = page.locator("#timeline li", has_text="請求書がまだ届きません")
         await expect(message).to_contain_text("<b>bold</b>")  # shown as text
+        await expect(unread).to_have_count(0)  # opened: read
         assert await page.locator("#timeline b").count() == 0
 
         # Typing both ways, and a new message shown without a reload.
@@ -179,6 +247,8 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         await expect(page.locator("#timeline li", has_text="Are you still there?")).to_be_visible(
             timeout=15 * SECONDS
         )
+        await page.wait_for_timeout(1000)  # read while open: no unread count comes back
+        await expect(unread).to_have_count(0)
         reply_box = page.get_by_label("Reply")
         await reply_box.fill("Thank you, I am checking your invoice now.")
         agent_typing = await receive(socket, "typing", timeout=10)
@@ -324,4 +394,181 @@ async def test_a_supervisor_looks_a_customer_up_and_undoes_a_merge(
     await expect(page.locator("#merges li")).to_have_attribute(
         "data-state", "undone", timeout=10 * SECONDS
     )
+    await page.close()
+
+
+def line_message(user_id: str, text: str) -> tuple[bytes, dict[str, str]]:
+    """A LINE webhook as the platform signs it."""
+    event = {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": user_id},
+        "webhookEventId": uuid.uuid4().hex.upper()[:26],
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": f"token-{uuid.uuid4().hex}",
+        "message": {"id": str(uuid.uuid4().int)[:18], "type": "text", "text": text},
+    }
+    body = json.dumps({"destination": "U0", "events": [event]}).encode()
+    digest = hmac.new(LINE_SECRET.encode(), body, hashlib.sha256).digest()
+    return body, {"X-Line-Signature": base64.b64encode(digest).decode()}
+
+
+def html_mail(sender: str, order: str) -> bytes:
+    """A mail with a plain and an HTML part; the HTML carries a script and a remote
+    image (a tracking pixel) that must never run or load in the desk."""
+    return (
+        f"From: Sato <{sender}>\r\nTo: support@example.com\r\nSubject: {order} の件\r\n"
+        f"Message-ID: <{uuid.uuid4().hex}@example.jp>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{order} はいつ届きますか。\r\n"
+        "--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        f"<p><b>{order}</b> はいつ届きますか。</p><script>parent.postMessage('pwned','*')</script>"
+        '<img src="https://tracker.example/p.gif" alt="">\r\n'
+        "--b1--\r\n"
+    ).encode()
+
+
+async def desk_agents(stack: Stack) -> None:
+    """The channel tenant's agents, known to the router (their presence shows)."""
+    await configure_routing(
+        stack,
+        CHANNEL_TENANT,
+        queues=[{"name": "messaging", "requires": "messaging>=1"}],
+        agents={"aoi": {"messaging": 3}, "ren": {"messaging": 3}},
+    )
+
+
+async def open_customer(page: Page, words: str) -> None:
+    """Search for ``words`` and open the first hit, until it is found (it is stored
+    a moment after the provider's webhook is answered)."""
+    for _ in range(30):
+        await page.get_by_label("Words (any part, Japanese too)").fill(words)
+        await page.get_by_role("button", name="Search").click()
+        hit = page.locator("#search-results li", has_text=words).first
+        try:
+            await expect(hit).to_be_visible(timeout=SECONDS)
+        except AssertionError:
+            continue
+        await hit.get_by_role("button", name="Open").click()
+        return
+    raise AssertionError(f"nothing found for {words!r}")
+
+
+async def test_a_line_customer_who_writes_by_mail_has_one_timeline(
+    stack: Stack, browser: Browser, providers: ProviderStandIn
+) -> None:
+    """The agent links the email a LINE customer gave; their mail then joins the same
+    timeline, shown as text with the HTML as sent in a sandboxed frame (no script ran,
+    no remote image loaded); a custom field is added to the case."""
+    order = f"A-{uuid.uuid4().int % 100000:05d}"
+    address = f"sato.{uuid.uuid4().hex[:6]}@example.jp"
+    body, signature = line_message(
+        "U" + uuid.uuid4().hex, f"LINEから失礼します。注文{order}について"
+    )
+    async with httpx.AsyncClient(timeout=10) as client:
+        hook = f"{stack.url('ingest-chat')}/v1/line/{CHANNEL_TENANT}/webhook"
+        assert (await client.post(hook, content=body, headers=signature)).status_code == 200
+
+    await desk_agents(stack)
+    page = await browser.new_page(viewport={"width": 1280, "height": 800})
+    pwned: list[str] = []
+    page.on("console", lambda message: pwned.append(message.text))
+    await sign_in(page, stack, CHANNEL_TENANT, "aoi")
+    await open_customer(page, order)
+    await expect(page.locator("#timeline li[data-kind='message']").first).to_contain_text(order)
+
+    panel = page.locator("#customer-panel")
+    await panel.get_by_text("Link another way to reach them").click()
+    await panel.get_by_label("Kind").select_option("email")
+    await panel.get_by_label("Value").fill(address)
+    await panel.get_by_role("button", name="Link").click()
+    await expect(panel.locator("#customer-identities")).to_contain_text(address)
+
+    integration = token(stack, CHANNEL_TENANT, Role.INTEGRATION)
+    async with httpx.AsyncClient(timeout=10) as client:
+        uploaded = await client.post(
+            f"{stack.url('ingest-email')}/v1/messages",
+            content=html_mail(address, order),
+            headers={"Authorization": f"Bearer {integration}", "Content-Type": "message/rfc822"},
+        )
+        assert uploaded.status_code == 202, uploaded.text
+
+    mail = page.locator("#timeline li[data-kind='message']", has_text="はいつ届きますか")
+    for _ in range(30):  # the mail is stored a moment after the upload is answered
+        try:
+            await expect(mail).to_be_visible(timeout=SECONDS)
+            break
+        except AssertionError:
+            await open_customer(page, order)
+    await expect(page.locator("#timeline li .badge", has_text="line").first).to_be_visible()
+    await expect(page.locator("#timeline li .badge", has_text="email").first).to_be_visible()
+    assert await page.locator("#timeline b").count() == 0  # the text part, as text
+
+    await mail.get_by_text("Show the mail as sent").click()
+    frame_element = mail.locator("iframe")
+    await expect(frame_element).to_have_attribute("sandbox", "")
+    frame = mail.frame_locator("iframe")
+    await expect(frame.locator("b")).to_have_text(order)  # laid out as sent
+    assert await frame.locator("script").count() == 0  # removed when it arrived
+    assert not any("pwned" in text for text in pwned)
+    assert not any("tracker.example" in r["path"] for r in providers.requests)
+
+    await page.get_by_label("New field name").fill("order_number")
+    await page.get_by_label("New field value").fill(order)
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_label("order_number")).to_have_value(order, timeout=10 * SECONDS)
+    await page.screenshot(path=SCREENSHOTS / "desk-line-and-mail.png", full_page=True)
+    await page.close()
+
+
+async def test_outside_whatsapp_s_window_the_desk_offers_only_approved_templates(
+    stack: Stack, browser: Browser, providers: ProviderStandIn
+) -> None:
+    """A customer who last wrote on WhatsApp two days ago: the desk says why free text
+    cannot go, the agent picks the approved template, fills its parameters and sends
+    it (with the keyboard); the provider receives the template. At 200% zoom (half
+    the width) nothing needs scrolling sideways."""
+    wa_id = f"8190{uuid.uuid4().int % 10**8:08d}"
+    two_days_ago = time.time() - 2 * 86_400
+    body = whatsapp_message(
+        wa_id, f"注文{wa_id[-5:]}はまだですか", at=two_days_ago, phone_number_id="PNDESK"
+    )
+    signature = meta_signed(body, META_SECRET)
+    async with httpx.AsyncClient(timeout=10) as client:
+        hook = f"{stack.url('ingest-chat')}/v1/meta/{CHANNEL_TENANT}/webhook"
+        assert (await client.post(hook, content=body, headers=signature)).status_code == 200
+
+    await desk_agents(stack)
+    page = await browser.new_page(viewport={"width": 640, "height": 400})  # 1280x800 at 200%
+    await sign_in(page, stack, CHANNEL_TENANT, "ren")
+    await open_customer(page, wa_id[-5:])
+    rule = page.locator("#reply-rule")
+    await expect(rule).to_contain_text("over 24 hours ago", timeout=10 * SECONDS)
+    await page.get_by_label("Approved template").select_option("order_shipped|ja")
+    await page.get_by_label("Parameter 1").fill("佐藤")
+    await page.get_by_label("Parameter 2").fill("B-200")
+    await expect(page.get_by_label("Reply")).to_have_value("佐藤様、ご注文B-200を発送しました。")
+    wide = await page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    assert not wide, "the desk scrolls sideways at 200% zoom"
+    await page.screenshot(path=SCREENSHOTS / "desk-whatsapp-template.png", full_page=True)
+    await page.get_by_label("Reply").press("Control+Enter")
+
+    def template_sent() -> list[dict[str, Any]]:
+        return [
+            r
+            for r in providers.requests
+            if r.get("body", {}).get("to") == wa_id and r["body"].get("type") == "template"
+        ]
+
+    async def sent() -> list[dict[str, Any]]:
+        return template_sent()
+
+    (request,) = await eventually(sent, what="the template at the provider")
+    template = request["body"]["template"]
+    assert (template["name"], template["language"]) == ("order_shipped", {"code": "ja"})
+    assert [p["text"] for p in template["components"][0]["parameters"]] == ["佐藤", "B-200"]
+    reply = page.locator("#timeline li", has_text="佐藤様、ご注文B-200を発送しました。")
+    await expect(reply).to_be_visible(timeout=15 * SECONDS)
     await page.close()

@@ -69,11 +69,11 @@ def notification(value: dict[str, Any]) -> bytes:
     return json.dumps(document).encode()
 
 
-def message(wa_id: str, text: str, *, at: float) -> bytes:
+def message(wa_id: str, text: str, *, at: float, phone_number_id: str = "PNID1") -> bytes:
     return notification(
         {
             "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550001111", "phone_number_id": "PNID1"},
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id},
             "contacts": [{"profile": {"name": "Maria Silva"}, "wa_id": wa_id}],
             "messages": [
                 {
@@ -88,8 +88,8 @@ def message(wa_id: str, text: str, *, at: float) -> bytes:
     )
 
 
-def signed(body: bytes) -> dict[str, str]:
-    digest = hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+def signed(body: bytes, secret: str = APP_SECRET) -> dict[str, str]:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
 
 

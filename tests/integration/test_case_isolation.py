@@ -51,6 +51,7 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ),
     ("post", "/v1/cases/{case_id}/split"): ({"entry_ids": ["{case_id}"]}, 404),
     ("post", "/v1/cases/{case_id}/replies"): ({"text": "x"}, 404),
+    ("put", "/v1/cases/{case_id}/read"): (None, 404),
     ("post", "/v1/merges/{merge_id}/undo"): (None, 404),
     ("post", "/v1/merge-proposals/{proposal_id}/accept"): (None, 404),
     ("post", "/v1/merge-proposals/{proposal_id}/dismiss"): (None, 404),
@@ -61,6 +62,8 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     # Collections: answered, holding nothing of the other tenant (checked below).
     ("get", "/v1/customers"): (None, 200),
     ("get", "/v1/search"): (None, 200),
+    ("get", "/v1/unread"): (None, 200),  # another tenant's case counts 0 (checked below)
+    ("get", "/v1/reply-templates"): (None, 200),  # the caller's tenant's own list
     ("get", "/v1/merge-proposals"): (None, 200),
     ("get", "/v1/audit"): (None, 200),
     ("get", "/v1/kpis"): (None, 200),
@@ -150,6 +153,7 @@ async def test_no_endpoint_lets_another_tenant_read_or_change_anything(api: Case
         "scope": "messages",
         "from": "2000-01-01T00:00:00Z",
         "to": "2000-03-01T00:00:00Z",
+        "case_id": world["case_id"],
     }
     for (method, template), (body, expected) in OPERATIONS.items():
         if expected == STREAM:
@@ -170,6 +174,10 @@ async def test_no_endpoint_lets_another_tenant_read_or_change_anything(api: Case
 
     search = await api.client.get("/v1/search", params={"q": "機密"}, headers=intruder)
     assert search.json()["hits"] == []
+    unread = await api.client.get(
+        "/v1/unread", params={"case_id": world["case_id"]}, headers=intruder
+    )
+    assert unread.json()["cases"] == {world["case_id"]: 0}
     now = utc_now()
     period = {
         "from": (now - timedelta(days=1)).isoformat(),

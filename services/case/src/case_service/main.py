@@ -17,6 +17,7 @@ from case_service.adapters import (
     identity_claims,
     kpis,
     merges,
+    read_markers,
     search,
     timeline,
     webhook_store,
@@ -37,6 +38,7 @@ from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
 from case_service.api import search as search_routes
 from case_service.api import stream as stream_routes
+from case_service.api import unread as unread_routes
 from case_service.api import webhook_subscriptions as webhook_routes
 from case_service.api.problems import install_domain_problems
 from case_service.consumers.interactions import (
@@ -90,12 +92,14 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
             app.state.cases = cases.CaseRepository(rt.db)
             app.state.timeline = timeline.TimelineRepository(rt.db)
             app.state.search = search.SearchRepository(rt.db)
+            app.state.read_markers = read_markers.ReadMarkers(rt.db)
             app.state.desk = CaseDesk(
                 cases=app.state.cases,
                 timeline=app.state.timeline,
                 moves=CaseMoveStore(rt.db),
                 announcements=BrokerAnnouncements(rt.producer.publish),
                 policy_for=case_policy,
+                templates_for=lambda tenant: settings.rules_for(tenant).approved_templates(),
                 max_event_bytes=settings.kafka.max_event_bytes,
             )
             app.state.customer_desk = CustomerDesk(
@@ -226,6 +230,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
         )
     )
     app.include_router(reply_routes.build_router(agents_only))
+    app.include_router(unread_routes.build_router(agents_only))
     supervisors = principal_dependency(
         settings.auth, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})
     )

@@ -370,3 +370,17 @@ class ContactBatches(Protocol):
         """Give entries waiting for these interactions (tenant, interaction id, customer,
         case) their customer and case."""
         ...
+
+
+UNREAD_MOST = 99
+"""Unread counts stop here (the desk shows 99+): counting a year's backlog helps no one."""
+
+
+class ReadMarks(Protocol):
+    """Where each agent last read each case (the desk's unread counts)."""
+
+    async def mark(self, tenant_id: str, agent_id: str, case_id: str, at: datetime) -> None: ...
+
+    async def unread(
+        self, tenant_id: str, agent_id: str, case_ids: list[str]
+    ) -> dict[str, int]: ...

@@ -10,6 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from case_service.domain.identity import IdentityRules
 from case_service.domain.lifecycle import CasePolicy, Priority
+from case_service.domain.replies import ApprovedTemplate
 from case_service.domain.sla import BusinessCalendar, SlaPolicy
 from cc_common.events import BusinessHours
 from cc_common.settings import ServiceSettings
@@ -60,6 +61,18 @@ class SlaRules(BaseModel):
         )
 
 
+class ReplyTemplateSpec(BaseModel):
+    """A WhatsApp template the provider approved for the tenant."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(default="en", min_length=2, max_length=15)
+    parameters: int = Field(default=0, ge=0, le=20, description="How many {{n}} it takes.")
+    text: str = Field(default="", max_length=1024, description="The approved wording.")
+
+    def approved(self) -> ApprovedTemplate:
+        return ApprovedTemplate(self.name, self.language, self.parameters, self.text)
+
+
 class TenantCaseRules(BaseModel):
     """One tenant's case rules (every field optional: the defaults apply)."""
 
@@ -85,6 +98,15 @@ class TenantCaseRules(BaseModel):
     sla: SlaRules | None = Field(
         default_factory=SlaRules, description="Service-level targets; null: none."
     )
+    reply_templates: list[ReplyTemplateSpec] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Approved WhatsApp templates: offered outside the 24-hour window, and"
+        " a reply's template must be one of them (none listed: the provider checks).",
+    )
+
+    def approved_templates(self) -> tuple[ApprovedTemplate, ...]:
+        return tuple(spec.approved() for spec in self.reply_templates)
 
     def case_policy(self) -> CasePolicy:
         return CasePolicy(
@@ -118,7 +140,10 @@ class CaseSettings(ServiceSettings):
     tenant_rules: dict[str, TenantCaseRules] = Field(
         default_factory=dict,
         description='Per tenant, JSON: {"acme": {"reopen_window_hours": 24, '
-        '"join_open_case_channels": ["voice"], "merge_policy": "propose"}}.',
+        '"join_open_case_channels": ["voice"], "merge_policy": "propose", '
+        '"reply_templates": [{"name": "order_update", "language": "ja", "parameters": 2, '
+        '"text": "{{1}}様、ご注文{{2}}について"}]}} (reply_templates: the approved WhatsApp '
+        "templates, offered outside the 24-hour window and the only ones a reply may name).",
     )
 
     dev_sign_in: bool = Field(

@@ -22,6 +22,22 @@ SUPPORT_ADDRESS = "support@demo.example"
 WHATSAPP_PHONE_NUMBER_ID = "100000000000001"
 WHATSAPP_DISPLAY_NUMBER = "15550000001"
 TWILIO_NUMBER = "+81312345678"
+DEMO_REPLY_TEMPLATES = [
+    {
+        "name": "order_update",
+        "language": "ja",
+        "parameters": 2,
+        "text": "{{1}}様、ご注文{{2}}についてご連絡いたします。",
+    },
+    {
+        "name": "order_update",
+        "language": "en",
+        "parameters": 2,
+        "text": "Hello {{1}}, an update on your order {{2}}.",
+    },
+]
+"""The demo tenant's approved WhatsApp templates (the desk offers them outside the
+24-hour window); a real tenant lists the ones Meta approved for it."""
 """The demo tenant's Twilio number (SMS and voice), in E.164."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from cc_common.kafka.admin import ensure_topics
 from cc_common.settings import KafkaSettings
 from contactcenter_cli.demo_channels import (
+    DEMO_REPLY_TEMPLATES,
     DEMO_TENANT,
     channel_env,
     demo_channels,
@@ -185,6 +186,8 @@ class StackConfig:
             channels = demo_channels(secret)
             env.update(channel_env(channels, f"http://127.0.0.1:{self.provider_sink_port}"))
             env["EMAIL_TENANTS"] = json.dumps({DEMO_TENANT: email_tenant(channels)})
+            rules = {DEMO_TENANT: {"reply_templates": DEMO_REPLY_TEMPLATES}}
+            env["CASE_TENANT_RULES"] = json.dumps(rules)
         ports = {s.name: s.port for s in default_services(self.base_port)}
         env["CASE_ROUTER_URL"] = f"http://127.0.0.1:{ports['router']}"
         env["CASE_CHAT_URL"] = f"http://127.0.0.1:{ports['ingest-chat']}"

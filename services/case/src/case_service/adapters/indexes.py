@@ -10,6 +10,7 @@ from case_service.adapters import (
     identity_claims,
     kpis,
     merges,
+    read_markers,
     timeline,
     webhook_store,
 )
@@ -23,6 +24,7 @@ INDEXES = (
     *audit.INDEXES,
     *kpis.INDEXES,
     *webhook_store.INDEXES,
+    *read_markers.INDEXES,
 )
 
 RETIRED_INDEXES = (*timeline.RETIRED_INDEXES, *webhook_store.RETIRED_INDEXES)

@@ -24,15 +24,17 @@ SIGN_IN_SECONDS = 8 * 3600
 DESK_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-        " connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'none';"
-        " frame-ancestors 'none'"
+        " connect-src 'self'; frame-src 'self'; media-src https:; base-uri 'none';"
+        " form-action 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-"""No inline script or style, nothing from elsewhere, never framed; customers' content
-is rendered as text (and mail HTML, when shown, only in a sandboxed frame)."""
+"""No inline script or style, nothing from elsewhere but call recordings (played from
+the provider only when the agent presses play), never framed; customers' content is
+rendered as text (and mail HTML, when shown, only in a sandboxed frame, which inherits
+this policy: a mail's remote images and scripts never load)."""
 
 
 class DeskFiles(StaticFiles):

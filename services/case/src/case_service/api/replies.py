@@ -32,6 +32,14 @@ class ReplyCreate(BaseModel):
     )
 
 
+class ReplyTemplateRead(BaseModel):
+    channel: Channel = Channel.WHATSAPP
+    name: str
+    language: str
+    parameters: int = Field(description="How many parameters ({{1}}, {{2}}, ...) it takes.")
+    text: str = Field(description="The approved wording, parameters unfilled.")
+
+
 class ReplyRead(BaseModel):
     reply_id: uuid.UUID
     case_id: str
@@ -41,7 +49,7 @@ class ReplyRead(BaseModel):
 
 
 def build_router(write: Any) -> APIRouter:
-    router = APIRouter(prefix="/v1/cases", tags=["cases"])
+    router = APIRouter(prefix="/v1", tags=["cases"])
     Writer = Annotated[Principal, Depends(write)]
     IdempotencyKey = Annotated[
         str | None,
@@ -51,7 +59,7 @@ def build_router(write: Any) -> APIRouter:
         ),
     ]
 
-    @router.post("/{case_id}/replies", status_code=202)
+    @router.post("/cases/{case_id}/replies", status_code=202)
     async def reply(
         case_id: str,
         body: ReplyCreate,
@@ -76,5 +84,19 @@ def build_router(write: Any) -> APIRouter:
             status=reply["status"],
             recipient=reply["recipient"],
         )
+
+    @router.get("/reply-templates", response_model=list[ReplyTemplateRead])
+    async def reply_templates(principal: Writer, desk: DeskDep) -> list[ReplyTemplateRead]:
+        """The tenant's approved templates: outside WhatsApp's 24-hour window a reply
+        must be one of them (``template`` on the reply)."""
+        return [
+            ReplyTemplateRead(
+                name=known.name,
+                language=known.language,
+                parameters=known.parameters,
+                text=known.text,
+            )
+            for known in desk.templates_for(principal.tenant_id)
+        ]
 
     return router

@@ -62,6 +62,9 @@ class CaseRead(BaseModel):
         description="first_response/resolution due times and, once missed, breached_at.",
     )
     reply_to: dict[str, Any] | None = None
+    last_inbound_at: datetime | None = Field(
+        default=None, description="When the customer last wrote (WhatsApp's 24-hour window)."
+    )
     version: int = Field(default=1, description="Also the ETag; send it in If-Match to edit.")
 
 

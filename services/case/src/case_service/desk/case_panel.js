@@ -7,6 +7,12 @@ import { t } from "./i18n.js";
 const STATUSES = ["new", "open", "pending", "on_hold", "solved", "closed"];
 const PRIORITIES = ["low", "normal", "high", "urgent"];
 
+function typed(text, kind) {
+  if ((kind === "number" || kind === "new") && text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
+  if ((kind === "boolean" || kind === "new") && (text === "true" || text === "false")) return text === "true";
+  return text;
+}
+
 export function casePanel(caseId, onChange) {
   const status = h("select", { id: "case-status", name: "status" },
     STATUSES.map((name) => h("option", { value: name, text: t(`status_${name}`) })));
@@ -15,6 +21,9 @@ export function casePanel(caseId, onChange) {
   const tags = h("input", { id: "case-tags", name: "tags", autocomplete: "off" });
   const queue = h("input", { id: "case-queue", name: "queue", autocomplete: "off", maxlength: "63" });
   const assignee = h("input", { id: "case-assignee", name: "assignee", autocomplete: "off", maxlength: "128" });
+  const custom = h("div", { id: "custom-fields" });
+  const newName = h("input", { id: "custom-new-name", autocomplete: "off", pattern: "[A-Za-z][A-Za-z0-9_]{0,63}", maxlength: "64" });
+  const newValue = h("input", { id: "custom-new-value", autocomplete: "off", maxlength: "2000" });
   const fields = h("form", { class: "case-fields", "aria-labelledby": "fields-title" },
     h("h3", { id: "fields-title", text: t("caseFields") }),
     h("label", { for: "case-status", text: t("status") }), status,
@@ -22,6 +31,10 @@ export function casePanel(caseId, onChange) {
     h("label", { for: "case-tags", text: t("tags") }), tags,
     h("label", { for: "case-queue", text: t("caseQueue") }), queue,
     h("label", { for: "case-assignee", text: t("assignee") }), assignee,
+    h("fieldset", { class: "custom" },
+      h("legend", { text: t("customFields") }), custom,
+      h("label", { for: "custom-new-name", text: t("newFieldName") }), newName,
+      h("label", { for: "custom-new-value", text: t("newFieldValue") }), newValue),
     h("div", { class: "actions" }, h("button", { type: "submit", text: t("save") })));
   let etag = null;
   let loaded = {}; // the fields as read: only what the agent changed is sent
@@ -36,7 +49,13 @@ export function casePanel(caseId, onChange) {
         tags: (data.tags ?? []).join(", "),
         queue: data.queue ?? "",
         assignee: data.assignee_id ?? "",
+        custom: data.custom_fields ?? {},
       };
+      custom.replaceChildren(...Object.entries(loaded.custom).map(([name, value]) => h("div", {},
+        h("label", { for: `custom-${name}`, text: name }),
+        h("input", { id: `custom-${name}`, "data-field": name, value: String(value ?? ""), maxlength: "2000" }))));
+      newName.value = "";
+      newValue.value = "";
       status.value = loaded.status;
       priority.value = loaded.priority;
       tags.value = loaded.tags;
@@ -55,15 +74,16 @@ export function casePanel(caseId, onChange) {
     if (tags.value !== loaded.tags) patch.tags = tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
     if (queue.value !== loaded.queue && queue.value.trim()) patch.queue = queue.value.trim();
     if (assignee.value !== loaded.assignee && assignee.value.trim()) patch.assignee_id = assignee.value.trim();
+    const fields = customChanges();
+    if (Object.keys(fields).length) patch.custom_fields = fields;
     try {
-      const { headers } = await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`, {
+      await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`, {
         method: "PATCH",
         body: patch,
         headers: { "If-Match": etag ?? "" },
       });
-      etag = headers.get("ETag");
-      loaded = { status: status.value, priority: priority.value, tags: tags.value, queue: queue.value, assignee: assignee.value };
       notify(t("saved"));
+      await load(); // the saved case, its version and custom fields as stored
       onChange();
     } catch (error) {
       if (error instanceof ApiError && error.status === 412) {
@@ -74,6 +94,19 @@ export function casePanel(caseId, onChange) {
       }
     }
   });
+
+  // Changed custom fields (emptied: cleared), read back in the type they had; a new
+  // one as typed (a number or true/false becomes one).
+  function customChanges() {
+    const changes = {};
+    for (const input of custom.querySelectorAll("input[data-field]")) {
+      const before = loaded.custom[input.dataset.field];
+      if (input.value === String(before ?? "")) continue;
+      changes[input.dataset.field] = input.value === "" ? null : typed(input.value, typeof before);
+    }
+    if (newName.value.trim() && newValue.value !== "") changes[newName.value.trim()] = typed(newValue.value, "new");
+    return changes;
+  }
 
   const note = h("textarea", { id: "note-text", name: "note", rows: "2", required: true });
   const notes = h("form", { class: "note" },

@@ -5,6 +5,8 @@ import { api } from "./api.js";
 import { failed, h, notify } from "./dom.js";
 import { t } from "./i18n.js";
 
+const IDENTITY_KINDS = ["email", "phone", "line_user_id", "messenger_psid", "whatsapp_id", "telegram_user_id", "crm_id"];
+
 export function customerPanel(customerId, { supervisor = false, onChange = () => {} } = {}) {
   const panel = h("details", { class: "customer", open: true, id: "customer-panel" });
 
@@ -24,9 +26,10 @@ export function customerPanel(customerId, { supervisor = false, onChange = () =>
           customer.vip ? h("span", { class: "badge", text: "VIP" }) : null,
           customer.language ? h("span", { class: "meta", text: ` · ${customer.language}` }) : null),
         h("h3", { text: t("identities") }),
-        h("ul", { class: "identities" }, customer.identities.map((identity) => h("li", {},
+        h("ul", { class: "identities", id: "customer-identities" }, customer.identities.map((identity) => h("li", {},
           h("span", { class: "badge", text: identity.kind }),
           h("span", { text: identity.value })))),
+        identityForm(),
         h("h3", { text: t("cases") }),
         h("ul", { class: "identities", id: "customer-cases" }, cases.map((kase) => h("li", { "data-case": kase.id },
           h("span", { class: "badge", text: kase.channel }),
@@ -52,6 +55,32 @@ export function customerPanel(customerId, { supervisor = false, onChange = () =>
     } catch (error) {
       failed(error);
     }
+  }
+
+  // An agent who learns another way to reach the customer (they give their email on
+  // LINE, say) links it: later contacts from it join this customer.
+  function identityForm() {
+    const kind = h("select", { id: "identity-kind" }, IDENTITY_KINDS.map((name) => h("option", { value: name, text: name })));
+    const value = h("input", { id: "identity-value", required: true, maxlength: "320", autocomplete: "off" });
+    const form = h("form", { class: "add-identity" },
+      h("details", {}, h("summary", { text: t("addIdentity") }),
+        h("label", { for: "identity-kind", text: t("identityKind") }), kind,
+        h("label", { for: "identity-value", text: t("identityValue") }), value,
+        h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", text: t("link") }))));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api(`/v1/customers/${encodeURIComponent(customerId)}/identities`, {
+          method: "POST",
+          body: { kind: kind.value, value: value.value.trim() },
+        });
+        notify(t("identityLinked"));
+        await load();
+      } catch (error) {
+        failed(error);
+      }
+    });
+    return form;
   }
 
   function proposalItem(proposal) {

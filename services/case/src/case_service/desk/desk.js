@@ -1,17 +1,18 @@
 // The agent desk: sign in, presence, live offers, work in hand, a customer's unified
 // timeline and the reply box. Everything a customer wrote is set as text, never HTML.
-import { api, ApiError, download, keepSession, session } from "./api.js";
+import { api, ApiError, keepSession, session } from "./api.js";
 import { casePanel } from "./case_panel.js";
 import { customerPanel } from "./customer_panel.js";
 import { failed, h, notify } from "./dom.js";
 import { currentLanguage, setLanguage, t } from "./i18n.js";
+import { replyForm } from "./reply_form.js";
+import { entryItem } from "./timeline_view.js";
 import { follow } from "./stream.js";
 import { searchForm } from "./search.js";
 import { showWallboard } from "./wallboard.js";
 
 const PAGE = 50;
 const PRESENCES = ["available", "busy", "break", "break:lunch", "break:meeting", "break:training", "break:other", "wrap_up", "offline"];
-const CHANNELS = ["webchat", "email", "line", "messenger", "whatsapp", "sms", "telegram", "voice"];
 
 const state = {
   work: null, // GET /v1/agents/me/tasks
@@ -22,7 +23,8 @@ const state = {
   ticker: null,
   recheck: null, // the next look at a pending reply
   offered: new Map(), // task id -> queue of the offers last shown
-  typingSent: 0, // when the agent's typing was last announced
+  unread: {}, // case id -> the customer's messages since this agent last read it
+  unreadTimer: null,
 };
 
 // --- sign in -------------------------------------------------------------------------
@@ -173,6 +175,31 @@ async function refreshWork() {
   }
   state.offered = new Map((state.work.tasks ?? []).filter((task) => task.state === "offered").map((task) => [task.task_id, task.queue]));
   showWork();
+  refreshUnread();
+}
+
+async function refreshUnread() {
+  const cases = [...new Set((state.work?.tasks ?? []).filter((task) => task.state !== "offered" && task.case_id).map((task) => task.case_id))];
+  if (!cases.length) return;
+  try {
+    const query = cases.slice(0, 50).map((id) => `case_id=${encodeURIComponent(id)}`).join("&");
+    state.unread = (await api(`/v1/unread?${query}`)).cases;
+    showWork();
+  } catch (error) {
+    failed(error);
+  }
+}
+
+// Live changes come in bursts (a message, its routing, the case): count once after.
+function soon(action) {
+  clearTimeout(state.unreadTimer);
+  state.unreadTimer = setTimeout(action, 400);
+}
+
+async function markRead(caseId) {
+  if (!caseId || session()?.role === "supervisor") return;
+  await api(`/v1/cases/${encodeURIComponent(caseId)}/read`, { method: "PUT" }).catch(() => {});
+  await refreshUnread();
 }
 
 function expired() {
@@ -223,8 +250,10 @@ function offerItem(task) {
 
 function workItem(task) {
   const selected = state.openTask?.task_id === task.task_id;
+  const unread = state.unread[task.case_id] ?? 0;
   return h("li", { class: selected ? "selected" : undefined, "data-task": task.task_id, "data-case": task.case_id },
     ...taskSummary(task),
+    unread ? h("span", { class: "unread", "data-unread": String(unread), text: t("unread", { n: unread >= 99 ? "99+" : unread }) }) : null,
     h("div", { class: "actions" },
       h("button", { type: "button", onclick: () => openTask(task), text: t("open") }),
       h("button", { type: "button", class: "secondary", onclick: () => act(task, "complete"), text: t("complete") })),
@@ -272,10 +301,16 @@ function tick() {
 function onLiveEvent(name, event) {
   if (name === "task") {
     if (session()?.role !== "supervisor") refreshWork();
-  } else if (name === "case.changed" && state.openTask) {
+  } else if (name === "case.changed") {
     const data = event?.data ?? {};
-    if (data.customer_id === state.openTask.customer_id || data.case_id === state.openTask.case_id) {
+    const open = state.openTask;
+    if (open && (data.customer_id === open.customer_id || data.case_id === open.case_id)) {
       loadNewest();
+      soon(() => markRead(open.case_id));
+    } else if ((state.work?.tasks ?? []).some((task) => task.state !== "offered" && !task.case_id)) {
+      soon(refreshWork); // work in hand whose case was not stored yet: now it may be
+    } else {
+      soon(refreshUnread);
     }
   } else if (name === "conversation.typing" && state.openTask) {
     const data = event?.data ?? {};
@@ -304,7 +339,7 @@ async function openTask(task) {
   document.getElementById("case").replaceChildren(
     h("h2", { id: "case-title", text: t("timeline") }),
     customerPanel(task.customer_id, { supervisor: session()?.role === "supervisor", onChange: loadNewest }),
-    replyForm(task),
+    replyForm(task, { onSent: loadNewest }),
     task.case_id ? casePanel(task.case_id, loadNewest) : null,
     h("ol", { class: "timeline", id: "timeline", "aria-live": "polite", "aria-label": t("timeline") }),
     h("div", { class: "actions" }, older));
@@ -312,6 +347,7 @@ async function openTask(task) {
     if (seen.some((entry) => entry.isIntersecting) && state.cursor) loadOlder();
   }).observe(older);
   await loadNewest();
+  markRead(task.case_id);
 }
 
 async function loadNewest() {
@@ -364,96 +400,6 @@ function showTimeline() {
     older.hidden = !state.cursor;
     older.setAttribute("aria-hidden", state.cursor ? "false" : "true");
   }
-}
-
-function entryText(entry) {
-  return entry.interaction?.content?.text ?? entry.reply?.content?.text ?? entry.note?.text ?? entry.summary ?? "";
-}
-
-function entryItem(entry) {
-  const when = new Date(entry.occurred_at).toLocaleString(currentLanguage() === "ja" ? "ja-JP" : "en-GB");
-  const status = entry.reply?.status;
-  return h("li", { class: entry.direction === "outbound" ? "outbound" : undefined, "data-entry": entry.id, "data-kind": entry.kind },
-    h("div", { class: "meta" },
-      h("span", { class: "badge", text: entry.channel }),
-      h("span", { class: "badge", text: entry.kind }),
-      h("time", { datetime: entry.occurred_at, text: when }),
-      status ? h("span", { class: `status-${status}`, "data-status": status, text: ` · ${t(status)}` }) : null,
-      entry.reply?.error ? h("span", { class: "status-failed", text: ` (${entry.reply.error})` }) : null),
-    h("p", { class: "text", text: entryText(entry) }),
-    attachmentsOf(entry),
-    callOf(entry));
-}
-
-function attachmentsOf(entry) {
-  const attachments = entry.interaction?.content?.attachments ?? [];
-  if (!attachments.length) return null;
-  return h("ul", { class: "attachments" }, attachments.map((attachment, n) => {
-    const name = attachment.filename || `${t("attachment")} ${n + 1}`;
-    const save = () => download(`/v1/entries/${encodeURIComponent(entry.id)}/attachments/${n}`, name).catch(failed);
-    return h("li", {},
-      h("button", { type: "button", class: "secondary", onclick: save, text: name }),
-      h("span", { class: "meta", text: ` ${attachment.content_type}, ${Math.ceil(attachment.size / 1024)} KB` }));
-  }));
-}
-
-function callOf(entry) {
-  const call = entry.call;
-  if (!call) return null;
-  const recordings = Object.keys(call.recordings ?? {}).length;
-  const facts = [
-    call.disposition ?? call.state,
-    call.duration_seconds ? `${t("duration")} ${Math.round(call.duration_seconds)} s` : null,
-    call.wait_seconds ? `${t("waitedFor")} ${Math.round(call.wait_seconds)} s` : null,
-    recordings ? `${t("recorded")} (${recordings})` : null,
-  ].filter(Boolean).join(" · ");
-  return h("div", { class: "meta", "data-call": entry.id }, facts,
-    call.transcript ? h("p", { class: "text", text: call.transcript }) : null);
-}
-
-function announceTyping() {
-  // At most every few seconds: the visitor sees "typing" until the reply or a pause.
-  const caseId = state.openTask?.case_id;
-  if (!caseId || Date.now() - state.typingSent < 3000) return;
-  state.typingSent = Date.now();
-  api(`/v1/cases/${encodeURIComponent(caseId)}/typing`, { method: "POST", body: { active: true } }).catch(() => {});
-}
-
-function replyForm(task) {
-  const channel = h("select", { id: "reply-channel", name: "channel" },
-    h("option", { value: "", text: t("caseChannel", { channel: task.channel ?? "" }) }),
-    CHANNELS.map((name) => h("option", { value: name, text: name })));
-  const form = h("form", { class: "reply" },
-    h("p", { id: "customer-typing", class: "meta", "aria-live": "polite" }),
-    h("label", { for: "reply-text", text: t("reply") }),
-    h("textarea", { id: "reply-text", name: "text", rows: "3", required: true }),
-    h("label", { for: "reply-channel", text: t("channel") }),
-    channel,
-    h("div", { class: "actions" }, h("button", { type: "submit", text: t("send") })));
-  let key = crypto.randomUUID(); // the same key when retrying this text: sent once
-  form.text.addEventListener("input", () => {
-    key = crypto.randomUUID();
-    announceTyping();
-  });
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const caseId = state.openTask?.case_id;
-    if (!caseId) return notify(t("notStored"));
-    try {
-      await api(`/v1/cases/${encodeURIComponent(caseId)}/replies`, {
-        method: "POST",
-        body: { text: form.text.value, ...(channel.value ? { channel: channel.value } : {}) },
-        headers: { "Idempotency-Key": key },
-      });
-      form.text.value = "";
-      key = crypto.randomUUID();
-      notify(t("replySent"));
-      loadNewest();
-    } catch (error) {
-      failed(error);
-    }
-  });
-  return form;
 }
 
 start();

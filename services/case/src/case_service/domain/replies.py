@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +45,40 @@ class NoReplyAddress(Refused):
 
 class TemplateRequired(Invalid):
     """The channel's rules allow only an approved template now (WhatsApp's window)."""
+
+
+class UnknownTemplate(Invalid):
+    """Not one of the tenant's approved templates (name, language, parameter count)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovedTemplate:
+    """A template the provider approved for the tenant: what the desk offers outside
+    WhatsApp's window, and what a reply's ``template`` is checked against."""
+
+    name: str
+    language: str
+    parameters: int = 0
+    text: str = ""
+    """The approved wording with ``{{1}}``-style parameters, shown to the agent."""
+
+
+def check_template(template: MessageTemplate | None, approved: Sequence[ApprovedTemplate]) -> None:
+    """Refuse a template the tenant has not listed. A tenant that lists none leaves the
+    check to the provider (which refuses unknown templates when sending)."""
+    if template is None or not approved:
+        return
+    for known in approved:
+        if (known.name, known.language) == (template.name, template.language):
+            if len(template.parameters) != known.parameters:
+                raise UnknownTemplate(
+                    f"template {template.name!r} ({template.language}) takes"
+                    f" {known.parameters} parameter(s), not {len(template.parameters)}"
+                )
+            return
+    raise UnknownTemplate(
+        f"{template.name!r} ({template.language}) is not one of this tenant's approved templates"
+    )
 
 
 def reply_target(interaction: Interaction) -> Identity | None:

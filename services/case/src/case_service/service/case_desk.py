@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,9 @@ from case_service.domain.live_events import with_announcement
 from case_service.domain.model import Case
 from case_service.domain.notes import note_entry
 from case_service.domain.replies import (
+    ApprovedTemplate,
     check_reply_size,
+    check_template,
     fingerprint,
     reply_entry,
     reply_id_for,
@@ -47,9 +49,11 @@ class CaseDesk:
         moves: CaseMoveStore,
         announcements: Announcements,
         policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
+        templates_for: Callable[[str], Sequence[ApprovedTemplate]] = lambda tenant_id: (),
         clock: Callable[[], datetime] = utc_now,
         max_event_bytes: int = 1_000_000,
     ) -> None:
+        self.templates_for = templates_for
         self._max_event_bytes = max_event_bytes
         self._cases = cases
         self._timeline = timeline
@@ -131,6 +135,7 @@ class CaseDesk:
         """Answer the customer, exactly once per idempotency key; pending until the
         channel confirms. On another ``channel``, the customer's latest conversation
         there carries it; the entry stays on this case."""
+        check_template(template, self.templates_for(agent.tenant_id))
         case = await self.case(agent.tenant_id, case_id)
         route = case
         if channel is not None and channel.value != case.channel:
