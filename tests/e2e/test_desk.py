@@ -290,13 +290,21 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
     # The wallboard counted the answered chat without a reload.
     await expect(billing.locator("[data-field='answered']")).to_have_text("1", timeout=20 * SECONDS)
     await expect(billing.locator("[data-field='offeredCount']")).to_have_text("1")
-    await expect(board.locator("[data-kpi='answered']")).to_have_text("1", timeout=20 * SECONDS)
+    await expect(billing.locator("[data-field='agentsAvailable']")).to_have_text("1")
+    await expect(billing.locator("[data-field='agentsOnBreak']")).to_have_text("0")
+    await expect(board.locator("#kpis [data-kpi='answered']")).to_have_text(
+        "1", timeout=20 * SECONDS
+    )
     emi = board.locator(f"#agents tr[data-agent='{agent}']")
     await expect(emi.locator("[data-field='presence']")).to_have_text("Available")
     await expect(emi.locator("[data-field='workInHand']")).to_contain_text("chat 1/")
     await board.get_by_role("button", name="Show").click()  # the chart per day, redrawn
     today = board.locator("#kpi-chart tbody tr").last
-    await expect(today.locator("td").first).to_have_text("1", timeout=10 * SECONDS)
+    await expect(today.locator("[data-kpi='offeredCount']")).to_have_text("1", timeout=10 * SECONDS)
+    await expect(today.locator("[data-kpi='answered']")).to_have_text("1")
+    await board.get_by_label("Chart").select_option("serviceLevel")
+    await board.get_by_role("button", name="Show").click()
+    await expect(board.locator("#kpi-chart figcaption")).to_have_text("Service level per day")
     await board.screenshot(path=SCREENSHOTS / "wallboard-en.png", full_page=True)
     await board.close()
 

@@ -110,6 +110,13 @@ async def test_unread_counts_are_the_customers_messages_since_the_agent_last_rea
         counts: dict[str, int] = response.json()["cases"]
         return counts
 
+    latest = await api.client.get("/v1/unread", params={"case_id": case["id"]}, headers=emi)
+    assert set(latest.json()["last_activity_at"]) == {case["id"]}
+    foreign = await api.client.get(
+        "/v1/unread", params={"case_id": case["id"]}, headers=api.auth("globex")
+    )
+    assert foreign.json()["last_activity_at"] == {}
+
     assert await unread(emi, case["id"]) == {case["id"]: 1}  # never opened: all of it
     marked = await api.client.put(f"/v1/cases/{case['id']}/read", headers=emi)
     assert marked.status_code == 204, marked.text
@@ -125,8 +132,8 @@ async def test_unread_counts_are_the_customers_messages_since_the_agent_last_rea
     assert await unread(ken, case["id"]) == {case["id"]: 3}  # each agent has their own
     # Another tenant's agent learns nothing of the case, nor can mark it.
     assert await unread(api.auth("globex"), case["id"]) == {case["id"]: 0}
-    foreign = await api.client.put(f"/v1/cases/{case['id']}/read", headers=api.auth("globex"))
-    assert foreign.status_code == 404
+    refused = await api.client.put(f"/v1/cases/{case['id']}/read", headers=api.auth("globex"))
+    assert refused.status_code == 404
     too_many = await api.client.get(
         "/v1/unread", params=[("case_id", str(n)) for n in range(51)], headers=emi
     )

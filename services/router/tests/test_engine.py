@@ -404,6 +404,20 @@ def test_queue_statistics() -> None:
     assert messaging["average_speed_of_answer_seconds"] == 50.0
     assert messaging["waiting"] == 1
     assert messaging["longest_wait_seconds"] == 10.0
+    assert (messaging["agents_available"], messaging["agents_busy"]) == (0, 1)  # ana is full
+
+
+def test_queue_statistics_count_the_queue_s_agents_free_busy_and_on_break() -> None:
+    router = new_router()
+    for name in ("ana", "bo", "cy", "di"):
+        agent(router, name, capacity={ChannelClass.CHAT: 1}, max_total=1)
+    router.act("ana", work(router), TaskAction.ACCEPT, T0 + 1)  # full
+    router.set_presence("bo", Presence.BREAK, "lunch", T0 + 2)
+    router.set_presence("cy", Presence.OFFLINE, None, T0 + 2)
+    [messaging] = [r for r in router.queue_stats(T0 + 3) if r["queue"] == "messaging"]
+    assert messaging["agents_available"] == 1  # di
+    assert messaging["agents_busy"] == 1  # ana
+    assert messaging["agents_on_break"] == 1  # bo; cy signed out counts nowhere
 
 
 def test_requirement_expressions() -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from case_service.adapters.cases import CASES
 from case_service.adapters.timeline import ENTRIES
 from case_service.ports import UNREAD_MOST
 from cc_common.mongo import Document, IndexSpec
@@ -34,6 +35,7 @@ class ReadMarkers:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._markers = db[READ_MARKERS]
         self._entries = db[ENTRIES]
+        self._cases = db[CASES]
 
     async def mark(self, tenant_id: str, agent_id: str, case_id: str, at: datetime) -> None:
         """The agent has read the case up to ``at`` (a marker never moves back)."""
@@ -71,3 +73,14 @@ class ReadMarkers:
                 query["occurred_at"] = {"$gt": read_at[case_id]}
             counts[case_id] = await self._entries.count_documents(query, limit=UNREAD_MOST)
         return counts
+
+    async def last_activity(self, tenant_id: str, case_ids: list[str]) -> dict[str, datetime]:
+        """case id -> when anything last happened on it (the desk's newest-first order)."""
+        cursor = self._cases.find(
+            {"_id": {"$in": case_ids}, "tenant_id": tenant_id}, {"last_activity_at": 1}
+        )
+        return {
+            doc["_id"]: doc["last_activity_at"]
+            async for doc in cursor
+            if doc.get("last_activity_at")
+        }

@@ -3,6 +3,7 @@ customer's messages came after, for the cases in the agent's hands."""
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,6 +21,11 @@ class UnreadCounts(BaseModel):
     cases: dict[str, int] = Field(
         description=f"case id -> the customer's messages since the caller last read it"
         f" (all, if never), counted up to {UNREAD_MOST}; another tenant's case counts 0."
+    )
+    last_activity_at: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="case id -> when anything last happened on it (work in hand is shown"
+        " newest activity first); another tenant's cases are left out.",
     )
 
 
@@ -51,6 +57,7 @@ def build_router(read: Any) -> APIRouter:
         """Unread counts of up to fifty cases (the ones in the agent's hands)."""
         wanted = list(dict.fromkeys(case_id))
         counts = await markers.unread(principal.tenant_id, principal.subject, wanted)
-        return UnreadCounts(cases=counts)
+        latest = await markers.last_activity(principal.tenant_id, wanted)
+        return UnreadCounts(cases=counts, last_activity_at=latest)
 
     return router

@@ -24,6 +24,7 @@ const state = {
   recheck: null, // the next look at a pending reply
   offered: new Map(), // task id -> queue of the offers last shown
   unread: {}, // case id -> the customer's messages since this agent last read it
+  activity: {}, // case id -> when anything last happened on it (newest first)
   unreadTimer: null,
 };
 
@@ -183,7 +184,9 @@ async function refreshUnread() {
   if (!cases.length) return;
   try {
     const query = cases.slice(0, 50).map((id) => `case_id=${encodeURIComponent(id)}`).join("&");
-    state.unread = (await api(`/v1/unread?${query}`)).cases;
+    const summary = await api(`/v1/unread?${query}`);
+    state.unread = summary.cases;
+    state.activity = summary.last_activity_at ?? {};
     showWork();
   } catch (error) {
     failed(error);
@@ -211,7 +214,8 @@ function expired() {
 function showWork() {
   const tasks = state.work?.tasks ?? [];
   const offers = tasks.filter((task) => task.state === "offered");
-  const inHand = tasks.filter((task) => task.state !== "offered");
+  const latest = (task) => state.activity[task.case_id] ?? "";
+  const inHand = tasks.filter((task) => task.state !== "offered").sort((a, b) => latest(b).localeCompare(latest(a)));
   const offerList = document.getElementById("offers");
   const workList = document.getElementById("in-hand");
   if (!offerList || !workList) return;

@@ -54,6 +54,7 @@ const WORDS = {
     unread: "{n} unread", customFields: "Custom fields", newFieldName: "New field name", newFieldValue: "New field value",
     addIdentity: "Link another way to reach them", identityKind: "Kind", identityValue: "Value", link: "Link",
     identityLinked: "Linked: contacts from it now join this customer.",
+    chartOf: "Chart", kpiPerDay: "{kpi} per day", agentsBusy: "Busy", agentsOnBreak: "On break",
   },
   ja: {
     skip: "本文へ移動", title: "コンタクトセンター デスク", signIn: "サインイン", signOut: "サインアウト",
@@ -109,6 +110,7 @@ const WORDS = {
     unread: "未読 {n} 件", customFields: "カスタム項目", newFieldName: "新しい項目名", newFieldValue: "新しい項目の値",
     addIdentity: "別の連絡先を紐付ける", identityKind: "種類", identityValue: "値", link: "紐付ける",
     identityLinked: "紐付けました。今後この連絡先からの問い合わせはこのお客様にまとまります。",
+    chartOf: "グラフ", kpiPerDay: "日別の{kpi}", agentsBusy: "対応中の人数", agentsOnBreak: "休憩中の人数",
   },
 };
 

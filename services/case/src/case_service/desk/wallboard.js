@@ -1,5 +1,6 @@
 // The supervisor's wallboard: queues live (the stream's `queues` figures, and a fresh
-// read whenever a task changes) and today's KPIs. Figures at risk are marked in words
+// read whenever a task changes), agents live, and the KPIs of a chosen period with
+// each day's figures charted and tabled. Figures at risk are marked in words
 // as well as colour.
 import { api } from "./api.js";
 import { failed, h } from "./dom.js";
@@ -12,6 +13,8 @@ const QUEUE_COLUMNS = [
   ["waiting", (row) => row.waiting],
   ["longestWait", (row) => seconds(row.longest_wait_seconds)],
   ["agentsAvailable", (row) => row.agents_available],
+  ["agentsBusy", (row) => row.agents_busy ?? "–"],
+  ["agentsOnBreak", (row) => row.agents_on_break ?? "–"],
   ["offeredCount", (row) => row.offered],
   ["answered", (row) => row.answered],
   ["abandoned", (row) => row.abandoned],
@@ -36,6 +39,16 @@ const KPIS = [
   ["fcr", (k) => percent(rate(k.cases.fcr))],
   ["csat", (k) => percent(rate(k.cases.csat_score))],
 ];
+
+// What the chart can show per day besides volume: the KPI's number, unformatted.
+const CHARTED = {
+  abandoned: (k) => k.routing.abandoned,
+  serviceLevel: (k) => rate(k.routing.service_level),
+  asa: (k) => k.routing.asa_seconds,
+  aht: (k) => k.routing.aht_seconds,
+  fcr: (k) => rate(k.cases.fcr),
+  csat: (k) => rate(k.cases.csat_score),
+};
 
 function seconds(value) {
   return value === null || value === undefined ? "–" : `${Math.round(value)} s`;
@@ -83,30 +96,32 @@ function kpisBetween(start, end) {
   return api(`/v1/kpis?${range}`);
 }
 
-// Offered and answered per day of the period (at most a month), as bars with the same
-// figures in a table for screen readers.
-async function showChart(figure, first, last) {
+// Each day of the period (at most a month): the chosen figure as bars (offered and
+// answered side by side, or one KPI), and every KPI of every day in a table below.
+async function showChart(figure, first, last, metric) {
   const days = [];
   for (let day = first; day <= last && days.length < MOST_DAYS; day = nextDay(day)) days.push(day);
-  const rows = await Promise.all(days.map(async (day) => [day, (await kpisBetween(day, nextDay(day))).routing]));
-  const most = Math.max(1, ...rows.map(([, k]) => k.offered));
+  const rows = await Promise.all(days.map(async (day) => [day, await kpisBetween(day, nextDay(day))]));
+  const series = metric === "volume"
+    ? [[(k) => k.routing.offered, "offered"], [(k) => k.routing.answered, "answered"]]
+    : [[CHARTED[metric], "offered"]];
+  const most = Math.max(1, ...rows.flatMap(([, k]) => series.map(([value]) => value(k) ?? 0)));
   const svg = "http://www.w3.org/2000/svg";
-  const width = 40 * rows.length + 40;
   const graph = document.createElementNS(svg, "svg");
-  graph.setAttribute("viewBox", `0 0 ${width} 140`);
+  graph.setAttribute("viewBox", `0 0 ${40 * rows.length + 40} 140`);
   graph.setAttribute("class", "chart");
-  graph.setAttribute("aria-hidden", "true");
+  graph.setAttribute("aria-hidden", "true"); // the table below says the same
   rows.forEach(([day, k], n) => {
-    for (const [value, offset, kind] of [[k.offered, 0, "offered"], [k.answered, 14, "answered"]]) {
+    series.forEach(([value, kind], s) => {
       const bar = document.createElementNS(svg, "rect");
-      const height = (100 * value) / most;
-      bar.setAttribute("x", String(30 + n * 40 + offset));
+      const height = (100 * (value(k) ?? 0)) / most;
+      bar.setAttribute("x", String(30 + n * 40 + s * 14));
       bar.setAttribute("y", String(110 - height));
       bar.setAttribute("width", "12");
       bar.setAttribute("height", String(height));
       bar.setAttribute("class", `bar-${kind}`);
       graph.append(bar);
-    }
+    });
     const label = document.createElementNS(svg, "text");
     label.setAttribute("x", String(30 + n * 40));
     label.setAttribute("y", "128");
@@ -115,12 +130,13 @@ async function showChart(figure, first, last) {
     graph.append(label);
   });
   figure.replaceChildren(
-    h("figcaption", { text: t("perDay") }),
+    h("figcaption", { text: metric === "volume" ? t("perDay") : t("kpiPerDay", { kpi: t(metric) }) }),
     graph,
-    h("table", { class: "visually-hidden" },
-      h("thead", {}, h("tr", {}, h("th", { text: t("day") }), h("th", { text: t("offeredCount") }), h("th", { text: t("answered") }))),
-      h("tbody", {}, rows.map(([day, k]) => h("tr", {},
-        h("th", { scope: "row", text: isoDay(day) }), h("td", { text: String(k.offered) }), h("td", { text: String(k.answered) }))))));
+    h("div", { class: "scroll" }, h("table", { class: "per-day" },
+      h("thead", {}, h("tr", {}, h("th", { scope: "col", text: t("day") }), KPIS.map(([key]) => h("th", { scope: "col", text: t(key) })))),
+      h("tbody", {}, rows.map(([day, k]) => h("tr", { "data-day": isoDay(day) },
+        h("th", { scope: "row", text: isoDay(day) }),
+        KPIS.map(([key, value]) => h("td", { "data-kpi": key, text: String(value(k)) }))))))));
 }
 
 function atRisk(row) {
@@ -137,9 +153,13 @@ export function showWallboard(main) {
   const kpis = h("dl", { id: "kpis", class: "kpis" });
   const since = h("input", { id: "kpi-from", name: "from", type: "date", value: isoDay(daysAgo(6)) });
   const until = h("input", { id: "kpi-to", name: "to", type: "date", value: isoDay(daysAgo(0)) });
+  const metric = h("select", { id: "kpi-chart-of", name: "chart" },
+    h("option", { value: "volume", text: t("perDay") }),
+    ...Object.keys(CHARTED).map((key) => h("option", { value: key, text: t(key) })));
   const period = h("form", { class: "period" },
     h("label", { for: "kpi-from", text: t("from") }), since,
     h("label", { for: "kpi-to", text: t("to") }), until,
+    h("label", { for: "kpi-chart-of", text: t("chartOf") }), metric,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary", text: t("show") })));
   period.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -184,7 +204,7 @@ export function showWallboard(main) {
       const first = localDay(since.value);
       const last = localDay(until.value);
       showKpis(await kpisBetween(first, nextDay(last)));
-      if (redraw) await showChart(chart, first, last); // on request: a query a day
+      if (redraw) await showChart(chart, first, last, metric.value); // on request: a query a day
     } catch (error) {
       failed(error);
     }

@@ -31,6 +31,10 @@ class QueueStats(BaseModel):
     waiting: int
     longest_wait_seconds: float
     agents_available: int
+    agents_busy: int = Field(
+        default=0, description="Signed in but taking nothing more now (full, busy, after-call)."
+    )
+    agents_on_break: int = 0
     offered: int
     answered: int
     abandoned: int

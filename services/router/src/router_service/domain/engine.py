@@ -446,7 +446,8 @@ class TenantRouter:
         ]
 
     def queue_stats(self, now: float) -> list[dict[str, float | int | str | None]]:
-        """Live figures per queue: waiting, longest wait, agents free, service level."""
+        """Live figures per queue: waiting, longest wait, its agents free, busy and on
+        break, service level."""
         oldest: dict[str, float] = {}
         waiting: dict[str, int] = {}
         for task in self.tasks.values():
@@ -456,11 +457,15 @@ class TenantRouter:
         rows: list[dict[str, float | int | str | None]] = []
         for name, queue in sorted(self.queues.items()):
             queue.roll_day(now)
-            free = sum(
-                1
-                for agent_id in queue.eligible
-                if any(self.agents[agent_id].can_take(k) for k in ChannelClass)
-            )
+            free = busy = on_break = 0
+            for agent_id in queue.eligible:
+                agent = self.agents[agent_id]
+                if any(agent.can_take(k) for k in ChannelClass):
+                    free += 1
+                elif agent.presence is Presence.BREAK:
+                    on_break += 1
+                elif agent.presence is not Presence.OFFLINE:
+                    busy += 1  # signed in, full or busy or in after-call work
             rows.append(
                 {
                     "queue": name,
@@ -468,6 +473,8 @@ class TenantRouter:
                     "waiting": waiting.get(name, 0),
                     "longest_wait_seconds": round(now - oldest.get(name, now), 1),
                     "agents_available": free,
+                    "agents_busy": busy,
+                    "agents_on_break": on_break,
                     "offered": queue.offered,
                     "answered": queue.answered,
                     "abandoned": queue.abandoned,
