@@ -1,13 +1,14 @@
 // The customer beside the timeline: who they are, how they reach us, their cases, the
 // merges they took part in (a supervisor can undo one) and, for supervisors, the open
-// proposals that they are someone else too (accept or dismiss).
+// proposals that they are someone else too (accept or dismiss). A customer merged into
+// another is followed there: that one holds the history now.
 import { api } from "./api.js";
 import { failed, h, notify } from "./dom.js";
 import { t } from "./i18n.js";
 
 const IDENTITY_KINDS = ["email", "phone", "line_user_id", "messenger_psid", "whatsapp_id", "telegram_user_id", "crm_id"];
 
-export function customerPanel(customerId, { supervisor = false, onChange = () => {} } = {}) {
+export function customerPanel(customerId, { supervisor = false, onChange = () => {}, onMerged = () => {} } = {}) {
   const panel = h("details", { class: "customer", open: true, id: "customer-panel" });
 
   async function load() {
@@ -19,6 +20,7 @@ export function customerPanel(customerId, { supervisor = false, onChange = () =>
         api(`/v1/customers/${id}/merges`),
         supervisor ? api("/v1/merge-proposals") : Promise.resolve([]),
       ]);
+      if (customer.merged_into) return onMerged(customer.merged_into); // follow them there
       const mine = proposals.filter((proposal) => proposal.customer_ids.includes(customerId));
       const parts = [
         h("summary", { text: t("customer") }),

@@ -342,7 +342,14 @@ async function openTask(task) {
   older.addEventListener("click", loadOlder);
   document.getElementById("case").replaceChildren(
     h("h2", { id: "case-title", text: t("timeline") }),
-    customerPanel(task.customer_id, { supervisor: session()?.role === "supervisor", onChange: loadNewest }),
+    customerPanel(task.customer_id, {
+      supervisor: session()?.role === "supervisor",
+      onChange: loadNewest,
+      onMerged: (survivor) => {
+        notify(t("followedMerge"));
+        openTask({ ...task, customer_id: survivor });
+      },
+    }),
     replyForm(task, { onSent: loadNewest }),
     task.case_id ? casePanel(task.case_id, loadNewest) : null,
     h("ol", { class: "timeline", id: "timeline", "aria-live": "polite", "aria-label": t("timeline") }),

@@ -55,6 +55,7 @@ const WORDS = {
     addIdentity: "Link another way to reach them", identityKind: "Kind", identityValue: "Value", link: "Link",
     identityLinked: "Linked: contacts from it now join this customer.",
     chartOf: "Chart", kpiPerDay: "{kpi} per day", agentsBusy: "Busy", agentsOnBreak: "On break",
+    followedMerge: "This customer was merged into another: showing the merged customer.",
   },
   ja: {
     skip: "本文へ移動", title: "コンタクトセンター デスク", signIn: "サインイン", signOut: "サインアウト",
@@ -111,6 +112,7 @@ const WORDS = {
     addIdentity: "別の連絡先を紐付ける", identityKind: "種類", identityValue: "値", link: "紐付ける",
     identityLinked: "紐付けました。今後この連絡先からの問い合わせはこのお客様にまとまります。",
     chartOf: "グラフ", kpiPerDay: "日別の{kpi}", agentsBusy: "対応中の人数", agentsOnBreak: "休憩中の人数",
+    followedMerge: "このお客様は別のお客様に統合されました。統合先を表示しています。",
   },
 };
 
