@@ -448,19 +448,28 @@ def line_message(user_id: str, text: str) -> tuple[bytes, dict[str, str]]:
     return body, {"X-Line-Signature": base64.b64encode(digest).decode()}
 
 
+RECEIPT = "領収書 A-100\n合計 3,300円\n".encode()
+
+
 def html_mail(sender: str, order: str) -> bytes:
-    """A mail with a plain and an HTML part; the HTML carries a script and a remote
-    image (a tracking pixel) that must never run or load in the desk."""
+    """A mail with a plain and an HTML part and a receipt attached; the HTML carries a
+    script and a remote image (a tracking pixel) that must never run or load in the desk."""
+    receipt = base64.b64encode(RECEIPT).decode()
     return (
         f"From: Sato <{sender}>\r\nTo: support@example.com\r\nSubject: {order} の件\r\n"
         f"Message-ID: <{uuid.uuid4().hex}@example.jp>\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+        'Content-Type: multipart/mixed; boundary="m1"\r\n\r\n'
+        '--m1\r\nContent-Type: multipart/alternative; boundary="b1"\r\n\r\n'
         "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         f"{order} はいつ届きますか。\r\n"
         "--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
         f"<p><b>{order}</b> はいつ届きますか。</p><script>parent.postMessage('pwned','*')</script>"
         '<img src="https://tracker.example/p.gif" alt="">\r\n'
         "--b1--\r\n"
+        "--m1\r\nContent-Type: text/plain; charset=utf-8; name=receipt.txt\r\n"
+        'Content-Disposition: attachment; filename="receipt.txt"\r\n'
+        f"Content-Transfer-Encoding: base64\r\n\r\n{receipt}\r\n"
+        "--m1--\r\n"
     ).encode()
 
 
@@ -530,7 +539,7 @@ async def test_a_line_customer_who_writes_by_mail_has_one_timeline(
     """The agent links the email a LINE customer gave; their mail then joins the same
     timeline, shown as text with the HTML as sent in a sandboxed frame (no script ran,
     no remote image loaded); then a call from a linked number, with its recording and
-    transcript; a custom field is added to the case."""
+    transcript; the mail's attachment downloads; a custom field is added to the case."""
     order = f"A-{uuid.uuid4().int % 100000:05d}"
     address = f"sato.{uuid.uuid4().hex[:6]}@example.jp"
     body, signature = line_message(
@@ -574,6 +583,14 @@ async def test_a_line_customer_who_writes_by_mail_has_one_timeline(
     await expect(page.locator("#timeline li .badge", has_text="line").first).to_be_visible()
     await expect(page.locator("#timeline li .badge", has_text="email").first).to_be_visible()
     assert await page.locator("#timeline b").count() == 0  # the text part, as text
+
+    async with page.expect_download() as downloading:
+        await mail.get_by_role("button", name="receipt.txt").click()
+    receipt = await downloading.value
+    assert receipt.suggested_filename == "receipt.txt"
+    assert Path(await receipt.path()).read_bytes() == RECEIPT
+    replies_on = await page.locator("#reply-channel option").all_inner_texts()
+    assert {"line", "email"} & set(replies_on), replies_on  # the customer's other channel
 
     await mail.get_by_text("Show the mail as sent").click()
     frame_element = mail.locator("iframe")

@@ -1,19 +1,18 @@
-// The reply box: the channel (the case's, or another the customer used), WhatsApp's
+// The reply box: the channel (the case's, or another the customer wrote on), WhatsApp's
 // 24-hour rule told before sending with the tenant's approved templates outside it,
 // one idempotency key per text, the agent's typing announced, Ctrl+Enter to send.
 import { api } from "./api.js";
 import { failed, h, notify } from "./dom.js";
 import { currentLanguage, t } from "./i18n.js";
 
-const CHANNELS = ["webchat", "email", "line", "messenger", "whatsapp", "sms", "telegram", "voice"];
+const ANSWERABLE = new Set(["webchat", "email", "line", "messenger", "instagram", "whatsapp", "sms", "telegram"]);
 const WHATSAPP_WINDOW_MS = 24 * 3600 * 1000;
 let templates = null; // the tenant's approved templates, read once a page load
 
 export function replyForm(task, { onSent }) {
   const caseId = task.case_id;
   const channel = h("select", { id: "reply-channel", name: "channel" },
-    h("option", { value: "", text: t("caseChannel", { channel: task.channel ?? "" }) }),
-    CHANNELS.map((name) => h("option", { value: name, text: name })));
+    h("option", { value: "", text: t("caseChannel", { channel: task.channel ?? "" }) }));
   const text = h("textarea", { id: "reply-text", name: "text", rows: "3", required: true, "aria-describedby": "reply-rule" });
   const rule = h("p", { id: "reply-rule", class: "meta", "aria-live": "polite" });
   const picker = templatePicker(text);
@@ -82,6 +81,14 @@ export function replyForm(task, { onSent }) {
   });
   if (caseId) {
     api(`/v1/cases/${encodeURIComponent(caseId)}`).then((read) => { kase = read; showRule(); }).catch(failed);
+  }
+  // Other channels the customer has written on: a reply can go there instead.
+  if (task.customer_id) {
+    api(`/v1/customers/${encodeURIComponent(task.customer_id)}/cases`).then((cases) => {
+      const used = [...new Set(cases.map((other) => other.channel))]
+        .filter((name) => ANSWERABLE.has(name) && name !== (kase?.channel ?? task.channel));
+      channel.append(...used.map((name) => h("option", { value: name, text: name })));
+    }).catch(failed);
   }
   return form;
 }
