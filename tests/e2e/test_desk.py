@@ -258,6 +258,7 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         colleague = await browser.new_page(viewport={"width": 1280, "height": 800})
         await sign_in(colleague, stack, tenant, "ken")
         await open_customer(colleague, "まだ届きません")
+        await expect(colleague.locator("#case-fields[data-version]")).to_be_attached()
         await colleague.get_by_label("Priority").select_option("high")
         await colleague.get_by_role("button", name="Save").click()
         await expect(colleague.get_by_text("Case saved.")).to_be_visible()

@@ -24,7 +24,7 @@ export function casePanel(caseId, onChange) {
   const custom = h("div", { id: "custom-fields" });
   const newName = h("input", { id: "custom-new-name", autocomplete: "off", pattern: "[A-Za-z][A-Za-z0-9_]{0,63}", maxlength: "64" });
   const newValue = h("input", { id: "custom-new-value", autocomplete: "off", maxlength: "2000" });
-  const fields = h("form", { class: "case-fields", "aria-labelledby": "fields-title" },
+  const fields = h("form", { class: "case-fields", id: "case-fields", "aria-labelledby": "fields-title" },
     h("h3", { id: "fields-title", text: t("caseFields") }),
     h("label", { for: "case-status", text: t("status") }), status,
     h("label", { for: "case-priority", text: t("priority") }), priority,
@@ -43,6 +43,7 @@ export function casePanel(caseId, onChange) {
     try {
       const { data, headers } = await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`);
       etag = headers.get("ETag");
+      fields.dataset.version = String(data.version); // read: edits now apply to this version
       loaded = {
         status: data.status,
         priority: data.priority,
@@ -74,8 +75,9 @@ export function casePanel(caseId, onChange) {
     if (tags.value !== loaded.tags) patch.tags = tags.value.split(",").map((tag) => tag.trim()).filter(Boolean);
     if (queue.value !== loaded.queue && queue.value.trim()) patch.queue = queue.value.trim();
     if (assignee.value !== loaded.assignee && assignee.value.trim()) patch.assignee_id = assignee.value.trim();
-    const fields = customChanges();
-    if (Object.keys(fields).length) patch.custom_fields = fields;
+    const changedFields = customChanges();
+    if (Object.keys(changedFields).length) patch.custom_fields = changedFields;
+    if (!Object.keys(patch).length) return notify(t("nothingChanged"));
     try {
       await apiResponse(`/v1/cases/${encodeURIComponent(caseId)}`, {
         method: "PATCH",

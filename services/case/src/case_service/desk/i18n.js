@@ -54,7 +54,7 @@ const WORDS = {
     unread: "{n} unread", customFields: "Custom fields", newFieldName: "New field name", newFieldValue: "New field value",
     addIdentity: "Link another way to reach them", identityKind: "Kind", identityValue: "Value", link: "Link",
     identityLinked: "Linked: contacts from it now join this customer.",
-    chartOf: "Chart", kpiPerDay: "{kpi} per day", agentsBusy: "Busy", agentsOnBreak: "On break",
+    chartOf: "Chart", kpiPerDay: "{kpi} per day", agentsBusy: "Busy", agentsOnBreak: "On break", nothingChanged: "Nothing changed to save.",
     followedMerge: "This customer was merged into another: showing the merged customer.",
   },
   ja: {
@@ -111,7 +111,7 @@ const WORDS = {
     unread: "未読 {n} 件", customFields: "カスタム項目", newFieldName: "新しい項目名", newFieldValue: "新しい項目の値",
     addIdentity: "別の連絡先を紐付ける", identityKind: "種類", identityValue: "値", link: "紐付ける",
     identityLinked: "紐付けました。今後この連絡先からの問い合わせはこのお客様にまとまります。",
-    chartOf: "グラフ", kpiPerDay: "日別の{kpi}", agentsBusy: "対応中の人数", agentsOnBreak: "休憩中の人数",
+    chartOf: "グラフ", kpiPerDay: "日別の{kpi}", agentsBusy: "対応中の人数", agentsOnBreak: "休憩中の人数", nothingChanged: "変更はありません。",
     followedMerge: "このお客様は別のお客様に統合されました。統合先を表示しています。",
   },
 };
