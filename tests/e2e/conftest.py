@@ -64,9 +64,16 @@ def token(stack: Stack, tenant: str, *roles: Role, subject: str | None = None) -
 
 
 async def configure_routing(
-    stack: Stack, tenant: str, *, queues: list[dict[str, Any]], agents: dict[str, dict[str, int]]
+    stack: Stack,
+    tenant: str,
+    *,
+    queues: list[dict[str, Any]],
+    agents: dict[str, dict[str, int]],
+    teams: dict[str, list[str]] | None = None,
+    names: dict[str, str] | None = None,
 ) -> None:
-    """The tenant's queues and its agents' skills, set by its supervisor on the router."""
+    """The tenant's queues and its agents' skills (and teams and names, if given), set
+    by its supervisor on the router."""
     supervisor = {"Authorization": f"Bearer {token(stack, tenant, Role.SUPERVISOR)}"}
     router = stack.url("router")
     async with httpx.AsyncClient(timeout=15) as client:
@@ -78,7 +85,12 @@ async def configure_routing(
         for agent, skills in agents.items():
             response = await client.put(
                 f"{router}/v1/agents/{agent}",
-                json={"agent_id": agent, "skills": skills},
+                json={
+                    "agent_id": agent,
+                    "skills": skills,
+                    "teams": (teams or {}).get(agent, []),
+                    "display_name": (names or {}).get(agent),
+                },
                 headers=supervisor,
             )
             assert response.status_code == 202, response.text

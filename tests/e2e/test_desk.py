@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import shutil
 import time
 import uuid
@@ -140,6 +141,27 @@ async def visitor_writes(
     return conversation
 
 
+async def keep_macros(stack: Stack, tenant: str) -> None:
+    """The tenant's supervisor keeps one macro for the billing team, one for sales."""
+    supervisor = {"Authorization": f"Bearer {token(stack, tenant, Role.SUPERVISOR)}"}
+    macros = [
+        {
+            "title": "請求書の再送",
+            "scope": "team",
+            "team": "billing-team",
+            "language": "ja",
+            "text": "{{customer.salutation}}、担当の{{agent.name}}です。"
+            "請求書を再送しました（{{case.number}}）。",
+            "actions": {"status": "pending", "add_tags": ["invoice"]},
+        },
+        {"title": "販売チームの挨拶", "scope": "team", "team": "sales", "text": "こんにちは"},
+    ]
+    async with httpx.AsyncClient(base_url=stack.url("case"), timeout=10) as client:
+        for macro in macros:
+            kept = await client.post("/v1/macros", json=macro, headers=supervisor)
+            assert kept.status_code == 201, kept.text
+
+
 async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
     stack: Stack, browser: Browser
 ) -> None:
@@ -156,7 +178,10 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
             }
         ],
         agents={agent: {"billing": 4}},
+        teams={agent: ["billing-team"]},
+        names={agent: "田中えみ"},
     )
+    await keep_macros(stack, tenant)
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     response = await page.goto(f"{stack.url('case')}/desk/")
     assert response is not None
@@ -218,7 +243,7 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
 
         # Typing both ways, and a new message shown without a reload.
         typing = page.locator("#customer-typing")
-        for _ in range(10):  # the desk's stream may start after the first signal
+        for _ in range(30):  # the desk's stream may start after the first signal
             await socket.send(json.dumps({"type": "typing", "active": True}))
             try:
                 await expect(typing).to_have_text("The customer is typing…", timeout=SECONDS)
@@ -267,6 +292,26 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         await page.get_by_role("button", name="Save").click()
         await expect(page.get_by_text("A colleague changed this case first")).to_be_visible()
         await expect(page.get_by_label("Priority")).to_have_value("high")
+
+        # A macro of the agent's team (another team's is not offered): its text filled
+        # for this case, edited, sent; its case changes made; the visitor gets it.
+        macro = page.get_by_label("Macro")
+        assert "販売チームの挨拶" not in await macro.locator("option").all_inner_texts()
+        await macro.select_option(label="請求書の再送")
+        await expect(page.locator("#macro-effects")).to_contain_text("Pending")
+        reply_box = page.get_by_label("Reply")
+        await expect(reply_box).to_have_value(re.compile("^お客様、担当の田中えみです。"))
+        await reply_box.press("End")
+        await reply_box.type(" よろしくお願いいたします。")
+        await page.get_by_role("button", name="Send").click()
+        answer = await receive(socket, "agent_message", timeout=30)
+        assert answer["text"].startswith("お客様、担当の田中えみです。請求書を再送しました")
+        assert answer["text"].endswith("よろしくお願いいたします。")
+        await expect(page.get_by_label("Status")).to_have_value("pending", timeout=10 * SECONDS)
+        await expect(page.get_by_label("Tags (comma separated)")).to_have_value("invoice")
+        await expect(page.locator("#timeline li[data-kind='case.macro']")).to_contain_text(
+            "請求書の再送"
+        )
         await page.screenshot(path=SCREENSHOTS / "desk-case-en.png", full_page=True)
 
         # Search by a piece of a Japanese word: 届き finds まだ届きません.

@@ -52,6 +52,10 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("post", "/v1/cases/{case_id}/split"): ({"entry_ids": ["{case_id}"]}, 404),
     ("post", "/v1/cases/{case_id}/replies"): ({"text": "x"}, 404),
     ("put", "/v1/cases/{case_id}/read"): (None, 404),
+    ("put", "/v1/macros/{macro_id}"): ({"title": "t", "scope": "agent", "text": "x"}, 404),
+    ("delete", "/v1/macros/{macro_id}"): (None, 404),
+    ("post", "/v1/cases/{case_id}/macros/{macro_id}/preview"): (None, 404),
+    ("post", "/v1/cases/{case_id}/macros/{macro_id}/apply"): ({}, 404),
     ("post", "/v1/merges/{merge_id}/undo"): (None, 404),
     ("post", "/v1/merge-proposals/{proposal_id}/accept"): (None, 404),
     ("post", "/v1/merge-proposals/{proposal_id}/dismiss"): (None, 404),
@@ -64,6 +68,8 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/search"): (None, 200),
     ("get", "/v1/unread"): (None, 200),  # another tenant's case counts 0 (checked below)
     ("get", "/v1/reply-templates"): (None, 200),  # the caller's tenant's own list
+    ("get", "/v1/macros"): (None, 200),  # the caller's tenant's (none of acme's)
+    ("post", "/v1/macros"): ({"title": "t", "scope": "agent", "text": "x"}, 201),
     ("get", "/v1/merge-proposals"): (None, 200),
     ("get", "/v1/audit"): (None, 200),
     ("get", "/v1/kpis"): (None, 200),
@@ -117,7 +123,14 @@ async def acme_world(api: CaseApi) -> dict[str, str]:
         headers=api.auth("acme", Role.ADMIN),
     )
     assert hook.status_code == 201, hook.text
+    macro = await api.client.post(
+        "/v1/macros",
+        json={"title": "secret 機密", "scope": "tenant", "text": "secret 機密"},
+        headers=supervisor,
+    )
+    assert macro.status_code == 201, macro.text
     return {
+        "macro_id": macro.json()["id"],
         "webhook_id": hook.json()["id"],
         "delivery_id": str(uuid.uuid4()),
         "customer_id": customer["id"],

@@ -16,6 +16,7 @@ from case_service.adapters import (
     customers,
     identity_claims,
     kpis,
+    macros,
     merges,
     read_markers,
     search,
@@ -33,6 +34,7 @@ from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
 from case_service.api import desk as desk_routes
 from case_service.api import kpis as kpi_routes
+from case_service.api import macros as macro_routes
 from case_service.api import merges as merge_routes
 from case_service.api import queues as queue_routes
 from case_service.api import replies as reply_routes
@@ -61,6 +63,7 @@ from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
 from case_service.service.customer_desk import CustomerDesk
 from case_service.service.live_feed import LiveFeed, ReplayWindow
+from case_service.service.macro_desk import MacroDesk
 from case_service.service.merge_desk import MergeDesk
 from case_service.service.webhook_desk import WebhookDesk
 from case_service.settings import CaseSettings
@@ -101,6 +104,11 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 policy_for=case_policy,
                 templates_for=lambda tenant: settings.rules_for(tenant).approved_templates(),
                 max_event_bytes=settings.kafka.max_event_bytes,
+            )
+            app.state.macro_desk = MacroDesk(
+                macros=macros.MacroRepository(rt.db),
+                desk=app.state.desk,
+                customer=app.state.customers.get,
             )
             app.state.customer_desk = CustomerDesk(
                 customers=app.state.customers,
@@ -231,6 +239,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     )
     app.include_router(reply_routes.build_router(agents_only))
     app.include_router(unread_routes.build_router(agents_only))
+    app.include_router(macro_routes.build_router(agents_only))
     supervisors = principal_dependency(
         settings.auth, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})
     )

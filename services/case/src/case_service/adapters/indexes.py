@@ -9,6 +9,7 @@ from case_service.adapters import (
     customers,
     identity_claims,
     kpis,
+    macros,
     merges,
     read_markers,
     timeline,
@@ -25,6 +26,7 @@ INDEXES = (
     *kpis.INDEXES,
     *webhook_store.INDEXES,
     *read_markers.INDEXES,
+    *macros.INDEXES,
 )
 
 RETIRED_INDEXES = (*timeline.RETIRED_INDEXES, *webhook_store.RETIRED_INDEXES)

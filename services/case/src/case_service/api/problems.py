@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from case_service.domain.errors import (
+    Forbidden,
     Invalid,
     Malformed,
     NotFound,
@@ -17,6 +18,7 @@ from cc_common.http.problems import problem_response, register_problem
 
 DOMAIN_PROBLEMS: tuple[tuple[type[Exception], int, str], ...] = (
     (Malformed, 400, "malformed"),
+    (Forbidden, 403, "forbidden"),
     (NotFound, 404, "not-found"),
     (Refused, 409, "refused"),
     (StaleVersion, 412, "stale-version"),

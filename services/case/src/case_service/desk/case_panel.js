@@ -126,5 +126,7 @@ export function casePanel(caseId, onChange) {
   });
 
   load();
-  return h("div", { class: "case-panel" }, fields, notes);
+  const panel = h("div", { class: "case-panel" }, fields, notes);
+  panel.reload = load; // after a macro changed the case
+  return panel;
 }

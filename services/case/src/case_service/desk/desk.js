@@ -26,6 +26,7 @@ const state = {
   unread: {}, // case id -> the customer's messages since this agent last read it
   activity: {}, // case id -> when anything last happened on it (newest first)
   unreadTimer: null,
+  caseless: null, // the next look for the case of work in hand that has none yet
 };
 
 // --- sign in -------------------------------------------------------------------------
@@ -177,6 +178,11 @@ async function refreshWork() {
   state.offered = new Map((state.work.tasks ?? []).filter((task) => task.state === "offered").map((task) => [task.task_id, task.queue]));
   showWork();
   refreshUnread();
+  // Work accepted before its conversation was stored has no case yet: ask again soon.
+  clearTimeout(state.caseless);
+  if ((state.work.tasks ?? []).some((task) => task.state !== "offered" && !task.case_id)) {
+    state.caseless = setTimeout(refreshWork, 2000);
+  }
 }
 
 async function refreshUnread() {
@@ -338,6 +344,7 @@ async function openTask(task) {
   state.timeline = [];
   state.cursor = null;
   showWork();
+  const fields = task.case_id ? casePanel(task.case_id, loadNewest) : null;
   const older = h("button", { type: "button", class: "secondary", id: "older", text: t("olderEntries") });
   older.addEventListener("click", loadOlder);
   document.getElementById("case").replaceChildren(
@@ -350,8 +357,8 @@ async function openTask(task) {
         openTask({ ...task, customer_id: survivor });
       },
     }),
-    replyForm(task, { onSent: loadNewest }),
-    task.case_id ? casePanel(task.case_id, loadNewest) : null,
+    replyForm(task, { onSent: () => { loadNewest(); fields?.reload(); } }),
+    fields,
     h("ol", { class: "timeline", id: "timeline", "aria-live": "polite", "aria-label": t("timeline") }),
     h("div", { class: "actions" }, older));
   new IntersectionObserver((seen) => {

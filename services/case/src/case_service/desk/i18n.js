@@ -55,6 +55,8 @@ const WORDS = {
     addIdentity: "Link another way to reach them", identityKind: "Kind", identityValue: "Value", link: "Link",
     identityLinked: "Linked: contacts from it now join this customer.",
     chartOf: "Chart", kpiPerDay: "{kpi} per day", agentsBusy: "Busy", agentsOnBreak: "On break", nothingChanged: "Nothing changed to save.",
+    macro: "Macro", noMacro: "(none)", macroAlso: "Also changes the case: {changes}", me: "me",
+    macroApplied: "Macro “{title}” applied.", writeSomething: "Write a reply first.",
     followedMerge: "This customer was merged into another: showing the merged customer.",
   },
   ja: {
@@ -112,6 +114,8 @@ const WORDS = {
     addIdentity: "別の連絡先を紐付ける", identityKind: "種類", identityValue: "値", link: "紐付ける",
     identityLinked: "紐付けました。今後この連絡先からの問い合わせはこのお客様にまとまります。",
     chartOf: "グラフ", kpiPerDay: "日別の{kpi}", agentsBusy: "対応中の人数", agentsOnBreak: "休憩中の人数", nothingChanged: "変更はありません。",
+    macro: "定型文", noMacro: "（なし）", macroAlso: "ケースも変更します：{changes}", me: "自分",
+    macroApplied: "定型文「{title}」を適用しました。", writeSomething: "返信を入力してください。",
     followedMerge: "このお客様は別のお客様に統合されました。統合先を表示しています。",
   },
 };

@@ -16,8 +16,10 @@ export function replyForm(task, { onSent }) {
   const text = h("textarea", { id: "reply-text", name: "text", rows: "3", required: true, "aria-describedby": "reply-rule" });
   const rule = h("p", { id: "reply-rule", class: "meta", "aria-live": "polite" });
   const picker = templatePicker(text);
+  const macros = macroPicker(caseId, text);
   const form = h("form", { class: "reply" },
     h("p", { id: "customer-typing", class: "meta", "aria-live": "polite" }),
+    macros.node,
     h("label", { for: "reply-text", text: t("reply") }),
     text,
     h("label", { for: "reply-channel", text: t("channel") }),
@@ -60,11 +62,27 @@ export function replyForm(task, { onSent }) {
   });
   channel.addEventListener("change", showRule);
   picker.onChange(() => { key = crypto.randomUUID(); });
+  macros.onChange(() => { key = crypto.randomUUID(); });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!caseId) return notify(t("notStored"));
     const template = picker.chosen();
+    const macro = macros.chosen();
+    if (!macro && !text.value.trim()) return notify(t("writeSomething"), { error: true });
     try {
+      if (macro) {
+        // The macro's reply (as the agent left it) and its case changes, in one step.
+        await api(`/v1/cases/${encodeURIComponent(caseId)}/macros/${encodeURIComponent(macro.id)}/apply`, {
+          method: "POST",
+          body: { ...(text.value ? { text: text.value } : {}), ...(channel.value ? { channel: channel.value } : {}) },
+          headers: { "Idempotency-Key": key },
+        });
+        text.value = "";
+        macros.reset();
+        key = crypto.randomUUID();
+        notify(t("macroApplied", { title: macro.title }));
+        return onSent();
+      }
       await api(`/v1/cases/${encodeURIComponent(caseId)}/replies`, {
         method: "POST",
         body: { text: text.value, ...(channel.value ? { channel: channel.value } : {}), ...(template ? { template } : {}) },
@@ -142,4 +160,52 @@ function templatePicker(text) {
     reset() { select.value = ""; parameters.replaceChildren(); },
     onChange(callback) { changed = callback; },
   };
+}
+
+// Macros (定型文): choosing one fills the reply with its text for this case (to edit
+// before sending) and says what else it changes; sending applies it.
+let offeredMacros = null; // read once a page load
+
+function macroPicker(caseId, text) {
+  const select = h("select", { id: "reply-macro", name: "macro" }, h("option", { value: "", text: t("noMacro") }));
+  const effects = h("p", { class: "meta", id: "macro-effects", "aria-live": "polite" });
+  const node = h("div", { class: "macro", hidden: true }, h("label", { for: "reply-macro", text: t("macro") }), select, effects);
+  let changed = () => {};
+  const chosen = () => offeredMacros?.find((macro) => macro.id === select.value) ?? null;
+
+  (async () => {
+    offeredMacros ??= await api("/v1/macros").catch((error) => { failed(error); return null; });
+    node.hidden = !offeredMacros?.length;
+    select.append(...(offeredMacros ?? []).map((macro) => h("option", { value: macro.id, text: macro.title })));
+  })();
+  select.addEventListener("change", async () => {
+    const macro = chosen();
+    effects.textContent = macro ? describe(macro.actions) : "";
+    changed();
+    if (!macro || !caseId) return;
+    try {
+      const filled = await api(`/v1/cases/${encodeURIComponent(caseId)}/macros/${encodeURIComponent(macro.id)}/preview`, { method: "POST" });
+      text.value = filled.text ?? "";
+    } catch (error) {
+      failed(error);
+    }
+  });
+  return {
+    node,
+    chosen,
+    reset() { select.value = ""; effects.textContent = ""; },
+    onChange(callback) { changed = callback; },
+  };
+}
+
+function describe(actions = {}) {
+  const parts = [
+    actions.status ? `${t("status")}: ${t(`status_${actions.status}`)}` : null,
+    actions.priority ? `${t("priority")}: ${t(`priority_${actions.priority}`)}` : null,
+    actions.queue ? `${t("caseQueue")}: ${actions.queue}` : null,
+    actions.assignee_id ? `${t("assignee")}: ${actions.assignee_id === "me" ? t("me") : actions.assignee_id}` : null,
+    actions.add_tags?.length ? `+ ${actions.add_tags.join(", ")}` : null,
+    actions.remove_tags?.length ? `− ${actions.remove_tags.join(", ")}` : null,
+  ].filter(Boolean);
+  return parts.length ? t("macroAlso", { changes: parts.join(" · ") }) : "";
 }

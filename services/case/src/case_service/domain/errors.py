@@ -11,6 +11,10 @@ class NotFound(CaseServiceError, LookupError):
     """No such case, customer or entry in the caller's tenant."""
 
 
+class Forbidden(CaseServiceError):
+    """The caller's role does not allow this (a tenant-wide macro needs a supervisor)."""
+
+
 class Refused(CaseServiceError, ValueError):
     """Not possible in the current state (a closed case, a merge of two customers' cases)."""
 

@@ -34,6 +34,17 @@ from cc_common.topics import OUTBOUND
 
 
 @dataclass(frozen=True, slots=True)
+class CaseChangeCause:
+    """What made a change (a macro), recorded as one timeline entry with it."""
+
+    entry_id: str
+    """Deterministic for a retried cause: recorded once."""
+    kind: str
+    summary: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyOutcome:
     case: Case
     entry: Entry
@@ -73,24 +84,49 @@ class CaseDesk:
         self, agent: Principal, case_id: str, patch: dict[str, Any], *, expected_version: int
     ) -> Case:
         """Change what the patch names, if the case is still at ``expected_version``."""
+        return await self.apply_patch(agent, case_id, patch, expected_version=expected_version)
+
+    async def apply_patch(
+        self,
+        agent: Principal,
+        case_id: str,
+        patch: dict[str, Any],
+        *,
+        expected_version: int | None,
+        cause: CaseChangeCause | None = None,
+    ) -> Case:
+        """Change what the patch names (at ``expected_version``, if given) and record it:
+        as its own change, or as part of ``cause`` (a macro: one entry naming it, even
+        when the patch changes nothing)."""
         current = await self.case(agent.tenant_id, case_id)
         now = self._clock()
         plan = plan_edit(current, patch, at=now)
-        if not plan.changes:
+        if not plan.changes and cause is None:
             return current
         fields = dict(plan.fields)
         if "priority" in fields:
             policy = self._policy_for(agent.tenant_id)
             fields.update(priority_due_fields(policy.sla, current, fields["priority"]))
-        updated = await self._update(agent, case_id, fields, expected_version)
-        await self._record(
-            updated,
-            agent,
-            kind=plan.kind,
-            at=now,
-            summary=plan.summary,
-            details={"changes": plan.changes, "version": updated.version},
+        updated = (
+            await self._update(agent, case_id, fields, expected_version) if fields else current
         )
+        details = {"changes": plan.changes, "version": updated.version}
+        if cause is None:
+            await self._record(
+                updated, agent, kind=plan.kind, at=now, summary=plan.summary, details=details
+            )
+            return updated
+        summary = "; ".join(part for part in (cause.summary, plan.summary) if part)
+        entry = case_entry(
+            updated,
+            entry_id=cause.entry_id,
+            kind=cause.kind,
+            at=now,
+            summary=summary,
+            details={**details, **cause.details},
+            actor=agent.subject,
+        )
+        await self._store_announced(updated, entry, agent.subject)
         return updated
 
     async def rate(self, caller: Principal, case_id: str, rating: dict[str, Any]) -> Case:

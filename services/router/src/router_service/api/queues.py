@@ -72,6 +72,8 @@ class AgentOnBoard(BaseModel):
 
 class AgentWork(BaseModel):
     agent_id: str
+    display_name: str | None = None
+    teams: list[str] = Field(default_factory=list, description="The agent's teams (macros).")
     presence: str
     reason: str | None
     capacity: dict[str, int]

@@ -415,6 +415,8 @@ class TenantRouter:
             )
         return {
             "agent_id": agent.id,
+            "display_name": agent.profile.display_name,
+            "teams": list(agent.profile.teams),
             "presence": agent.presence.value,
             "reason": agent.reason,
             "capacity": {k.value: n for k, n in agent.profile.capacity.items()},
