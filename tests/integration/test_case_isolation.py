@@ -52,6 +52,14 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("post", "/v1/cases/{case_id}/split"): ({"entry_ids": ["{case_id}"]}, 404),
     ("post", "/v1/cases/{case_id}/replies"): ({"text": "x"}, 404),
     ("put", "/v1/cases/{case_id}/read"): (None, 404),
+    ("put", "/v1/articles/{article_id}"): ({"title": "t", "body": "b"}, 404),
+    ("post", "/v1/articles/{article_id}/publish"): (None, 404),
+    ("get", "/v1/cases/{case_id}/suggestions"): (None, 404),
+    ("post", "/v1/cases/{case_id}/knowledge-used"): ({"article_id": "{article_id}"}, 404),
+    # Public by design (no token): the path names the tenant, and only published
+    # articles are shown; acme's article is a draft, so nothing of it appears.
+    ("get", "/v1/help/{tenant_id}/articles"): (None, 200),
+    ("get", "/v1/help/{tenant_id}/articles/{article_id}"): (None, 404),
     ("put", "/v1/macros/{macro_id}"): ({"title": "t", "scope": "agent", "text": "x"}, 404),
     ("delete", "/v1/macros/{macro_id}"): (None, 404),
     ("post", "/v1/cases/{case_id}/macros/{macro_id}/preview"): (None, 404),
@@ -69,6 +77,8 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/unread"): (None, 200),  # another tenant's case counts 0 (checked below)
     ("get", "/v1/reply-templates"): (None, 200),  # the caller's tenant's own list
     ("get", "/v1/macros"): (None, 200),  # the caller's tenant's (none of acme's)
+    ("get", "/v1/articles"): (None, 200),  # likewise
+    ("post", "/v1/articles"): ({"title": "t", "body": "b"}, 201),
     ("post", "/v1/macros"): ({"title": "t", "scope": "agent", "text": "x"}, 201),
     ("get", "/v1/merge-proposals"): (None, 200),
     ("get", "/v1/audit"): (None, 200),
@@ -129,7 +139,13 @@ async def acme_world(api: CaseApi) -> dict[str, str]:
         headers=supervisor,
     )
     assert macro.status_code == 201, macro.text
+    article = await api.client.post(
+        "/v1/articles", json={"title": "secret 機密", "body": "secret 機密"}, headers=supervisor
+    )
+    assert article.status_code == 201, article.text
     return {
+        "tenant_id": "acme",
+        "article_id": article.json()["id"],
         "macro_id": macro.json()["id"],
         "webhook_id": hook.json()["id"],
         "delivery_id": str(uuid.uuid4()),

@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from case_service.adapters import (
+    articles,
     audit,
     cases,
     customers,
@@ -33,6 +34,7 @@ from case_service.api import audit as audit_routes
 from case_service.api import cases as case_routes
 from case_service.api import customers as customer_routes
 from case_service.api import desk as desk_routes
+from case_service.api import knowledge as knowledge_routes
 from case_service.api import kpis as kpi_routes
 from case_service.api import macros as macro_routes
 from case_service.api import merges as merge_routes
@@ -62,6 +64,7 @@ from case_service.service.claim_links import ClaimLinks
 from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
 from case_service.service.customer_desk import CustomerDesk
+from case_service.service.knowledge_desk import KnowledgeDesk
 from case_service.service.live_feed import LiveFeed, ReplayWindow
 from case_service.service.macro_desk import MacroDesk
 from case_service.service.merge_desk import MergeDesk
@@ -109,6 +112,11 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 macros=macros.MacroRepository(rt.db),
                 desk=app.state.desk,
                 customer=app.state.customers.get,
+            )
+            app.state.knowledge_desk = KnowledgeDesk(
+                articles=articles.ArticleRepository(rt.db),
+                desk=app.state.desk,
+                timeline=app.state.timeline,
             )
             app.state.customer_desk = CustomerDesk(
                 customers=app.state.customers,
@@ -246,6 +254,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     agents_or_watchers = principal_dependency(
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
     )
+    app.include_router(knowledge_routes.build_router(authenticate, agents_only, supervisors))
     app.include_router(merge_routes.build_router(agents_only, supervisors))
     app.include_router(audit_routes.build_router(supervisors))
     app.include_router(kpi_routes.build_router(supervisors))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from case_service.adapters import (
+    articles,
     audit,
     cases,
     customers,
@@ -27,6 +28,7 @@ INDEXES = (
     *webhook_store.INDEXES,
     *read_markers.INDEXES,
     *macros.INDEXES,
+    *articles.INDEXES,
 )
 
 RETIRED_INDEXES = (*timeline.RETIRED_INDEXES, *webhook_store.RETIRED_INDEXES)

@@ -55,6 +55,9 @@ class CaseRead(BaseModel):
         default=None, description="The closed case of the same conversation this one follows."
     )
     csat: dict[str, Any] | None = None
+    knowledge_used: list[dict[str, Any]] = Field(
+        default_factory=list, description="Knowledge articles an agent answered with."
+    )
     merged_into: str | None = None
     split_from: str | None = None
     sla: dict[str, Any] | None = Field(

@@ -51,6 +51,8 @@ class Case(CaseRef):
     split_from: str | None = None
     merged_into: str | None = None
     csat: dict[str, Any] | None = None
+    knowledge_used: list[dict[str, Any]] = Field(default_factory=list)
+    """Knowledge articles an agent answered with (article id, title, version, who, when)."""
     sla: dict[str, datetime | None] | None = None
     """``{target}_due_at`` and, once missed, ``{target}_breached_at``."""
     sla_check_at: datetime | None = None

@@ -145,6 +145,28 @@ class CaseDesk:
         )
         return updated
 
+    async def note_article_used(
+        self, agent: Principal, case_id: str, article: dict[str, Any]
+    ) -> Case:
+        """The agent answered with a knowledge article (each article counted once)."""
+        case = await self.case(agent.tenant_id, case_id)
+        if any(used["article_id"] == article["article_id"] for used in case.knowledge_used):
+            return case
+        now = self._clock()
+        used = {**article, "agent_id": agent.subject, "at": now}
+        updated = await self._update(
+            agent, case_id, {"knowledge_used": [*case.knowledge_used, used]}, None
+        )
+        await self._record(
+            updated,
+            agent,
+            kind="case.knowledge_used",
+            at=now,
+            summary=f"answered with the article: {article['title']}",
+            details={"article": used},
+        )
+        return updated
+
     async def add_note(self, agent: Principal, case_id: str, text: str) -> Entry:
         """An internal note (never sent to the customer)."""
         case = await self.case(agent.tenant_id, case_id)
