@@ -553,6 +553,22 @@ async def pbx_call(stack: Stack, caller: str, *, transcript: str) -> None:
             assert sent.status_code == 202, sent.text
 
 
+async def publish_article(stack: Stack, title: str, body: str) -> None:
+    """The channel tenant's supervisor writes and publishes a knowledge article."""
+    supervisor = {"Authorization": f"Bearer {token(stack, CHANNEL_TENANT, Role.SUPERVISOR)}"}
+    async with httpx.AsyncClient(base_url=stack.url("case"), timeout=10) as client:
+        made = await client.post(
+            "/v1/articles",
+            json={"title": title, "body": body, "keywords": ["注文"]},
+            headers=supervisor,
+        )
+        assert made.status_code == 201, made.text
+        published = await client.post(
+            f"/v1/articles/{made.json()['id']}/publish", headers=supervisor
+        )
+        assert published.status_code == 200, published.text
+
+
 async def desk_agents(stack: Stack) -> None:
     """The channel tenant's agents, known to the router (their presence shows)."""
     await configure_routing(
@@ -596,12 +612,22 @@ async def test_a_line_customer_who_writes_by_mail_has_one_timeline(
         assert (await client.post(hook, content=body, headers=signature)).status_code == 200
 
     await desk_agents(stack)
+    await publish_article(
+        stack, "ご注文の配送状況の確認", "マイページの注文履歴から配送状況を確認できます。"
+    )
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     pwned: list[str] = []
     page.on("console", lambda message: pwned.append(message.text))
     await sign_in(page, stack, CHANNEL_TENANT, "aoi")
     await open_customer(page, order)
     await expect(page.locator("#timeline li[data-kind='message']").first).to_contain_text(order)
+
+    # The knowledge base's answer to what they wrote, used in the reply.
+    suggestion = page.locator("#suggestions li[data-article]").first
+    await expect(suggestion).to_contain_text("ご注文の配送状況", timeout=10 * SECONDS)
+    await suggestion.get_by_role("button", name="Use in reply").click()
+    await expect(page.get_by_label("Reply")).to_have_value(re.compile("^マイページの注文履歴"))
+    await expect(page.get_by_text("kept on the case")).to_be_visible()
 
     panel = page.locator("#customer-panel")
     await panel.get_by_text("Link another way to reach them").click()

@@ -123,6 +123,18 @@ async def test_case_figures_after_solves_reopens_and_ratings(api: CaseApi) -> No
 
         await eventually(opened, timeout=20, what=f"case {name} open again")
 
+    # A is answered with a knowledge article: "the FAQ solved it" for one of three.
+    supervisor = api.auth("acme", Role.SUPERVISOR)
+    article = await api.client.post(
+        "/v1/articles", json={"title": "送料", "body": "送料は550円です"}, headers=supervisor
+    )
+    await api.client.post(f"/v1/articles/{article.json()['id']}/publish", headers=supervisor)
+    used = await api.client.post(
+        f"/v1/cases/{cases['A']}/knowledge-used",
+        json={"article_id": article.json()["id"]},
+        headers=api.auth("acme"),
+    )
+    assert used.status_code == 200, used.text
     await set_status("A", "solved")
     await set_status("B", "pending")
     await customer_writes_and_case_opens("B")
@@ -143,6 +155,7 @@ async def test_case_figures_after_solves_reopens_and_ratings(api: CaseApi) -> No
         "solved": 3,
         "fcr": 0.3333,
         "reopen_rate": 0.3333,
+        "solved_with_article": 0.3333,
         "backlog": 2,
         "csat_responses": 3,
         "csat_score": 0.6667,

@@ -48,7 +48,12 @@ class KpiRepository:
             doc
             async for doc in self._cases.find(
                 {**scope, "solved_at": {"$gte": f.start, "$lt": f.end}},
-                projection={"customer_returns": 1, "reopen_count": 1, "status": 1},
+                projection={
+                    "customer_returns": 1,
+                    "reopen_count": 1,
+                    "status": 1,
+                    "knowledge_used": 1,
+                },
             )
             if doc["status"] in ("solved", "closed")
         ]

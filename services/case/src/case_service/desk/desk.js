@@ -9,6 +9,7 @@ import { replyForm } from "./reply_form.js";
 import { entryItem } from "./timeline_view.js";
 import { follow } from "./stream.js";
 import { searchForm } from "./search.js";
+import { suggestionsPanel } from "./suggestions.js";
 import { showWallboard } from "./wallboard.js";
 
 const PAGE = 50;
@@ -345,6 +346,7 @@ async function openTask(task) {
   state.cursor = null;
   showWork();
   const fields = task.case_id ? casePanel(task.case_id, loadNewest) : null;
+  const reply = replyForm(task, { onSent: () => { loadNewest(); fields?.reload(); } });
   const older = h("button", { type: "button", class: "secondary", id: "older", text: t("olderEntries") });
   older.addEventListener("click", loadOlder);
   document.getElementById("case").replaceChildren(
@@ -357,7 +359,8 @@ async function openTask(task) {
         openTask({ ...task, customer_id: survivor });
       },
     }),
-    replyForm(task, { onSent: () => { loadNewest(); fields?.reload(); } }),
+    task.case_id ? suggestionsPanel(task.case_id, { onUse: (text) => reply.fill(text) }) : null,
+    reply,
     fields,
     h("ol", { class: "timeline", id: "timeline", "aria-live": "polite", "aria-label": t("timeline") }),
     h("div", { class: "actions" }, older));

@@ -97,6 +97,11 @@ export function replyForm(task, { onSent }) {
       failed(error);
     }
   });
+  form.fill = (filled) => { // an article's text, to edit before sending
+    text.value = filled;
+    key = crypto.randomUUID();
+    text.focus();
+  };
   if (caseId) {
     api(`/v1/cases/${encodeURIComponent(caseId)}`).then((read) => { kase = read; showRule(); }).catch(failed);
   }

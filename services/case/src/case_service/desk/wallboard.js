@@ -38,6 +38,7 @@ const KPIS = [
   ["aht", (k) => seconds(k.routing.aht_seconds)],
   ["fcr", (k) => percent(rate(k.cases.fcr))],
   ["csat", (k) => percent(rate(k.cases.csat_score))],
+  ["faqSolved", (k) => percent(rate(k.cases.solved_with_article))],
 ];
 
 // What the chart can show per day besides volume: the KPI's number, unformatted.
@@ -48,6 +49,7 @@ const CHARTED = {
   aht: (k) => k.routing.aht_seconds,
   fcr: (k) => rate(k.cases.fcr),
   csat: (k) => rate(k.cases.csat_score),
+  faqSolved: (k) => rate(k.cases.solved_with_article),
 };
 
 function seconds(value) {

@@ -122,10 +122,12 @@ def case_kpis(
         c for c in solved if not c.get("customer_returns") and not c.get("reopen_count")
     ]
     reopened = [c for c in solved if c.get("reopen_count")]
+    with_article = [c for c in solved if c.get("knowledge_used")]
     scores = [c["csat"]["score"] for c in rated]
     return {
         "solved": len(solved),
         "fcr": _rate(len(first_contact), len(solved)),
+        "solved_with_article": _rate(len(with_article), len(solved)),
         "reopen_rate": _rate(len(reopened), len(solved)),
         "backlog": backlog,
         "csat_responses": len(scores),
