@@ -98,6 +98,63 @@ def _wait_for_entries(
     raise TimeoutError(f"after {timeout}s the timeline still lacks {missing}")
 
 
+DEMO_ARTICLES = [
+    {
+        "title": "My order has not arrived",
+        "language": "en",
+        "category": "Delivery",
+        "keywords": ["order", "arrived", "parcel", "late"],
+        "body": "If your parcel has not arrived within five business days, check the delivery"
+        " status in your order history: the carrier's tracking number shows where it is.",
+    },
+    {
+        "title": "商品がまだ届かない場合",
+        "language": "ja",
+        "category": "配送",
+        "keywords": ["届かない", "配送", "遅延"],
+        "body": "ご注文から5営業日を過ぎても届かない場合は、マイページの注文履歴で配送状況を"
+        "ご確認ください。",
+    },
+]
+DEMO_MACROS = [
+    {
+        "title": "Delivery delay: apology",
+        "scope": "tenant",
+        "language": "en",
+        "text": "Hello {{customer.salutation}}, this is {{agent.name}}. I am sorry your order is"
+        " late: I have asked the carrier and will update you today (case {{case.number}}).",
+        "actions": {"status": "pending", "add_tags": ["delivery-delay"]},
+    },
+    {
+        "title": "配送遅延のお詫び",
+        "scope": "tenant",
+        "language": "ja",
+        "text": "{{customer.salutation}}、担当の{{agent.name}}です。お届けが遅れており申し訳"
+        "ございません。配送業者に確認し、本日中にご連絡いたします（{{case.number}}）。",
+        "actions": {"status": "pending", "add_tags": ["delivery-delay"]},
+    },
+]
+
+
+def _seed_desk_content(client: httpx.Client, case_url: str, supervisor: str) -> None:
+    """The demo tenant's knowledge articles and macros, once (a second run finds them)."""
+    headers = {"Authorization": f"Bearer {supervisor}"}
+    articles = client.get(f"{case_url}/v1/articles", headers=headers).raise_for_status().json()
+    kept = {(a.get("draft") or a.get("published") or {}).get("title") for a in articles}
+    for article in DEMO_ARTICLES:
+        if article["title"] in kept:
+            continue
+        made = client.post(f"{case_url}/v1/articles", json=article, headers=headers)
+        made.raise_for_status()
+        publish = f"{case_url}/v1/articles/{made.json()['id']}/publish"
+        client.post(publish, headers=headers).raise_for_status()
+    macros = client.get(f"{case_url}/v1/macros", headers=headers).raise_for_status().json()
+    titles = {macro["title"] for macro in macros}
+    for macro in DEMO_MACROS:
+        if macro["title"] not in titles:
+            client.post(f"{case_url}/v1/macros", json=macro, headers=headers).raise_for_status()
+
+
 def run_demo(stack: Stack) -> dict[str, Any]:
     """Send the scenario through the ingest services and return the unified timeline."""
     auth = AuthSettings(jwt_secret=stack.config.dev_secret())
@@ -116,6 +173,7 @@ def run_demo(stack: Stack) -> dict[str, Any]:
             json=DEMO_AGENT_PROFILE,
             headers={"Authorization": f"Bearer {supervisor}"},
         ).raise_for_status()
+        _seed_desk_content(client, case_url, supervisor)
         conversation = (
             client.post(
                 f"{stack.url('ingest-chat')}/v1/webchat/conversations",
