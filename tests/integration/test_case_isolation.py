@@ -52,6 +52,8 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("post", "/v1/cases/{case_id}/split"): ({"entry_ids": ["{case_id}"]}, 404),
     ("post", "/v1/cases/{case_id}/replies"): ({"text": "x"}, 404),
     ("put", "/v1/cases/{case_id}/read"): (None, 404),
+    ("put", "/v1/cases/{case_id}/presence"): ({"state": "viewing"}, 404),
+    ("get", "/v1/cases/{case_id}/presence"): (None, 404),
     ("put", "/v1/articles/{article_id}"): ({"title": "t", "body": "b"}, 404),
     ("post", "/v1/articles/{article_id}/publish"): (None, 404),
     ("get", "/v1/cases/{case_id}/suggestions"): (None, 404),

@@ -173,6 +173,9 @@ class DiesBeforeAnnouncing:
     async def typing(self, *args: Any, **kwargs: Any) -> None:
         raise ProcessKilled
 
+    async def presence(self, *args: Any, **kwargs: Any) -> None:
+        raise ProcessKilled
+
 
 async def test_a_change_whose_process_died_before_announcing_is_announced_once_after(
     kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str

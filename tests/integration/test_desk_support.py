@@ -138,3 +138,52 @@ async def test_unread_counts_are_the_customers_messages_since_the_agent_last_rea
         "/v1/unread", params=[("case_id", str(n)) for n in range(51)], headers=emi
     )
     assert too_many.status_code == 422
+
+
+async def test_a_reply_while_a_colleague_drafts_needs_a_takeover(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.org"
+    email = identity(IdentityKind.EMAIL, address)
+    await api.publish(message("acme", f"chat:{address}", [email], text="hello"))
+    customer = await api.customer_of("acme", f"email:{address}")
+    (case,) = await api.cases_of("acme", customer["id"])
+    ana, bo = api.auth("acme", subject="ana"), api.auth("acme", subject="bo")
+    path = f"/v1/cases/{case['id']}"
+
+    drafting = await api.client.put(f"{path}/presence", json={"state": "drafting"}, headers=ana)
+    assert drafting.status_code == 204, drafting.text
+    await api.client.put(f"{path}/presence", json={"state": "viewing"}, headers=bo)
+    holders = (await api.client.get(f"{path}/presence", headers=bo)).json()
+    assert {(h["agent_id"], h["state"]) for h in holders} == {
+        ("ana", "drafting"),
+        ("bo", "viewing"),
+    }
+
+    async def reply(**extra: object) -> tuple[int, dict[str, object]]:
+        response = await api.client.post(
+            f"{path}/replies",
+            json={"text": "I can help", **extra},
+            headers={**bo, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        return response.status_code, response.json()
+
+    status, problem = await reply()
+    assert status == 409
+    assert problem["holders"] == ["ana"]
+    assert "ana is drafting" in str(problem["detail"])
+    status, _ = await reply(takeover=True)
+    assert status == 202
+    holders = (await api.client.get(f"{path}/presence", headers=bo)).json()
+    assert [h["agent_id"] for h in holders] == ["bo"]  # ana's draft was taken over
+    # Ana's own replies are never held up by her own draft; leaving clears her hold.
+    await api.client.put(f"{path}/presence", json={"state": "drafting"}, headers=ana)
+    mine = await api.client.post(
+        f"{path}/replies", json={"text": "mine"}, headers={**ana, "Idempotency-Key": "a1"}
+    )
+    assert mine.status_code == 202, mine.text
+    await api.client.put(f"{path}/presence", json={"state": "left"}, headers=ana)
+    holders = (await api.client.get(f"{path}/presence", headers=bo)).json()
+    assert [h["agent_id"] for h in holders] == ["bo"]
+    foreign = await api.client.put(
+        f"{path}/presence", json={"state": "viewing"}, headers=api.auth("globex")
+    )
+    assert foreign.status_code == 404

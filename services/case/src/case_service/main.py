@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from case_service.adapters import (
     articles,
     audit,
+    case_holds,
     cases,
     customers,
     identity_claims,
@@ -106,6 +107,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 announcements=BrokerAnnouncements(rt.producer.publish),
                 policy_for=case_policy,
                 templates_for=lambda tenant: settings.rules_for(tenant).approved_templates(),
+                holds=case_holds.CaseHoldRepository(rt.db),
                 max_event_bytes=settings.kafka.max_event_bytes,
             )
             app.state.macro_desk = MacroDesk(

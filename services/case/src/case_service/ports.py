@@ -168,6 +168,10 @@ class Announcements(Protocol):
 
     async def typing(self, case: Case, *, agent: str, active: bool) -> None: ...
 
+    async def presence(
+        self, case: Case, *, agent: str, state: str, taken_over_by: str | None = None
+    ) -> None: ...
+
     async def owed(self, owed: Sequence[Owed]) -> bool:
         """Publish, in order, what an entry just stored owes; False: the broker is down,
         the outbox relay publishes them later."""
@@ -422,3 +426,24 @@ class ArticleStore(Protocol):
     async def publish(
         self, tenant_id: str, article_id: str, at: datetime, actor: str
     ) -> dict[str, Any] | None: ...
+
+
+class CaseHolds(Protocol):
+    """Who has a case open or is drafting on it (see ``adapters/case_holds.py``)."""
+
+    async def hold(
+        self,
+        tenant_id: str,
+        case_id: str,
+        agent_id: str,
+        state: str,
+        *,
+        at: datetime,
+        until: datetime,
+    ) -> None: ...
+
+    async def release(self, tenant_id: str, case_id: str, agent_id: str) -> None: ...
+
+    async def current(
+        self, tenant_id: str, case_id: str, now: datetime
+    ) -> list[dict[str, Any]]: ...

@@ -72,10 +72,13 @@ from cc_common.events.registry import (
 )
 from cc_common.events.routing import RoutingChange, TaskState
 from cc_common.events.signals import (
+    CASE_PRESENCE,
     CONVERSATION_TYPING,
     WEBCHAT_MESSAGE_STORED,
+    CasePresence,
     ConversationTyping,
     WebchatMessageStored,
+    case_presence_signal,
     message_stored_signal,
     typing_signal,
 )
@@ -87,6 +90,7 @@ __all__ = [
     "AGENT_TASK_ACTED",
     "CALLBACK_REQUESTED",
     "CASE_CHANGED",
+    "CASE_PRESENCE",
     "CASE_SLA_BREACHED",
     "CONVERSATION_TYPING",
     "EVENT_TYPES",
@@ -106,6 +110,7 @@ __all__ = [
     "CallStatus",
     "CallbackRequested",
     "CaseChanged",
+    "CasePresence",
     "CaseSlaBreached",
     "Channel",
     "ChannelClass",
@@ -141,6 +146,7 @@ __all__ = [
     "VerificationRequested",
     "VoiceFacts",
     "WebchatMessageStored",
+    "case_presence_signal",
     "decode_event",
     "derived_event_id",
     "encode_event",

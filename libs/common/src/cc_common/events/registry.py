@@ -25,8 +25,10 @@ from cc_common.events.outbound import (
 )
 from cc_common.events.routing import RoutingChange, TaskState
 from cc_common.events.signals import (
+    CASE_PRESENCE,
     CONVERSATION_TYPING,
     WEBCHAT_MESSAGE_STORED,
+    CasePresence,
     ConversationTyping,
     WebchatMessageStored,
 )
@@ -66,6 +68,7 @@ EVENT_TYPES: Final[dict[str, type[BaseModel]]] = {
     CASE_SLA_BREACHED: CaseSlaBreached,
     CASE_CHANGED: CaseChanged,
     CONVERSATION_TYPING: ConversationTyping,
+    CASE_PRESENCE: CasePresence,
     WEBCHAT_MESSAGE_STORED: WebchatMessageStored,
     **{routing_event_type(state): RoutingChange for state in TaskState},
 }

@@ -19,6 +19,7 @@ from cc_common.events.interaction import Channel
 
 CONVERSATION_TYPING: Final = "conversation.typing"
 WEBCHAT_MESSAGE_STORED: Final = "webchat.message_stored"
+CASE_PRESENCE: Final = "case.presence"
 
 
 class ConversationTyping(BaseModel):
@@ -41,6 +42,28 @@ class WebchatMessageStored(BaseModel):
 
     conversation_key: str
     seq: int = Field(ge=1)
+
+
+class CasePresence(BaseModel):
+    """An agent has a case open (viewing), is writing a reply on it (drafting), or
+    left it; colleagues' desks show who, so two agents do not answer at once."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    case_id: str
+    customer_id: str
+    agent_id: str
+    state: Literal["viewing", "drafting", "left"]
+    taken_over_by: str | None = Field(
+        default=None, description="Set when another agent sent over this agent's draft."
+    )
+
+
+def case_presence_signal(
+    tenant_id: str, presence: CasePresence, *, source: str
+) -> Envelope[CasePresence]:
+    head = _head(tenant_id, CASE_PRESENCE, presence.case_id, source)
+    return Envelope[CasePresence](**head, data=presence)
 
 
 def typing_signal(

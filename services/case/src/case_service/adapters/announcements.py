@@ -10,10 +10,12 @@ from typing import Any
 from case_service.domain.live_events import case_changed
 from case_service.domain.model import Case
 from cc_common.events import (
+    CasePresence,
     Channel,
     ConversationTyping,
     Envelope,
     Publish,
+    case_presence_signal,
     typing_signal,
 )
 from cc_common.events.owed import Owed
@@ -81,6 +83,25 @@ class BrokerAnnouncements:
                 party="agent",
                 agent_id=agent,
                 active=active,
+            ),
+            source="case",
+        )
+        with contextlib.suppress(BrokerUnavailable):
+            await self._publish(SIGNALS.name, signal)
+
+    async def presence(
+        self, case: Case, *, agent: str, state: str, taken_over_by: str | None = None
+    ) -> None:
+        """Who has the case open or is drafting on it: a signal, lost if the broker is
+        down (the desks renew it every half minute)."""
+        signal = case_presence_signal(
+            case.tenant_id,
+            CasePresence(
+                case_id=case.id,
+                customer_id=case.customer_id,
+                agent_id=agent,
+                state=state,
+                taken_over_by=taken_over_by,
             ),
             source="case",
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from case_service.adapters import (
     articles,
     audit,
+    case_holds,
     cases,
     customers,
     identity_claims,
@@ -29,6 +30,7 @@ INDEXES = (
     *read_markers.INDEXES,
     *macros.INDEXES,
     *articles.INDEXES,
+    *case_holds.INDEXES,
 )
 
 RETIRED_INDEXES = (*timeline.RETIRED_INDEXES, *webhook_store.RETIRED_INDEXES)

@@ -271,6 +271,7 @@ class RecordedAnnouncements:
     changes: list[tuple[str, str, str | None]] = field(default_factory=list)
     """(case id, entry kind, actor) of each case change announced."""
     typists: list[tuple[str, str, bool]] = field(default_factory=list)
+    presences: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)
     broker_down: bool = False
 
@@ -279,6 +280,11 @@ class RecordedAnnouncements:
 
     async def typing(self, case: Case, *, agent: str, active: bool) -> None:
         self.typists.append((case.id, agent, active))
+
+    async def presence(
+        self, case: Case, *, agent: str, state: str, taken_over_by: str | None = None
+    ) -> None:
+        self.presences.append((case.id, agent, state, taken_over_by))
 
     async def owed(self, owed: Sequence[Owed]) -> bool:
         if self.broker_down:

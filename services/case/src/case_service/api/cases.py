@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from case_service.api.deps import DeskDep, TimelineReadsDep
 from case_service.api.paging import timeline_page
 from case_service.api.schemas import (
+    CaseHolder,
     CaseMergeCreate,
     CaseRead,
     CaseSplitCreate,
     CaseUpdate,
     CsatCreate,
     NoteCreate,
+    PresenceUpdate,
     TimelineEntryRead,
     TimelinePage,
     TypingUpdate,
@@ -93,6 +95,23 @@ def build_router(read: Any, write: Any, *, csat: Any, page_max: int) -> APIRoute
         """The agent is typing a reply (or stopped): shown live to a web-chat visitor.
         Best effort and never stored; channels without typing indicators ignore it."""
         await desk.typing(principal, case_id, active=body.active)
+
+    @router.put("/{case_id}/presence", status_code=204)
+    async def mark_presence(
+        case_id: str, body: PresenceUpdate, principal: Writer, desk: DeskDep
+    ) -> None:
+        """The agent has the case open (`viewing`), is writing a reply (`drafting`) or
+        left it; colleagues' desks are told. Renew it every 20 s: a hold lapses (60 s
+        viewing, 30 s drafting). While a colleague drafts, a reply needs `takeover`."""
+        await desk.mark_presence(principal, case_id, body.state)
+
+    @router.get("/{case_id}/presence")
+    async def read_presence(case_id: str, principal: Reader, desk: DeskDep) -> list[CaseHolder]:
+        """Who has the case open or is drafting on it now."""
+        holds = await desk.presence(principal.tenant_id, case_id)
+        return [
+            CaseHolder(agent_id=h["agent_id"], state=h["state"], since=h["since"]) for h in holds
+        ]
 
     @router.put("/{case_id}/csat")
     async def record_csat(

@@ -81,6 +81,9 @@ class MacroUse(BaseModel):
     channel: Channel | None = Field(
         default=None, description="Reply on another channel the customer wrote on."
     )
+    takeover: bool = Field(
+        default=False, description="Send although a colleague is drafting on the case."
+    )
 
 
 class MacroPreview(BaseModel):
@@ -181,6 +184,7 @@ def build_router(write: Any) -> APIRouter:
             text=body.text,
             channel=body.channel,
             idempotency_key=idempotency_key,
+            takeover=body.takeover,
         )
         reply = applied.reply.entry["reply"] if applied.reply else None
         return MacroOutcome(

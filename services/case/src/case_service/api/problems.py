@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from case_service.domain.errors import (
+    DraftHeld,
     Forbidden,
     Invalid,
     Malformed,
@@ -31,6 +32,14 @@ def install_domain_problems(app: FastAPI) -> None:
     for error, status, problem in DOMAIN_PROBLEMS:
         register_problem(app, error, status, problem=problem)
     app.add_exception_handler(TooLarge, _too_large)
+    app.add_exception_handler(DraftHeld, _draft_held)
+
+
+async def _draft_held(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DraftHeld)
+    return problem_response(
+        409, detail=str(exc), problem="draft-held", instance=request.url.path, holders=exc.holders
+    )
 
 
 async def _too_large(request: Request, exc: Exception) -> JSONResponse:

@@ -30,6 +30,11 @@ class ReplyCreate(BaseModel):
         description="Answer on another channel the customer has used (their latest"
         " conversation there); default: the case's channel.",
     )
+    takeover: bool = Field(
+        default=False,
+        description="Send although a colleague is drafting a reply on this case (409"
+        " `draft-held` otherwise); their desk is told.",
+    )
 
 
 class ReplyTemplateRead(BaseModel):
@@ -75,6 +80,7 @@ def build_router(write: Any) -> APIRouter:
             channel=body.channel,
             template=body.template,
             idempotency_key=idempotency_key,
+            takeover=body.takeover,
         )
         reply = outcome.entry["reply"]
         return ReplyRead(

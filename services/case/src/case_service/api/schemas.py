@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -133,6 +133,18 @@ class TypingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     active: bool = Field(default=True, description="False: stopped typing.")
+
+
+class PresenceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["viewing", "drafting", "left"]
+
+
+class CaseHolder(BaseModel):
+    agent_id: str
+    state: Literal["viewing", "drafting"]
+    since: datetime
 
 
 class CsatCreate(BaseModel):

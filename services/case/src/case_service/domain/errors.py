@@ -38,3 +38,11 @@ class StaleVersion(CaseServiceError):
 
 class Malformed(CaseServiceError, ValueError):
     """A value the caller sent cannot be read (a cursor, an identity)."""
+
+
+class DraftHeld(Refused):
+    """A colleague is writing a reply on this case; sending needs an explicit takeover."""
+
+    def __init__(self, message: str, *, holders: list[str]) -> None:
+        super().__init__(message)
+        self.holders = holders

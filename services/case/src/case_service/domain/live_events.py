@@ -14,6 +14,7 @@ from case_service.domain.model import Case
 from cc_common.events import (
     CASE_CHANGED,
     CaseChanged,
+    CasePresence,
     CaseSlaBreached,
     ConversationTyping,
     Envelope,
@@ -73,6 +74,8 @@ def audience(principal: Principal, event: Envelope[Any], *, holder: str | None =
     the agent assigned to the conversation's case (who sees it besides supervisors)."""
     if event.tenant_id != principal.tenant_id:
         return False
+    if isinstance(event.data, CasePresence):
+        return True  # colleagues see who has which case open (only desks show it)
     if isinstance(event.data, ConversationTyping):
         customer = event.data.party == "customer"
         return customer and (principal.has_any(WATCH_ALL) or holder == principal.subject)

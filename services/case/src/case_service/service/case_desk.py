@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from case_service.domain.case_moves import check_merge, split_off
 from case_service.domain.edits import plan_edit
-from case_service.domain.errors import NotFound, Refused
+from case_service.domain.errors import DraftHeld, NotFound, Refused
 from case_service.domain.lifecycle import CasePolicy
 from case_service.domain.live_events import with_announcement
 from case_service.domain.model import Case
@@ -26,11 +26,21 @@ from case_service.domain.replies import (
 )
 from case_service.domain.sla import priority_due_fields
 from case_service.domain.timeline import case_entry
-from case_service.ports import Announcements, CaseMoveStore, CaseStore, Entry, TimelineStore
+from case_service.ports import (
+    Announcements,
+    CaseHolds,
+    CaseMoveStore,
+    CaseStore,
+    Entry,
+    TimelineStore,
+)
 from cc_common.events import Channel, Content, MessageTemplate, utc_now
 from cc_common.events.owed import PENDING, Owed, owed_in
 from cc_common.principals import Principal
 from cc_common.topics import OUTBOUND
+
+HOLD_SECONDS = {"viewing": 60, "drafting": 30}
+"""How long a desk's hold on a case lasts unless renewed (desks renew every 20 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +71,11 @@ class CaseDesk:
         announcements: Announcements,
         policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
         templates_for: Callable[[str], Sequence[ApprovedTemplate]] = lambda tenant_id: (),
+        holds: CaseHolds | None = None,
         clock: Callable[[], datetime] = utc_now,
         max_event_bytes: int = 1_000_000,
     ) -> None:
+        self._holds = holds
         self.templates_for = templates_for
         self._max_event_bytes = max_event_bytes
         self._cases = cases
@@ -167,6 +179,54 @@ class CaseDesk:
         )
         return updated
 
+    async def mark_presence(self, agent: Principal, case_id: str, state: str) -> None:
+        """The agent has the case open, is drafting a reply on it, or left it; told to
+        colleagues' desks. A hold lapses unless renewed (``HOLD_SECONDS``)."""
+        case = await self.case(agent.tenant_id, case_id)
+        if self._holds is None:
+            return
+        now = self._clock()
+        if state == "left":
+            await self._holds.release(agent.tenant_id, case_id, agent.subject)
+        else:
+            until = now + timedelta(seconds=HOLD_SECONDS[state])
+            await self._holds.hold(
+                agent.tenant_id, case_id, agent.subject, state, at=now, until=until
+            )
+        await self._announcements.presence(case, agent=agent.subject, state=state)
+
+    async def presence(self, tenant_id: str, case_id: str) -> list[dict[str, Any]]:
+        """Who has the case open or is drafting on it now."""
+        await self.case(tenant_id, case_id)
+        if self._holds is None:
+            return []
+        return await self._holds.current(tenant_id, case_id, self._clock())
+
+    async def _check_drafts(self, agent: Principal, case: Case, *, takeover: bool) -> None:
+        """A colleague drafting on the case stops this reply, unless the agent takes
+        over: then the colleague's desk is told their draft was overtaken."""
+        if self._holds is None:
+            return
+        holds = await self._holds.current(case.tenant_id, case.id, self._clock())
+        drafting = sorted(
+            h["agent_id"]
+            for h in holds
+            if h["state"] == "drafting" and h["agent_id"] != agent.subject
+        )
+        if not drafting:
+            return
+        if not takeover:
+            raise DraftHeld(
+                f"{', '.join(drafting)} is drafting a reply on this case: send again with"
+                " takeover to send yours anyway",
+                holders=drafting,
+            )
+        for holder in drafting:
+            await self._holds.release(case.tenant_id, case.id, holder)
+            await self._announcements.presence(
+                case, agent=holder, state="left", taken_over_by=agent.subject
+            )
+
     async def add_note(self, agent: Principal, case_id: str, text: str) -> Entry:
         """An internal note (never sent to the customer)."""
         case = await self.case(agent.tenant_id, case_id)
@@ -189,12 +249,14 @@ class CaseDesk:
         channel: Channel | None = None,
         template: MessageTemplate | None = None,
         idempotency_key: str | None = None,
+        takeover: bool = False,
     ) -> ReplyOutcome:
         """Answer the customer, exactly once per idempotency key; pending until the
         channel confirms. On another ``channel``, the customer's latest conversation
         there carries it; the entry stays on this case."""
         check_template(template, self.templates_for(agent.tenant_id))
         case = await self.case(agent.tenant_id, case_id)
+        await self._check_drafts(agent, case, takeover=takeover)
         route = case
         if channel is not None and channel.value != case.channel:
             elsewhere = await self._cases.latest_reachable(

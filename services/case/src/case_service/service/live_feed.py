@@ -26,7 +26,7 @@ from typing import Any
 
 from case_service.domain.live_events import audience, needs_holder
 from cc_common.auth import Principal
-from cc_common.events import ConversationTyping, Envelope
+from cc_common.events import CasePresence, ConversationTyping, Envelope
 
 
 class Overflowed:
@@ -137,8 +137,8 @@ class LiveFeed:
 
     async def offer(self, event: Envelope[Any]) -> None:
         """Hand an event to every subscriber who may see it, and keep it for replay
-        (a customer's typing is for now only)."""
-        if not isinstance(event.data, ConversationTyping):
+        (typing and who has a case open are for now only)."""
+        if not isinstance(event.data, ConversationTyping | CasePresence):
             self._replay.add(event)
         if not self._subscriptions:
             return

@@ -119,6 +119,7 @@ class MacroDesk:
         text: str | None = None,
         channel: Channel | None = None,
         idempotency_key: str | None = None,
+        takeover: bool = False,
     ) -> MacroApplied:
         """Reply with the macro's text (or the agent's edit of it) and make its case
         changes, recorded as one change naming the macro. The changes are checked
@@ -139,6 +140,7 @@ class MacroDesk:
                 Content(text=body),
                 channel=channel,
                 idempotency_key=f"macro:{macro_id}:{use}",
+                takeover=takeover,
             )
         cause = CaseChangeCause(
             entry_id=str(uuid.uuid5(_MACRO_NAMESPACE, f"{case_id}|{macro_id}|{use}")),
