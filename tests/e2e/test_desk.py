@@ -263,7 +263,7 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         agent_typing = await receive(socket, "typing", timeout=10)
         assert agent_typing["party"] == "agent"
         assert agent_typing["active"] is True
-        await page.get_by_role("button", name="Send").click()
+        await page.get_by_role("button", name="Send", exact=True).click()
         answer = await receive(socket, "agent_message", timeout=30)
         assert answer["text"] == "Thank you, I am checking your invoice now."
         assert answer["agent"] == agent
@@ -287,7 +287,6 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         await colleague.get_by_label("Priority").select_option("high")
         await colleague.get_by_role("button", name="Save").click()
         await expect(colleague.get_by_text("Case saved.")).to_be_visible()
-        await colleague.close()
         await page.get_by_label("Priority").select_option("urgent")
         await page.get_by_role("button", name="Save").click()
         await expect(page.get_by_text("A colleague changed this case first")).to_be_visible()
@@ -303,7 +302,15 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         await expect(reply_box).to_have_value(re.compile("^お客様、担当の田中えみです。"))
         await reply_box.press("End")
         await reply_box.type(" よろしくお願いいたします。")
-        await page.get_by_role("button", name="Send").click()
+        # Meanwhile ken starts a reply of his own: emi's desk says so, and her send is
+        # held until she takes over; ken's desk is told.
+        await colleague.get_by_label("Reply").fill("Let me check that for you.")
+        await expect(page.locator("#case-presence")).to_contain_text(
+            "ken is writing a reply", timeout=15 * SECONDS
+        )
+        await page.get_by_role("button", name="Send", exact=True).click()
+        await expect(page.get_by_text("ken is writing a reply on this case")).to_be_visible()
+        await page.get_by_role("button", name="Take over and send").click()
         answer = await receive(socket, "agent_message", timeout=30)
         assert answer["text"].startswith("お客様、担当の田中えみです。請求書を再送しました")
         assert answer["text"].endswith("よろしくお願いいたします。")
@@ -312,6 +319,10 @@ async def test_an_agent_answers_a_web_chat_visitor_from_the_desk(
         await expect(page.locator("#timeline li[data-kind='case.macro']")).to_contain_text(
             "請求書の再送"
         )
+        await expect(
+            colleague.get_by_text("emi sent a reply while you were drafting")
+        ).to_be_visible(timeout=15 * SECONDS)
+        await colleague.close()
         await page.screenshot(path=SCREENSHOTS / "desk-case-en.png", full_page=True)
 
         # Search by a piece of a Japanese word: 届き finds まだ届きません.

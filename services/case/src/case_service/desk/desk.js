@@ -2,6 +2,7 @@
 // timeline and the reply box. Everything a customer wrote is set as text, never HTML.
 import { api, ApiError, keepSession, session } from "./api.js";
 import { casePanel } from "./case_panel.js";
+import { casePresence, markPresence } from "./case_presence.js";
 import { customerPanel } from "./customer_panel.js";
 import { failed, h, notify } from "./dom.js";
 import { currentLanguage, setLanguage, t } from "./i18n.js";
@@ -28,6 +29,8 @@ const state = {
   activity: {}, // case id -> when anything last happened on it (newest first)
   unreadTimer: null,
   caseless: null, // the next look for the case of work in hand that has none yet
+  presence: null, // colleagues on the open case
+  holding: null, // the timer renewing this agent's hold on the open case
 };
 
 // --- sign in -------------------------------------------------------------------------
@@ -146,6 +149,8 @@ function showHeader(current) {
   });
   const signOut = h("button", { type: "button", class: "secondary", text: t("signOut") });
   signOut.addEventListener("click", () => {
+    markPresence(state.openTask?.case_id, "left");
+    clearInterval(state.holding);
     state.stopStream?.();
     clearInterval(state.ticker);
     keepSession(null);
@@ -323,6 +328,8 @@ function onLiveEvent(name, event) {
     } else {
       soon(refreshUnread);
     }
+  } else if (name === "case.presence") {
+    state.presence?.event(event?.data);
   } else if (name === "conversation.typing" && state.openTask) {
     const data = event?.data ?? {};
     const shown = document.getElementById("customer-typing");
@@ -341,12 +348,22 @@ async function openTask(task) {
     task = (state.work?.tasks ?? []).find((candidate) => candidate.task_id === task.task_id) ?? task;
     if (!task.customer_id) return notify(t("notStored"));
   }
+  if (state.openTask?.case_id && state.openTask.case_id !== task.case_id) markPresence(state.openTask.case_id, "left");
   state.openTask = task;
   state.timeline = [];
   state.cursor = null;
   showWork();
   const fields = task.case_id ? casePanel(task.case_id, loadNewest) : null;
   const reply = replyForm(task, { onSent: () => { loadNewest(); fields?.reload(); } });
+  state.presence = task.case_id ? casePresence(task.case_id) : null;
+  clearInterval(state.holding);
+  if (task.case_id) {
+    markPresence(task.case_id, "viewing");
+    state.holding = setInterval(() => {
+      markPresence(task.case_id, reply.drafting() ? "drafting" : "viewing");
+      state.presence?.show();
+    }, 20_000);
+  }
   const older = h("button", { type: "button", class: "secondary", id: "older", text: t("olderEntries") });
   older.addEventListener("click", loadOlder);
   document.getElementById("case").replaceChildren(
@@ -359,6 +376,7 @@ async function openTask(task) {
         openTask({ ...task, customer_id: survivor });
       },
     }),
+    state.presence?.node,
     task.case_id ? suggestionsPanel(task.case_id, { onUse: (text) => reply.fill(text) }) : null,
     reply,
     fields,

@@ -1,7 +1,8 @@
 // The reply box: the channel (the case's, or another the customer wrote on), WhatsApp's
 // 24-hour rule told before sending with the tenant's approved templates outside it,
 // one idempotency key per text, the agent's typing announced, Ctrl+Enter to send.
-import { api } from "./api.js";
+import { api, ApiError } from "./api.js";
+import { markPresence } from "./case_presence.js";
 import { failed, h, notify } from "./dom.js";
 import { currentLanguage, t } from "./i18n.js";
 
@@ -16,6 +17,10 @@ export function replyForm(task, { onSent }) {
   const text = h("textarea", { id: "reply-text", name: "text", rows: "3", required: true, "aria-describedby": "reply-rule" });
   const rule = h("p", { id: "reply-rule", class: "meta", "aria-live": "polite" });
   const picker = templatePicker(text);
+  // Shown when a colleague is drafting on the case: sending then is a deliberate act.
+  const takeover = h("button", { type: "button", class: "secondary", hidden: true, text: t("takeOverAndSend") });
+  let takingOver = false;
+  takeover.addEventListener("click", () => { takingOver = true; form.requestSubmit(); });
   const macros = macroPicker(caseId, text);
   const form = h("form", { class: "reply" },
     h("p", { id: "customer-typing", class: "meta", "aria-live": "polite" }),
@@ -26,7 +31,7 @@ export function replyForm(task, { onSent }) {
     channel,
     rule,
     picker.node,
-    h("div", { class: "actions" }, h("button", { type: "submit", text: t("send") }), h("span", { class: "meta", text: t("sendKeys") })));
+    h("div", { class: "actions" }, h("button", { type: "submit", text: t("send") }), takeover, h("span", { class: "meta", text: t("sendKeys") })));
   let kase = null; // the case as read: its channel and when the customer last wrote
   let key = crypto.randomUUID(); // the same key when retrying this text: sent once
   let typingSent = 0;
@@ -46,8 +51,13 @@ export function replyForm(task, { onSent }) {
     picker.show(true, { required: last !== null });
   }
 
+  let draftingSent = 0;
   text.addEventListener("input", () => {
     key = crypto.randomUUID();
+    if (caseId && Date.now() - draftingSent > 10_000) {
+      draftingSent = Date.now(); // colleagues see this agent drafting
+      markPresence(caseId, "drafting");
+    }
     if (caseId && Date.now() - typingSent > 3000) {
       // At most every few seconds: the visitor sees "typing" until the reply or a pause.
       typingSent = Date.now();
@@ -74,9 +84,14 @@ export function replyForm(task, { onSent }) {
         // The macro's reply (as the agent left it) and its case changes, in one step.
         await api(`/v1/cases/${encodeURIComponent(caseId)}/macros/${encodeURIComponent(macro.id)}/apply`, {
           method: "POST",
-          body: { ...(text.value ? { text: text.value } : {}), ...(channel.value ? { channel: channel.value } : {}) },
+          body: {
+            ...(text.value ? { text: text.value } : {}),
+            ...(channel.value ? { channel: channel.value } : {}),
+            ...(takingOver ? { takeover: true } : {}),
+          },
           headers: { "Idempotency-Key": key },
         });
+        sent();
         text.value = "";
         macros.reset();
         key = crypto.randomUUID();
@@ -85,18 +100,36 @@ export function replyForm(task, { onSent }) {
       }
       await api(`/v1/cases/${encodeURIComponent(caseId)}/replies`, {
         method: "POST",
-        body: { text: text.value, ...(channel.value ? { channel: channel.value } : {}), ...(template ? { template } : {}) },
+        body: {
+          text: text.value,
+          ...(channel.value ? { channel: channel.value } : {}),
+          ...(template ? { template } : {}),
+          ...(takingOver ? { takeover: true } : {}),
+        },
         headers: { "Idempotency-Key": key },
       });
+      sent();
       text.value = "";
       picker.reset();
       key = crypto.randomUUID();
       notify(t("replySent"));
       onSent();
     } catch (error) {
-      failed(error);
+      takingOver = false;
+      if (error instanceof ApiError && error.problem?.holders) {
+        takeover.hidden = false; // a colleague is drafting: the agent decides
+        notify(t("colleagueDraftingNow", { agent: error.problem.holders.join(", ") }), { error: true });
+      } else {
+        failed(error);
+      }
     }
   });
+  function sent() {
+    takingOver = false;
+    takeover.hidden = true;
+    markPresence(caseId, "viewing");
+  }
+  form.drafting = () => text.value.trim() !== "";
   form.fill = (filled) => { // an article's text, to edit before sending
     text.value = filled;
     key = crypto.randomUUID();
