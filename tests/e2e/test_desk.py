@@ -91,7 +91,7 @@ def stack(
             "graph_base_url": providers.url,
         }
     }
-    rules = {CHANNEL_TENANT: {"reply_templates": [ORDER_SHIPPED]}}
+    rules = {CHANNEL_TENANT: {"reply_templates": [ORDER_SHIPPED], "approval_agents": ["trainee"]}}
     env = {
         "CHAT_LINE": json.dumps(line),
         "CHAT_META": json.dumps(meta),
@@ -762,3 +762,52 @@ async def test_outside_whatsapp_s_window_the_desk_offers_only_approved_templates
     reply = page.locator("#timeline li", has_text="佐藤様、ご注文B-200を発送しました。")
     await expect(reply).to_be_visible(timeout=15 * SECONDS)
     await page.close()
+
+
+async def test_a_trainee_s_reply_reaches_the_visitor_only_once_a_supervisor_approves(
+    stack: Stack, browser: Browser
+) -> None:
+    """承認: the channel tenant's trainee replies; the visitor's socket gets nothing until
+    the supervisor approves it in the desk, then the reply."""
+    chat, case_url = stack.url("ingest-chat"), stack.url("case")
+    trainee_token = token(stack, CHANNEL_TENANT, Role.AGENT, subject="trainee")
+    trainee = {"Authorization": f"Bearer {trainee_token}"}
+    supervisor = {"Authorization": f"Bearer {token(stack, CHANNEL_TENANT, Role.SUPERVISOR)}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        conversation = await visitor_writes(
+            client, chat, CHANNEL_TENANT, "返品の方法を教えてください"
+        )
+        customer = await eventually(
+            lambda: find_customer(client, case_url, trainee_token, visitor_key(conversation)),
+            what="the visitor's customer",
+        )
+        cases = (
+            await client.get(f"{case_url}/v1/customers/{customer['id']}/cases", headers=trainee)
+        ).json()
+        async with visitor_socket(chat, conversation["token"]) as socket:
+            held = await client.post(
+                f"{case_url}/v1/cases/{cases[0]['id']}/replies",
+                json={"text": "マイページから返品を申請できます。"},
+                headers={**trainee, "Idempotency-Key": "trainee-1"},
+            )
+            assert held.json()["status"] == "awaiting_approval", held.text
+            with pytest.raises(TimeoutError):
+                await receive(socket, "agent_message", timeout=3)
+            page = await browser.new_page(viewport={"width": 1280, "height": 800})
+            await sign_in(page, stack, CHANNEL_TENANT, "sam", role="supervisor")
+            await page.get_by_label("View").select_option("customers")
+            await open_customer(page, "返品の方法を教えてください")
+            waiting = page.locator("#timeline li", has_text="マイページから返品を申請できます")
+            await expect(waiting.locator("[data-status]")).to_have_attribute(
+                "data-status", "awaiting_approval", timeout=10 * SECONDS
+            )
+            await waiting.get_by_role("button", name="Approve").click()
+            await expect(page.get_by_text("Approved: the reply is being sent.")).to_be_visible()
+            answer = await receive(socket, "agent_message", timeout=30)
+            assert answer["text"] == "マイページから返品を申請できます。"
+            await expect(waiting.locator("[data-status]")).to_have_attribute(
+                "data-status", "sent", timeout=20 * SECONDS
+            )
+            await page.close()
+        approvals = await client.get(f"{case_url}/v1/approvals", headers=supervisor)
+        assert approvals.json() == []

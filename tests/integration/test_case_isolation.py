@@ -52,6 +52,8 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("post", "/v1/cases/{case_id}/split"): ({"entry_ids": ["{case_id}"]}, 404),
     ("post", "/v1/cases/{case_id}/replies"): ({"text": "x"}, 404),
     ("put", "/v1/cases/{case_id}/read"): (None, 404),
+    ("post", "/v1/replies/{reply_id}/approve"): (None, 404),
+    ("post", "/v1/replies/{reply_id}/reject"): ({"reason": "r"}, 404),
     ("put", "/v1/cases/{case_id}/presence"): ({"state": "viewing"}, 404),
     ("get", "/v1/cases/{case_id}/presence"): (None, 404),
     ("put", "/v1/articles/{article_id}"): ({"title": "t", "body": "b"}, 404),
@@ -79,6 +81,7 @@ OPERATIONS: dict[tuple[str, str], tuple[dict[str, Any] | None, int]] = {
     ("get", "/v1/unread"): (None, 200),  # another tenant's case counts 0 (checked below)
     ("get", "/v1/reply-templates"): (None, 200),  # the caller's tenant's own list
     ("get", "/v1/macros"): (None, 200),  # the caller's tenant's (none of acme's)
+    ("get", "/v1/approvals"): (None, 200),  # likewise
     ("get", "/v1/articles"): (None, 200),  # likewise
     ("post", "/v1/articles"): ({"title": "t", "body": "b"}, 201),
     ("post", "/v1/macros"): ({"title": "t", "scope": "agent", "text": "x"}, 201),
@@ -147,6 +150,7 @@ async def acme_world(api: CaseApi) -> dict[str, str]:
     assert article.status_code == 201, article.text
     return {
         "tenant_id": "acme",
+        "reply_id": str(uuid.uuid4()),
         "article_id": article.json()["id"],
         "macro_id": macro.json()["id"],
         "webhook_id": hook.json()["id"],

@@ -108,6 +108,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 policy_for=case_policy,
                 templates_for=lambda tenant: settings.rules_for(tenant).approved_templates(),
                 holds=case_holds.CaseHoldRepository(rt.db),
+                approval_for=lambda tenant: settings.rules_for(tenant).approval_rule(),
                 max_event_bytes=settings.kafka.max_event_bytes,
             )
             app.state.macro_desk = MacroDesk(
@@ -256,6 +257,7 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
     agents_or_watchers = principal_dependency(
         settings.auth, roles=frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
     )
+    app.include_router(reply_routes.build_approvals(supervisors))
     app.include_router(knowledge_routes.build_router(authenticate, agents_only, supervisors))
     app.include_router(merge_routes.build_router(agents_only, supervisors))
     app.include_router(audit_routes.build_router(supervisors))

@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 
 from case_service.domain.identity import IdentityRules
 from case_service.domain.lifecycle import CasePolicy, Priority
-from case_service.domain.replies import ApprovedTemplate
+from case_service.domain.replies import ApprovalRule, ApprovedTemplate
 from case_service.domain.sla import BusinessCalendar, SlaPolicy
 from cc_common.events import BusinessHours
 from cc_common.settings import ServiceSettings
@@ -104,6 +104,18 @@ class TenantCaseRules(BaseModel):
         description="Approved WhatsApp templates: offered outside the 24-hour window, and"
         " a reply's template must be one of them (none listed: the provider checks).",
     )
+
+    approval_agents: list[str] = Field(
+        default_factory=list,
+        description="Agents whose replies a supervisor approves before they are sent (承認).",
+    )
+    approval_queues: list[str] = Field(
+        default_factory=list,
+        description="Queues whose cases' replies a supervisor approves before they are sent.",
+    )
+
+    def approval_rule(self) -> ApprovalRule:
+        return ApprovalRule(frozenset(self.approval_agents), frozenset(self.approval_queues))
 
     def approved_templates(self) -> tuple[ApprovedTemplate, ...]:
         return tuple(spec.approved() for spec in self.reply_templates)

@@ -17,6 +17,7 @@ from case_service.domain.errors import StaleVersion
 from case_service.domain.lifecycle import ACTIVE, CaseStatus
 from case_service.domain.merging import Resolution
 from case_service.domain.model import Case
+from case_service.domain.replies import AWAITING_APPROVAL, HELD
 from cc_common.events import CaseChanged
 from cc_common.events.owed import EVENTS, PENDING, SINCE, Owed
 
@@ -171,6 +172,32 @@ class MemoryTimeline:
 
     async def create_reply(self, entry: Entry) -> Entry:
         return self.entries.setdefault(entry["_id"], entry)
+
+    async def replies_awaiting_approval(self, tenant_id: str) -> list[Entry]:
+        return [
+            e
+            for e in self.entries.values()
+            if e["tenant_id"] == tenant_id and e.get("reply", {}).get("status") == AWAITING_APPROVAL
+        ]
+
+    async def decide_reply(
+        self, tenant_id: str, reply_id: str, *, decision: dict[str, Any], at: datetime
+    ) -> Entry | None:
+        entry = self.entries.get(reply_id)
+        if not entry or entry["tenant_id"] != tenant_id:
+            return None
+        if entry["reply"]["status"] != AWAITING_APPROVAL:
+            return None
+        held = entry.pop(HELD, [])
+        approved = decision["state"] == "approved"
+        entry["reply"] = {
+            **entry["reply"],
+            "status": "pending" if approved else "failed",
+            "approval": decision,
+        }
+        if approved:
+            entry.update({EVENTS: held, PENDING: True, SINCE: at})
+        return entry
 
     async def outbox_sent(self, entry_id: str) -> None:
         for name in (PENDING, EVENTS, SINCE):

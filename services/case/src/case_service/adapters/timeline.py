@@ -13,8 +13,9 @@ from case_service.adapters.customers import CUSTOMERS
 from case_service.adapters.entries_outbox import LEGACY_OWED, EntriesOutbox
 from case_service.adapters.time_windows import TimeWindows
 from case_service.domain.model import TimelineEntry
+from case_service.domain.replies import AWAITING_APPROVAL, HELD
 from cc_common.events import utc_now
-from cc_common.events.owed import EVENTS
+from cc_common.events.owed import EVENTS, PENDING, SINCE
 from cc_common.mongo import Document, IndexSpec
 from cc_common.outbox import outbox_index
 
@@ -24,7 +25,7 @@ EARLY_RECEIPTS = "early_receipts"
 sent (another process publishes each); applied when it is, dropped after a week."""
 EARLY_RECEIPT_SECONDS = 7 * 24 * 3600
 _STATUS_WORD = re.compile(r"[a-z_]{1,20}")
-_NOT_SERVED = ("grams", "search_text", EVENTS, *LEGACY_OWED)
+_NOT_SERVED = ("grams", "search_text", EVENTS, HELD, *LEGACY_OWED)
 """Fields a timeline page never shows: search index terms and the outbox copies of the
 events an entry owes (a reply's request, an API change's announcement).
 Dropped here, not by a projection: SecantusDB copies each document to project it
@@ -49,6 +50,12 @@ INDEXES = (
         ENTRIES,
         [("tenant_id", 1), ("reply.provider_message_id", 1)],
         "by_sent_message",
+        options={"sparse": True},
+    ),
+    IndexSpec(
+        ENTRIES,
+        [("tenant_id", 1), ("reply.status", 1)],
+        "by_reply_status",
         options={"sparse": True},
     ),
     IndexSpec(EARLY_RECEIPTS, [("tenant_id", 1), ("provider_message_id", 1)], "by_message"),
@@ -147,6 +154,49 @@ class TimelineRepository:
         )
         assert stored is not None  # upserted
         return dict(stored)
+
+    async def replies_awaiting_approval(self, tenant_id: str) -> list[dict[str, Any]]:
+        cursor = self._entries.find(
+            {"tenant_id": tenant_id, "reply.status": AWAITING_APPROVAL}
+        ).sort("occurred_at", 1)
+        return [doc async for doc in cursor]
+
+    async def decide_reply(
+        self, tenant_id: str, reply_id: str, *, decision: dict[str, Any], at: datetime
+    ) -> dict[str, Any] | None:
+        """Approve (the held channel request joins the outbox) or reject a reply that
+        awaits approval; None if no such reply awaits it (decided already, or unknown)."""
+        held = await self._entries.find_one(
+            {"_id": reply_id, "tenant_id": tenant_id, "reply.status": AWAITING_APPROVAL}
+        )
+        if held is None:
+            return None
+        if decision["state"] == "approved":
+            change: dict[str, Any] = {
+                "$set": {
+                    "reply.status": "pending",
+                    "reply.approval": decision,
+                    EVENTS: held.get(HELD, []),
+                    PENDING: True,
+                    SINCE: at,
+                },
+                "$unset": {HELD: ""},
+            }
+        else:
+            reason = f"rejected by {decision['by']}: {decision['reason'] or 'no reason given'}"
+            change = {
+                "$set": {
+                    "reply.status": "failed",
+                    "reply.approval": decision,
+                    "reply.error": {"reason": reason, "status": "failed", "at": at},
+                },
+                "$unset": {HELD: ""},
+            }
+        return await self._entries.find_one_and_update(
+            {"_id": reply_id, "tenant_id": tenant_id, "reply.status": AWAITING_APPROVAL},
+            change,
+            return_document=ReturnDocument.AFTER,
+        )
 
     async def settle_reply(
         self, tenant_id: str, reply_id: str, *, status: str, details: dict[str, Any]

@@ -3,10 +3,11 @@
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # dependency aliases at definition time.
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from case_service.api.deps import DeskDep
 from cc_common.auth import Principal
@@ -104,5 +105,75 @@ def build_router(write: Any) -> APIRouter:
             )
             for known in desk.templates_for(principal.tenant_id)
         ]
+
+    return router
+
+
+class AwaitingApproval(BaseModel):
+    reply_id: str
+    case_id: str
+    customer_id: str | None = None
+    agent_id: str
+    channel: str
+    text: str | None = None
+    requested_at: datetime
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=1000, description="Told to the agent.")
+
+
+class Decided(BaseModel):
+    reply_id: str
+    case_id: str
+    status: str = Field(description="pending (approved: now being sent) or failed (rejected).")
+    approval: dict[str, Any]
+
+
+def _decided(entry: dict[str, Any]) -> Decided:
+    return Decided(
+        reply_id=entry["_id"],
+        case_id=entry["case_id"],
+        status=entry["reply"]["status"],
+        approval=entry["reply"]["approval"],
+    )
+
+
+def build_approvals(supervise: Any) -> APIRouter:
+    """Replies held for a supervisor's approval (承認; `approval_agents` and
+    `approval_queues` in the tenant's rules)."""
+    router = APIRouter(prefix="/v1", tags=["approvals"])
+    Supervisor = Annotated[Principal, Depends(supervise)]
+
+    @router.get("/approvals")
+    async def awaiting(principal: Supervisor, desk: DeskDep) -> list[AwaitingApproval]:
+        """Replies waiting for approval, oldest first."""
+        return [
+            AwaitingApproval(
+                reply_id=entry["_id"],
+                case_id=entry["case_id"],
+                customer_id=entry.get("customer_id"),
+                agent_id=entry["reply"]["agent_id"],
+                channel=entry["channel"],
+                text=entry["reply"]["content"].get("text"),
+                requested_at=entry["occurred_at"],
+            )
+            for entry in await desk.awaiting_approval(principal.tenant_id)
+        ]
+
+    @router.post("/replies/{reply_id}/approve")
+    async def approve(reply_id: str, principal: Supervisor, desk: DeskDep) -> Decided:
+        """The reply goes to its channel now; the approval is kept on it and its case."""
+        return _decided(await desk.decide_reply(principal, reply_id, approve=True))
+
+    @router.post("/replies/{reply_id}/reject")
+    async def reject(
+        reply_id: str, body: Rejection, principal: Supervisor, desk: DeskDep
+    ) -> Decided:
+        """The reply is not sent: it fails with the reason, for the agent to see."""
+        decided = await desk.decide_reply(principal, reply_id, approve=False, reason=body.reason)
+        return _decided(decided)
 
     return router

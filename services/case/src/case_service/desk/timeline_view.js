@@ -1,8 +1,8 @@
 // One timeline entry on the page: messages (attachments, mail as sent in a sandboxed
 // frame), replies with their status, notes, calls with recordings and transcripts.
 // Everything a customer wrote is set as text; mail HTML only inside the frame.
-import { download } from "./api.js";
-import { failed, h } from "./dom.js";
+import { api, download, session } from "./api.js";
+import { failed, h, notify } from "./dom.js";
 import { currentLanguage, t } from "./i18n.js";
 
 export function entryText(entry) {
@@ -23,7 +23,33 @@ export function entryItem(entry) {
     h("p", { class: "text", text: entryText(entry) }),
     mailOf(entry),
     attachmentsOf(entry),
-    callOf(entry));
+    callOf(entry),
+    approvalOf(entry));
+}
+
+// 承認: a supervisor approves a held reply (it goes now) or rejects it with a reason.
+function approvalOf(entry) {
+  if (entry.reply?.status !== "awaiting_approval" || session()?.role !== "supervisor") return null;
+  const id = encodeURIComponent(entry.id);
+  const reason = h("input", { id: `reject-${entry.id}`, maxlength: "1000", required: true });
+  const decide = async (path, body, done) => {
+    try {
+      await api(path, { method: "POST", ...(body ? { body } : {}) });
+      notify(done);
+    } catch (error) {
+      failed(error);
+    }
+  };
+  const form = h("form", { class: "approval" },
+    h("label", { for: reason.id, text: t("rejectReason") }), reason,
+    h("div", { class: "actions" },
+      h("button", { type: "button", onclick: () => decide(`/v1/replies/${id}/approve`, null, t("replyApproved")), text: t("approve") }),
+      h("button", { type: "submit", class: "secondary", text: t("reject") })));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    decide(`/v1/replies/${id}/reject`, { reason: reason.value }, t("replyRejected"));
+  });
+  return form;
 }
 
 function subjectOf(entry) {

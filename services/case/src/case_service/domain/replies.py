@@ -47,6 +47,34 @@ class TemplateRequired(Invalid):
     """The channel's rules allow only an approved template now (WhatsApp's window)."""
 
 
+AWAITING_APPROVAL = "awaiting_approval"
+HELD = "held_events"
+"""A reply awaiting approval keeps the request for its channel here, outside the
+outbox, so nothing sends it until a supervisor approves."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRule:
+    """Whose replies a supervisor approves before they go (承認): chosen agents', and
+    every reply on a case in a chosen queue."""
+
+    agents: frozenset[str] = frozenset()
+    queues: frozenset[str] = frozenset()
+
+    def needs(self, agent_id: str, queue: str | None) -> bool:
+        return agent_id in self.agents or (queue is not None and queue in self.queues)
+
+
+def held_for_approval(entry: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
+    """The reply entry awaiting approval, holding its channel request (``request``: the
+    outbound event's outbox item) where the outbox relay does not look."""
+    return {
+        **entry,
+        "reply": {**entry["reply"], "status": AWAITING_APPROVAL},
+        HELD: [request],
+    }
+
+
 class UnknownTemplate(Invalid):
     """Not one of the tenant's approved templates (name, language, parameter count)."""
 

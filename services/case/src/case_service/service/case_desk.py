@@ -16,10 +16,13 @@ from case_service.domain.live_events import with_announcement
 from case_service.domain.model import Case
 from case_service.domain.notes import note_entry
 from case_service.domain.replies import (
+    AWAITING_APPROVAL,
+    ApprovalRule,
     ApprovedTemplate,
     check_reply_size,
     check_template,
     fingerprint,
+    held_for_approval,
     reply_entry,
     reply_id_for,
     reply_request,
@@ -35,7 +38,7 @@ from case_service.ports import (
     TimelineStore,
 )
 from cc_common.events import Channel, Content, MessageTemplate, utc_now
-from cc_common.events.owed import PENDING, Owed, owed_in
+from cc_common.events.owed import EVENTS, PENDING, Owed, owed_in, owing
 from cc_common.principals import Principal
 from cc_common.topics import OUTBOUND
 
@@ -72,10 +75,12 @@ class CaseDesk:
         policy_for: Callable[[str], CasePolicy] = lambda tenant_id: CasePolicy(),
         templates_for: Callable[[str], Sequence[ApprovedTemplate]] = lambda tenant_id: (),
         holds: CaseHolds | None = None,
+        approval_for: Callable[[str], ApprovalRule] = lambda tenant_id: ApprovalRule(),
         clock: Callable[[], datetime] = utc_now,
         max_event_bytes: int = 1_000_000,
     ) -> None:
         self._holds = holds
+        self._approval_for = approval_for
         self.templates_for = templates_for
         self._max_event_bytes = max_event_bytes
         self._cases = cases
@@ -278,15 +283,56 @@ class CaseDesk:
         check_reply_size(event, self._max_event_bytes)
         content_hash = fingerprint(content)
         entry = reply_entry(event, customer_id=case.customer_id, content_hash=content_hash)
-        stored = await self._timeline.create_reply(
-            with_announcement(entry, case, actor=agent.subject, first=[Owed(OUTBOUND.name, event)])
-        )
+        request = Owed(OUTBOUND.name, event)
+        if self._approval_for(agent.tenant_id).needs(agent.subject, case.queue):
+            held = owing([request], since=event.occurred_at)[EVENTS][0]
+            document = with_announcement(held_for_approval(entry, held), case, actor=agent.subject)
+        else:
+            document = with_announcement(entry, case, actor=agent.subject, first=[request])
+        stored = await self._timeline.create_reply(document)
         if stored["reply"]["content_hash"] != content_hash:
             raise Refused("This Idempotency-Key was used for a different reply.")
         if stored.get(PENDING):  # stored now, or by a try whose publish failed
-            await self._cases.note_agent_reply(case, stored["occurred_at"])
+            if stored["reply"]["status"] != AWAITING_APPROVAL:
+                await self._cases.note_agent_reply(case, stored["occurred_at"])
             await self._publish_owed(stored)
         return ReplyOutcome(case, stored)
+
+    async def awaiting_approval(self, tenant_id: str) -> list[Entry]:
+        """Replies a supervisor must approve before they go, oldest first."""
+        return await self._timeline.replies_awaiting_approval(tenant_id)
+
+    async def decide_reply(
+        self, supervisor: Principal, reply_id: str, *, approve: bool, reason: str | None = None
+    ) -> Entry:
+        """Approve a held reply (its channel request goes out now) or reject it (it
+        fails with the reason); the decision is kept on the reply and its case."""
+        now = self._clock()
+        decision = {
+            "state": "approved" if approve else "rejected",
+            "by": supervisor.subject,
+            "at": now,
+            "reason": reason,
+        }
+        decided = await self._timeline.decide_reply(
+            supervisor.tenant_id, reply_id, decision=decision, at=now
+        )
+        if decided is None:
+            raise NotFound("No reply of this tenant awaits approval under that id.")
+        case = await self.case(supervisor.tenant_id, decided["case_id"])
+        if approve:
+            await self._cases.note_agent_reply(case, now)
+            await self._publish_owed(decided)
+        verdict = "approved" if approve else f"rejected: {reason or 'no reason given'}"
+        await self._record(
+            case,
+            supervisor,
+            kind="reply.approved" if approve else "reply.rejected",
+            at=now,
+            summary=f"reply by {decided['reply']['agent_id']} {verdict}",
+            details={"reply_id": reply_id, "approval": decision},
+        )
+        return decided
 
     async def _store_announced(self, case: Case, entry: Entry, actor: str) -> Entry:
         """Store the entry with its announcement in the same document, then publish it."""
