@@ -91,7 +91,13 @@ def stack(
             "graph_base_url": providers.url,
         }
     }
-    rules = {CHANNEL_TENANT: {"reply_templates": [ORDER_SHIPPED], "approval_agents": ["trainee"]}}
+    rules = {
+        CHANNEL_TENANT: {
+            "reply_templates": [ORDER_SHIPPED],
+            "approval_agents": ["trainee"],
+            "survey": {"kind": "csat"},
+        }
+    }
     env = {
         "CHAT_LINE": json.dumps(line),
         "CHAT_META": json.dumps(meta),
@@ -811,3 +817,42 @@ async def test_a_trainee_s_reply_reaches_the_visitor_only_once_a_supervisor_appr
             await page.close()
         approvals = await client.get(f"{case_url}/v1/approvals", headers=supervisor)
         assert approvals.json() == []
+
+
+async def test_a_solved_chat_asks_the_visitor_for_a_rating_and_their_answer_counts(
+    stack: Stack,
+) -> None:
+    """The case is solved: the visitor's socket gets the survey; they answer with a
+    full-width digit; the case is rated and stays solved."""
+    chat, case_url = stack.url("ingest-chat"), stack.url("case")
+    agent_token = token(stack, CHANNEL_TENANT, Role.AGENT, subject="aoi")
+    agent = {"Authorization": f"Bearer {agent_token}"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        conversation = await visitor_writes(client, chat, CHANNEL_TENANT, "送料はいくらですか")
+        customer = await eventually(
+            lambda: find_customer(client, case_url, agent_token, visitor_key(conversation)),
+            what="the visitor's customer",
+        )
+        (case,) = (
+            await client.get(f"{case_url}/v1/customers/{customer['id']}/cases", headers=agent)
+        ).json()
+        async with visitor_socket(chat, conversation["token"]) as socket:
+            solved = await client.patch(
+                f"{case_url}/v1/cases/{case['id']}",
+                json={"status": "solved"},
+                headers={**agent, "If-Match": f'"{case["version"]}"'},
+            )
+            assert solved.status_code == 200, solved.text
+            survey = await receive(socket, "agent_message", timeout=30)
+            assert "1（不満）〜5（満足）" in survey["text"]
+            frame = {"type": "message", "client_message_id": "r1", "text": "５"}  # noqa: RUF001
+            await socket.send(json.dumps(frame))
+
+            async def rated() -> dict[str, Any] | None:
+                read = await client.get(f"{case_url}/v1/cases/{case['id']}", headers=agent)
+                current: dict[str, Any] = read.json()
+                return current if current.get("csat") else None
+
+            current = await eventually(rated, what="the visitor's rating")
+    assert current["csat"]["score"] == 5
+    assert current["status"] == "solved"

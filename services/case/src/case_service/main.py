@@ -53,6 +53,7 @@ from case_service.consumers.interactions import (
 )
 from case_service.consumers.live_fanout import LiveFeedConsumer
 from case_service.consumers.sla import SlaWatcher
+from case_service.consumers.surveys import SurveyConsumer
 from case_service.consumers.webhook_delivery import (
     WebhookBacklog,
     WebhookFanout,
@@ -69,6 +70,7 @@ from case_service.service.knowledge_desk import KnowledgeDesk
 from case_service.service.live_feed import LiveFeed, ReplayWindow
 from case_service.service.macro_desk import MacroDesk
 from case_service.service.merge_desk import MergeDesk
+from case_service.service.survey_desk import SurveyDesk
 from case_service.service.webhook_desk import WebhookDesk
 from case_service.settings import CaseSettings
 from cc_common.auth import Role
@@ -176,6 +178,16 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 group_id=f"{settings.consumer_group}-live-{uuid.uuid4().hex[:12]}",
                 handler=LiveFeedConsumer(app.state.live),
                 start_at="latest",
+            )
+            surveys = SurveyDesk(
+                desk=app.state.desk,
+                customer=app.state.customers.get,
+                rule_for=lambda tenant: settings.rules_for(tenant).survey_rule(),
+            )
+            rt.add_consumer(
+                topics=[CASES.name],
+                group_id=f"{settings.consumer_group}-surveys",
+                handler=SurveyConsumer(surveys),
             )
             app.state.webhooks = webhook_store.WebhookRepository(rt.db)
             app.state.webhook_desk = WebhookDesk(

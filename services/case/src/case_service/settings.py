@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
@@ -12,6 +13,7 @@ from case_service.domain.identity import IdentityRules
 from case_service.domain.lifecycle import CasePolicy, Priority
 from case_service.domain.replies import ApprovalRule, ApprovedTemplate
 from case_service.domain.sla import BusinessCalendar, SlaPolicy
+from case_service.domain.surveys import SurveyRule
 from cc_common.events import BusinessHours
 from cc_common.settings import ServiceSettings
 
@@ -73,6 +75,27 @@ class ReplyTemplateSpec(BaseModel):
         return ApprovedTemplate(self.name, self.language, self.parameters, self.text)
 
 
+class SurveySettings(BaseModel):
+    """The satisfaction survey a tenant sends when a case is solved."""
+
+    kind: Literal["csat", "nps"] = "csat"
+    questions: dict[str, str] = Field(
+        default_factory=dict, description='Own wording per language, e.g. {"ja": "..."}.'
+    )
+    whatsapp_template: str | None = Field(
+        default=None, description="Approved template for WhatsApp outside the 24-hour window."
+    )
+    whatsapp_template_language: str = "ja"
+
+    def rule(self) -> SurveyRule:
+        return SurveyRule(
+            kind=self.kind,
+            questions=tuple(self.questions.items()),
+            whatsapp_template=self.whatsapp_template,
+            whatsapp_template_language=self.whatsapp_template_language,
+        )
+
+
 class TenantCaseRules(BaseModel):
     """One tenant's case rules (every field optional: the defaults apply)."""
 
@@ -105,6 +128,11 @@ class TenantCaseRules(BaseModel):
         " a reply's template must be one of them (none listed: the provider checks).",
     )
 
+    survey: SurveySettings | None = Field(
+        default=None,
+        description="Ask the customer for CSAT or NPS on the case's channel when it is"
+        " solved (once a case; not to customers whose consent has surveys: false).",
+    )
     approval_agents: list[str] = Field(
         default_factory=list,
         description="Agents whose replies a supervisor approves before they are sent (承認).",
@@ -113,6 +141,9 @@ class TenantCaseRules(BaseModel):
         default_factory=list,
         description="Queues whose cases' replies a supervisor approves before they are sent.",
     )
+
+    def survey_rule(self) -> SurveyRule | None:
+        return self.survey.rule() if self.survey else None
 
     def approval_rule(self) -> ApprovalRule:
         return ApprovalRule(frozenset(self.approval_agents), frozenset(self.approval_queues))

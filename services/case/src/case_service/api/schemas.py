@@ -58,6 +58,9 @@ class CaseRead(BaseModel):
     knowledge_used: list[dict[str, Any]] = Field(
         default_factory=list, description="Knowledge articles an agent answered with."
     )
+    survey: dict[str, Any] | None = Field(
+        default=None, description="The satisfaction survey sent when solved, and its answer."
+    )
     merged_into: str | None = None
     split_from: str | None = None
     sla: dict[str, Any] | None = Field(

@@ -118,6 +118,8 @@ class Contact:
     event_id: str
     from_customer: bool
     """An inbound message or call: it may reopen a case or start a new one."""
+    text: str | None = None
+    """The message's text (a survey answer joins its solved case without reopening it)."""
 
 
 def customer_contact(case: Case, at: datetime, policy: CasePolicy) -> ContactOutcome:

@@ -51,6 +51,9 @@ class Case(CaseRef):
     split_from: str | None = None
     merged_into: str | None = None
     csat: dict[str, Any] | None = None
+    survey: dict[str, Any] | None = None
+    """The satisfaction survey sent when it was solved: kind, sent_at, reply_id and,
+    once the customer answered, answered_at and score."""
     knowledge_used: list[dict[str, Any]] = Field(default_factory=list)
     """Knowledge articles an agent answered with (article id, title, version, who, when)."""
     sla: dict[str, datetime | None] | None = None

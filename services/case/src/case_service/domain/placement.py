@@ -18,6 +18,7 @@ from case_service.domain.lifecycle import (
 )
 from case_service.domain.model import Case
 from case_service.domain.sla import sla_fields
+from case_service.domain.surveys import answers_survey
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def place_contact(
             first_case_id(contact.tenant_id, contact.conversation_key), contact, policy, None
         )
         return Placement(case, ContactOutcome.JOIN, created=True, conversation_moves=True)
-    if not contact.from_customer:
+    if not contact.from_customer or answers_survey(current, contact.text, contact.at):
         return Placement(current, ContactOutcome.JOIN)
     outcome = customer_contact(current, contact.at, policy)
     if outcome is ContactOutcome.JOIN:

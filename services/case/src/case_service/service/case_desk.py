@@ -162,6 +162,10 @@ class CaseDesk:
         )
         return updated
 
+    async def note_survey(self, caller: Principal, case_id: str, survey: dict[str, Any]) -> Case:
+        """The case's satisfaction survey (sent, then answered)."""
+        return await self._update(caller, case_id, {"survey": survey}, None)
+
     async def note_article_used(
         self, agent: Principal, case_id: str, article: dict[str, Any]
     ) -> Case:

@@ -89,6 +89,10 @@ def _placed_anonymously(call: Entry) -> bool:
     return bool(identities) and all(i.get("kind") == "anonymous" for i in identities)
 
 
+SURVEY_TEXT_CHARS = 40
+"""Enough of a message to tell a survey answer (a bare score) from anything else."""
+
+
 def contact_of(event: Envelope[Interaction], customer_id: str) -> Contact:
     interaction = event.data
     return Contact(
@@ -101,6 +105,7 @@ def contact_of(event: Envelope[Interaction], customer_id: str) -> Contact:
         event_id=str(event.id),
         from_customer=interaction.direction is Direction.INBOUND
         and interaction.kind in (InteractionKind.MESSAGE, InteractionKind.CALL),
+        text=(interaction.content.text or "")[:SURVEY_TEXT_CHARS] if interaction.content else None,
     )
 
 
