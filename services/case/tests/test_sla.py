@@ -154,3 +154,31 @@ def test_a_window_closing_after_midnight_runs_into_the_next_day() -> None:
     # Friday 23:00 + 4 hours = Saturday 03:00 (Tokyo).
     assert night.add(tokyo(20, 23), 240) == tokyo(21, 3)
     assert night.minutes_between(tokyo(20, 21), tokyo(21, 7)) == 8 * 60
+
+
+def test_the_next_opening_names_the_closed_period_and_is_none_while_open() -> None:
+    assert TOKYO.next_opening(tokyo(24, 10)) is None  # Tuesday morning: open
+    friday_night, saturday = tokyo(20, 19), tokyo(21, 11)
+    assert TOKYO.next_opening(friday_night) == tokyo(23, 9)  # Monday at nine
+    assert TOKYO.next_opening(saturday) == TOKYO.next_opening(friday_night)  # one period
+    assert TOKYO.next_opening(tokyo(24, 7)) == tokyo(24, 9)  # before opening, same day
+
+
+def test_japanese_public_holidays_come_from_the_holidays_package() -> None:
+    from case_service.settings import SlaRules
+
+    calendar = (
+        SlaRules(
+            hours={"timezone": "Asia/Tokyo", "days": [0, 1, 2, 3, 4, 5, 6]}, public_holidays="JP"
+        )
+        .policy()
+        .calendar
+    )
+    # 勤労感謝の日, 23 November, this year and next (whatever year the suite runs in).
+    for year in (date.today().year, date.today().year + 1):
+        holiday = date(year, 11, 23)
+        assert holiday in calendar.holidays
+        at_ten = datetime(year, 11, 23, 10, tzinfo=TOKYO_ZONE)
+        opens = calendar.next_opening(at_ten)  # the 24th at nine, or later for 振替休日
+        assert opens is not None
+        assert opens >= datetime(year, 11, 24, 9, tzinfo=TOKYO_ZONE)

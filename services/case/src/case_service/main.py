@@ -46,6 +46,7 @@ from case_service.api import stream as stream_routes
 from case_service.api import unread as unread_routes
 from case_service.api import webhook_subscriptions as webhook_routes
 from case_service.api.problems import install_domain_problems
+from case_service.consumers.follow_ups import FollowUpConsumer
 from case_service.consumers.interactions import (
     ContactBatchConsumer,
     ContactConsumer,
@@ -53,7 +54,6 @@ from case_service.consumers.interactions import (
 )
 from case_service.consumers.live_fanout import LiveFeedConsumer
 from case_service.consumers.sla import SlaWatcher
-from case_service.consumers.surveys import SurveyConsumer
 from case_service.consumers.webhook_delivery import (
     WebhookBacklog,
     WebhookFanout,
@@ -61,8 +61,10 @@ from case_service.consumers.webhook_delivery import (
 )
 from case_service.domain.identity import IdentityRules
 from case_service.domain.lifecycle import CasePolicy
+from case_service.domain.sla import BusinessCalendar
 from case_service.service.case_desk import CaseDesk
 from case_service.service.claim_links import ClaimLinks
+from case_service.service.closed_hours import ClosedHoursReplies
 from case_service.service.contact_batch import ContactBatchRecorder
 from case_service.service.contact_recorder import ContactRecorder
 from case_service.service.customer_desk import CustomerDesk
@@ -89,6 +91,10 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
 
     def case_policy(tenant_id: str) -> CasePolicy:
         return settings.rules_for(tenant_id).case_policy()
+
+    def calendar_for(tenant_id: str) -> BusinessCalendar | None:
+        sla = case_policy(tenant_id).sla
+        return sla.calendar if sla else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -184,10 +190,16 @@ def create_app(settings: CaseSettings | None = None) -> FastAPI:
                 customer=app.state.customers.get,
                 rule_for=lambda tenant: settings.rules_for(tenant).survey_rule(),
             )
+            closed = ClosedHoursReplies(
+                desk=app.state.desk,
+                customer=app.state.customers.get,
+                calendar_for=calendar_for,
+                texts_for=lambda tenant: settings.rules_for(tenant).closed_reply(),
+            )
             rt.add_consumer(
                 topics=[CASES.name],
-                group_id=f"{settings.consumer_group}-surveys",
-                handler=SurveyConsumer(surveys),
+                group_id=f"{settings.consumer_group}-follow-ups",
+                handler=FollowUpConsumer(surveys, closed),
             )
             app.state.webhooks = webhook_store.WebhookRepository(rt.db)
             app.state.webhook_desk = WebhookDesk(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,19 @@ class MergePolicy(StrEnum):
     """Every such contact proposes the merge to a supervisor."""
 
 
+def public_holidays(country: str | None) -> frozenset[date]:
+    """A country's public holidays from last year to two years ahead."""
+    return _holidays_around(country, date.today().year) if country else frozenset()
+
+
+@cache
+def _holidays_around(country: str, year: int) -> frozenset[date]:
+    """Computed once a year per country (tenant rules are read for every contact)."""
+    import holidays  # loaded only by tenants that ask for it
+
+    return frozenset(holidays.country_holidays(country, years=range(year - 1, year + 3)))
+
+
 class SlaRules(BaseModel):
     """A tenant's service-level targets, in business minutes, by case priority."""
 
@@ -32,6 +46,17 @@ class SlaRules(BaseModel):
         default_factory=BusinessHours, description="Business hours the clock runs in."
     )
     holidays: list[date] = Field(default_factory=list, description="Whole days off.")
+    public_holidays: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="Also closed on this country's public holidays (ISO 3166, e.g. JP),"
+        " from the maintained `holidays` package.",
+    )
+    closed_reply: dict[str, str] = Field(
+        default_factory=dict,
+        description="Outside business hours, told once per conversation per closed period,"
+        ' per language: {"ja": "...", "en": "..."} (none: no auto-reply).',
+    )
     first_response_minutes: dict[Priority, float] = Field(
         default_factory=lambda: {
             Priority.URGENT: 30.0,
@@ -54,7 +79,7 @@ class SlaRules(BaseModel):
         calendar = BusinessCalendar(
             timezone=self.hours.timezone,
             hours={day: (window,) for day in self.hours.days},
-            holidays=frozenset(self.holidays),
+            holidays=frozenset(self.holidays) | public_holidays(self.public_holidays),
         )
         return SlaPolicy(
             calendar=calendar,
@@ -141,6 +166,10 @@ class TenantCaseRules(BaseModel):
         default_factory=list,
         description="Queues whose cases' replies a supervisor approves before they are sent.",
     )
+
+    def closed_reply(self) -> dict[str, str]:
+        """What a customer writing outside business hours is told (none: nothing)."""
+        return self.sla.closed_reply if self.sla is not None else {}
 
     def survey_rule(self) -> SurveyRule | None:
         return self.survey.rule() if self.survey else None

@@ -69,6 +69,20 @@ class BusinessCalendar:
             day += timedelta(days=1)
         raise ValueError("the calendar has no business hours within a year")
 
+    def next_opening(self, at: datetime) -> datetime | None:
+        """None while open at ``at``; otherwise when it opens next (which also names
+        the closed period ``at`` falls in)."""
+        at = at.astimezone(UTC)
+        day = at.astimezone(ZoneInfo(self.timezone)).date() - timedelta(days=1)
+        for _ in range(_MAX_DAYS_AHEAD):
+            for opens, closes in self._intervals(day):
+                if opens <= at < closes:
+                    return None
+                if opens > at:
+                    return opens
+            day += timedelta(days=1)
+        raise ValueError("the calendar has no business hours within a year")
+
     def minutes_between(self, start: datetime, end: datetime) -> float:
         """Business minutes from ``start`` to ``end`` (0 if end is not later)."""
         if end <= start:

@@ -259,6 +259,7 @@ class CaseDesk:
         template: MessageTemplate | None = None,
         idempotency_key: str | None = None,
         takeover: bool = False,
+        counts_as_response: bool = True,
     ) -> ReplyOutcome:
         """Answer the customer, exactly once per idempotency key; pending until the
         channel confirms. On another ``channel``, the customer's latest conversation
@@ -297,7 +298,7 @@ class CaseDesk:
         if stored["reply"]["content_hash"] != content_hash:
             raise Refused("This Idempotency-Key was used for a different reply.")
         if stored.get(PENDING):  # stored now, or by a try whose publish failed
-            if stored["reply"]["status"] != AWAITING_APPROVAL:
+            if counts_as_response and stored["reply"]["status"] != AWAITING_APPROVAL:
                 await self._cases.note_agent_reply(case, stored["occurred_at"])
             await self._publish_owed(stored)
         return ReplyOutcome(case, stored)

@@ -54,7 +54,11 @@ class SurveyDesk:
         try:
             try:
                 outcome = await self._desk.reply(
-                    surveyor, case_id, Content(text=text), idempotency_key=f"survey:{case_id}"
+                    surveyor,
+                    case_id,
+                    Content(text=text),
+                    idempotency_key=f"survey:{case_id}",
+                    counts_as_response=False,
                 )
             except TemplateRequired:
                 if not rule.whatsapp_template:
@@ -68,6 +72,7 @@ class SurveyDesk:
                     Content(text=text),
                     template=template,
                     idempotency_key=f"survey:{case_id}",
+                    counts_as_response=False,
                 )
         except CaseServiceError as exc:  # no address, the window shut, a colleague drafting
             log.info("survey.not_sent", case_id=case_id, reason=str(exc))
