@@ -34,13 +34,14 @@ def test_case_figures() -> None:
         {"_id": "C1"},
         {"_id": "C2", "reopen_count": 1},
         {"_id": "C3", "customer_returns": 1},
-        {"_id": "C4", "customer_returns": 0, "reopen_count": 0},
+        {"_id": "C4", "customer_returns": 0, "reopen_count": 0, "knowledge_used": [{"id": "a"}]},
     ]
     rated = [{"csat": {"score": s}} for s in (5, 4, 2)]
     assert case_kpis(solved, rated, backlog=7) == {
         "solved": 4,
         "fcr": 0.5,
         "reopen_rate": 0.25,
+        "solved_with_article": 0.25,
         "backlog": 7,
         "csat_responses": 3,
         "csat_score": 0.6667,
