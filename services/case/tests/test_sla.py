@@ -13,6 +13,7 @@ from case_service.domain.sla import (
     SlaPolicy,
     SlaTarget,
     breaches,
+    clock_fields,
     next_check,
     sla_fields,
 )
@@ -182,3 +183,27 @@ def test_japanese_public_holidays_come_from_the_holidays_package() -> None:
         opens = calendar.next_opening(at_ten)  # the 24th at nine, or later for 振替休日
         assert opens is not None
         assert opens >= datetime(year, 11, 24, 9, tzinfo=TOKYO_ZONE)
+
+
+def test_pending_on_the_customer_stops_the_clock_and_answering_moves_the_dues_on() -> None:
+    case = case_with()  # first response due 11:00, resolution 18:00 (Tuesday)
+    paused = clock_fields(policy(), case, "pending", tokyo(24, 10, 30))
+    assert paused == {"sla.paused_at": tokyo(24, 10, 30), "sla_check_at": None}
+    waiting = case_with(status="pending", sla={**(case.sla or {}), "paused_at": tokyo(24, 10, 30)})
+    assert breaches(waiting, tokyo(25, 12)) == []  # a day later: nothing missed
+    assert next_check(waiting, tokyo(25, 12)) is None
+    # The customer answers on Wednesday at 10:30: a whole business day (8 h) stood still.
+    resumed = clock_fields(policy(), waiting, "open", tokyo(25, 10, 30))
+    assert resumed["sla.first_response_due_at"] == tokyo(25, 11)
+    assert resumed["sla.resolution_due_at"] == tokyo(25, 18)
+    assert resumed["sla.paused_at"] is None
+    assert resumed["sla_check_at"] == tokyo(25, 11)
+
+
+def test_a_reopened_case_is_watched_again_from_its_reopening() -> None:
+    solved = case_with(status="solved", solved_at=tokyo(24, 12))
+    reopened = clock_fields(policy(), solved, "open", tokyo(26, 10))
+    assert reopened["sla.resolution_due_at"] == tokyo(26, 18)
+    assert reopened["sla.resolution_breached_at"] is None
+    assert clock_fields(policy(), solved, "closed", tokyo(26, 10)) == {}
+    assert clock_fields(None, solved, "open", tokyo(26, 10)) == {}

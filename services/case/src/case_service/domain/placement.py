@@ -17,7 +17,7 @@ from case_service.domain.lifecycle import (
     status_fields,
 )
 from case_service.domain.model import Case
-from case_service.domain.sla import sla_fields
+from case_service.domain.sla import clock_fields, sla_fields
 from case_service.domain.surveys import answers_survey
 
 
@@ -88,7 +88,10 @@ def place_contact(
             if solved
             else None,
         )
-    change = status_fields(CaseStatus.OPEN, contact.at, current)
+    change = {
+        **status_fields(CaseStatus.OPEN, contact.at, current),
+        **clock_fields(policy.sla, current, CaseStatus.OPEN.value, contact.at),
+    }
     return Placement(
         current.model_copy(update={"status": CaseStatus.OPEN}),
         outcome,

@@ -140,9 +140,45 @@ def _achieved(case: Case) -> dict[SlaTarget, datetime | None]:
     }
 
 
+def clock_fields(policy: SlaPolicy | None, case: Case, target: str, at: datetime) -> dict[str, Any]:
+    """What a move of ``case`` to status ``target`` at ``at`` does to its SLA clock:
+    pending on the customer stops it; leaving pending moves every open due time on by
+    the business minutes it stood still; a solved case reopened is watched again (its
+    resolution due from the reopening)."""
+    sla = case.sla
+    if policy is None or not sla or target == case.status.value:
+        return {}
+    if target == "pending":
+        return {"sla.paused_at": at, "sla_check_at": None}
+    paused_at = sla.get("paused_at")
+    if case.status.value == "pending" and paused_at is not None:
+        stood = policy.calendar.minutes_between(paused_at, at)
+        moved = {
+            f"sla.{t.value}_due_at": policy.calendar.add(due, stood)
+            for t in SlaTarget
+            if (due := sla.get(f"{t.value}_due_at")) is not None
+            and sla.get(f"{t.value}_breached_at") is None
+        }
+        return {**moved, "sla.paused_at": None, "sla_check_at": min(moved.values(), default=None)}
+    if case.status.value == "solved" and target == "open":
+        minutes = policy.resolution_minutes.get(case.priority)
+        if minutes is None:
+            return {}
+        due = policy.calendar.add(at, minutes)
+        return {
+            "sla.resolution_due_at": due,
+            "sla.resolution_breached_at": None,
+            "sla_check_at": due,
+        }
+    return {}
+
+
 def breaches(case: Case, now: datetime) -> list[tuple[SlaTarget, datetime]]:
-    """Targets the case has missed by ``now`` and that are not recorded yet."""
+    """Targets the case has missed by ``now`` and that are not recorded yet (none while
+    the case is pending on the customer: its clock stands still)."""
     sla = case.sla or {}
+    if sla.get("paused_at"):
+        return []
     achieved = _achieved(case)
     found: list[tuple[SlaTarget, datetime]] = []
     for target in SlaTarget:
@@ -157,8 +193,11 @@ def breaches(case: Case, now: datetime) -> list[tuple[SlaTarget, datetime]]:
 
 def next_check(case: Case, now: datetime) -> datetime | None:
     """When the checker should look at the case again: the earliest due time of a
-    target not yet met and not yet breached (None: nothing left to watch)."""
+    target not yet met and not yet breached (None: nothing left to watch, or the clock
+    stands still until the case stops pending)."""
     sla = case.sla or {}
+    if sla.get("paused_at"):
+        return None
     achieved = _achieved(case)
     breached = {t for t, _ in breaches(case, now)}
     pending = [

@@ -27,7 +27,7 @@ from case_service.domain.replies import (
     reply_id_for,
     reply_request,
 )
-from case_service.domain.sla import priority_due_fields
+from case_service.domain.sla import clock_fields, priority_due_fields
 from case_service.domain.timeline import case_entry
 from case_service.ports import (
     Announcements,
@@ -121,9 +121,11 @@ class CaseDesk:
         if not plan.changes and cause is None:
             return current
         fields = dict(plan.fields)
+        policy = self._policy_for(agent.tenant_id)
         if "priority" in fields:
-            policy = self._policy_for(agent.tenant_id)
             fields.update(priority_due_fields(policy.sla, current, fields["priority"]))
+        if "status" in plan.changes:
+            fields.update(clock_fields(policy.sla, current, fields["status"], now))
         updated = (
             await self._update(agent, case_id, fields, expected_version) if fields else current
         )
