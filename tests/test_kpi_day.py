@@ -37,7 +37,7 @@ def test_case_figures() -> None:
         {"_id": "C4", "customer_returns": 0, "reopen_count": 0, "knowledge_used": [{"id": "a"}]},
     ]
     rated = [{"csat": {"score": s}} for s in (5, 4, 2)]
-    assert case_kpis(solved, rated, backlog=7) == {
+    assert case_kpis(solved, rated, backlog=7, recommended=[10, 9, 7, 3]) == {
         "solved": 4,
         "fcr": 0.5,
         "reopen_rate": 0.25,
@@ -46,4 +46,6 @@ def test_case_figures() -> None:
         "csat_responses": 3,
         "csat_score": 0.6667,
         "csat_average": 3.67,
+        "nps_responses": 4,
+        "nps": 25.0,  # two promoters, one detractor, of four
     }

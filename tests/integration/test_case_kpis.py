@@ -160,6 +160,8 @@ async def test_case_figures_after_solves_reopens_and_ratings(api: CaseApi) -> No
         "csat_responses": 3,
         "csat_score": 0.6667,
         "csat_average": 3.67,
+        "nps_responses": 0,
+        "nps": None,
     }
     by_channel = await kpis(api, start, utc_now() + timedelta(minutes=5), channel="voice")
     assert by_channel["cases"]["solved"] == 0

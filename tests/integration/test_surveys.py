@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from case_service.settings import SurveySettings, TenantCaseRules
+from cc_common.auth import Role
 from cc_common.settings import KafkaSettings, MongoSettings
 from tests.e2e.helpers import eventually
 from tests.integration.case_api import CaseApi, case_api, email_identity, message
@@ -23,7 +25,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")
 async def api(
     kafka_settings: KafkaSettings, mongo_settings: MongoSettings, unique: str
 ) -> AsyncIterator[CaseApi]:
-    rules = {"acme": TenantCaseRules(survey=SurveySettings(kind="csat"))}
+    rules = {
+        "acme": TenantCaseRules(survey=SurveySettings(kind="csat")),
+        "npsco": TenantCaseRules(survey=SurveySettings(kind="nps")),
+    }
     async with case_api(kafka_settings, mongo_settings, unique, tenant_rules=rules) as running:
         yield running
 
@@ -108,3 +113,39 @@ async def test_a_customer_who_opted_out_is_not_asked(api: CaseApi) -> None:
     assert current["survey"] is None
     entries = (await api.get(f"/v1/cases/{case['id']}/timeline", "acme", limit=50))["items"]
     assert not [e for e in entries if e["entry_type"] == "reply"]
+
+
+async def test_an_nps_answer_is_kept_on_the_case_and_counted(api: CaseApi) -> None:
+    address = f"{uuid.uuid4().hex[:8]}@example.jp"
+    conversation = f"chat:{address}"
+    await api.publish(message("npsco", conversation, [email_identity(address)], text="hi"))
+    customer = await api.customer_of("npsco", f"email:{address}")
+    (case,) = await api.cases_of("npsco", customer["id"])
+    solved = await api.client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "solved"},
+        headers={**api.auth("npsco"), "If-Match": f'"{case["version"]}"'},
+    )
+    assert solved.status_code == 200, solved.text
+
+    async def surveyed() -> bool:
+        return bool((await api.get(f"/v1/cases/{case['id']}", "npsco")).get("survey"))
+
+    await eventually(surveyed, what="the NPS question sent")
+    await api.publish(message("npsco", conversation, [email_identity(address)], text="９"))  # noqa: RUF001
+
+    async def answered() -> dict[str, Any] | None:
+        current: dict[str, Any] = await api.get(f"/v1/cases/{case['id']}", "npsco")
+        return current if current["survey"].get("score") is not None else None
+
+    current = await eventually(answered, what="the NPS answer")
+    assert current["survey"]["score"] == 9
+    assert current["csat"] is None  # NPS is not a CSAT rating
+    now = datetime.now(UTC)
+    period = {
+        "from": (now - timedelta(hours=1)).isoformat(),
+        "to": (now + timedelta(hours=1)).isoformat(),
+    }
+    supervisor = api.auth("npsco", Role.SUPERVISOR)
+    figures = (await api.client.get("/v1/kpis", params=period, headers=supervisor)).json()
+    assert (figures["cases"]["nps_responses"], figures["cases"]["nps"]) == (1, 100.0)

@@ -23,6 +23,9 @@ INDEXES = (
         CASES, [("tenant_id", 1), ("csat.rated_at", 1)], "by_rating", options={"sparse": True}
     ),
     IndexSpec(CASES, [("tenant_id", 1), ("status", 1)], "by_status"),
+    IndexSpec(
+        CASES, [("tenant_id", 1), ("survey.answered_at", 1)], "by_survey", options={"sparse": True}
+    ),
 )
 
 
@@ -65,9 +68,17 @@ class KpiRepository:
             )
         ]
         backlog = await self._cases.count_documents({**scope, "status": {"$in": sorted(ACTIVE)}})
+        recommended = [
+            doc["survey"]["score"]
+            async for doc in self._cases.find(
+                {**scope, "survey.answered_at": {"$gte": f.start, "$lt": f.end}},
+                projection={"survey": 1},
+            )
+            if doc["survey"].get("kind") == "nps" and doc["survey"].get("score") is not None
+        ]
         return {
             "routing": routing_kpis(changes, f),
-            "cases": case_kpis(solved, rated, backlog),
+            "cases": case_kpis(solved, rated, backlog, recommended),
         }
 
     @staticmethod

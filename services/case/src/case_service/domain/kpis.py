@@ -29,6 +29,7 @@ Rates are None when their denominator is zero.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean
@@ -115,9 +116,13 @@ def routing_kpis(changes: list[dict[str, Any]], f: KpiFilter) -> dict[str, Any]:
 
 
 def case_kpis(
-    solved: list[dict[str, Any]], rated: list[dict[str, Any]], backlog: int
+    solved: list[dict[str, Any]],
+    rated: list[dict[str, Any]],
+    backlog: int,
+    recommended: Sequence[int] = (),
 ) -> dict[str, Any]:
-    """Figures from the period's solved cases, its CSAT ratings and the open backlog."""
+    """Figures from the period's solved cases, its CSAT ratings, the open backlog and
+    its NPS answers (``recommended``: 0-10 each)."""
     first_contact = [
         c for c in solved if not c.get("customer_returns") and not c.get("reopen_count")
     ]
@@ -133,4 +138,15 @@ def case_kpis(
         "csat_responses": len(scores),
         "csat_score": _rate(sum(1 for s in scores if s >= 4), len(scores)),
         "csat_average": _avg([float(s) for s in scores]),
+        "nps_responses": len(recommended),
+        "nps": _net_promoters(list(recommended)),
     }
+
+
+def _net_promoters(scores: list[int]) -> float | None:
+    """Promoters (9-10) less detractors (0-6), as a share of answers, -100 to 100."""
+    if not scores:
+        return None
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    return round(100 * (promoters - detractors) / len(scores), 1)
