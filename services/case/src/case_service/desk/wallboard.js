@@ -39,6 +39,7 @@ const KPIS = [
   ["fcr", (k) => percent(rate(k.cases.fcr))],
   ["csat", (k) => percent(rate(k.cases.csat_score))],
   ["faqSolved", (k) => percent(rate(k.cases.solved_with_article))],
+  ["nps", (k) => (k.cases.nps === null || k.cases.nps === undefined ? "–" : String(k.cases.nps))],
 ];
 
 // What the chart can show per day besides volume: the KPI's number, unformatted.
@@ -50,6 +51,7 @@ const CHARTED = {
   fcr: (k) => rate(k.cases.fcr),
   csat: (k) => rate(k.cases.csat_score),
   faqSolved: (k) => rate(k.cases.solved_with_article),
+  nps: (k) => (k.cases.nps === null || k.cases.nps === undefined ? null : Math.max(0, k.cases.nps)),
 };
 
 function seconds(value) {
