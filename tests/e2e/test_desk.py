@@ -570,6 +570,19 @@ async def pbx_call(stack: Stack, caller: str, *, transcript: str) -> None:
             assert sent.status_code == 202, sent.text
 
 
+async def cases_of(
+    client: httpx.AsyncClient, case_url: str, headers: dict[str, str], customer_id: str
+) -> list[dict[str, Any]]:
+    """The customer's cases, once stored (a moment after the customer is)."""
+
+    async def stored() -> list[dict[str, Any]]:
+        listed = await client.get(f"{case_url}/v1/customers/{customer_id}/cases", headers=headers)
+        cases: list[dict[str, Any]] = listed.json()
+        return cases
+
+    return await eventually(stored, what="the customer's case")
+
+
 async def publish_article(stack: Stack, title: str, body: str) -> None:
     """The channel tenant's supervisor writes and publishes a knowledge article."""
     supervisor = {"Authorization": f"Bearer {token(stack, CHANNEL_TENANT, Role.SUPERVISOR)}"}
@@ -787,9 +800,7 @@ async def test_a_trainee_s_reply_reaches_the_visitor_only_once_a_supervisor_appr
             lambda: find_customer(client, case_url, trainee_token, visitor_key(conversation)),
             what="the visitor's customer",
         )
-        cases = (
-            await client.get(f"{case_url}/v1/customers/{customer['id']}/cases", headers=trainee)
-        ).json()
+        cases = await cases_of(client, case_url, trainee, customer["id"])
         async with visitor_socket(chat, conversation["token"]) as socket:
             held = await client.post(
                 f"{case_url}/v1/cases/{cases[0]['id']}/replies",
@@ -833,9 +844,7 @@ async def test_a_solved_chat_asks_the_visitor_for_a_rating_and_their_answer_coun
             lambda: find_customer(client, case_url, agent_token, visitor_key(conversation)),
             what="the visitor's customer",
         )
-        (case,) = (
-            await client.get(f"{case_url}/v1/customers/{customer['id']}/cases", headers=agent)
-        ).json()
+        (case,) = await cases_of(client, case_url, agent, customer["id"])
         async with visitor_socket(chat, conversation["token"]) as socket:
             solved = await client.patch(
                 f"{case_url}/v1/cases/{case['id']}",
