@@ -33,14 +33,16 @@ async def api(
         yield running
 
 
-async def solved_case(api: CaseApi, address: str, conversation: str) -> dict[str, Any]:
-    await api.publish(message("acme", conversation, [email_identity(address)], text="help"))
-    customer = await api.customer_of("acme", f"email:{address}")
-    (case,) = await api.cases_of("acme", customer["id"])
+async def solved_case(
+    api: CaseApi, address: str, conversation: str, tenant: str = "acme"
+) -> dict[str, Any]:
+    await api.publish(message(tenant, conversation, [email_identity(address)], text="help"))
+    customer = await api.customer_of(tenant, f"email:{address}")
+    (case,) = await api.cases_of(tenant, customer["id"])
     solved = await api.client.patch(
         f"/v1/cases/{case['id']}",
         json={"status": "solved"},
-        headers={**api.auth("acme"), "If-Match": f'"{case["version"]}"'},
+        headers={**api.auth(tenant), "If-Match": f'"{case["version"]}"'},
     )
     assert solved.status_code == 200, solved.text
     return dict(solved.json())
@@ -118,15 +120,7 @@ async def test_a_customer_who_opted_out_is_not_asked(api: CaseApi) -> None:
 async def test_an_nps_answer_is_kept_on_the_case_and_counted(api: CaseApi) -> None:
     address = f"{uuid.uuid4().hex[:8]}@example.jp"
     conversation = f"chat:{address}"
-    await api.publish(message("npsco", conversation, [email_identity(address)], text="hi"))
-    customer = await api.customer_of("npsco", f"email:{address}")
-    (case,) = await api.cases_of("npsco", customer["id"])
-    solved = await api.client.patch(
-        f"/v1/cases/{case['id']}",
-        json={"status": "solved"},
-        headers={**api.auth("npsco"), "If-Match": f'"{case["version"]}"'},
-    )
-    assert solved.status_code == 200, solved.text
+    case = await solved_case(api, address, conversation, tenant="npsco")
 
     async def surveyed() -> bool:
         return bool((await api.get(f"/v1/cases/{case['id']}", "npsco")).get("survey"))

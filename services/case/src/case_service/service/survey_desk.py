@@ -11,10 +11,11 @@ from typing import Any
 
 from case_service.domain.errors import CaseServiceError
 from case_service.domain.lifecycle import CaseStatus
-from case_service.domain.replies import TemplateRequired
+from case_service.domain.model import Case
 from case_service.domain.surveys import SurveyRule, answers_survey, question
 from case_service.service.case_desk import CaseDesk
-from cc_common.events import Content, MessageTemplate, utc_now
+from cc_common.channels import needs_template
+from cc_common.events import Channel, Content, MessageTemplate, utc_now
 from cc_common.logging import get_logger
 from cc_common.principals import Principal, Role
 
@@ -52,28 +53,14 @@ class SurveyDesk:
         surveyor = _surveyor(tenant_id)
         text = question(rule, customer.language if customer else None)
         try:
-            try:
-                outcome = await self._desk.reply(
-                    surveyor,
-                    case_id,
-                    Content(text=text),
-                    idempotency_key=f"survey:{case_id}",
-                    counts_as_response=False,
-                )
-            except TemplateRequired:
-                if not rule.whatsapp_template:
-                    raise
-                template = MessageTemplate(
-                    name=rule.whatsapp_template, language=rule.whatsapp_template_language
-                )
-                outcome = await self._desk.reply(
-                    surveyor,
-                    case_id,
-                    Content(text=text),
-                    template=template,
-                    idempotency_key=f"survey:{case_id}",
-                    counts_as_response=False,
-                )
+            outcome = await self._desk.reply(
+                surveyor,
+                case_id,
+                Content(text=text),
+                template=_template(rule, case, self._clock()),
+                idempotency_key=f"survey:{case_id}",
+                counts_as_response=False,
+            )
         except CaseServiceError as exc:  # no address, the window shut, a colleague drafting
             log.info("survey.not_sent", case_id=case_id, reason=str(exc))
             return
@@ -104,3 +91,12 @@ class SurveyDesk:
 
 def _surveyor(tenant_id: str) -> Principal:
     return Principal(subject=SURVEYOR, tenant_id=tenant_id, roles=frozenset({Role.AGENT}))
+
+
+def _template(rule: SurveyRule, case: Case, now: datetime) -> MessageTemplate | None:
+    """The tenant's survey template, where the channel allows only templates now
+    (WhatsApp outside its 24-hour window); without one the reply is refused there."""
+    channel = Channel(case.channel)
+    if not rule.whatsapp_template or not needs_template(channel, case.last_inbound_at, now):
+        return None
+    return MessageTemplate(name=rule.whatsapp_template, language=rule.whatsapp_template_language)
